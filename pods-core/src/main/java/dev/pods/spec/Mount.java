@@ -1,0 +1,65 @@
+package dev.pods.spec;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A file system mounted in the guest: named persistent disks (which survive the recreation of an instance)
+ * or a folder of the host.
+ *
+ * @param name an optional name
+ * @param type disk or host folder
+ * @param path where it is mounted in the guest (absolute)
+ * @param hostPath the host folder, for {@link Type#HOST_PATH}
+ * @param disks the persistent disks ({@code +/disk/NAME}), for {@link Type#DISK}
+ */
+public record Mount(
+    @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
+
+  /** What is mounted. */
+  public enum Type {
+    /** Named persistent disks. */
+    DISK,
+    /** A folder of the host. */
+    HOST_PATH;
+
+    /** The template word: {@code disk} or {@code host_path}. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The type for a template word, or {@code null}. */
+    public static @Nullable Type fromId(String id) {
+      for (Type t : values()) {
+        if (t.id().equals(id)) {
+          return t;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Validates the combination. */
+  public Mount {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(path, "path");
+    disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+    if (!path.startsWith("/")) {
+      throw new IllegalArgumentException("a mount path is absolute, not '" + path + "'");
+    }
+    if (type == Type.DISK) {
+      if (disks.isEmpty() || hostPath != null) {
+        throw new IllegalArgumentException("a disk mount names disks (+/disk/NAME) and no hostPath");
+      }
+      for (Reference d : disks) {
+        if (!d.kind().equals("disk")) {
+          throw new IllegalArgumentException("a disk mount names +/disk/NAME references, not '" + d + "'");
+        }
+      }
+    } else if (hostPath == null || !hostPath.startsWith("/") || !disks.isEmpty()) {
+      throw new IllegalArgumentException("a host_path mount names an absolute hostPath and no disks");
+    }
+  }
+}
