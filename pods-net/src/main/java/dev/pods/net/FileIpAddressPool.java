@@ -10,7 +10,6 @@ import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -131,7 +130,12 @@ public final class FileIpAddressPool implements IpAddressPool {
   private <T> T locked(String what, StateLock.Work<T> work) {
     try {
       return StateLock.with(lock, work);
-    } catch (IOException | UncheckedIOException e) {
+    } catch (NetworkException e) {
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NetworkException(what + " in pool '" + spec.name() + "' interrupted", e);
+    } catch (Exception e) {
       throw new NetworkException(what + " in pool '" + spec.name() + "' (" + file + ") failed: " + e, e);
     }
   }

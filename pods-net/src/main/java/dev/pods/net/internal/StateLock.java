@@ -25,11 +25,11 @@ public final class StateLock {
   @FunctionalInterface
   public interface Work<T> {
     /** Runs the work. */
-    T run() throws IOException;
+    T run() throws Exception;
   }
 
   /** Runs {@code work} holding the lock of {@code lockFile}, blocking until it is free. */
-  public static <T> T with(Path lockFile, Work<T> work) throws IOException {
+  public static <T> T with(Path lockFile, Work<T> work) throws Exception {
     Path key = lockFile.toAbsolutePath().normalize();
     ReentrantLock local = LOCAL.computeIfAbsent(key, k -> new ReentrantLock());
     local.lock();

@@ -1,0 +1,84 @@
+package dev.pods.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pods.net.internal.Netns;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkDriverContract;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import dev.pods.spi.NetworkVpc;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The NetworkDriver contract on real namespaces, plus what only the Linux driver can show. */
+@Tag("system")
+class LinuxNetworkDriverIT extends NetworkDriverContract {
+  private static NetTestEnv env;
+  private static LinuxNetworkDriver driver;
+
+  @BeforeAll
+  static void world() throws Exception {
+    NetTestEnv.assumeCapable();
+    env = new NetTestEnv();
+    driver = env.driver();
+  }
+
+  @AfterAll
+  static void endWorld() throws Exception {
+    if (driver != null) {
+      assertThat(driver.reap(owner(env))).isEmpty();
+      driver.close();
+    }
+    if (env != null) {
+      env.destroy();
+    }
+  }
+
+  @Override
+  protected NetworkDriver driver() {
+    return driver;
+  }
+
+  @Override
+  protected NetworkSpec.Builder spec(String instanceId, int index) {
+    NetworkSpec.Builder b = NetworkSpec.builder().instanceId(instanceId)
+        .mac(String.format("52:54:00:c0:00:%02x", index))
+        .subnet(Cidr.parse("10.98." + index + ".0/30"))
+        .hostNamespace(env.hostNs)
+        .uplink(new NetworkUplink(env.uplinkBridge, Cidr.parseAddress("10.99.2." + (10 + index)), 16,
+            Cidr.parseAddress(NetTestEnv.GATEWAY)))
+        .dnsServer(Cidr.parseAddress("10.99.0.53")).searchDomain("pods.internal").keptBackPort(5900);
+    if (index % 2 == 0) {
+      b.vpc(new NetworkVpc("contract", Cidr.parse("10.98.0.0/16")));
+    }
+    return b;
+  }
+
+  @Override
+  protected String owner() {
+    return owner(env);
+  }
+
+  private static String owner(NetTestEnv e) {
+    return "dev.pods/session=" + e.prefix;
+  }
+
+  @Test
+  void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
+    NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
+    try (LinuxNetworkDriver second = env.driver()) {
+      assertThat(second.find("again")).contains(n);
+      assertThat(second.list(owner())).containsExactly(n);
+    } finally {
+      driver.delete("again");
+    }
+    assertThat(Netns.exists(n.namespace())).isFalse();
+    assertThat(Files.exists(driver.stateDir().resolve("instances/again"))).isFalse();
+  }
+}
