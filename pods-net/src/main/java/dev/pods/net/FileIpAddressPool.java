@@ -37,9 +37,11 @@ public final class FileIpAddressPool implements IpAddressPool {
   private final IpPoolSpec spec;
   private final Path file;
   private final Path lock;
+  private final boolean durable;
 
-  private FileIpAddressPool(IpPoolSpec spec, Path dir) {
+  private FileIpAddressPool(IpPoolSpec spec, Path dir, boolean durable) {
     this.spec = spec;
+    this.durable = durable;
     this.file = dir.resolve(spec.name() + ".json");
     this.lock = dir.resolve(spec.name() + ".lock");
   }
@@ -50,9 +52,21 @@ public final class FileIpAddressPool implements IpAddressPool {
    * @throws NetworkException when the directory is not usable or holds the pool with another spec
    */
   public static FileIpAddressPool open(Path dir, IpPoolSpec spec) {
+    return open(dir, spec, true);
+  }
+
+  /**
+   * Opens a pool whose writes are atomic but not fsynced: safe when the process crashes, not when the machine
+   * does. For allocations that mean nothing after a reboot (link indexes of namespaces that a reboot removes).
+   */
+  public static FileIpAddressPool openVolatile(Path dir, IpPoolSpec spec) {
+    return open(dir, spec, false);
+  }
+
+  private static FileIpAddressPool open(Path dir, IpPoolSpec spec, boolean durable) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(spec, "spec");
-    FileIpAddressPool p = new FileIpAddressPool(spec, dir);
+    FileIpAddressPool p = new FileIpAddressPool(spec, dir, durable);
     p.locked("open", () -> {
       State s = p.read();
       if (s.fresh) {
@@ -184,6 +198,6 @@ public final class FileIpAddressPool implements IpAddressPool {
     root.put("cursor", s.cursor);
     ObjectNode alloc = root.putObject("allocations");
     s.byHolder.forEach(alloc::put);
-    AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+    AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root), durable);
   }
 }

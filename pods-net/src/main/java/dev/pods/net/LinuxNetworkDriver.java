@@ -76,6 +76,8 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private static final IpPoolSpec INDEX = new IpPoolSpec("link-index", Cidr.parse("0.0.0.0/12"), 32,
       List.of(Cidr.parse("0.0.0.0/32")));
   private static final String CREATING = "creating";
+  private static final java.util.concurrent.atomic.AtomicInteger THREADS =
+      new java.util.concurrent.atomic.AtomicInteger();
   private static final String READY = "ready";
 
   private final Path stateDir;
@@ -91,6 +93,11 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private final FileIpAddressPool indexes;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<String, List<ServerSocket>> sockets = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "pods-net-" + THREADS.incrementAndGet());
+    t.setDaemon(true);
+    return t;
+  });
   private volatile boolean closed;
 
   private LinuxNetworkDriver(Builder b) {
@@ -113,7 +120,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     } catch (IOException e) {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
-    this.indexes = FileIpAddressPool.open(stateDir, INDEX);
+    this.indexes = FileIpAddressPool.openVolatile(stateDir, INDEX);
   }
 
   /** A builder; only {@link Builder#stateDir} is required. */
@@ -183,6 +190,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private NetworkInstance build(NetworkSpec spec) throws Exception {
     String id = spec.instanceId();
     long t0 = System.nanoTime();
+    Laps laps = new Laps();
     long index = Cidr.toInt(indexes.allocate("i-" + id).network());
     long vpcIndex = -1;
     NetworkVpc vpc = spec.vpc();
@@ -194,33 +202,64 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Path dir = instanceDir(id);
     Files.createDirectories(dir);
     writeRecord(r);
+    laps.lap("index+record");
     try {
       addNamespace(names.namespace());
+      laps.lap("netns");
       Path ns = Netns.path(names.namespace());
-      Netns.call(ns, () -> {
+      // nft matches interfaces by name, so the table can load while the links are being made elsewhere
+      // dnsmasq binds the wildcard DHCP socket and serves gw0 by name, so it may start before gw0 exists too
+      java.util.concurrent.Future<Process> nftDone = pool.submit(() -> Netns.call(ns, () -> {
         writeSysctls(Programs.sysctlsBeforeLinks());
-        return null;
-      });
-      inNamespace(vmNs(), () -> ipBatch(Programs.vmSideBatch(names, names.namespace(), tapUser)));
-      String hostRef = spec.hostNamespace() != null ? spec.hostNamespace()
-          : Long.toString(ProcessHandle.current().pid());
-      Process dns = Netns.call(ns, () -> {
-        ipBatch(Programs.instanceBatch(spec, names, hostRef));
-        writeSysctls(Programs.sysctlsAfterLinks(spec));
         Exec.check(List.of(nft, "-f", "-"), Programs.nftTable(spec, names, false), timeout);
         return startDnsmasq(spec, dir);
+      }));
+      String vmBatch = Programs.vmSideBatch(names, tapUser);
+      if (Objects.equals(vmNamespace, spec.hostNamespace())) {
+        // the usual production layout (libvirt and the bridges in one namespace): one command for both sides
+        attachToHost(spec, names, vmBatch);
+        laps.lap("vm+host-batch");
+      } else {
+        java.util.concurrent.Future<Object> hostDone = pool.submit(() -> {
+          attachToHost(spec, names, "");
+          return null;
+        });
+        inNamespace(vmNs(), () -> ipBatch(vmBatch));
+        laps.lap("vm-batch");
+        await(hostDone);
+      }
+      laps.lap("host-batch");
+      Netns.call(ns, () -> {
+        ipBatch(Programs.instanceBatch(spec));
+        writeSysctls(Programs.sysctlsAfterLinks(spec));
+        return null;
       });
-      attachToHost(spec, names);
+      laps.lap("ns-batch");
+      Process dns = await(nftDone);
+      laps.lap("nft+dnsmasq");
       awaitDnsmasq(dns, dir, id);
-      Record ready = new Record(spec, names, index, vpcIndex, READY);
-      writeRecord(ready);
+      laps.lap("dnsmasq-ready");
+      markReady(id);
+      laps.lap("ready");
       LOG.info("network of instance '{}' created in {} us", id, (System.nanoTime() - t0) / 1000);
-      return ready.instance();
+      LOG.debug("create '{}' steps (us): {}", id, laps);
+      return new Record(spec, names, index, vpcIndex, READY).instance();
     } catch (Exception e) {
       try {
         teardown(id, r);
-      } catch (RuntimeException cleanup) {
+      } catch (Exception cleanup) {
         e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private static <T> T await(java.util.concurrent.Future<T> f) throws Exception {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof Exception c) {
+        throw c;
       }
       throw e;
     }
@@ -246,50 +285,77 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     return updated.instance();
   }
 
-  private void attachToHost(NetworkSpec spec, Names names) throws Exception {
-    Path host = spec.hostNamespace() == null ? null : Netns.path(spec.hostNamespace());
+  /** Builds the host-namespace side, after {@code before} (more commands for the same namespace, or empty). */
+  private void attachToHost(NetworkSpec spec, Names names, String before) throws Exception {
+    Path host = hostNs(spec);
     if (spec.vpc() == null) {
-      String batch = Programs.hostBatch(spec, names, false);
+      String batch = before + Programs.hostBatch(spec, names, false);
       if (!batch.isEmpty()) {
         inNamespace(host, () -> ipBatch(batch));
       }
       return;
     }
     StateLock.with(vpcLock(), () -> inNamespace(host, () -> {
-      String probe = Exec.run(List.of(ip, "-j", "link", "show", "dev", Objects.requireNonNull(names.vpcBridge())),
-          null, timeout).stdout();
-      boolean exists = !IpJson.links(probe).isEmpty();
-      return ipBatch(Programs.hostBatch(spec, names, !exists));
+      boolean exists = linkExists(Objects.requireNonNull(names.vpcBridge()));
+      return ipBatch(before + Programs.hostBatch(spec, names, !exists));
     }));
+  }
+
+  /** Whether the calling thread's namespace has the link (reads /proc, no command). */
+  private static boolean linkExists(String name) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/thread-self/net/dev"))) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).strip().equals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static @Nullable Path hostNs(NetworkSpec spec) {
+    return spec.hostNamespace() == null ? null : Netns.path(spec.hostNamespace());
   }
 
   private void teardown(String id, @Nullable Record r) throws Exception {
     long t0 = System.nanoTime();
+    Laps laps = new Laps();
     closeSockets(id);
     String nsName = r != null ? r.names.namespace() : Names.namespace(prefix, id);
     if (Netns.exists(nsName)) {
-      long inode = Netns.inode(nsName);
-      List<Long> pids = Processes.inNamespace(inode);
+      List<Long> pids = Processes.inNamespace(Netns.inode(nsName));
       if (!pids.isEmpty()) {
         Processes.end(pids, Duration.ofSeconds(2));
       }
+      laps.lap("processes");
     }
     if (r != null) {
       Names n = r.names;
-      forceBatch(vmNs(), Programs.vmSideDelete(n));
-      String hostNs = r.spec.hostNamespace();
-      StringBuilder hb = new StringBuilder();
-      if (r.spec.uplink() != null) {
-        hb.append("link del ").append(n.uplinkVeth()).append('\n');
+      boolean sameNs = Objects.equals(vmNamespace, r.spec.hostNamespace());
+      if (!sameNs) {
+        forceBatch(vmNs(), Programs.groupDelete(n, null));
+        laps.lap("vm-links");
       }
-      if (r.spec.vpc() != null) {
-        hb.append("link del ").append(n.vpcVeth()).append('\n');
+      NetworkVpc vpc = r.spec.vpc();
+      if (vpc == null) {
+        if (r.spec.uplink() != null || sameNs) {
+          forceBatch(hostNs(r.spec), Programs.groupDelete(n, null));
+        }
+      } else {
+        StateLock.with(vpcLock(), () -> {
+          boolean last = readRecords().stream().noneMatch(o -> o.spec.vpc() != null
+              && o.spec.vpc().id().equals(vpc.id()) && !o.spec.instanceId().equals(id));
+          String vpcBridge = Objects.requireNonNull(n.vpcBridge());
+          String bridge = last && inNamespace(hostNs(r.spec), () -> linkExists(vpcBridge)) ? vpcBridge : null;
+          forceBatch(hostNs(r.spec), Programs.groupDelete(n, bridge));
+          if (last) {
+            indexes.release("v-" + vpc.id());
+          }
+          return null;
+        });
       }
-      if (hb.length() > 0) {
-        forceBatch(hostNs == null ? null : Netns.path(hostNs), hb.toString());
-      }
+      laps.lap("host-links");
     } else if (Netns.exists(nsName)) {
-      // no record: the names of the outer ends are unknown, but deleting the inner ends removes the pairs
+      // no record: the outer ends' names are unknown, but deleting the inner ends removes the pairs
       forceBatch(Netns.path(nsName), "link del " + Names.GW_IF + "\nlink del " + Names.UP_IF + "\nlink del "
           + Names.VPC_IF + "\n");
     }
@@ -299,29 +365,13 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       } else {
         Exec.check(List.of(ip, "netns", "del", nsName), null, timeout);
       }
-    }
-    if (r != null && r.spec.vpc() != null) {
-      releaseVpcIfUnused(r);
+      laps.lap("netns");
     }
     AtomicFiles.deleteTree(instanceDir(id));
     indexes.release("i-" + id);
+    laps.lap("state");
     LOG.info("network of instance '{}' deleted in {} us", id, (System.nanoTime() - t0) / 1000);
-  }
-
-  private void releaseVpcIfUnused(Record r) throws Exception {
-    NetworkVpc vpc = Objects.requireNonNull(r.spec.vpc());
-    StateLock.with(vpcLock(), () -> {
-      for (Record other : readRecords()) {
-        NetworkVpc ov = other.spec.vpc();
-        if (ov != null && ov.id().equals(vpc.id()) && !other.spec.instanceId().equals(r.spec.instanceId())) {
-          return null;
-        }
-      }
-      String hostNs = r.spec.hostNamespace();
-      forceBatch(hostNs == null ? null : Netns.path(hostNs), "link del " + r.names.vpcBridge() + "\n");
-      indexes.release("v-" + vpc.id());
-      return null;
-    });
+    LOG.debug("delete '{}' steps (us): {}", id, laps);
   }
 
   // ---------------------------------------------------------------- queries and reaping
@@ -445,6 +495,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public void close() {
     closed = true;
+    pool.shutdown();
     for (String id : List.copyOf(sockets.keySet())) {
       closeSockets(id);
     }
@@ -491,7 +542,8 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       Exec.Result res = Exec.run(List.of(ip, "-force", "-batch", "-"), batch, timeout);
       if (!res.ok()) {
         for (String line : res.stderr().split("\n")) {
-          if (line.isBlank() || line.startsWith("Command failed") || line.contains("Cannot find device")) {
+          if (line.isBlank() || line.startsWith("Command failed") || line.contains("Cannot find device")
+              || line.contains("No such device")) {
             continue;
           }
           throw new IOException(res.describe());
@@ -611,6 +663,23 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
+  /** Step durations for the debug log. Not thread-safe; one per operation. */
+  private static final class Laps {
+    private final StringBuilder text = new StringBuilder();
+    private long last = System.nanoTime();
+
+    synchronized void lap(String step) {
+      long now = System.nanoTime();
+      text.append(step).append('=').append((now - last) / 1000).append(' ');
+      last = now;
+    }
+
+    @Override
+    public synchronized String toString() {
+      return text.toString().strip();
+    }
+  }
+
   // ---------------------------------------------------------------- records
 
   /** What the state directory knows of one instance network. */
@@ -638,14 +707,22 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * Marks a record complete. The marker is not fsynced: if a crash loses it, the network merely counts as
+   * incomplete and is rebuilt.
+   */
+  private void markReady(String id) throws IOException {
+    Files.write(instanceDir(id).resolve("ready"), new byte[0]);
+  }
+
   private void writeRecord(Record r) throws IOException {
     ObjectNode o = SpecJson.JSON.createObjectNode();
-    o.put("state", r.state);
     o.put("index", r.index);
     o.put("vpcIndex", r.vpcIndex);
     o.set("spec", SpecJson.write(r.spec));
+    // atomic, not fsynced: a record describes namespaces and links, which a reboot removes anyway
     AtomicFiles.write(instanceDir(r.spec.instanceId()).resolve("record.json"),
-        SpecJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+        SpecJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o), false);
   }
 
   private @Nullable Record readRecord(String id) throws IOException {
@@ -660,7 +737,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     long index = o.path("index").asLong();
     long vpcIndex = o.path("vpcIndex").asLong(-1);
     return new Record(spec, Names.of(prefix, linkPrefix, id, index, vpcIndex), index, vpcIndex,
-        o.path("state").asText());
+        Files.exists(instanceDir(id).resolve("ready")) ? READY : CREATING);
   }
 
   private @Nullable Record readRecordUnchecked(String id) {

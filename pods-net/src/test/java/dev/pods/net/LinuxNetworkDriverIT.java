@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The NetworkDriver contract on real namespaces, plus what only the Linux driver can show. */
+/**
+ * The NetworkDriver contract on real namespaces, plus what only the Linux driver can show. The VM side shares the
+ * host namespace here, as in production; {@link LinuxNetworkScenarioIT} puts it apart.
+ */
 @Tag("system")
 class LinuxNetworkDriverIT extends NetworkDriverContract {
   private static NetTestEnv env;
@@ -26,7 +29,7 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   static void world() throws Exception {
     NetTestEnv.assumeCapable();
     env = new NetTestEnv();
-    driver = env.driver();
+    driver = env.sharedDriver();
   }
 
   @AfterAll
@@ -72,7 +75,7 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   @Test
   void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
     NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
-    try (LinuxNetworkDriver second = env.driver()) {
+    try (LinuxNetworkDriver second = env.sharedDriver()) {
       assertThat(second.find("again")).contains(n);
       assertThat(second.list(owner())).containsExactly(n);
     } finally {

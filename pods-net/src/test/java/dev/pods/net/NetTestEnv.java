@@ -111,9 +111,14 @@ final class NetTestEnv {
     dir.resolve("udhcpc.script").toFile().setExecutable(true);
   }
 
-  /** A driver on this run's namespaces and state. */
+  /** A driver on this run's state whose VM side is in the VM namespace (apart from the uplink). */
   LinuxNetworkDriver driver() {
     return LinuxNetworkDriver.builder().stateDir(dir.resolve("state")).prefix(prefix).vmNamespace(vmNs).build();
+  }
+
+  /** A driver whose VM side shares the host namespace with the uplink, as libvirt and the bridges do in production. */
+  LinuxNetworkDriver sharedDriver() {
+    return LinuxNetworkDriver.builder().stateDir(dir.resolve("state")).prefix(prefix).vmNamespace(hostNs).build();
   }
 
   static void ipIn(String ns, String batch) throws Exception {
@@ -137,6 +142,11 @@ final class NetTestEnv {
    * {@code vmBridge}; it runs {@code udhcpc}, and httpd on each port with body {@code hello from <name>}.
    */
   Lease standIn(String name, String mac, String vmBridge, int... httpPorts) throws Exception {
+    return standIn(name, mac, vmNs, vmBridge, httpPorts);
+  }
+
+  /** A stand-in VM whose veth goes to {@code vmBridge} in namespace {@code bridgeNs}. */
+  Lease standIn(String name, String mac, String bridgeNs, String vmBridge, int... httpPorts) throws Exception {
     String ns = prefix + "x-vm-" + name;
     String peer = prefix + "s" + (links++);
     Exec.check(List.of("ip", "netns", "add", ns), null, Duration.ofSeconds(10));
@@ -146,9 +156,9 @@ final class NetTestEnv {
       Files.writeString(Path.of("/proc/sys/net/ipv6/conf/default/disable_ipv6"), "1");
       return null;
     });
-    ipIn(ns, "link set lo up\nlink add eth0 address " + mac + " type veth peer name " + peer + " netns " + vmNs
+    ipIn(ns, "link set lo up\nlink add eth0 address " + mac + " type veth peer name " + peer + " netns " + bridgeNs
         + "\n");
-    ipIn(vmNs, "link set " + peer + " master " + vmBridge + "\nlink set " + peer + " up\n");
+    ipIn(bridgeNs, "link set " + peer + " master " + vmBridge + "\nlink set " + peer + " up\n");
     Exec.Result r = Netns.call(Netns.path(ns), () -> Exec.check(List.of(BUSYBOX, "udhcpc", "-i", "eth0", "-s",
         dir.resolve("udhcpc.script").toString(), "-O", "search", "-t", "5", "-T", "1", "-n", "-q", "-f"), null,
         Duration.ofSeconds(30)));
@@ -256,8 +266,12 @@ final class NetTestEnv {
     removeNamespace(outsideNs);
     removeNamespace(vmNs);
     removeNamespace(hostNs);
+    List<String> left = namespaces(prefix);
+    for (String ns : left) {
+      removeNamespace(ns);
+    }
     AtomicFiles.deleteTree(dir);
-    assertThat(namespaces(prefix)).as("namespaces left by run " + prefix).isEmpty();
+    assertThat(left).as("namespaces left by run " + prefix).isEmpty();
   }
 
   private static void removeNamespace(String ns) throws Exception {
@@ -283,6 +297,14 @@ final class NetTestEnv {
 
   /** Removes what earlier runs left when their JVM died: their namespaces (after their processes) and files. */
   static void reapEarlierRuns() throws Exception {
+    // namespaces of runs whose directory is gone (a run that died while removing it)
+    for (String ns : namespaces("pt")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(pt[0-9a-z]{4})x?-.*").matcher(ns);
+      if (m.matches() && !Files.isDirectory(ROOT.resolve(m.group(1)))) {
+        LOG.warn("removing namespace {} of a finished test run", ns);
+        removeNamespace(ns);
+      }
+    }
     if (!Files.isDirectory(ROOT)) {
       return;
     }

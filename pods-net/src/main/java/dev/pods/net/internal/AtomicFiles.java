@@ -22,6 +22,15 @@ public final class AtomicFiles {
 
   /** Replaces {@code target} with {@code content} atomically and durably. */
   public static void write(Path target, byte[] content) throws IOException {
+    write(target, content, true);
+  }
+
+  /**
+   * Replaces {@code target} with {@code content} atomically; with {@code durable} also fsyncs the file and the
+   * directory. Without, a crash of the process is still safe (readers see old or new content), a power cut is not:
+   * fit for state that describes things which do not survive a reboot anyway (namespaces, links, processes).
+   */
+  public static void write(Path target, byte[] content, boolean durable) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
@@ -31,14 +40,18 @@ public final class AtomicFiles {
         while (buf.hasRemaining()) {
           ch.write(buf);
         }
-        ch.force(true);
+        if (durable) {
+          ch.force(true);
+        }
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("the file system of " + dir + " cannot rename atomically", e);
       }
-      fsyncDirectory(dir);
+      if (durable) {
+        fsyncDirectory(dir);
+      }
     } finally {
       Files.deleteIfExists(tmp);
     }

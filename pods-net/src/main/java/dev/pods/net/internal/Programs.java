@@ -23,74 +23,39 @@ public final class Programs {
 
   /**
    * The VM-namespace batch: the bridge, the persistent tap on it, and the veth whose peer becomes the gateway
-   * interface of the instance namespace. IPv6 address generation is off on all three so the VM's segment has no
-   * link-local path into the VM namespace.
+   * interface of the instance namespace, all in the instance's link group. IPv6 address generation is off on all
+   * three, so the VM's segment has no link-local path into the VM namespace.
    *
-   * @param instanceNsRef how {@code ip} names the instance namespace from the VM namespace (its name)
    * @param tapUser owner of the tap (for an unprivileged hypervisor), or null
    */
-  public static String vmSideBatch(Names n, String instanceNsRef, @Nullable String tapUser) {
+  public static String vmSideBatch(Names n, @Nullable String tapUser) {
+    long g = n.group();
     List<String> l = new ArrayList<>();
-    l.add("link add " + n.bridge() + " type bridge");
+    l.add("link add " + n.bridge() + " group " + g + " type bridge");
     l.add("link set " + n.bridge() + " addrgenmode none");
     l.add("tuntap add dev " + n.tap() + " mode tap" + (tapUser == null ? "" : " user " + tapUser));
-    l.add("link set " + n.tap() + " addrgenmode none");
-    l.add("link set " + n.tap() + " master " + n.bridge());
-    l.add("link add " + n.vmVeth() + " type veth peer name " + Names.GW_IF + " address " + n.gwMac() + " netns "
-        + instanceNsRef);
-    l.add("link set " + n.vmVeth() + " addrgenmode none");
-    l.add("link set " + n.vmVeth() + " master " + n.bridge());
+    l.add("link set " + n.tap() + " group " + g + " addrgenmode none master " + n.bridge());
+    l.add("link add " + n.vmVeth() + " group " + g + " type veth peer name " + Names.GW_IF + " address "
+        + n.gwMac() + " netns " + n.namespace());
+    l.add("link set " + n.vmVeth() + " addrgenmode none master " + n.bridge());
     l.add("link set " + n.tap() + " up");
     l.add("link set " + n.vmVeth() + " up");
     l.add("link set " + n.bridge() + " up");
     return String.join("\n", l) + "\n";
   }
 
-  /** The VM-namespace teardown batch (deleting the veth removes its peer in the instance namespace too). */
-  public static String vmSideDelete(Names n) {
-    return "link del " + n.vmVeth() + "\nlink del " + n.tap() + "\nlink del " + n.bridge() + "\n";
-  }
-
   /**
-   * The instance-namespace batch: loopback, the gateway and IMDS addresses, the uplink veth with the public address
-   * and default route, the VPC veth with the VPC route.
-   *
-   * @param hostNsRef how {@code ip} names the host namespace from the instance namespace (name or pid)
-   */
-  public static String instanceBatch(NetworkSpec s, Names n, String hostNsRef) {
-    List<String> l = new ArrayList<>();
-    l.add("link set lo up");
-    l.add("addr add " + Cidr.dotted(s.gateway()) + "/" + s.subnet().prefixLength() + " dev " + Names.GW_IF);
-    l.add("addr add " + IMDS + "/32 dev " + Names.GW_IF);
-    l.add("link set " + Names.GW_IF + " up");
-    NetworkUplink up = s.uplink();
-    if (up != null) {
-      l.add("link add " + Names.UP_IF + " address " + n.upMac() + " type veth peer name " + n.uplinkVeth()
-          + " netns " + hostNsRef);
-      l.add("addr add " + Cidr.dotted(up.address()) + "/" + up.prefixLength() + " dev " + Names.UP_IF);
-      l.add("link set " + Names.UP_IF + " up");
-      l.add("route add default via " + Cidr.dotted(up.gateway()) + " dev " + Names.UP_IF);
-    }
-    NetworkVpc vpc = s.vpc();
-    if (vpc != null) {
-      l.add("link add " + Names.VPC_IF + " address " + n.vpcMac() + " type veth peer name " + n.vpcVeth()
-          + " netns " + hostNsRef);
-      l.add("link set " + Names.VPC_IF + " up");
-      l.add("route add " + vpc.cidr() + " dev " + Names.VPC_IF);
-    }
-    return String.join("\n", l) + "\n";
-  }
-
-  /**
-   * The host-namespace batch: the host ends of the uplink and VPC veths onto their bridges, creating the VPC
-   * bridge first when {@code createVpcBridge}.
+   * The host-namespace batch: the uplink and VPC veths (their inner ends go straight into the instance namespace),
+   * onto their bridges, in the instance's link group; creates the VPC bridge first when {@code createVpcBridge}.
    */
   public static String hostBatch(NetworkSpec s, Names n, boolean createVpcBridge) {
+    long g = n.group();
     List<String> l = new ArrayList<>();
     NetworkUplink up = s.uplink();
     if (up != null) {
-      l.add("link set " + n.uplinkVeth() + " addrgenmode none");
-      l.add("link set " + n.uplinkVeth() + " master " + up.bridge());
+      l.add("link add " + n.uplinkVeth() + " group " + g + " type veth peer name " + Names.UP_IF + " address "
+          + n.upMac() + " netns " + n.namespace());
+      l.add("link set " + n.uplinkVeth() + " addrgenmode none master " + up.bridge());
       l.add("link set " + n.uplinkVeth() + " up");
     }
     if (s.vpc() != null && n.vpcBridge() != null) {
@@ -99,11 +64,46 @@ public final class Programs {
         l.add("link set " + n.vpcBridge() + " addrgenmode none");
         l.add("link set " + n.vpcBridge() + " up");
       }
-      l.add("link set " + n.vpcVeth() + " addrgenmode none");
-      l.add("link set " + n.vpcVeth() + " master " + n.vpcBridge());
+      l.add("link add " + n.vpcVeth() + " group " + g + " type veth peer name " + Names.VPC_IF + " address "
+          + n.vpcMac() + " netns " + n.namespace());
+      l.add("link set " + n.vpcVeth() + " addrgenmode none master " + n.vpcBridge());
       l.add("link set " + n.vpcVeth() + " up");
     }
     return l.isEmpty() ? "" : String.join("\n", l) + "\n";
+  }
+
+  /**
+   * The teardown batch of the instance's links in the VM or host namespace: one group deletion (deleting a veth end
+   * removes its peer in the instance namespace too). With {@code vpcBridge}, that unused VPC bridge joins the group
+   * first and goes with it.
+   */
+  public static String groupDelete(Names n, @Nullable String vpcBridge) {
+    return (vpcBridge == null ? "" : "link set " + vpcBridge + " group " + n.group() + "\n")
+        + "link del group " + n.group() + "\n";
+  }
+
+  /**
+   * The instance-namespace batch, run once the veths exist: loopback, the gateway and IMDS addresses, the public
+   * address and default route, the VPC route.
+   */
+  public static String instanceBatch(NetworkSpec s) {
+    List<String> l = new ArrayList<>();
+    l.add("link set lo up");
+    l.add("addr add " + Cidr.dotted(s.gateway()) + "/" + s.subnet().prefixLength() + " dev " + Names.GW_IF);
+    l.add("addr add " + IMDS + "/32 dev " + Names.GW_IF);
+    l.add("link set " + Names.GW_IF + " up");
+    NetworkUplink up = s.uplink();
+    if (up != null) {
+      l.add("addr add " + Cidr.dotted(up.address()) + "/" + up.prefixLength() + " dev " + Names.UP_IF);
+      l.add("link set " + Names.UP_IF + " up");
+      l.add("route add default via " + Cidr.dotted(up.gateway()) + " dev " + Names.UP_IF);
+    }
+    NetworkVpc vpc = s.vpc();
+    if (vpc != null) {
+      l.add("link set " + Names.VPC_IF + " up");
+      l.add("route add " + vpc.cidr() + " dev " + Names.VPC_IF);
+    }
+    return String.join("\n", l) + "\n";
   }
 
   /**
@@ -223,7 +223,7 @@ public final class Programs {
   }
 
   /**
-   * dnsmasq's command line: DHCP only (its DNS is off), in the foreground, on the gateway interface, handing the
+   * dnsmasq's command line: DHCP only (its DNS is off), in the foreground, serving the gateway interface, handing the
    * fixed address to the VM's MAC with the router, DNS servers and search domains; lease and log files in
    * {@code dir}.
    */
@@ -237,8 +237,9 @@ public final class Programs {
     a.add("--no-hosts");
     a.add("--no-poll");
     a.add("--port=0");
+    // no --bind-interfaces: the wildcard DHCP socket lets dnsmasq start before gw0 exists (the namespace has no
+    // other interface a request could come from but lo, which is excluded)
     a.add("--interface=" + Names.GW_IF);
-    a.add("--bind-interfaces");
     a.add("--except-interface=lo");
     a.add("--dhcp-authoritative");
     a.add("--dhcp-range=" + priv + ",static," + s.subnet().netmask() + ",infinite");
