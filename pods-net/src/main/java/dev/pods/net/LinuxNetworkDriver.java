@@ -148,7 +148,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       Record r = readRecord(id);
       if (r != null) {
         checkOwner(r, spec, "create");
-        if (r.ready() && Netns.exists(r.names.namespace())) {
+        if (r.ready() && Netns.exists(r.names.namespace()) && healthy(r)) {
           if (!r.spec.equals(spec)) {
             return doUpdate(r, spec);
           }
@@ -299,6 +299,23 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       boolean exists = linkExists(Objects.requireNonNull(names.vpcBridge()));
       return ipBatch(before + Programs.hostBatch(spec, names, !exists));
     }));
+  }
+
+  /** Whether the namespace still holds the addresses the record says it has (a hand-made change breaks it). */
+  private boolean healthy(Record r) throws Exception {
+    String json = Netns.call(Netns.path(r.names.namespace()),
+        () -> Exec.check(List.of(ip, "-j", "addr", "show"), null, timeout).stdout());
+    List<IpJson.Address> have = IpJson.addresses(json);
+    boolean ok = have.contains(new IpJson.Address(Names.GW_IF, Cidr.dotted(r.spec.gateway()),
+        r.spec.subnet().prefixLength()));
+    if (r.spec.uplink() != null) {
+      ok &= have.contains(new IpJson.Address(Names.UP_IF, Cidr.dotted(r.spec.uplink().address()),
+          r.spec.uplink().prefixLength()));
+    }
+    if (!ok) {
+      LOG.warn("network of instance '{}' lost its addresses ({}); rebuilding it", r.spec.instanceId(), have);
+    }
+    return ok;
   }
 
   /** Whether the calling thread's namespace has the link (reads /proc, no command). */
