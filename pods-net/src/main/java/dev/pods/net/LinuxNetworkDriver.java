@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.NetworkException;
 import dev.pods.net.internal.AtomicFiles;
 import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.IpInterpreter;
 import dev.pods.net.internal.IpJson;
+import dev.pods.net.internal.Netlink;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Processes;
@@ -63,8 +65,10 @@ import org.slf4j.LoggerFactory;
  * of a crash. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
  * asynchronous), namespace, VPC bridge when unused, state.
  *
- * <p>Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind and drop privileges) and the
- * {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
+ * <p>Links, addresses and routes are written as {@code ip -batch} programs and run in-process over rtnetlink
+ * (JNA), or by {@code ip} itself ({@link Builder#netlink(boolean)}); the nftables table is loaded with
+ * {@code nft -f} in one transaction. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
+ * and drop privileges) and the {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
  * in this driver; VPC bridges and indexes are guarded by file locks, so several drivers may share a state
  * directory. Every call blocks. {@link #close()} closes the sockets this driver bound and leaves the networks.
  *
@@ -90,6 +94,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private final String dnsmasq;
   private final Duration timeout;
   private final boolean jnaNetnsAdd;
+  private final boolean netlink;
   private final FileIpAddressPool indexes;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<String, List<ServerSocket>> sockets = new ConcurrentHashMap<>();
@@ -113,6 +118,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     this.nft = b.nft;
     this.dnsmasq = b.dnsmasq;
     this.timeout = b.timeout;
+    this.netlink = b.netlink;
     try {
       Files.createDirectories(stateDir.resolve("instances"));
       Files.createDirectories(stateDir.resolve("pools"));
@@ -545,7 +551,11 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  private Exec.Result ipBatch(String batch) throws IOException {
+  /** Runs an ip program in the calling thread's namespace, in-process or with {@code ip -batch}. */
+  private Object ipBatch(String batch) throws IOException {
+    if (netlink) {
+      return IpInterpreter.run(batch, false);
+    }
     return Exec.check(List.of(ip, "-batch", "-"), batch, timeout);
   }
 
@@ -556,6 +566,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   /** Runs a deletion batch, tolerating objects that are already gone. */
   private void forceBatch(@Nullable Path ns, String batch) throws Exception {
     inNamespace(ns, () -> {
+      if (netlink) {
+        for (Netlink.NetlinkException e : IpInterpreter.run(batch, true)) {
+          if (e.errno() != Netlink.ENODEV) {
+            throw e;
+          }
+        }
+        return null;
+      }
       Exec.Result res = Exec.run(List.of(ip, "-force", "-batch", "-"), batch, timeout);
       if (!res.ok()) {
         for (String line : res.stderr().split("\n")) {
@@ -799,8 +817,19 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     private String nft = "nft";
     private String dnsmasq = "dnsmasq";
     private Duration timeout = Duration.ofSeconds(10);
+    private boolean netlink = true;
 
     private Builder() {}
+
+    /**
+     * Whether link, address and route programs run in-process over rtnetlink (default) or through
+     * {@code ip -batch} (slower by a process per namespace, handy to debug: the programs are logged at DEBUG and can
+     * be pasted into {@code ip -batch}).
+     */
+    public Builder netlink(boolean value) {
+      netlink = value;
+      return this;
+    }
 
     /** Where records, leases, logs and pools are kept (required). */
     public Builder stateDir(Path value) {

@@ -15,25 +15,37 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * The NetworkDriver contract on real namespaces, plus what only the Linux driver can show. The VM side shares the
  * host namespace here, as in production; {@link LinuxNetworkScenarioIT} puts it apart.
  */
 @Tag("system")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LinuxNetworkDriverIT extends NetworkDriverContract {
-  private static NetTestEnv env;
-  private static LinuxNetworkDriver driver;
+  private NetTestEnv env;
+  private LinuxNetworkDriver driver;
+
+  /** Whether the driver under test runs its ip programs in-process over rtnetlink (or through ip -batch). */
+  boolean netlink() {
+    return true;
+  }
 
   @BeforeAll
-  static void world() throws Exception {
+  void world() throws Exception {
     NetTestEnv.assumeCapable();
     env = new NetTestEnv();
-    driver = env.sharedDriver();
+    driver = shared();
+  }
+
+  private LinuxNetworkDriver shared() {
+    return LinuxNetworkDriver.builder().stateDir(env.dir.resolve("state")).prefix(env.prefix)
+        .vmNamespace(env.hostNs).netlink(netlink()).build();
   }
 
   @AfterAll
-  static void endWorld() throws Exception {
+  void endWorld() throws Exception {
     if (driver != null) {
       assertThat(driver.reap(owner(env))).isEmpty();
       driver.close();
@@ -75,7 +87,7 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   @Test
   void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
     NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
-    try (LinuxNetworkDriver second = env.sharedDriver()) {
+    try (LinuxNetworkDriver second = shared()) {
       assertThat(second.find("again")).contains(n);
       assertThat(second.list(owner())).containsExactly(n);
     } finally {
