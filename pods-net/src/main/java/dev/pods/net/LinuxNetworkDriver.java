@@ -150,7 +150,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   public NetworkInstance create(NetworkSpec spec) {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
-    return locked(id, () -> {
+    return locked(id, "create", () -> {
       Record r = readRecord(id);
       if (r != null) {
         checkOwner(r, spec, "create");
@@ -174,7 +174,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   public NetworkInstance update(NetworkSpec spec) {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
-    return locked(id, () -> {
+    return locked(id, "update", () -> {
       Record r = readRecord(id);
       if (r == null || !r.ready() || !Netns.exists(r.names.namespace())) {
         throw new NetworkException("update network of instance '" + id + "' failed: no such network");
@@ -187,7 +187,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public void delete(String instanceId) {
     Objects.requireNonNull(instanceId, "instanceId");
-    locked(instanceId, () -> {
+    locked(instanceId, "delete", () -> {
       teardown(instanceId, readRecord(instanceId));
       return null;
     });
@@ -465,7 +465,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
     Objects.requireNonNull(address, "address");
-    return locked(instanceId, () -> {
+    return locked(instanceId, "bind a socket in", () -> {
       Path ns = requireNamespace(instanceId, "bind " + address);
       ServerSocket s;
       try {
@@ -678,7 +678,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     T run() throws Exception;
   }
 
-  private <T> T locked(String id, Locked<T> work) {
+  private <T> T locked(String id, String op, Locked<T> work) {
     if (closed) {
       throw new IllegalStateException("network driver is closed");
     }
@@ -690,9 +690,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       throw e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new NetworkException("network of instance '" + id + "': interrupted", e);
+      throw new NetworkException(op + " network of instance '" + id + "' interrupted", e);
     } catch (Exception e) {
-      throw new NetworkException("network of instance '" + id + "' failed: " + e.getMessage(), e);
+      throw new NetworkException(op + " network of instance '" + id + "' failed: " + e.getMessage(), e);
     } finally {
       lock.unlock();
     }
