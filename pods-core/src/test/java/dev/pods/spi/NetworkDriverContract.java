@@ -113,6 +113,20 @@ public abstract class NetworkDriverContract {
   }
 
   @Test
+  void updateAppliesDhcpAndAddressChanges() {
+    NetworkInstance n = create("c6", 6);
+    NetworkSpec dhcp = n.spec().toBuilder().searchDomain("extra.internal").hostname("renamed").build();
+    assertThat(driver().update(dhcp).spec()).isEqualTo(dhcp);
+    Cidr moved = new Cidr(n.spec().subnet().base() + 128, n.spec().subnet().prefixLength());
+    NetworkSpec readdressed = dhcp.toBuilder().subnet(moved).gateway(moved.address(1))
+        .privateAddress(moved.address(2)).build();
+    NetworkInstance after = driver().update(readdressed);
+    assertThat(after.spec()).isEqualTo(readdressed);
+    assertThat(driver().find(n.instanceId())).contains(after);
+    assertThat(driver().callInNamespace(n.instanceId(), () -> "still usable")).isEqualTo("still usable");
+  }
+
+  @Test
   void updateOfAnAbsentNetworkFails() {
     NetworkSpec s = spec(id("c6"), 6).owner(owner()).build();
     assertThatThrownBy(() -> driver().update(s)).isInstanceOf(NetworkException.class)

@@ -198,24 +198,25 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     long t0 = System.nanoTime();
     Laps laps = new Laps();
     long index = Cidr.toInt(indexes.allocate("i-" + id).network());
-    long vpcIndex = -1;
     NetworkVpc vpc = spec.vpc();
-    if (vpc != null) {
-      vpcIndex = StateLock.with(vpcLock(), () -> Cidr.toInt(indexes.allocate("v-" + vpc.id()).network()));
-    }
-    Names names = Names.of(prefix, linkPrefix, id, index, vpcIndex);
-    Record r = new Record(spec, names, index, vpcIndex, CREATING);
     Path dir = instanceDir(id);
     Files.createDirectories(dir);
-    writeRecord(r);
+    // the VPC's index and this record appear under one lock hold: a concurrent delete of the VPC's last other
+    // member then sees this record and keeps the VPC's bridge and index
+    Record r = vpc == null ? record(spec, index, -1) : StateLock.with(vpcLock(),
+        () -> record(spec, index, Cidr.toInt(indexes.allocate("v-" + vpc.id()).network())));
+    Names names = r.names;
+    long vpcIndex = r.vpcIndex;
     laps.lap("index+record");
+    java.util.concurrent.Future<Process> nftDone = null;
+    java.util.concurrent.Future<Object> hostDone = null;
     try {
       addNamespace(names.namespace());
       laps.lap("netns");
       Path ns = Netns.path(names.namespace());
       // nft matches interfaces by name, so the table can load while the links are being made elsewhere
       // dnsmasq binds the wildcard DHCP socket and serves gw0 by name, so it may start before gw0 exists too
-      java.util.concurrent.Future<Process> nftDone = pool.submit(() -> Netns.call(ns, () -> {
+      nftDone = pool.submit(() -> Netns.call(ns, () -> {
         writeSysctls(Programs.sysctlsBeforeLinks());
         Exec.check(List.of(nft, "-f", "-"), Programs.nftTable(spec, names, false), timeout);
         return startDnsmasq(spec, dir);
@@ -226,7 +227,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         attachToHost(spec, names, vmBatch);
         laps.lap("vm+host-batch");
       } else {
-        java.util.concurrent.Future<Object> hostDone = pool.submit(() -> {
+        hostDone = pool.submit(() -> {
           attachToHost(spec, names, "");
           return null;
         });
@@ -251,12 +252,48 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       LOG.debug("create '{}' steps (us): {}", id, laps);
       return new Record(spec, names, index, vpcIndex, READY).instance();
     } catch (Exception e) {
+      // let the parallel steps finish first, or a dnsmasq started after the teardown would outlive it
+      Process late = settle(nftDone);
+      settle(hostDone);
+      if (late != null) {
+        late.destroyForcibly();
+      }
       try {
         teardown(id, r);
       } catch (Exception cleanup) {
         e.addSuppressed(cleanup);
       }
       throw e;
+    }
+  }
+
+  private Record record(NetworkSpec spec, long index, long vpcIndex) throws IOException {
+    Record r = new Record(spec, Names.of(prefix, linkPrefix, spec.instanceId(), index, vpcIndex), index, vpcIndex,
+        CREATING);
+    writeRecord(r);
+    return r;
+  }
+
+  /** Waits for a parallel step, ignoring its outcome; its result, or null. */
+  private static <T> @Nullable T settle(java.util.concurrent.@Nullable Future<T> f) {
+    if (f == null) {
+      return null;
+    }
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return f.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+          return null;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -305,6 +342,28 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       boolean exists = linkExists(Objects.requireNonNull(names.vpcBridge()));
       return ipBatch(before + Programs.hostBatch(spec, names, !exists));
     }));
+  }
+
+  /**
+   * The members of a VPC other than {@code self} that are not being deleted. The marker is looked at before the
+   * record: a deletion removes the record before the marker, so a member seen without marker and then with a
+   * record really is still there.
+   */
+  private List<String> otherMembers(String vpcId, String self) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stateDir.resolve("instances"))) {
+      for (Path p : ds) {
+        String other = p.getFileName().toString();
+        if (other.equals(self) || Files.exists(p.resolve("deleting"))) {
+          continue;
+        }
+        Record o = readRecord(other);
+        if (o != null && o.spec.vpc() != null && o.spec.vpc().id().equals(vpcId)) {
+          out.add(other);
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether the namespace still holds the addresses the record says it has (a hand-made change breaks it). */
@@ -365,10 +424,13 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         }
       } else {
         StateLock.with(vpcLock(), () -> {
-          boolean last = readRecords().stream().noneMatch(o -> o.spec.vpc() != null
-              && o.spec.vpc().id().equals(vpc.id()) && !o.spec.instanceId().equals(id));
+          // members being deleted count as gone: of two concurrent last deletions, the second removes the bridge
+          Files.write(instanceDir(id).resolve("deleting"), new byte[0]);
+          List<String> others = otherMembers(vpc.id(), id);
+          boolean last = others.isEmpty();
           String vpcBridge = Objects.requireNonNull(n.vpcBridge());
           String bridge = last && inNamespace(hostNs(r.spec), () -> linkExists(vpcBridge)) ? vpcBridge : null;
+          LOG.debug("delete '{}': other members of VPC '{}': {}, removing bridge {}", id, vpc.id(), others, bridge);
           forceBatch(hostNs(r.spec), Programs.groupDelete(n, bridge));
           if (last) {
             indexes.release("v-" + vpc.id());
@@ -390,6 +452,8 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       }
       laps.lap("netns");
     }
+    // the record goes first: without it the instance no longer counts (a VPC's last-member check reads records)
+    Files.deleteIfExists(instanceDir(id).resolve("record.json"));
     AtomicFiles.deleteTree(instanceDir(id));
     indexes.release("i-" + id);
     laps.lap("state");
@@ -427,6 +491,22 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         delete(r.spec.instanceId());
         removed.add(r.spec.instanceId());
       }
+    }
+    // state directories without a record: a crash between removing the record and the rest of its files
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stateDir.resolve("instances"))) {
+      for (Path p : ds) {
+        String id = p.getFileName().toString();
+        if (!Files.exists(p.resolve("record.json")) && !Netns.exists(Names.namespace(prefix, id))) {
+          locked(id, "reap", () -> {
+            if (!Files.exists(p.resolve("record.json"))) {
+              AtomicFiles.deleteTree(p);
+            }
+            return null;
+          });
+        }
+      }
+    } catch (IOException e) {
+      throw new NetworkException("reap networks of '" + owner + "' failed listing " + stateDir, e);
     }
     // namespaces with this driver's prefix but no record: a crash between removing a record's namespace and
     // removing the record cannot leave these, but a hand-made mess can; the prefix says they are ours

@@ -11,8 +11,10 @@ import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
 import dev.pods.spi.NetworkVpc;
 import java.nio.file.Files;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -42,6 +44,13 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   private LinuxNetworkDriver shared() {
     return LinuxNetworkDriver.builder().stateDir(env.dir.resolve("state")).prefix(env.prefix)
         .vmNamespace(env.hostNs).netlink(netlink()).build();
+  }
+
+  @BeforeEach
+  void nothingLeftByThePreviousTest() throws Exception {
+    assertThat(NetTestEnv.namespaces(env.prefix + "-")).isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix)).containsExactlyInAnyOrder(env.uplinkBridge,
+        env.prefix + "O");
   }
 
   @AfterAll
@@ -82,6 +91,39 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
 
   private static String owner(NetTestEnv e) {
     return "dev.pods/session=" + e.prefix;
+  }
+
+  @Test
+  void concurrentCreatesAndDeletesInOneVpcLeaveNothing() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    List<String> ids = new java.util.ArrayList<>();
+    try {
+      List<java.util.concurrent.Future<NetworkInstance>> made = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        NetworkSpec s = spec("par" + i, 10 + i).owner(owner())
+            .vpc(new NetworkVpc("parallel", Cidr.parse("10.98.0.0/16"))).build();
+        ids.add(s.instanceId());
+        made.add(pool.submit(() -> driver.create(s)));
+      }
+      for (var f : made) {
+        assertThat(f.get(120, java.util.concurrent.TimeUnit.SECONDS).spec().vpc().id()).isEqualTo("parallel");
+      }
+      assertThat(driver.list(owner())).hasSize(6);
+      assertThat(NetTestEnv.links(env.hostNs, env.prefix + "V")).hasSize(1);
+      List<java.util.concurrent.Future<?>> gone = new java.util.ArrayList<>();
+      for (String id : ids) {
+        gone.add(pool.submit(() -> driver.delete(id)));
+      }
+      for (var f : gone) {
+        f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(driver.list(owner())).isEmpty();
+    assertThat(NetTestEnv.namespaces(env.prefix + "-par")).isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix)).containsExactlyInAnyOrder(env.uplinkBridge,
+        env.prefix + "O");
   }
 
   @Test
