@@ -634,6 +634,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   /** Runs an ip program in the calling thread's namespace, in-process or with {@code ip -batch}. */
   private Object ipBatch(String batch) throws IOException {
     if (netlink) {
+      LOG.debug("rtnetlink program:\n{}", batch);
       return IpInterpreter.run(batch, false);
     }
     return Exec.check(List.of(ip, "-batch", "-"), batch, timeout);

@@ -127,6 +127,19 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   }
 
   @Test
+  void theRegisteredProviderIsAvailableHereAndMakesAWorkingDriver() {
+    LinuxNetworkDriverProvider p = new LinuxNetworkDriverProvider();
+    assertThat(p.unavailableReason()).isEmpty();
+    try (NetworkDriver d = p.create(new dev.pods.spi.NetworkDriverConfig(env.dir.resolve("state"), env.prefix,
+        env.hostNs))) {
+      NetworkInstance n = d.create(spec("prov", 3).owner(owner()).build());
+      assertThat(driver.find("prov")).contains(n);
+      d.delete("prov");
+      assertThat(d.find("prov")).isEmpty();
+    }
+  }
+
+  @Test
   void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
     NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
     try (LinuxNetworkDriver second = shared()) {
