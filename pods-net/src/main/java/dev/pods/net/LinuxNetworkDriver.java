@@ -10,6 +10,7 @@ import dev.pods.net.internal.IpJson;
 import dev.pods.net.internal.Netlink;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
+import dev.pods.net.internal.Nft;
 import dev.pods.net.internal.Processes;
 import dev.pods.net.internal.Programs;
 import dev.pods.net.internal.SpecJson;
@@ -66,8 +67,8 @@ import org.slf4j.LoggerFactory;
  * asynchronous), namespace, VPC bridge when unused, state.
  *
  * <p>Links, addresses and routes are written as {@code ip -batch} programs and run in-process over rtnetlink
- * (JNA), or by {@code ip} itself ({@link Builder#netlink(boolean)}); the nftables table is loaded with
- * {@code nft -f} in one transaction. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
+ * (JNA), or by {@code ip} itself ({@link Builder#netlink(boolean)}); the nftables table is loaded in one
+ * transaction through libnftables (JNA), or by {@code nft -f}. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
  * and drop privileges) and the {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
  * in this driver; VPC bridges and indexes are guarded by file locks, so several drivers may share a state
  * directory. Every call blocks. {@link #close()} closes the sockets this driver bound and leaves the networks.
@@ -198,6 +199,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     long t0 = System.nanoTime();
     Laps laps = new Laps();
     long index = Cidr.toInt(indexes.allocate("i-" + id).network());
+    laps.lap("index");
     NetworkVpc vpc = spec.vpc();
     Path dir = instanceDir(id);
     Files.createDirectories(dir);
@@ -207,7 +209,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         () -> record(spec, index, Cidr.toInt(indexes.allocate("v-" + vpc.id()).network())));
     Names names = r.names;
     long vpcIndex = r.vpcIndex;
-    laps.lap("index+record");
+    laps.lap("record");
     java.util.concurrent.Future<Process> nftDone = null;
     java.util.concurrent.Future<Object> hostDone = null;
     try {
@@ -218,7 +220,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       // dnsmasq binds the wildcard DHCP socket and serves gw0 by name, so it may start before gw0 exists too
       nftDone = pool.submit(() -> Netns.call(ns, () -> {
         writeSysctls(Programs.sysctlsBeforeLinks());
-        Exec.check(List.of(nft, "-f", "-"), Programs.nftTable(spec, names, false), timeout);
+        Nft.run(Programs.nftTable(spec, names, false), netlink, nft, timeout);
         return startDnsmasq(spec, dir);
       }));
       String vmBatch = Programs.vmSideBatch(names, tapUser);
@@ -316,7 +318,10 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       return build(spec);
     }
     Path ns = Netns.path(r.names.namespace());
-    Netns.call(ns, () -> Exec.check(List.of(nft, "-f", "-"), Programs.nftTable(spec, r.names, true), timeout));
+    Netns.call(ns, () -> {
+      Nft.run(Programs.nftTable(spec, r.names, true), netlink, nft, timeout);
+      return null;
+    });
     Record updated = new Record(spec, r.names, r.index, r.vpcIndex, READY);
     writeRecord(updated);
     if (!Programs.sameDhcp(r.spec, spec)) {
@@ -903,9 +908,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     private Builder() {}
 
     /**
-     * Whether link, address and route programs run in-process over rtnetlink (default) or through
-     * {@code ip -batch} (slower by a process per namespace, handy to debug: the programs are logged at DEBUG and can
-     * be pasted into {@code ip -batch}).
+     * Whether link, address and route programs run in-process over rtnetlink and nftables programs through
+     * libnftables (default), or through {@code ip -batch} and {@code nft -f} (slower by a process each, handy to
+     * debug: the programs are logged at DEBUG and can be pasted into those commands).
      */
     public Builder netlink(boolean value) {
       netlink = value;
