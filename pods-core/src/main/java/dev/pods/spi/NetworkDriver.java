@@ -36,7 +36,7 @@ public interface NetworkDriver extends AutoCloseable {
   /**
    * Changes an existing network to {@code spec}. A change of the firewall or of the kept-back ports is applied in
    * one atomic transaction (no packet sees a mix of old and new rules); other changes may rebuild parts of the
-   * network.
+   * network, keeping the names of its tap and VM bridge.
    *
    * @throws dev.pods.NetworkException when the instance has no network or belongs to another owner
    */

@@ -122,6 +122,8 @@ public abstract class NetworkDriverContract {
         .privateAddress(moved.address(2)).build();
     NetworkInstance after = driver().update(readdressed);
     assertThat(after.spec()).isEqualTo(readdressed);
+    assertThat(after.tap()).as("the hypervisor's configuration names the tap").isEqualTo(n.tap());
+    assertThat(after.vmBridge()).isEqualTo(n.vmBridge());
     assertThat(driver().find(n.instanceId())).contains(after);
     assertThat(driver().callInNamespace(n.instanceId(), () -> "still usable")).isEqualTo("still usable");
   }

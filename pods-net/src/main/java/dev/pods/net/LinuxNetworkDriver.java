@@ -163,7 +163,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
           return r.instance();
         }
         LOG.info("network of instance '{}' is incomplete ({}); rebuilding it", id, r.state);
-        teardown(id, r);
+        teardown(id, r, true);
       } else if (Netns.exists(Names.namespace(prefix, id))) {
         teardown(id, null);
       }
@@ -314,7 +314,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     String id = spec.instanceId();
     if (!Programs.sameLinks(r.spec, spec)) {
       LOG.info("network of instance '{}' changes its addresses; rebuilding it", id);
-      teardown(id, r);
+      teardown(id, r, true);
       return build(spec);
     }
     Path ns = Netns.path(r.names.namespace());
@@ -404,6 +404,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   private void teardown(String id, @Nullable Record r) throws Exception {
+    teardown(id, r, false);
+  }
+
+  /**
+   * Removes an instance network. With {@code keepIndex} the instance keeps its link index, so a rebuild that follows
+   * gets the same link names (the hypervisor's configuration names the tap); the old links are gone by then.
+   */
+  private void teardown(String id, @Nullable Record r, boolean keepIndex) throws Exception {
     long t0 = System.nanoTime();
     Laps laps = new Laps();
     closeSockets(id);
@@ -460,7 +468,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     // the record goes first: without it the instance no longer counts (a VPC's last-member check reads records)
     Files.deleteIfExists(instanceDir(id).resolve("record.json"));
     AtomicFiles.deleteTree(instanceDir(id));
-    indexes.release("i-" + id);
+    if (!keepIndex) {
+      indexes.release("i-" + id);
+    }
     laps.lap("state");
     LOG.info("network of instance '{}' deleted in {} us", id, (System.nanoTime() - t0) / 1000);
     LOG.debug("delete '{}' steps (us): {}", id, laps);

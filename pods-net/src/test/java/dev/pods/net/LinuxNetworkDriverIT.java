@@ -140,6 +140,31 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   }
 
   @Test
+  void createAgainRestartsADeadDnsmasqAndRebuildsALostAddress() throws Exception {
+    NetworkInstance n = driver.create(spec("heal", 5).owner(owner()).build());
+    try {
+      List<Long> before = dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()));
+      assertThat(before).hasSize(1);
+      dev.pods.net.internal.Processes.end(before, java.time.Duration.ofSeconds(2));
+      assertThat(dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()))).isEmpty();
+      assertThat(driver.create(n.spec())).isEqualTo(n);
+      List<Long> after = dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()));
+      assertThat(after).hasSize(1).doesNotContainAnyElementsOf(before);
+
+      NetTestEnv.ipIn(n.namespace(), "addr flush dev up0\n");
+      long inode = Netns.inode(n.namespace());
+      assertThat(driver.create(n.spec())).isEqualTo(n);
+      assertThat(Netns.inode(n.namespace())).as("rebuilt in a new namespace").isNotEqualTo(inode);
+      String addrs = Netns.call(Netns.path(n.namespace()), () -> dev.pods.net.internal.Exec.check(
+          List.of("ip", "-j", "addr", "show", "dev", "up0"), null, java.time.Duration.ofSeconds(5)).stdout());
+      assertThat(dev.pods.net.internal.IpJson.addresses(addrs)).extracting(a -> a.address())
+          .containsExactly(Cidr.dotted(n.spec().uplink().address()));
+    } finally {
+      driver.delete("heal");
+    }
+  }
+
+  @Test
   void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
     NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
     try (LinuxNetworkDriver second = shared()) {
