@@ -120,10 +120,12 @@ class LinuxNetworkScenarioIT {
     assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 80, QUICK)).isEqualTo("hello from web");
     assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 8022, QUICK)).isEqualTo("hello from web");
     // 5900 stays in the instance namespace (a console proxy would listen there); the VM's own :5900 is not reached
+    Thread serving;
     try (ServerSocket console = driver.bindInNamespace("web", new InetSocketAddress(pub("web", 1), 5900))) {
-      NetTestEnv.serve(console, "console of web");
+      serving = NetTestEnv.serve(console, "console of web");
       assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 5900, QUICK)).isEqualTo("console of web");
     }
+    serving.join(5000);
     assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 5900, REFUSED)).startsWith("ERR");
     assertThat(fromVm("web", "127.0.0.1", 5900, QUICK)).as("the decoy is up").isEqualTo("hello from web");
   }

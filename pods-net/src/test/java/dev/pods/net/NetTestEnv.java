@@ -214,8 +214,12 @@ final class NetTestEnv {
     });
   }
 
-  /** Serves {@code body} to every connection on {@code server}, in a daemon thread, until it is closed. */
-  static void serve(ServerSocket server, String body) {
+  /**
+   * Serves {@code body} to every connection on {@code server}, in a daemon thread, until it is closed; the caller
+   * joins the returned thread after closing the socket before relying on it being gone (an accept that is blocked
+   * while the socket closes may still take one more connection).
+   */
+  static Thread serve(ServerSocket server, String body) {
     Thread t = new Thread(() -> {
       while (!server.isClosed()) {
         try (Socket s = server.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
@@ -236,6 +240,7 @@ final class NetTestEnv {
     }, "test-serve");
     t.setDaemon(true);
     t.start();
+    return t;
   }
 
   /** The links of namespace {@code ns} whose names start with {@code namePrefix}. */
