@@ -1,0 +1,100 @@
+package dev.pods.spi;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Builds and removes per-instance networks: for each instance an isolated network namespace holding the VM's
+ * gateway, DHCP, 1:1 NAT of a public address, SNAT of outbound traffic, an ingress firewall and the VPC routes, plus
+ * the bridge and tap the hypervisor attaches the VM to. Networks outlive the driver object (and the JVM): a new driver
+ * on the same state finds them again by {@link #find}/{@link #list}.
+ *
+ * <p><b>Contract.</b> Every method is thread-safe and blocking. Calls for different instances may run in parallel;
+ * calls for one instance are serialised. {@link #create} and {@link #delete} are idempotent: creating what exists
+ * with an equal spec returns it unchanged, deleting what is absent does nothing. An instance id belongs to one owner.
+ * A failed create leaves nothing behind. Failures are {@link dev.pods.NetworkException}s naming the operation and
+ * the instance. The caller owns the driver and closes it; {@link #close()} releases the driver's threads and sockets
+ * (which stop serving) but leaves the networks in place.
+ *
+ * @since 0.1
+ */
+public interface NetworkDriver extends AutoCloseable {
+
+  /**
+   * Builds the instance's network, or returns it when one with an equal spec exists. An existing network with a
+   * different spec is updated as by {@link #update}.
+   *
+   * @return the network, with the names the hypervisor needs
+   * @throws dev.pods.NetworkException when it cannot be built (nothing is left behind), or the id has another owner
+   */
+  NetworkInstance create(NetworkSpec spec);
+
+  /**
+   * Changes an existing network to {@code spec}. A change of the firewall or of the kept-back ports is applied in
+   * one atomic transaction (no packet sees a mix of old and new rules); other changes may rebuild parts of the
+   * network, keeping the names of its tap and VM bridge.
+   *
+   * @throws dev.pods.NetworkException when the instance has no network or belongs to another owner
+   */
+  NetworkInstance update(NetworkSpec spec);
+
+  /**
+   * Removes the instance's network and everything of it: processes, links, namespace, rules, state, and the sockets
+   * bound through {@link #bindInNamespace}. Does nothing when there is none.
+   *
+   * @throws dev.pods.NetworkException when removal fails (a retry resumes where it stopped)
+   */
+  void delete(String instanceId);
+
+  /** The instance's network, if it exists. */
+  Optional<NetworkInstance> find(String instanceId);
+
+  /** Every network whose spec has this owner, in no particular order. */
+  List<NetworkInstance> list(String owner);
+
+  /**
+   * Removes every network of {@code owner}, and anything left by a crash in the middle of a create or delete that
+   * this driver can tell is its own. Never touches what is not its own.
+   *
+   * @return the ids of the instances removed
+   */
+  List<String> reap(String owner);
+
+  /**
+   * Runs {@code task} on a thread inside the instance's network namespace and returns its result.
+   *
+   * @throws dev.pods.NetworkException when the instance has no network, or wrapping the task's exception
+   */
+  <T> T callInNamespace(String instanceId, NetworkTask<T> task);
+
+  /**
+   * Binds a listening TCP socket to {@code address} inside the instance's namespace (the IMDS binds
+   * {@code 169.254.169.254:80}). The caller owns the socket and may accept on any thread; {@link #delete} closes it
+   * too. In-memory fakes may bind elsewhere and route {@link #connectInNamespace} to it.
+   *
+   * @throws dev.pods.NetworkException when the instance has no network or the bind fails
+   */
+  ServerSocket bindInNamespace(String instanceId, InetSocketAddress address);
+
+  /**
+   * Opens a TCP connection from inside the instance's namespace to {@code address}. The caller owns the socket.
+   *
+   * @throws dev.pods.NetworkException when the instance has no network or the connection fails within
+   *     {@code timeout}
+   */
+  Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout);
+
+  /**
+   * The persistent address pool of this spec, created empty on first use. Pools with equal names share their state;
+   * the same name with another spec is an error.
+   */
+  IpAddressPool pool(IpPoolSpec spec);
+
+  /** Releases the driver's threads and sockets; networks stay. Idempotent. */
+  @Override
+  void close();
+}

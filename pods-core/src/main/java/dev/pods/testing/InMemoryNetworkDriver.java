@@ -1,0 +1,237 @@
+package dev.pods.testing;
+
+import dev.pods.NetworkException;
+import dev.pods.spi.IpAddressPool;
+import dev.pods.spi.IpPoolSpec;
+import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkTask;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link NetworkDriver} that only remembers: no namespace, link or process is created. Sockets "inside" an
+ * instance are real loopback sockets on ephemeral ports; the driver maps each instance's requested address to
+ * them, so {@link #connectInNamespace} to an address bound with {@link #bindInNamespace} in the same instance reaches
+ * it and any other address is refused, which mimics one namespace per instance. Tasks run on the caller's thread.
+ *
+ * <p>Fault knob: {@link #failNext(Operation)} makes the next call of that operation throw a
+ * {@link NetworkException} without changing anything. Thread-safe: state is guarded by the driver's monitor, and no
+ * blocking I/O happens while holding it except closing sockets.
+ */
+public final class InMemoryNetworkDriver implements NetworkDriver {
+
+  /** Operations whose next call can be made to fail. */
+  public enum Operation {
+    /** {@link NetworkDriver#create}. */
+    CREATE,
+    /** {@link NetworkDriver#update}. */
+    UPDATE,
+    /** {@link NetworkDriver#delete}. */
+    DELETE
+  }
+
+  private final Map<String, NetworkInstance> networks = new HashMap<>();
+  private final Map<String, Map<InetSocketAddress, ServerSocket>> sockets = new HashMap<>();
+  private final Map<String, IpAddressPool> pools = new HashMap<>();
+  private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
+  private boolean closed;
+
+  /** An empty driver. */
+  public InMemoryNetworkDriver() {}
+
+  /** Makes the next call of {@code op} throw a {@link NetworkException}. */
+  public synchronized void failNext(Operation op) {
+    failures.merge(op, 1, Integer::sum);
+  }
+
+  private void maybeFail(Operation op, String id) {
+    Integer n = failures.get(op);
+    if (n != null && n > 0) {
+      failures.put(op, n - 1);
+      throw new NetworkException(op.name().toLowerCase(java.util.Locale.ROOT) + " network of instance '" + id
+          + "' failed: injected failure");
+    }
+  }
+
+  @Override
+  public synchronized NetworkInstance create(NetworkSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    checkOpen();
+    maybeFail(Operation.CREATE, spec.instanceId());
+    NetworkInstance have = networks.get(spec.instanceId());
+    if (have != null) {
+      checkOwner(have, spec, "create");
+      if (have.spec().equals(spec)) {
+        return have;
+      }
+    }
+    String id = spec.instanceId();
+    NetworkInstance n = new NetworkInstance(spec, "mem-" + id, "membr-" + id, "memtap-" + id);
+    networks.put(id, n);
+    return n;
+  }
+
+  @Override
+  public synchronized NetworkInstance update(NetworkSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    checkOpen();
+    maybeFail(Operation.UPDATE, spec.instanceId());
+    NetworkInstance have = networks.get(spec.instanceId());
+    if (have == null) {
+      throw new NetworkException("update network of instance '" + spec.instanceId() + "' failed: no such network");
+    }
+    checkOwner(have, spec, "update");
+    NetworkInstance n = new NetworkInstance(spec, have.namespace(), have.vmBridge(), have.tap());
+    networks.put(spec.instanceId(), n);
+    return n;
+  }
+
+  @Override
+  public synchronized void delete(String instanceId) {
+    checkOpen();
+    maybeFail(Operation.DELETE, instanceId);
+    networks.remove(instanceId);
+    closeSockets(sockets.remove(instanceId));
+  }
+
+  @Override
+  public synchronized Optional<NetworkInstance> find(String instanceId) {
+    return Optional.ofNullable(networks.get(instanceId));
+  }
+
+  @Override
+  public synchronized List<NetworkInstance> list(String owner) {
+    return networks.values().stream().filter(n -> n.spec().owner().equals(owner)).toList();
+  }
+
+  @Override
+  public synchronized List<String> reap(String owner) {
+    List<String> ids = new ArrayList<>();
+    for (NetworkInstance n : list(owner)) {
+      delete(n.instanceId());
+      ids.add(n.instanceId());
+    }
+    return ids;
+  }
+
+  @Override
+  public <T> T callInNamespace(String instanceId, NetworkTask<T> task) {
+    require(instanceId, "run task in namespace");
+    try {
+      return task.call();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NetworkException("task in namespace of instance '" + instanceId + "' interrupted", e);
+    } catch (Exception e) {
+      throw new NetworkException("task in namespace of instance '" + instanceId + "' failed: " + e, e);
+    }
+  }
+
+  @Override
+  public synchronized ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
+    require(instanceId, "bind " + address);
+    Map<InetSocketAddress, ServerSocket> mine = sockets.computeIfAbsent(instanceId, k -> new HashMap<>());
+    ServerSocket old = mine.get(address);
+    if (old != null && !old.isClosed()) {
+      throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId
+          + "' failed: address already in use");
+    }
+    try {
+      ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      mine.put(address, s);
+      return s;
+    } catch (IOException e) {
+      throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId + "' failed", e);
+    }
+  }
+
+  @Override
+  public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout) {
+    ServerSocket target;
+    synchronized (this) {
+      require(instanceId, "connect to " + address);
+      target = sockets.getOrDefault(instanceId, Map.of()).get(address);
+    }
+    if (target == null || target.isClosed()) {
+      throw new NetworkException("connect to " + address + " from namespace of instance '" + instanceId
+          + "' failed: connection refused");
+    }
+    Socket s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target.getLocalPort()),
+          (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+      return s;
+    } catch (IOException e) {
+      try {
+        s.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw new NetworkException("connect to " + address + " from namespace of instance '" + instanceId
+          + "' failed", e);
+    }
+  }
+
+  @Override
+  public synchronized IpAddressPool pool(IpPoolSpec spec) {
+    IpAddressPool p = pools.computeIfAbsent(spec.name(), k -> new InMemoryIpAddressPool(spec));
+    if (!p.spec().equals(spec)) {
+      throw new NetworkException("pool '" + spec.name() + "' exists with another spec: " + p.spec());
+    }
+    return p;
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    sockets.values().forEach(InMemoryNetworkDriver::closeSockets);
+    sockets.clear();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("network driver is closed");
+    }
+  }
+
+  private synchronized void require(String instanceId, String what) {
+    checkOpen();
+    if (!networks.containsKey(instanceId)) {
+      throw new NetworkException(what + " for instance '" + instanceId + "' failed: no such network");
+    }
+  }
+
+  private static void checkOwner(NetworkInstance have, NetworkSpec spec, String op) {
+    if (!have.spec().owner().equals(spec.owner())) {
+      throw new NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: it belongs to '"
+          + have.spec().owner() + "', not '" + spec.owner() + "'");
+    }
+  }
+
+  private static void closeSockets(@Nullable Map<InetSocketAddress, ServerSocket> mine) {
+    if (mine == null) {
+      return;
+    }
+    for (ServerSocket s : mine.values()) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing a listening loopback socket only fails if it is already closed
+      }
+    }
+  }
+}

@@ -1,0 +1,276 @@
+package dev.pods.net.internal;
+
+import dev.pods.spi.Cidr;
+import dev.pods.spi.FirewallRuleSpec;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import dev.pods.spi.NetworkVpc;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The programs that build an instance network: {@code ip -batch} scripts for each namespace, the nftables table
+ * and dnsmasq's command line. Pure functions of the spec and the names (unit-tested as text); they run elsewhere.
+ */
+public final class Programs {
+  /** The metadata service address, held by every instance namespace. */
+  public static final String IMDS = "169.254.169.254";
+
+  private Programs() {}
+
+  /**
+   * The VM-namespace batch: the bridge, the persistent tap on it, and the veth whose peer becomes the gateway
+   * interface of the instance namespace, all in the instance's link group. IPv6 address generation is off on all
+   * three, so the VM's segment has no link-local path into the VM namespace.
+   *
+   * @param tapUser owner of the tap (for an unprivileged hypervisor), or null
+   */
+  public static String vmSideBatch(Names n, @Nullable String tapUser) {
+    long g = n.group();
+    List<String> l = new ArrayList<>();
+    l.add("link add " + n.bridge() + " group " + g + " type bridge");
+    l.add("link set " + n.bridge() + " addrgenmode none");
+    l.add("tuntap add dev " + n.tap() + " mode tap" + (tapUser == null ? "" : " user " + tapUser));
+    l.add("link set " + n.tap() + " group " + g + " addrgenmode none master " + n.bridge());
+    l.add("link add " + n.vmVeth() + " group " + g + " type veth peer name " + Names.GW_IF + " address "
+        + n.gwMac() + " netns " + n.namespace());
+    l.add("link set " + n.vmVeth() + " addrgenmode none master " + n.bridge());
+    l.add("link set " + n.tap() + " up");
+    l.add("link set " + n.vmVeth() + " up");
+    l.add("link set " + n.bridge() + " up");
+    return String.join("\n", l) + "\n";
+  }
+
+  /**
+   * The host-namespace batch: the uplink and VPC veths (their inner ends go straight into the instance namespace),
+   * onto their bridges, in the instance's link group; creates the VPC bridge first when {@code createVpcBridge}.
+   */
+  public static String hostBatch(NetworkSpec s, Names n, boolean createVpcBridge) {
+    long g = n.group();
+    List<String> l = new ArrayList<>();
+    NetworkUplink up = s.uplink();
+    if (up != null) {
+      l.add("link add " + n.uplinkVeth() + " group " + g + " type veth peer name " + Names.UP_IF + " address "
+          + n.upMac() + " netns " + n.namespace());
+      l.add("link set " + n.uplinkVeth() + " addrgenmode none master " + up.bridge());
+      l.add("link set " + n.uplinkVeth() + " up");
+    }
+    if (s.vpc() != null && n.vpcBridge() != null) {
+      if (createVpcBridge) {
+        l.add("link add " + n.vpcBridge() + " type bridge");
+        l.add("link set " + n.vpcBridge() + " addrgenmode none");
+        l.add("link set " + n.vpcBridge() + " up");
+      }
+      l.add("link add " + n.vpcVeth() + " group " + g + " type veth peer name " + Names.VPC_IF + " address "
+          + n.vpcMac() + " netns " + n.namespace());
+      l.add("link set " + n.vpcVeth() + " addrgenmode none master " + n.vpcBridge());
+      l.add("link set " + n.vpcVeth() + " up");
+    }
+    return l.isEmpty() ? "" : String.join("\n", l) + "\n";
+  }
+
+  /**
+   * The teardown batch of the instance's links in the VM or host namespace: one group deletion (deleting a veth end
+   * removes its peer in the instance namespace too). With {@code vpcBridge}, that unused VPC bridge joins the group
+   * first and goes with it.
+   */
+  public static String groupDelete(Names n, @Nullable String vpcBridge) {
+    return (vpcBridge == null ? "" : "link set " + vpcBridge + " group " + n.group() + "\n")
+        + "link del group " + n.group() + "\n";
+  }
+
+  /**
+   * The instance-namespace batch, run once the veths exist: loopback, the gateway and IMDS addresses, the public
+   * address and default route, the VPC route.
+   */
+  public static String instanceBatch(NetworkSpec s) {
+    List<String> l = new ArrayList<>();
+    l.add("link set lo up");
+    l.add("addr add " + Cidr.dotted(s.gateway()) + "/" + s.subnet().prefixLength() + " dev " + Names.GW_IF);
+    l.add("addr add " + IMDS + "/32 dev " + Names.GW_IF);
+    l.add("link set " + Names.GW_IF + " up");
+    NetworkUplink up = s.uplink();
+    if (up != null) {
+      l.add("addr add " + Cidr.dotted(up.address()) + "/" + up.prefixLength() + " dev " + Names.UP_IF);
+      l.add("link set " + Names.UP_IF + " up");
+      l.add("route add default via " + Cidr.dotted(up.gateway()) + " dev " + Names.UP_IF);
+    }
+    NetworkVpc vpc = s.vpc();
+    if (vpc != null) {
+      l.add("link set " + Names.VPC_IF + " up");
+      l.add("route add " + vpc.cidr() + " dev " + Names.VPC_IF);
+    }
+    return String.join("\n", l) + "\n";
+  }
+
+  /**
+   * The sysctl settings of the instance namespace, as {@code /proc/sys} paths and values, written before its links
+   * exist (forwarding on, IPv6 off).
+   */
+  public static List<String[]> sysctlsBeforeLinks() {
+    return List.of(
+        new String[] {"net/ipv4/ip_forward", "1"},
+        new String[] {"net/ipv6/conf/all/disable_ipv6", "1"},
+        new String[] {"net/ipv6/conf/default/disable_ipv6", "1"});
+  }
+
+  /**
+   * The sysctl settings that need the links: proxy ARP on the VPC interface, so VPC peers find this instance's VM
+   * address on the VPC segment and route it here (the routed VPC needs no per-peer routes).
+   */
+  public static List<String[]> sysctlsAfterLinks(NetworkSpec s) {
+    if (s.vpc() == null) {
+      return List.of();
+    }
+    return List.of(new String[] {"net/ipv4/conf/" + Names.VPC_IF + "/proxy_arp", "1"},
+        new String[] {"net/ipv4/neigh/" + Names.VPC_IF + "/proxy_delay", "0"});
+  }
+
+  /**
+   * The nftables program for the instance namespace. With {@code replace} it atomically replaces an existing table
+   * (create-if-missing, delete, re-add, all in one transaction); without, it adds the table to a fresh namespace.
+   */
+  public static String nftTable(NetworkSpec s, Names n, boolean replace) {
+    String t = n.table();
+    String priv = Cidr.dotted(s.privateAddress());
+    String gw = q(Names.GW_IF);
+    String up = q(Names.UP_IF);
+    String vpcIf = q(Names.VPC_IF);
+    NetworkUplink uplink = s.uplink();
+    NetworkVpc vpc = s.vpc();
+    String kept = s.keptBackPorts().stream().distinct().sorted().map(String::valueOf)
+        .collect(Collectors.joining(", "));
+    StringBuilder b = new StringBuilder();
+    if (replace) {
+      b.append("table ip ").append(t).append(" {}\n");
+      b.append("delete table ip ").append(t).append('\n');
+    }
+    b.append("table ip ").append(t).append(" {\n");
+    if (uplink != null) {
+      String pub = Cidr.dotted(uplink.address());
+      b.append("  chain prerouting {\n");
+      b.append("    type nat hook prerouting priority dstnat; policy accept;\n");
+      if (!kept.isEmpty()) {
+        b.append("    iifname ").append(up).append(" ip daddr ").append(pub)
+            .append(" meta l4proto { tcp, udp } th dport { ").append(kept).append(" } return\n");
+      }
+      b.append("    iifname ").append(up).append(" ip daddr ").append(pub).append(" dnat to ").append(priv)
+          .append('\n');
+      b.append("  }\n");
+      b.append("  chain postrouting {\n");
+      b.append("    type nat hook postrouting priority srcnat; policy accept;\n");
+      b.append("    oifname ").append(up).append(" ip saddr ").append(priv).append(" snat to ").append(pub)
+          .append('\n');
+      b.append("  }\n");
+    }
+    b.append("  chain firewall {\n");
+    for (FirewallRuleSpec r : s.firewall().ingress()) {
+      b.append("    ").append(rule(r)).append('\n');
+    }
+    b.append("    ").append(s.firewall().enforced() ? "drop" : "accept").append('\n');
+    b.append("  }\n");
+    b.append("  chain forward {\n");
+    b.append("    type filter hook forward priority filter; policy drop;\n");
+    b.append("    ip daddr 169.254.0.0/16 drop\n");
+    b.append("    ip saddr 169.254.0.0/16 drop\n");
+    b.append("    ct state invalid drop\n");
+    b.append("    ct state established,related accept\n");
+    if (uplink != null) {
+      b.append("    iifname ").append(gw).append(" oifname ").append(up).append(" ip saddr ").append(priv)
+          .append(" accept\n");
+      b.append("    iifname ").append(up).append(" oifname ").append(gw).append(" ip daddr ").append(priv)
+          .append(" ct status dnat jump firewall\n");
+    }
+    if (vpc != null) {
+      b.append("    iifname ").append(gw).append(" oifname ").append(vpcIf).append(" ip saddr ").append(priv)
+          .append(" ip daddr ").append(vpc.cidr()).append(" accept\n");
+      b.append("    iifname ").append(vpcIf).append(" oifname ").append(gw).append(" ip saddr ").append(vpc.cidr())
+          .append(" ip daddr ").append(priv).append(" jump firewall\n");
+    }
+    b.append("  }\n");
+    b.append("  chain input {\n");
+    b.append("    type filter hook input priority filter; policy drop;\n");
+    b.append("    iifname \"lo\" accept\n");
+    b.append("    ct state established,related accept\n");
+    b.append("    iifname ").append(gw).append(" udp dport 67 accept\n");
+    b.append("    iifname ").append(gw).append(" ip daddr ").append(IMDS).append(" tcp dport 80 accept\n");
+    b.append("    iifname ").append(gw).append(" icmp type echo-request accept\n");
+    if (uplink != null && !kept.isEmpty()) {
+      b.append("    iifname ").append(up).append(" ip daddr ").append(Cidr.dotted(uplink.address()))
+          .append(" meta l4proto { tcp, udp } th dport { ").append(kept).append(" } accept\n");
+    }
+    b.append("  }\n");
+    b.append("}\n");
+    return b.toString();
+  }
+
+  private static String rule(FirewallRuleSpec r) {
+    String src = "ip saddr { " + r.sources().stream().map(Cidr::toString).collect(Collectors.joining(", ")) + " }";
+    String ports = r.fromPort() == r.toPort() ? String.valueOf(r.fromPort()) : r.fromPort() + "-" + r.toPort();
+    return switch (r.protocol()) {
+      case ALL -> src + " accept";
+      case ICMP -> "meta l4proto icmp " + src + " accept";
+      case TCP -> (r.allPorts() ? "meta l4proto tcp " : "tcp dport " + ports + " ") + src + " accept";
+      case UDP -> (r.allPorts() ? "meta l4proto udp " : "udp dport " + ports + " ") + src + " accept";
+    };
+  }
+
+  private static String q(String ifname) {
+    return "\"" + ifname + "\"";
+  }
+
+  /**
+   * dnsmasq's command line: DHCP only (its DNS is off), in the foreground, serving the gateway interface, handing the
+   * fixed address to the VM's MAC with the router, DNS servers and search domains; lease and log files in
+   * {@code dir}.
+   */
+  public static List<String> dnsmasq(String executable, NetworkSpec s, Path dir) {
+    List<String> a = new ArrayList<>();
+    String priv = Cidr.dotted(s.privateAddress());
+    a.add(executable);
+    a.add("--keep-in-foreground");
+    a.add("--conf-file=/dev/null");
+    a.add("--no-resolv");
+    a.add("--no-hosts");
+    a.add("--no-poll");
+    a.add("--port=0");
+    // no --bind-interfaces: the wildcard DHCP socket lets dnsmasq start before gw0 exists (the namespace has no
+    // other interface a request could come from but lo, which is excluded)
+    a.add("--interface=" + Names.GW_IF);
+    a.add("--except-interface=lo");
+    a.add("--dhcp-authoritative");
+    a.add("--dhcp-range=" + priv + ",static," + s.subnet().netmask() + ",infinite");
+    a.add("--dhcp-host=" + s.mac() + "," + priv + "," + s.hostname() + ",infinite");
+    a.add("--dhcp-option=option:router," + Cidr.dotted(s.gateway()));
+    if (!s.dnsServers().isEmpty()) {
+      a.add("--dhcp-option=option:dns-server,"
+          + s.dnsServers().stream().map(Cidr::dotted).collect(Collectors.joining(",")));
+    }
+    if (!s.searchDomains().isEmpty()) {
+      a.add("--dhcp-option=option:domain-name," + s.searchDomains().get(0));
+      a.add("--dhcp-option=option:domain-search," + String.join(",", s.searchDomains()));
+    }
+    a.add("--dhcp-leasefile=" + dir.resolve("leases"));
+    a.add("--pid-file=" + dir.resolve("dnsmasq.pid"));
+    a.add("--log-dhcp");
+    a.add("--log-facility=" + dir.resolve("dnsmasq.log"));
+    return a;
+  }
+
+  /** Whether two specs differ only in what {@link #nftTable} and dnsmasq cover (no link or address change). */
+  public static boolean sameLinks(NetworkSpec a, NetworkSpec b) {
+    return a.subnet().equals(b.subnet()) && a.privateAddress().equals(b.privateAddress())
+        && a.gateway().equals(b.gateway()) && java.util.Objects.equals(a.vpc(), b.vpc())
+        && java.util.Objects.equals(a.hostNamespace(), b.hostNamespace())
+        && java.util.Objects.equals(a.uplink(), b.uplink());
+  }
+
+  /** Whether two specs give dnsmasq the same configuration. */
+  public static boolean sameDhcp(NetworkSpec a, NetworkSpec b) {
+    return a.mac().equals(b.mac()) && a.hostname().equals(b.hostname()) && a.dnsServers().equals(b.dnsServers())
+        && a.searchDomains().equals(b.searchDomains()) && sameLinks(a, b);
+  }
+}

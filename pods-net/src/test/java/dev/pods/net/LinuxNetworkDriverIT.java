@@ -1,0 +1,179 @@
+package dev.pods.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pods.net.internal.Netns;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkDriverContract;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import dev.pods.spi.NetworkVpc;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The NetworkDriver contract on real namespaces, plus what only the Linux driver can show. The VM side shares the
+ * host namespace here, as in production; {@link LinuxNetworkScenarioIT} puts it apart.
+ */
+@Tag("system")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LinuxNetworkDriverIT extends NetworkDriverContract {
+  private NetTestEnv env;
+  private LinuxNetworkDriver driver;
+
+  /** Whether the driver under test runs its ip programs in-process over rtnetlink (or through ip -batch). */
+  boolean netlink() {
+    return true;
+  }
+
+  @BeforeAll
+  void world() throws Exception {
+    NetTestEnv.assumeCapable();
+    env = new NetTestEnv();
+    driver = shared();
+  }
+
+  private LinuxNetworkDriver shared() {
+    return LinuxNetworkDriver.builder().stateDir(env.dir.resolve("state")).prefix(env.prefix)
+        .vmNamespace(env.hostNs).netlink(netlink()).build();
+  }
+
+  @BeforeEach
+  void nothingLeftByThePreviousTest() throws Exception {
+    assertThat(NetTestEnv.namespaces(env.prefix + "-")).isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix)).containsExactlyInAnyOrder(env.uplinkBridge,
+        env.prefix + "O");
+  }
+
+  @AfterAll
+  void endWorld() throws Exception {
+    if (driver != null) {
+      assertThat(driver.reap(owner(env))).isEmpty();
+      driver.close();
+    }
+    if (env != null) {
+      env.destroy();
+    }
+  }
+
+  @Override
+  protected NetworkDriver driver() {
+    return driver;
+  }
+
+  @Override
+  protected NetworkSpec.Builder spec(String instanceId, int index) {
+    NetworkSpec.Builder b = NetworkSpec.builder().instanceId(instanceId)
+        .mac(String.format("52:54:00:c0:00:%02x", index))
+        .subnet(Cidr.parse("10.98." + index + ".0/30"))
+        .hostNamespace(env.hostNs)
+        .uplink(new NetworkUplink(env.uplinkBridge, Cidr.parseAddress("10.99.2." + (10 + index)), 16,
+            Cidr.parseAddress(NetTestEnv.GATEWAY)))
+        .dnsServer(Cidr.parseAddress("10.99.0.53")).searchDomain("pods.internal").keptBackPort(5900);
+    if (index % 2 == 0) {
+      b.vpc(new NetworkVpc("contract", Cidr.parse("10.98.0.0/16")));
+    }
+    return b;
+  }
+
+  @Override
+  protected String owner() {
+    return owner(env);
+  }
+
+  private static String owner(NetTestEnv e) {
+    return "dev.pods/session=" + e.prefix;
+  }
+
+  @Test
+  void concurrentCreatesAndDeletesInOneVpcLeaveNothing() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    List<String> ids = new java.util.ArrayList<>();
+    try {
+      List<java.util.concurrent.Future<NetworkInstance>> made = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        NetworkSpec s = spec("par" + i, 10 + i).owner(owner())
+            .vpc(new NetworkVpc("parallel", Cidr.parse("10.98.0.0/16"))).build();
+        ids.add(s.instanceId());
+        made.add(pool.submit(() -> driver.create(s)));
+      }
+      for (var f : made) {
+        assertThat(f.get(120, java.util.concurrent.TimeUnit.SECONDS).spec().vpc().id()).isEqualTo("parallel");
+      }
+      assertThat(driver.list(owner())).hasSize(6);
+      assertThat(NetTestEnv.links(env.hostNs, env.prefix + "V")).hasSize(1);
+      List<java.util.concurrent.Future<?>> gone = new java.util.ArrayList<>();
+      for (String id : ids) {
+        gone.add(pool.submit(() -> driver.delete(id)));
+      }
+      for (var f : gone) {
+        f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(driver.list(owner())).isEmpty();
+    assertThat(NetTestEnv.namespaces(env.prefix + "-par")).isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix)).containsExactlyInAnyOrder(env.uplinkBridge,
+        env.prefix + "O");
+  }
+
+  @Test
+  void theRegisteredProviderIsAvailableHereAndMakesAWorkingDriver() {
+    LinuxNetworkDriverProvider p = new LinuxNetworkDriverProvider();
+    assertThat(p.unavailableReason()).isEmpty();
+    try (NetworkDriver d = p.create(new dev.pods.spi.NetworkDriverConfig(env.dir.resolve("state"), env.prefix,
+        env.hostNs))) {
+      NetworkInstance n = d.create(spec("prov", 3).owner(owner()).build());
+      assertThat(driver.find("prov")).contains(n);
+      d.delete("prov");
+      assertThat(d.find("prov")).isEmpty();
+    }
+  }
+
+  @Test
+  void createAgainRestartsADeadDnsmasqAndRebuildsALostAddress() throws Exception {
+    NetworkInstance n = driver.create(spec("heal", 5).owner(owner()).build());
+    try {
+      List<Long> before = dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()));
+      assertThat(before).hasSize(1);
+      dev.pods.net.internal.Processes.end(before, java.time.Duration.ofSeconds(2));
+      assertThat(dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()))).isEmpty();
+      assertThat(driver.create(n.spec())).isEqualTo(n);
+      List<Long> after = dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()));
+      assertThat(after).hasSize(1).doesNotContainAnyElementsOf(before);
+
+      NetTestEnv.ipIn(n.namespace(), "addr flush dev up0\n");
+      long inode = Netns.inode(n.namespace());
+      assertThat(driver.create(n.spec())).isEqualTo(n);
+      assertThat(Netns.inode(n.namespace())).as("rebuilt in a new namespace").isNotEqualTo(inode);
+      String addrs = Netns.call(Netns.path(n.namespace()), () -> dev.pods.net.internal.Exec.check(
+          List.of("ip", "-j", "addr", "show", "dev", "up0"), null, java.time.Duration.ofSeconds(5)).stdout());
+      assertThat(dev.pods.net.internal.IpJson.addresses(addrs)).extracting(a -> a.address())
+          .containsExactly(Cidr.dotted(n.spec().uplink().address()));
+    } finally {
+      driver.delete("heal");
+    }
+  }
+
+  @Test
+  void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
+    NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
+    try (LinuxNetworkDriver second = shared()) {
+      assertThat(second.find("again")).contains(n);
+      assertThat(second.list(owner())).containsExactly(n);
+    } finally {
+      driver.delete("again");
+    }
+    assertThat(Netns.exists(n.namespace())).isFalse();
+    assertThat(Files.exists(driver.stateDir().resolve("instances/again"))).isFalse();
+  }
+}

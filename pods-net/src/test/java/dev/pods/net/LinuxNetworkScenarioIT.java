@@ -1,0 +1,226 @@
+package dev.pods.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pods.net.internal.Netns;
+import dev.pods.net.internal.Processes;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.FirewallRuleSpec;
+import dev.pods.spi.NetworkFirewall;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import dev.pods.spi.NetworkVpc;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Four instance networks with stand-in VMs (a namespace with a veth carrying the VM's MAC, busybox udhcpc and
+ * httpd), an outside namespace on the uplink, all in this run's namespaces: web, db and spy share VPC a, other is
+ * alone in VPC b (same range: only the separate segment keeps them apart); db admits port 80 from web only.
+ */
+@Tag("system")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LinuxNetworkScenarioIT {
+  private static final Duration QUICK = Duration.ofSeconds(2);
+  private static final Duration REFUSED = Duration.ofMillis(800);
+  private static NetTestEnv env;
+  private static LinuxNetworkDriver driver;
+  private static final Map<String, NetworkInstance> NETS = new LinkedHashMap<>();
+  private static final Map<String, NetTestEnv.Lease> LEASES = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void world() throws Exception {
+    NetTestEnv.assumeCapable();
+    env = new NetTestEnv();
+    driver = env.driver();
+    NetworkVpc a = new NetworkVpc("a", Cidr.parse("10.98.0.0/16"));
+    NetworkVpc b = new NetworkVpc("b", Cidr.parse("10.98.0.0/16"));
+    create("web", 1, a, NetworkFirewall.open());
+    create("db", 2, a, NetworkFirewall.rules(FirewallRuleSpec.tcp(80, Cidr.parse("10.98.1.2/32"))));
+    create("spy", 3, a, NetworkFirewall.open());
+    create("other", 4, b, NetworkFirewall.open());
+    for (Map.Entry<String, NetworkInstance> e : NETS.entrySet()) {
+      int[] ports = e.getKey().equals("web") ? new int[] {80, 8022, 5900} : new int[] {80};
+      LEASES.put(e.getKey(), env.standIn(e.getKey(), e.getValue().spec().mac(), e.getValue().vmBridge(), ports));
+    }
+  }
+
+  private static void create(String name, int i, NetworkVpc vpc, NetworkFirewall fw) {
+    NetworkSpec s = NetworkSpec.builder().instanceId(name).owner("dev.pods/session=" + env.prefix)
+        .mac("52:54:00:5c:00:0" + i).subnet(Cidr.parse("10.98." + i + ".0/30"))
+        .dnsServer(Cidr.parseAddress("10.99.0.53"), Cidr.parseAddress("10.99.0.54"))
+        .searchDomain(name + ".pods.internal", "pods.internal").vpc(vpc).hostNamespace(env.hostNs)
+        .uplink(new NetworkUplink(env.uplinkBridge, pub(name, i), 16, Cidr.parseAddress(NetTestEnv.GATEWAY)))
+        .keptBackPort(5900).firewall(fw).build();
+    NETS.put(name, driver.create(s));
+  }
+
+  private static java.net.Inet4Address pub(String name, int i) {
+    return Cidr.parseAddress("10.99.1." + i);
+  }
+
+  @AfterAll
+  static void endWorld() throws Exception {
+    try {
+      if (driver != null) {
+        driver.reap("dev.pods/session=" + env.prefix);
+        driver.close();
+      }
+    } finally {
+      if (env != null) {
+        env.destroy();
+      }
+    }
+  }
+
+  private static String priv(String name) {
+    return Cidr.dotted(NETS.get(name).spec().privateAddress());
+  }
+
+  private static String pubOf(String name) {
+    return Cidr.dotted(NETS.get(name).spec().uplink().address());
+  }
+
+  private static String fromVm(String vm, String host, int port, Duration timeout) throws Exception {
+    return NetTestEnv.get(env.standInNs(vm), host, port, timeout);
+  }
+
+  @Test
+  @Order(1)
+  void standInsGetAddressGatewayDnsAndSearchDomainsByDhcp() {
+    NetTestEnv.Lease web = LEASES.get("web");
+    assertThat(web.field("ip")).isEqualTo("10.98.1.2");
+    assertThat(web.field("mask")).isEqualTo("30");
+    assertThat(web.field("router")).isEqualTo("10.98.1.1");
+    assertThat(web.field("dns")).isEqualTo("10.99.0.53 10.99.0.54");
+    assertThat(web.field("search")).isEqualTo("web.pods.internal pods.internal");
+    assertThat(web.field("host")).isEqualTo("web");
+    for (String name : NETS.keySet()) {
+      assertThat(LEASES.get(name).field("ip")).as(name).isEqualTo(priv(name));
+    }
+  }
+
+  @Test
+  @Order(2)
+  void thePublicAddressReachesTheVmOnEveryPortButTheKeptBackOne() throws Exception {
+    assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 80, QUICK)).isEqualTo("hello from web");
+    assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 8022, QUICK)).isEqualTo("hello from web");
+    // 5900 stays in the instance namespace (a console proxy would listen there); the VM's own :5900 is not reached
+    Thread serving;
+    try (ServerSocket console = driver.bindInNamespace("web", new InetSocketAddress(pub("web", 1), 5900))) {
+      serving = NetTestEnv.serve(console, "console of web");
+      assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 5900, QUICK)).isEqualTo("console of web");
+    }
+    serving.join(5000);
+    assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 5900, REFUSED)).startsWith("ERR");
+    assertThat(fromVm("web", "127.0.0.1", 5900, QUICK)).as("the decoy is up").isEqualTo("hello from web");
+  }
+
+  @Test
+  @Order(3)
+  void outboundTrafficLeavesWithThePublicAddress() throws Exception {
+    ServerSocket echo = Netns.call(Netns.path(env.outsideNs), () -> {
+      ServerSocket s = new ServerSocket();
+      s.bind(new InetSocketAddress(Cidr.parseAddress(NetTestEnv.OUTSIDE), 7000));
+      return s;
+    });
+    try (echo) {
+      NetTestEnv.serve(echo, "{peer}");
+      assertThat(fromVm("web", NetTestEnv.OUTSIDE, 7000, QUICK)).isEqualTo(pubOf("web"));
+      assertThat(fromVm("other", NetTestEnv.OUTSIDE, 7000, QUICK)).isEqualTo(pubOf("other"));
+    }
+  }
+
+  @Test
+  @Order(4)
+  void theFirewallAdmitsOnlyTheWebUnitAndIsReplacedAtomically() throws Exception {
+    assertThat(fromVm("web", priv("db"), 80, QUICK)).isEqualTo("hello from db");
+    assertThat(fromVm("spy", priv("db"), 80, REFUSED)).startsWith("ERR");
+    assertThat(NetTestEnv.get(env.outsideNs, pubOf("db"), 80, REFUSED)).startsWith("ERR");
+    NetworkSpec db = NETS.get("db").spec();
+    NetworkFirewall both = NetworkFirewall.rules(
+        FirewallRuleSpec.tcp(80, Cidr.parse("10.98.1.2/32"), Cidr.parse(priv("spy") + "/32")));
+    driver.update(db.withFirewall(both));
+    assertThat(fromVm("spy", priv("db"), 80, QUICK)).isEqualTo("hello from db");
+    assertThat(fromVm("web", priv("db"), 80, QUICK)).isEqualTo("hello from db");
+    driver.update(db);
+    assertThat(fromVm("spy", priv("db"), 80, REFUSED)).startsWith("ERR");
+    assertThat(driver.find("db").orElseThrow().spec()).isEqualTo(db);
+  }
+
+  @Test
+  @Order(5)
+  void membersOfOneVpcReachEachOtherAndOtherVpcsDoNot() throws Exception {
+    assertThat(fromVm("web", priv("spy"), 80, QUICK)).isEqualTo("hello from spy");
+    assertThat(fromVm("spy", priv("web"), 80, QUICK)).isEqualTo("hello from web");
+    assertThat(fromVm("web", priv("other"), 80, REFUSED)).startsWith("ERR");
+    assertThat(fromVm("other", priv("web"), 80, REFUSED)).startsWith("ERR");
+    // nor from the outside, even with a route to the private address through the public one
+    NetTestEnv.ipIn(env.outsideNs, "route add 10.98.1.0/30 via " + pubOf("web") + "\n");
+    try {
+      assertThat(NetTestEnv.get(env.outsideNs, priv("web"), 80, REFUSED)).startsWith("ERR");
+    } finally {
+      NetTestEnv.ipIn(env.outsideNs, "route del 10.98.1.0/30\n");
+    }
+  }
+
+  @Test
+  @Order(6)
+  void eachInstanceReachesOnlyItsOwnMetadataAddress() throws Exception {
+    InetSocketAddress imds = new InetSocketAddress(Cidr.parseAddress("169.254.169.254"), 80);
+    try (ServerSocket web = driver.bindInNamespace("web", imds)) {
+      NetTestEnv.serve(web, "i-web for {peer}");
+      assertThat(fromVm("web", "169.254.169.254", 80, QUICK)).isEqualTo("i-web for 10.98.1.2");
+      // spy's namespace has the address but no listener: it gets a refusal, never web's answer
+      assertThat(fromVm("spy", "169.254.169.254", 80, REFUSED)).startsWith("ERR");
+      assertThat(fromVm("other", "169.254.169.254", 80, REFUSED)).startsWith("ERR");
+      NetTestEnv.ipIn(env.outsideNs, "route add 169.254.169.254/32 via " + pubOf("web") + "\n");
+      try {
+        assertThat(NetTestEnv.get(env.outsideNs, "169.254.169.254", 80, REFUSED)).startsWith("ERR");
+      } finally {
+        NetTestEnv.ipIn(env.outsideNs, "route del 169.254.169.254/32\n");
+      }
+      // and the runtime reaches it from inside the namespace
+      try (var s = driver.connectInNamespace("web", imds, QUICK)) {
+        assertThat(s.isConnected()).isTrue();
+      }
+    }
+  }
+
+  @Test
+  @Order(7)
+  void deletingLeavesNoNamespaceLinkTableProcessOrFile() throws Exception {
+    List<Long> pids = new ArrayList<>();
+    for (NetworkInstance n : NETS.values()) {
+      pids.addAll(Processes.inNamespace(Netns.inode(n.namespace())));
+    }
+    assertThat(pids).hasSize(4);
+    for (String name : NETS.keySet()) {
+      driver.delete(name);
+    }
+    assertThat(NetTestEnv.namespaces(env.prefix + "-")).isEmpty();
+    assertThat(pids).noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+    // only the test's own links remain: the uplink bridge, the outside veth, the stand-ins' veths
+    assertThat(NetTestEnv.links(env.vmNs, env.prefix)).allMatch(l -> l.startsWith(env.prefix + "s"));
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix)).containsExactlyInAnyOrder(env.uplinkBridge,
+        env.prefix + "O");
+    try (var files = Files.list(driver.stateDir().resolve("instances"))) {
+      assertThat(files).isEmpty();
+    }
+    assertThat(driver.list("dev.pods/session=" + env.prefix)).isEmpty();
+  }
+}
