@@ -160,10 +160,13 @@ public final class LibvirtHypervisor implements Hypervisor {
       closeQuietly(c);
       throw Libvirt.wrap("subscribe " + uri, null, e);
     }
-    try {
-      c.setKeepAlive(5, 3);
-    } catch (LibvirtException e) {
-      LOG.debug("keepalive not supported on {}", uri, e);
+    if (!local) {
+      // Keepalive lets a remote connection notice a dead peer; local drivers close the socket instead.
+      try {
+        c.setKeepAlive(5, 3);
+      } catch (LibvirtException e) {
+        LOG.debug("keepalive not supported on {}", uri, e);
+      }
     }
     return c;
   }
