@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 public abstract class HypervisorContract {
   /** Per-run prefix of every domain name, so leftovers are recognisable and reapable. */
   protected final String prefix = "podst-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-  /** The owner label of this run's domains. */
-  protected final String owner = "podst-owner-" + UUID.randomUUID();
+  /** The owner label of this run's domains: {@code podst-owner-<pid>-<random>}, so a reaper can tell dead runs. */
+  protected final String owner =
+      "podst-owner-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
 
   protected Hypervisor hv;
   private final List<Hypervisor.Subscription> subscriptions = new ArrayList<>();

@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class KvmProbe {
   private static final Logger LOG = LoggerFactory.getLogger(KvmProbe.class);
   private static final String MARK = "Linux version";
+  private static final java.util.Map<String, Acceleration> VERDICTS = new java.util.HashMap<>();
 
   private KvmProbe() {}
 
@@ -74,10 +75,15 @@ public final class KvmProbe {
       key = key(kernel.toString());
     }
     Path cached = cacheDir.resolve("kvm-probe-" + key + ".txt");
+    Acceleration known = VERDICTS.get(cached.toString());
+    if (known != null) {
+      return known;
+    }
     try {
       if (Files.isRegularFile(cached)) {
         Acceleration a = Acceleration.valueOf(Files.readString(cached).trim());
         logResult(a, "cached in " + cached);
+        VERDICTS.put(cached.toString(), a);
         return a;
       }
     } catch (IOException | IllegalArgumentException e) {
@@ -93,6 +99,7 @@ public final class KvmProbe {
       LOG.debug("cannot cache the KVM probe result in {}", cached, e);
     }
     logResult(a, "probed");
+    VERDICTS.put(cached.toString(), a);
     return a;
   }
 
