@@ -126,7 +126,8 @@ public final class GuestImages {
   /** The full cloud-init guest, built on first use (about 60-90 s; the tiny guest is built first). */
   public Full full() {
     Tiny t = tiny();
-    String key = key("full", t.dir().getFileName().toString(), resource("build-guest.sh"));
+    // the disk does not contain the initramfs: only the script and the Debian release decide its content
+    String key = key("full", t.kernelVersion(), resource("build-guest.sh"));
     Path out = ensure("full", key, (target, scripts) ->
         List.of("bash", scripts.resolve("build-guest.sh").toString(), "full", target.toString(),
             t.dir().toString()));

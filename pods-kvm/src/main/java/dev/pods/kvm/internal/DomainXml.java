@@ -146,6 +146,8 @@ public final class DomainXml {
       x.append("    <graphics type='vnc' autoport='yes' listen='").append(a).append("'>\n");
       x.append("      <listen type='address' address='").append(a).append("'/>\n    </graphics>\n");
     }
+    // no USB controller and no balloon: nothing for the guest to probe that pods does not use
+    x.append("    <controller type='usb' model='none'/>\n");
     x.append("    <memballoon model='none'/>\n");
     x.append("  </devices>\n</domain>\n");
     return x.toString();
