@@ -115,4 +115,22 @@ class TestDriverHypervisorTest extends HypervisorContract {
         .isInstanceOf(BackendException.class)
         .hasMessageContaining("connect");
   }
+
+  @Test
+  void manyConnectionsErrorsAndCollectionsDoNotCrashTheJvm() throws Exception {
+    // Regression: the error callback given to libvirt was collectable; after a GC its JNA trampoline was reused
+    // by a lifecycle callback and the next libvirt error called it with the wrong arguments (SIGSEGV).
+    for (int i = 0; i < 60; i++) {
+      try (Hypervisor h = createHypervisor()) {
+        h.subscribe(e -> { });
+        DomainSpec s = spec("gc" + i);
+        h.define(s);
+        assertThat(h.state(prefix + "absent" + i)).isEqualTo(DomainState.MISSING);
+        h.undefine(s.name());
+      }
+      if (i % 5 == 0) {
+        System.gc();
+      }
+    }
+  }
 }

@@ -20,6 +20,12 @@ public final class EventLoop {
   private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static boolean started;
+  /**
+   * Must stay strongly reachable: libvirt keeps the native function pointer, and if JNA's callback object were
+   * collected its trampoline could be reused by another callback (we saw the JVM crash in a lifecycle callback
+   * invoked with an error callback's arguments).
+   */
+  private static final ErrorCallback SILENT_ERRORS = new ErrorCallback();
 
   private EventLoop() {}
 
@@ -30,7 +36,7 @@ public final class EventLoop {
     }
     try {
       // A no-op error callback stops libvirt from printing every error on stderr; we report them ourselves.
-      Connect.setErrorCallback(new ErrorCallback());
+      Connect.setErrorCallback(SILENT_ERRORS);
       Library.initEventLoop();
     } catch (LibvirtException e) {
       throw Libvirt.wrap("initEventLoop", null, e);
