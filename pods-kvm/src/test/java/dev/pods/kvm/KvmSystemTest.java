@@ -315,4 +315,27 @@ class KvmSystemTest {
     }
     assertThat(data).doesNotExist();
   }
+
+  @Test
+  void vncListensOnTheGivenLoopbackAddress() throws Exception {
+    DomainSpec s = tinySpec("vnc", null, "").vncListen("127.0.0.1").build();
+    hv.define(s);
+    hv.start(s.name());
+    org.libvirt.Connect c = new org.libvirt.Connect(LibvirtHypervisor.configuredUri());
+    String xml;
+    try {
+      xml = c.domainLookupByName(s.name()).getXMLDesc(0);
+    } finally {
+      c.close();
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("<graphics type='vnc' port='(\\d+)'[^>]*listen='127.0.0.1'").matcher(xml);
+    assertThat(m.find()).as("live graphics element in %s", xml).isTrue();
+    int port = Integer.parseInt(m.group(1));
+    try (java.net.Socket sock = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      sock.setSoTimeout(10_000);
+      byte[] banner = sock.getInputStream().readNBytes(12);
+      assertThat(new String(banner, StandardCharsets.US_ASCII)).startsWith("RFB 003.");
+    }
+  }
 }
