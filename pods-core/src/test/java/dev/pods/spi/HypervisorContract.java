@@ -120,6 +120,29 @@ public abstract class HypervisorContract {
   }
 
   @Test
+  void concurrentDefinesOfTheSameSpecYieldOneDomain() throws Exception {
+    DomainSpec s = spec("race");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<DomainInfo>> fs = new ArrayList<>();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      for (int i = 0; i < 4; i++) {
+        fs.add(pool.submit(() -> {
+          go.await();
+          return hv.define(s);
+        }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<DomainInfo> f : fs) {
+        assertThat(f.get().spec()).isEqualTo(s.withAcceleration(f.get().spec().acceleration()));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(hv.list(owner)).extracting(DomainInfo::name).containsExactly(s.name());
+  }
+
+  @Test
   void redefiningWithAChangedSpecUpdatesTheDomain() throws Exception {
     DomainSpec s = spec("upd");
     hv.define(s);

@@ -311,6 +311,22 @@ public final class LibvirtHypervisor implements Hypervisor {
   @Override
   public DomainInfo define(DomainSpec spec) {
     Objects.requireNonNull(spec, "spec");
+    try {
+      return defineOnce(spec);
+    } catch (BackendException e) {
+      // Another caller may have defined the same name between our lookup and our define: libvirt then refuses
+      // a second definition without the first one's UUID. Decide again against what now exists.
+      if (e.code() == Libvirt.DOM_EXIST || e.code() == Libvirt.OPERATION_FAILED) {
+        Domain now = lookup("define", spec.name());
+        if (now != null) {
+          return defineOnce(spec);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private DomainInfo defineOnce(DomainSpec spec) {
     String name = spec.name();
     DomainSpec effective = spec.acceleration() == Acceleration.AUTO
         ? spec.withAcceleration(autoAcceleration()) : spec;

@@ -14,6 +14,8 @@ public final class Libvirt {
   public static final int NO_SUPPORT = 3;
   /** libvirt's {@code VIR_ERR_DOM_EXIST}. */
   public static final int DOM_EXIST = 28;
+  /** libvirt's {@code VIR_ERR_OPERATION_FAILED}. */
+  public static final int OPERATION_FAILED = 9;
   /** libvirt's {@code VIR_ERR_NO_KERNEL}. */
   public static final int NO_KERNEL = 17;
 
