@@ -77,7 +77,10 @@ public interface Hypervisor extends AutoCloseable {
   /** The domain's state, {@link DomainState#MISSING} when no such domain is defined. */
   DomainState state(String name);
 
-  /** The domain with that name, if defined, whoever owns it (only pods domains carry metadata). */
+  /**
+   * The pods domain with that name, whoever owns it; empty when no domain has that name or when it is not a pods
+   * domain (one without pods metadata, which {@link #define} will also refuse to replace).
+   */
   Optional<DomainInfo> find(String name);
 
   /**

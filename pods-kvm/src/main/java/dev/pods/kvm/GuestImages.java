@@ -153,6 +153,7 @@ public final class GuestImages {
             return out;
           }
           build(kind, out, command);
+          pruneOthers(kind, out);
           return out;
         } finally {
           lock.release();
@@ -185,6 +186,26 @@ public final class GuestImages {
       LOG.info("built the {} guest image in {} s", kind, (System.nanoTime() - t0) / 1_000_000_000.0);
     } finally {
       DiskImages.deleteTree(work);
+    }
+  }
+
+  /**
+   * Deletes the other finished images of {@code kind}: their inputs changed, so nothing will ask for them again.
+   * A guest already running from one keeps running (QEMU reads kernel and initrd at start; disks are copied
+   * into the base cache of {@link DiskImages} before use).
+   */
+  private void pruneOthers(String kind, Path keep) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        String n = p.getFileName().toString();
+        if (n.startsWith(kind + "-") && !p.equals(keep) && Files.isRegularFile(p.resolve(".complete"))) {
+          LOG.info("removing the outdated {} guest image {}", kind, p);
+          DiskImages.deleteTree(p);
+          Files.deleteIfExists(dir.resolve(".lock-" + n));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot prune outdated {} guest images in {}", kind, dir, e);
     }
   }
 
