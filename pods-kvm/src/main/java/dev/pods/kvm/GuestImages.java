@@ -99,7 +99,9 @@ public final class GuestImages {
   }
 
   /**
-   * The full guest: a qcow2 root disk (use it as an overlay base), booted with the tiny kernel and initramfs.
+   * The full guest: a qcow2 root disk, booted with the tiny kernel and initramfs. Put the disk into a
+   * {@link DiskImages} base cache ({@code ImageSource.file(disk)}) and boot overlays of that copy: this folder
+   * is replaced when the image inputs change.
    *
    * @param dir the cached image folder
    * @param disk the root filesystem image (qcow2, ext4 without partition table)
