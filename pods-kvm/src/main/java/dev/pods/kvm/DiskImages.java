@@ -342,6 +342,31 @@ public final class DiskImages {
     return b.toString();
   }
 
+  /** Reverses {@link #encode(String)}; {@code null} when {@code file} is not an encoded name. */
+  static @Nullable String decode(String file) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < file.length(); i++) {
+      char c = file.charAt(i);
+      if (c == '_') {
+        if (i + 2 >= file.length()) {
+          return null;
+        }
+        try {
+          b.write(Integer.parseInt(file.substring(i + 1, i + 3), 16));
+        } catch (NumberFormatException e) {
+          return null;
+        }
+        i += 2;
+      } else if (c < 128) {
+        b.write(c);
+      } else {
+        return null;
+      }
+    }
+    String name = b.toString(StandardCharsets.UTF_8);
+    return encode(name).equals(file) ? name : null;
+  }
+
   // ------------------------------------------------------------------------------------------- data disks
 
   /**

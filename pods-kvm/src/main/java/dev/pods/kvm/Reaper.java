@@ -3,10 +3,14 @@ package dev.pods.kvm;
 import dev.pods.spi.DomainInfo;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.Hypervisor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +44,41 @@ public final class Reaper {
         LOG.info("reaped domain {} of owner {}", i.name(), i.metadata().owner());
         reaped.add(i.name());
       }
+    }
+    return reaped;
+  }
+
+  /**
+   * Deletes instance folders ({@link DiskImages#instanceDir(String)}) that no domain uses any more: the folder's
+   * domain is missing, its name matches {@code names}, and it has not been modified for {@code minAge} (so a
+   * folder being prepared for a domain about to be defined is left alone). These are what a run that crashed
+   * between creating files and defining its domain leaves behind.
+   *
+   * @param names tested against the folder's decoded domain name
+   * @return the domain names whose folders were deleted
+   */
+  public static List<String> reapFolders(Hypervisor hv, DiskImages disks, Predicate<String> names,
+      java.time.Duration minAge) {
+    Path dir = disks.root().resolve("instances");
+    List<String> reaped = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return reaped;
+    }
+    java.time.Instant cutoff = java.time.Instant.now().minus(minAge);
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        String domain = DiskImages.decode(p.getFileName().toString());
+        if (domain == null || !names.test(domain)
+            || Files.getLastModifiedTime(p).toInstant().isAfter(cutoff)
+            || hv.state(domain) != dev.pods.spi.DomainState.MISSING) {
+          continue;
+        }
+        DiskImages.deleteTree(p);
+        LOG.info("reaped the folder of missing domain {}", domain);
+        reaped.add(domain);
+      }
+    } catch (IOException e) {
+      throw new dev.pods.BackendException("reap folders", null, -1, "cannot list " + dir + ": " + e, e);
     }
     return reaped;
   }

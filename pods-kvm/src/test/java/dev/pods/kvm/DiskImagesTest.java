@@ -181,5 +181,10 @@ class DiskImagesTest {
     assertThat(DiskImages.encode("podst-1-web-0")).isEqualTo("podst-1-web-0");
     assertThat(DiskImages.encode("a'><x/..")).isEqualTo("a_27_3e_3cx_2f..");
     assertThat(DiskImages.encode("..")).isEqualTo("_2e.");
+    for (String n : List.of("podst-1-web-0", "a'><x/..", "..", "\u00e9t\u00e9", "_x_")) {
+      assertThat(DiskImages.decode(DiskImages.encode(n))).isEqualTo(n);
+    }
+    assertThat(DiskImages.decode("_zz")).isNull();
+    assertThat(DiskImages.decode("a_2")).isNull();
   }
 }

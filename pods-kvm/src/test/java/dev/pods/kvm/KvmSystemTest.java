@@ -54,6 +54,8 @@ class KvmSystemTest {
     hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
     // leftovers of earlier test runs whose JVM died: their owner label names a dead pid
     Reaper.reap(hv, disks, Reaper.deadProcess(SystemTests.OWNER_PREFIX));
+    // folders of test domains that never got defined (a run died in between); 10 min > any test's set-up
+    Reaper.reapFolders(hv, disks, n -> n.startsWith("podst-"), Duration.ofMinutes(10));
   }
 
   @AfterEach
@@ -272,6 +274,25 @@ class KvmSystemTest {
     assertThat(hv.state(name)).isEqualTo(DomainState.MISSING);
     assertThat(disks.root().resolve("instances").resolve(DiskImages.encode(name))).doesNotExist();
     assertThat(hv.state(alive.name())).isEqualTo(DomainState.SHUT_OFF);
+  }
+
+  @Test
+  void foldersOfMissingDomainsAreReapedOnceOld() throws Exception {
+    Path stale = disks.instanceDir(PREFIX + "stale");
+    Files.writeString(stale.resolve("console.log"), "x");
+    Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(
+        System.currentTimeMillis() - Duration.ofHours(2).toMillis()));
+    Path fresh = disks.instanceDir(PREFIX + "fresh");
+    DomainSpec used = tinySpec("used", null, "").build();
+    hv.define(used);
+    Path usedDir = disks.instanceDir(used.name());
+    Files.setLastModifiedTime(usedDir, java.nio.file.attribute.FileTime.fromMillis(
+        System.currentTimeMillis() - Duration.ofHours(2).toMillis()));
+    List<String> reaped = Reaper.reapFolders(hv, disks, n -> n.startsWith(PREFIX), Duration.ofHours(1));
+    assertThat(reaped).containsExactly(PREFIX + "stale");
+    assertThat(stale).doesNotExist();
+    assertThat(fresh).exists();
+    assertThat(usedDir).exists();
   }
 
   @Test
