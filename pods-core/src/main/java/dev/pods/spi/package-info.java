@@ -1,5 +1,24 @@
 /**
- * Service provider interfaces: the small, synchronous, idempotent seams between the engine and the host.
+ * Service provider interfaces: the small, synchronous, idempotent seams between the engine and the host, and
+ * the value types they exchange. The model ({@code Pod}, {@code Unit}) never appears here; the runtime maps it
+ * onto these types.
+ *
+ * <p>The hypervisor part is {@link dev.pods.spi.Hypervisor} with {@link dev.pods.spi.DomainSpec} and friends:
+ *
+ * <pre>{@code
+ * DomainSpec spec = DomainSpec.builder("podst-1-web-0")
+ *     .metadata(new DomainMetadata("session-uuid", "shop", "web", 0, "sha256:..."))
+ *     .memoryMib(256).vcpus(1)
+ *     .boot(DomainBoot.kernel(kernel, initrd, "console=ttyS0"))
+ *     .seedIso(seed).serialLog(log)
+ *     .build();
+ * try (Hypervisor hv = provider.create()) {
+ *   hv.define(spec);
+ *   hv.start(spec.name());
+ *   hv.stop(spec.name(), Duration.ofSeconds(10));
+ *   hv.undefine(spec.name());
+ * }
+ * }</pre>
  *
  * <p>The networking part is {@link dev.pods.spi.NetworkDriver} with its value types ({@link dev.pods.spi.NetworkSpec},
  * {@link dev.pods.spi.Cidr}, {@link dev.pods.spi.FirewallRuleSpec}, ...) and address management
