@@ -1,0 +1,106 @@
+package dev.pods.template.internal;
+
+import java.util.Arrays;
+
+/**
+ * A document split into lines the way CommonMark splits it ({@code \n}, {@code \r\n} or {@code \r} end a
+ * line), without copying the text. Line indexes are 0-based here; problems report them 1-based.
+ */
+public final class SourceText {
+  private final String text;
+  private final int[] starts;
+  private final int[] ends;
+  private final int count;
+
+  /** Splits the text into lines. */
+  public SourceText(String text) {
+    this.text = text;
+    int capacity = 16;
+    int[] s = new int[capacity];
+    int[] e = new int[capacity];
+    int n = 0;
+    int start = 0;
+    int len = text.length();
+    int i = 0;
+    while (i < len) {
+      char c = text.charAt(i);
+      if (c == '\n' || c == '\r') {
+        if (n == s.length) {
+          s = Arrays.copyOf(s, n * 2);
+          e = Arrays.copyOf(e, n * 2);
+        }
+        s[n] = start;
+        e[n] = i;
+        n++;
+        i += (c == '\r' && i + 1 < len && text.charAt(i + 1) == '\n') ? 2 : 1;
+        start = i;
+      } else {
+        i++;
+      }
+    }
+    if (start < len) {
+      if (n == s.length) {
+        s = Arrays.copyOf(s, n + 1);
+        e = Arrays.copyOf(e, n + 1);
+      }
+      s[n] = start;
+      e[n] = len;
+      n++;
+    }
+    this.starts = s;
+    this.ends = e;
+    this.count = n;
+  }
+
+  /** The whole text. */
+  public String text() {
+    return text;
+  }
+
+  /** The number of lines (a final line break does not start another line). */
+  public int lineCount() {
+    return count;
+  }
+
+  /** Line {@code i} (0-based), without its line break. */
+  public String line(int i) {
+    return text.substring(starts[i], ends[i]);
+  }
+
+  /** The offset of line {@code i}'s first character. */
+  public int lineStart(int i) {
+    return starts[i];
+  }
+
+  /** The offset just after line {@code i}'s last character (before its line break). */
+  public int lineEnd(int i) {
+    return ends[i];
+  }
+
+  /** Lines {@code from} (inclusive) to {@code to} (exclusive) joined with {@code \n}; empty when none. */
+  public String join(int from, int to) {
+    if (from >= to) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(ends[to - 1] - starts[from] + 1);
+    for (int i = from; i < to; i++) {
+      if (i > from) {
+        b.append('\n');
+      }
+      b.append(text, starts[i], ends[i]);
+    }
+    return b.toString();
+  }
+
+  /** Whether every line from {@code from} to {@code to} (exclusive) is empty or white space. */
+  public boolean isBlank(int from, int to) {
+    for (int i = from; i < to; i++) {
+      for (int j = starts[i]; j < ends[i]; j++) {
+        if (!Character.isWhitespace(text.charAt(j))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+}
