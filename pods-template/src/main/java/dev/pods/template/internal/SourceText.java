@@ -15,41 +15,43 @@ public final class SourceText {
   /** Splits the text into lines. */
   public SourceText(String text) {
     this.text = text;
-    int capacity = 16;
-    int[] s = new int[capacity];
-    int[] e = new int[capacity];
+    int len = text.length();
+    // String.indexOf is vectorized; a template without '\r' (the usual case) needs nothing else.
+    boolean crs = text.indexOf('\r') >= 0;
+    int[] s = new int[Math.max(16, len / 24)];
+    int[] e = new int[s.length];
     int n = 0;
     int start = 0;
-    int len = text.length();
-    int i = 0;
-    while (i < len) {
-      char c = text.charAt(i);
-      if (c == '\n' || c == '\r') {
-        if (n == s.length) {
-          s = Arrays.copyOf(s, n * 2);
-          e = Arrays.copyOf(e, n * 2);
-        }
-        s[n] = start;
-        e[n] = i;
-        n++;
-        i += (c == '\r' && i + 1 < len && text.charAt(i + 1) == '\n') ? 2 : 1;
-        start = i;
-      } else {
-        i++;
+    while (start < len) {
+      int end = crs ? nextBreak(text, start) : text.indexOf('\n', start);
+      if (end < 0) {
+        end = len;
       }
-    }
-    if (start < len) {
       if (n == s.length) {
-        s = Arrays.copyOf(s, n + 1);
-        e = Arrays.copyOf(e, n + 1);
+        s = Arrays.copyOf(s, n * 2);
+        e = Arrays.copyOf(e, n * 2);
       }
       s[n] = start;
-      e[n] = len;
+      e[n] = end;
       n++;
+      if (end == len) {
+        break;
+      }
+      start = end + (text.charAt(end) == '\r' && end + 1 < len && text.charAt(end + 1) == '\n' ? 2 : 1);
     }
     this.starts = s;
     this.ends = e;
     this.count = n;
+  }
+
+  private static int nextBreak(String text, int from) {
+    for (int i = from; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\n' || c == '\r') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The whole text. */
