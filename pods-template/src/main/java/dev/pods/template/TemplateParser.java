@@ -118,13 +118,14 @@ final class TemplateParser {
       return null;
     }
     SourceText src = new SourceText(markdown);
-    List<Segment> segments = MarkdownSplitter.split(src, problems);
+    MarkdownSplitter.Split split = MarkdownSplitter.split(src, problems);
+    List<Segment> segments = split.segments();
     if (segments.isEmpty() && problems.hasErrors()) {
       return null;
     }
     List<Block> blocks = new ArrayList<>();
     ResourceDecoder decoder = null;
-    boolean yamlComplete = true;
+    boolean yamlComplete = !split.yamlIncomplete();
     Segment.YamlSegment firstYaml = null;
     for (Segment s : segments) {
       if (problems.isFull()) {

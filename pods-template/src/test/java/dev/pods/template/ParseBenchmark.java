@@ -35,7 +35,7 @@ public final class ParseBenchmark {
       template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     Unit parsed = Templates.parse("typical.md", template);
-    List<Segment> segments = MarkdownSplitter.split(new SourceText(template), new Problems("typical.md"));
+    List<Segment> segments = MarkdownSplitter.split(new SourceText(template), new Problems("typical.md")).segments();
     Segment.YamlSegment yaml =
         segments.stream()
             .filter(Segment.YamlSegment.class::isInstance)

@@ -51,14 +51,20 @@ public final class MarkdownSplitter {
   }
 
   /**
-   * Splits a template, reporting fence problems (unclosed, bad attributes, empty script) and bounds.
+   * The parts of a template.
    *
-   * @return the segments in document order; empty when a bound stopped the work
+   * @param segments prose, resource and script fences in document order; empty when a bound stopped the work
+   * @param yamlIncomplete whether a yaml fence was left out (it was never closed), so that resources may be
+   *     missing through no fault of their own
    */
-  public static List<Segment> split(SourceText src, Problems problems) {
+  public record Split(List<Segment> segments, boolean yamlIncomplete) {}
+
+  /** Splits a template, reporting fence problems (unclosed, bad attributes, empty script) and bounds. */
+  public static Split split(SourceText src, Problems problems) {
     if (!withinNesting(src, problems)) {
-      return List.of();
+      return new Split(List.of(), true);
     }
+    boolean yamlIncomplete = false;
     Node document = parseBlocks(src.text());
     List<Segment> out = new ArrayList<>();
     int proseStart = 0;
@@ -92,7 +98,7 @@ public final class MarkdownSplitter {
             problems.at(open + 1, f.getFenceIndent() + 1),
             "template",
             "more than " + Limits.MAX_FENCES + " resource and script fences (the limit)");
-        return List.of();
+        return new Split(List.of(), true);
       }
       if (!src.isBlank(proseStart, open)) {
         out.add(new ProseSegment(new Prose(src.join(proseStart, open))));
@@ -107,6 +113,7 @@ public final class MarkdownSplitter {
             word.equals("yaml") ? "yaml" : "script",
             "the " + word + " fence opened here is never closed (a closing fence of at least "
                 + f.getOpeningFenceLength() + " '" + f.getFenceCharacter() + "' is needed)");
+        yamlIncomplete |= word.equals("yaml");
         continue;
       }
       int indent = f.getFenceIndent();
@@ -136,7 +143,7 @@ public final class MarkdownSplitter {
     if (!src.isBlank(proseStart, src.lineCount())) {
       out.add(new ProseSegment(new Prose(src.join(proseStart, src.lineCount()))));
     }
-    return out;
+    return new Split(out, yamlIncomplete);
   }
 
   private static String content(SourceText src, int from, int to, int indent, int[] removed) {

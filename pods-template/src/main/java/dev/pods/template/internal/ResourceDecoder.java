@@ -127,7 +127,7 @@ public final class ResourceDecoder {
       }
       return;
     }
-    MapView m = map(root, "resource");
+    MapView m = map(root, "resource", resourcePath(root));
     if (m == null) {
       return;
     }
@@ -157,7 +157,6 @@ public final class ResourceDecoder {
   // ---------------------------------------------------------------------------------------------------- kinds
 
   private void instance(MapView m, Node kindNode) {
-    m.path = "instance";
     if (instance != null) {
       error(
           kindNode,
@@ -243,11 +242,7 @@ public final class ResourceDecoder {
 
   private void firewall(MapView m) {
     int before = errors;
-    m.path = "firewall";
     String name = name(m);
-    if (name != null) {
-      m.path = "firewall[" + name + "]";
-    }
     m.checkKeys(FIREWALL_KEYS, "a firewall");
     List<IngressRule> rules = new ArrayList<>();
     List<Node> ingress = list(m, "ingress");
@@ -318,11 +313,7 @@ public final class ResourceDecoder {
 
   private void domain(MapView m) {
     int before = errors;
-    m.path = "domain";
     String name = name(m);
-    if (name != null) {
-      m.path = "domain[" + name + "]";
-    }
     m.checkKeys(DOMAIN_KEYS, "a domain");
     List<DomainRecord> records = new ArrayList<>();
     List<Node> nodes = list(m, "records");
@@ -368,11 +359,7 @@ public final class ResourceDecoder {
 
   private void journal(MapView m) {
     int before = errors;
-    m.path = "journal";
     String name = name(m);
-    if (name != null) {
-      m.path = "journal[" + name + "]";
-    }
     m.checkKeys(JOURNAL_KEYS, "a journal");
     List<JournalInput> inputs = new ArrayList<>();
     List<Node> nodes = list(m, "inputs");
@@ -787,17 +774,51 @@ public final class ResourceDecoder {
   }
 
   private @Nullable MapView map(Node n, String path) {
+    return map(n, path, path);
+  }
+
+  private @Nullable MapView map(Node n, String pathIfNotMapping, String path) {
     if (!(n instanceof MappingNode m)) {
-      error(n, path, "expected a mapping of keys to values, not " + describe(n));
+      error(n, pathIfNotMapping, "expected a mapping of keys to values, not " + describe(n));
       return null;
     }
     return new MapView(m, path);
   }
 
+  /**
+   * The field path prefix of a resource, known before its keys are checked so that every problem of the
+   * resource carries it: {@code instance}, {@code firewall[NAME]} (or {@code firewall} without a valid name), and
+   * {@code resource} when the kind is unknown.
+   */
+  private static String resourcePath(Node root) {
+    if (!(root instanceof MappingNode m)) {
+      return "resource";
+    }
+    String kind = peek(m, "kind");
+    if (kind == null || !(kind.equals("firewall") || kind.equals("domain") || kind.equals("journal")
+        || kind.equals("instance"))) {
+      return "resource";
+    }
+    if (kind.equals("instance")) {
+      return kind;
+    }
+    String name = peek(m, "name");
+    return name != null && Names.isValid(name) ? kind + "[" + name + "]" : kind;
+  }
+
+  private static @Nullable String peek(MappingNode m, String key) {
+    for (NodeTuple t : m.getValue()) {
+      if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
+        return t.getValueNode() instanceof ScalarNode v ? v.getValue() : null;
+      }
+    }
+    return null;
+  }
+
   /** A mapping's entries by key, after checking that keys are unique strings. */
   private final class MapView {
     final MappingNode node;
-    String path;
+    final String path;
     private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
 
     MapView(MappingNode node, String path) {
