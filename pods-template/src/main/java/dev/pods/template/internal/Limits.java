@@ -27,6 +27,12 @@ public final class Limits {
   /** The most block quotes and list items one Markdown line may open. */
   public static final int MAX_MARKDOWN_NESTING = 32;
 
+  /**
+   * The deepest indentation, in columns, before a list item or quote marker: lists nested by indentation cost
+   * CommonMark time that grows with the cube of their depth.
+   */
+  public static final int MAX_MARKER_INDENT = 128;
+
   /** The most problems reported for one template; the report says when it stopped there. */
   public static final int MAX_PROBLEMS = 500;
 

@@ -167,48 +167,64 @@ public final class MarkdownSplitter {
   }
 
   /**
-   * CommonMark's block parser slows down sharply with many container markers on one line (e.g. thousands of
-   * {@code - } or {@code >}); no template needs more than a few, so a line may open at most
-   * {@link Limits#MAX_MARKDOWN_NESTING}.
+   * CommonMark's block parser slows down sharply with deep nesting: many container markers on one line (e.g.
+   * thousands of {@code - } or {@code >}), or lists nested by indentation hundreds of levels deep. No template
+   * needs either, so a line may open at most {@link Limits#MAX_MARKDOWN_NESTING} quotes or list items, and a
+   * marker may stand after at most {@link Limits#MAX_MARKER_INDENT} columns of indentation.
    */
   private static boolean withinNesting(SourceText src, Problems problems) {
     String t = src.text();
     for (int line = 0; line < src.lineCount(); line++) {
-      int i = src.lineStart(line);
+      int start = src.lineStart(line);
       int end = src.lineEnd(line);
+      int i = start;
       int markers = 0;
+      int column = 0;
       while (i < end) {
         char c = t.charAt(i);
-        if (c == ' ' || c == '\t') {
+        int markerEnd = -1;
+        if (c == ' ') {
+          column++;
           i++;
+          continue;
+        } else if (c == '\t') {
+          column += 4 - column % 4;
+          i++;
+          continue;
         } else if (c == '>') {
-          markers++;
-          i++;
+          markerEnd = i + 1;
         } else if ((c == '-' || c == '*' || c == '+') && (i + 1 == end || isBlank(t.charAt(i + 1)))) {
-          markers++;
-          i++;
+          markerEnd = i + 1;
         } else if (c >= '0' && c <= '9') {
           int j = i;
           while (j < end && j - i < 10 && t.charAt(j) >= '0' && t.charAt(j) <= '9') {
             j++;
           }
           if (j < end && (t.charAt(j) == '.' || t.charAt(j) == ')') && (j + 1 == end || isBlank(t.charAt(j + 1)))) {
-            markers++;
-            i = j + 1;
-          } else {
-            break;
+            markerEnd = j + 1;
           }
-        } else {
+        }
+        if (markerEnd < 0) {
           break;
         }
+        markers++;
         if (markers > Limits.MAX_MARKDOWN_NESTING) {
           problems.error(
-              problems.at(line + 1, i - src.lineStart(line)),
+              problems.at(line + 1, i - start + 1),
               "template",
               "this line opens more than " + Limits.MAX_MARKDOWN_NESTING
                   + " block quotes or list items (the limit)");
           return false;
         }
+        if (column > Limits.MAX_MARKER_INDENT) {
+          problems.error(
+              problems.at(line + 1, i - start + 1),
+              "template",
+              "a list item or quote indented more than " + Limits.MAX_MARKER_INDENT + " columns (the limit)");
+          return false;
+        }
+        column += markerEnd - i;
+        i = markerEnd;
       }
     }
     return true;
