@@ -231,8 +231,8 @@ final class TemplateParser {
   }
 
   private static long utf8Length(String s) {
-    if (s.length() > Limits.MAX_TEMPLATE_BYTES) {
-      return s.length();
+    if (s.length() > Limits.MAX_TEMPLATE_BYTES || s.length() <= Limits.MAX_TEMPLATE_BYTES / 3) {
+      return s.length(); // over the bound either way, or within it even at 3 bytes a character
     }
     long n = 0;
     for (int i = 0; i < s.length(); i++) {

@@ -38,6 +38,7 @@ public final class FastYaml {
   private final String s;
   private final int[] starts;
   private final int[] ends;
+  private final int[] indents;
   private final int lineCount;
   private int line;
   private int depth;
@@ -58,9 +59,17 @@ public final class FastYaml {
     this.lineCount = lines.lineCount();
     this.starts = new int[lineCount];
     this.ends = new int[lineCount];
+    this.indents = new int[lineCount];
     for (int i = 0; i < lineCount; i++) {
-      starts[i] = lines.lineStart(i);
-      ends[i] = lines.lineEnd(i);
+      int start = lines.lineStart(i);
+      int end = lines.lineEnd(i);
+      int j = start;
+      while (j < end && s.charAt(j) == ' ') {
+        j++;
+      }
+      starts[i] = start;
+      ends[i] = end;
+      indents[i] = j - start;
     }
   }
 
@@ -534,11 +543,7 @@ public final class FastYaml {
   }
 
   private int indent(int l) {
-    int i = starts[l];
-    while (i < ends[l] && s.charAt(i) == ' ') {
-      i++;
-    }
-    return i - starts[l];
+    return indents[l];
   }
 
   /** Moves past empty lines, lines of spaces and comment lines. */

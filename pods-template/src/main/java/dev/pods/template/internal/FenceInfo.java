@@ -178,10 +178,15 @@ public final class FenceInfo {
       }
       switch (key) {
         case "phase" -> {
-          try {
-            phase = Phase.parse(value);
-          } catch (IllegalArgumentException e) {
-            problems.error(problems.at(lineNumber, valueStart + 1), "script.phase", e.getMessage());
+          Phase known = Ids.phase(value);
+          if (known != null) {
+            phase = known;
+          } else {
+            try {
+              Phase.parse(value); // throws, with the model's words for the accepted values
+            } catch (IllegalArgumentException e) {
+              problems.error(problems.at(lineNumber, valueStart + 1), "script.phase", e.getMessage());
+            }
           }
         }
         case "timeout" -> {

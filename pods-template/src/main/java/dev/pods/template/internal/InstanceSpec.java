@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * The values of a template's {@code kind: instance} resource as decoded, before {@code Unit.Builder} checks
@@ -19,8 +22,10 @@ public final class InstanceSpec {
   /** Where the resource starts. */
   public final SourceLocation start;
 
-  /** The fields' locations, by the field names {@code Unit.Builder} uses ({@code count}, {@code roles[2]}). */
-  public final Map<String, SourceLocation> locations = new HashMap<>();
+  /** The YAML node of each key, to locate {@code Unit.Builder}'s problems only when there are some. */
+  final Map<String, Node> fieldNodes = new HashMap<>();
+
+  private final Function<Node, SourceLocation> locator;
 
   public @Nullable String name;
   public @Nullable Integer count;
@@ -55,18 +60,35 @@ public final class InstanceSpec {
   public final List<Reference> pods = new ArrayList<>();
   public @Nullable String failover;
 
-  /** @param start where the resource starts */
-  public InstanceSpec(SourceLocation start) {
+  /**
+   * @param start where the resource starts
+   * @param locator the template location of a node
+   */
+  InstanceSpec(SourceLocation start, Function<Node, SourceLocation> locator) {
     this.start = start;
+    this.locator = locator;
   }
 
-  /** The location of a builder field, or of the resource when the field was not written. */
+  /**
+   * The location of a field as {@code Unit.Builder} names it ({@code count}, {@code roles[2]}; its names are the
+   * template keys), or of the resource when the field was not written.
+   */
   public SourceLocation locate(String field) {
-    SourceLocation l = locations.get(field);
-    if (l == null) {
-      int bracket = field.indexOf('[');
-      l = bracket < 0 ? null : locations.get(field.substring(0, bracket));
+    int bracket = field.indexOf('[');
+    Node n = fieldNodes.get(bracket < 0 ? field : field.substring(0, bracket));
+    if (n == null) {
+      return start;
     }
-    return l == null ? start : l;
+    if (bracket >= 0 && n instanceof SequenceNode seq && field.endsWith("]")) {
+      try {
+        int i = Integer.parseInt(field.substring(bracket + 1, field.length() - 1));
+        if (i >= 0 && i < seq.getValue().size()) {
+          n = seq.getValue().get(i);
+        }
+      } catch (NumberFormatException e) {
+        // not an index: the list itself
+      }
+    }
+    return locator.apply(n);
   }
 }

@@ -47,7 +47,7 @@ public final class MarkdownSplitter {
    * @param word the info string's first word
    */
   public static boolean isSpecial(String word) {
-    return word.equals("yaml") || Script.Language.fromId(word) != null;
+    return word.equals("yaml") || Ids.language(word) != null;
   }
 
   /**
@@ -126,7 +126,7 @@ public final class MarkdownSplitter {
         }
         out.add(new YamlSegment(open + 1, fenceColumn, open + 2, content, removed));
       } else {
-        Script.Language language = Script.Language.fromId(word);
+        Script.Language language = Ids.language(word);
         FenceInfo.Attributes attributes = info.attributes(problems, open + 1);
         if (content.isBlank()) {
           problems.error(problems.at(open + 1, fenceColumn), "script", "the " + word + " script is empty");

@@ -164,7 +164,8 @@ public final class ResourceDecoder {
           "a unit has one instance resource; the first is at line " + instance.start.line());
       return;
     }
-    InstanceSpec spec = new InstanceSpec(at(m.node));
+    YamlSegment fence = segment; // the builder's problems are located after later fences were read
+    InstanceSpec spec = new InstanceSpec(at(m.node), n -> YamlComposer.at(fence, problems, n.getStartMark()));
     instance = spec;
     int before = errors;
     m.checkKeys(INSTANCE_KEY_SET, "an instance");
@@ -177,7 +178,7 @@ public final class ResourceDecoder {
             "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
       }
       if (v != null) {
-        spec.locations.put(key, at(v)); // Unit.Builder names its fields after the template keys
+        spec.fieldNodes.put(key, v);
       }
     }
     spec.name = name(m);
@@ -192,14 +193,13 @@ public final class ResourceDecoder {
     List<Node> roles = list(m, "roles");
     for (int i = 0; i < roles.size(); i++) {
       String r = string(roles.get(i), "instance.roles[" + i + "]");
-      spec.locations.put("roles[" + i + "]", at(roles.get(i)));
       if (r != null) {
         spec.roles.add(r);
       }
     }
-    refs(m, "secrets", "secret", spec.secrets, spec);
-    refs(m, "certificates", "certificate", spec.certificates, spec);
-    refs(m, "pods", "pod", spec.pods, spec);
+    refs(m, "secrets", "secret", spec.secrets);
+    refs(m, "certificates", "certificate", spec.certificates);
+    refs(m, "pods", "pod", spec.pods);
     spec.zone = ref(m, "zone", "zone");
     spec.node = ref(m, "node", "node");
     spec.shape = ref(m, "shape", "shape");
@@ -218,7 +218,6 @@ public final class ResourceDecoder {
     spec.failover = choice(m, "failover", List.of("primary"));
     List<Node> ports = list(m, "nodePorts");
     for (int i = 0; i < ports.size(); i++) {
-      spec.locations.put("nodePorts[" + i + "]", at(ports.get(i)));
       NodePort p = nodePort(ports.get(i), "instance.nodePorts[" + i + "]");
       if (p != null) {
         spec.nodePorts.add(p);
@@ -226,7 +225,6 @@ public final class ResourceDecoder {
     }
     List<Node> mounts = list(m, "mounts");
     for (int i = 0; i < mounts.size(); i++) {
-      spec.locations.put("mounts[" + i + "]", at(mounts.get(i)));
       Mount mount = mount(mounts.get(i), "instance.mounts[" + i + "]");
       if (mount != null) {
         spec.mounts.add(mount);
@@ -268,7 +266,7 @@ public final class ResourceDecoder {
     Protocol protocol = null;
     String p = requiredString(m, "protocol");
     if (p != null) {
-      protocol = Protocol.fromId(p);
+      protocol = Ids.protocol(p);
       if (protocol == null) {
         error(
             m.get("protocol"),
@@ -336,7 +334,7 @@ public final class ResourceDecoder {
       RecordType type = null;
       String t = requiredString(r, "type");
       if (t != null) {
-        type = RecordType.fromId(t);
+        type = Ids.recordType(t);
         if (type == null) {
           error(r.get("type"), path + ".type", "unknown record type '" + t + "': expected " + ids(RecordType.values(), RecordType::id));
         }
@@ -375,7 +373,7 @@ public final class ResourceDecoder {
       JournalInput.Type type = null;
       String t = requiredString(r, "type");
       if (t != null) {
-        type = JournalInput.Type.fromId(t);
+        type = Ids.inputType(t);
         if (type == null) {
           error(r.get("type"), path + ".type", "unknown input type '" + t + "': expected systemd or file");
         }
@@ -407,7 +405,7 @@ public final class ResourceDecoder {
     Protocol protocol = null;
     String p = requiredString(m, "protocol");
     if (p != null) {
-      protocol = Protocol.fromId(p);
+      protocol = Ids.protocol(p);
       if (protocol == null || !protocol.hasPorts()) {
         error(m.get("protocol"), path + ".protocol", "a node port's protocol is tcp or udp, not '" + p + "'");
         protocol = null;
@@ -447,7 +445,7 @@ public final class ResourceDecoder {
     Mount.Type type = null;
     String t = string(m, "type");
     if (t != null) {
-      type = Mount.Type.fromId(t);
+      type = Ids.mountType(t);
       if (type == null) {
         error(m.get("type"), path + ".type", "unknown mount type '" + t + "': expected disk or host_path");
       }
@@ -514,7 +512,7 @@ public final class ResourceDecoder {
     }
     if (Reference.isReference(image)) {
       try {
-        Reference r = Reference.parse(image);
+        Reference r = References.parse(image);
         if (!r.kind().equals("image") && !r.kind().equals("build")) {
           error(n, "instance.image", "expected +/image/NAME[:tag] or +/build/UNIT[:tag], not '" + image + "'");
           return null;
@@ -559,10 +557,9 @@ public final class ResourceDecoder {
     return r.name();
   }
 
-  private void refs(MapView m, String key, String kind, List<Reference> out, InstanceSpec spec) {
+  private void refs(MapView m, String key, String kind, List<Reference> out) {
     List<Node> nodes = list(m, key);
     for (int i = 0; i < nodes.size(); i++) {
-      spec.locations.put(key + "[" + i + "]", at(nodes.get(i)));
       Reference r = reference(nodes.get(i), m.path + "." + key + "[" + i + "]", kind);
       if (r != null) {
         out.add(r);
@@ -586,7 +583,7 @@ public final class ResourceDecoder {
       return null;
     }
     try {
-      Reference r = Reference.parse(text);
+      Reference r = References.parse(text);
       if (!r.kind().equals(kind)) {
         error(n, field, "expected a reference +/" + kind + "/NAME, not '" + text + "'");
         return null;
