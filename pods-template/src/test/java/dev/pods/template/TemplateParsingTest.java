@@ -274,4 +274,35 @@ class TemplateParsingTest {
         .extracting(Problem::toString)
         .containsExactly("/nonexistent/dir/web.md:1:1: error: template: cannot read the template: no such file");
   }
+
+  @Test
+  void readingIsThreadSafe() throws Exception {
+    String typical = Fixtures.text("typical.md");
+    String pritunl = Fixtures.text("pritunl-example.md");
+    Unit expectedTypical = Templates.parse("a.md", typical);
+    Unit expectedPritunl = Templates.parse("b.md", pritunl);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        results.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 50; i++) {
+                    if (!Templates.parse("a.md", typical).equals(expectedTypical)
+                        || !Templates.parse("b.md", pritunl).equals(expectedPritunl)
+                        || !Templates.render(expectedTypical).equals(Templates.render(expectedTypical))) {
+                      return false;
+                    }
+                  }
+                  return true;
+                }));
+      }
+      for (var f : results) {
+        assertThat(f.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
