@@ -55,22 +55,37 @@ public final class FastYaml {
 
   private FastYaml(String s) {
     this.s = s;
-    SourceText lines = new SourceText(s);
-    this.lineCount = lines.lineCount();
-    this.starts = new int[lineCount];
-    this.ends = new int[lineCount];
-    this.indents = new int[lineCount];
-    for (int i = 0; i < lineCount; i++) {
-      int start = lines.lineStart(i);
-      int end = lines.lineEnd(i);
+    int capacity = 16;
+    int[] st = new int[capacity];
+    int[] en = new int[capacity];
+    int[] in = new int[capacity];
+    int n = 0;
+    int start = 0;
+    int len = s.length();
+    while (start < len) {
+      int end = s.indexOf('\n', start);
+      if (end < 0) {
+        end = len;
+      }
+      if (n == st.length) {
+        st = java.util.Arrays.copyOf(st, n * 2);
+        en = java.util.Arrays.copyOf(en, n * 2);
+        in = java.util.Arrays.copyOf(in, n * 2);
+      }
       int j = start;
       while (j < end && s.charAt(j) == ' ') {
         j++;
       }
-      starts[i] = start;
-      ends[i] = end;
-      indents[i] = j - start;
+      st[n] = start;
+      en[n] = end;
+      in[n] = j - start;
+      n++;
+      start = end + 1;
     }
+    this.starts = st;
+    this.ends = en;
+    this.indents = in;
+    this.lineCount = n;
   }
 
   /**

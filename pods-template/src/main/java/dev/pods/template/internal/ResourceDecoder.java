@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.DumperOptions.ScalarStyle;
@@ -560,7 +561,8 @@ public final class ResourceDecoder {
   private void refs(MapView m, String key, String kind, List<Reference> out) {
     List<Node> nodes = list(m, key);
     for (int i = 0; i < nodes.size(); i++) {
-      Reference r = reference(nodes.get(i), m.path + "." + key + "[" + i + "]", kind);
+      int index = i;
+      Reference r = reference(nodes.get(i), () -> m.path + "." + key + "[" + index + "]", kind);
       if (r != null) {
         out.add(r);
       }
@@ -569,15 +571,33 @@ public final class ResourceDecoder {
 
   private @Nullable Reference ref(MapView m, String key, String kind) {
     Node n = m.get(key);
-    return n == null || isNull(n) ? null : reference(n, m.path + "." + key, kind);
+    return n == null || isNull(n) ? null : reference(n, () -> m.path + "." + key, kind);
   }
 
   /** A reference of one kind, e.g. {@code +/secret/db}; {@code null} after reporting a problem. */
   private @Nullable Reference reference(Node n, String field, String kind) {
-    String text = scalarText(n, field);
+    return reference(n, () -> field, kind);
+  }
+
+  private @Nullable Reference reference(Node n, Supplier<String> fieldPath, String kind) {
+    String text = scalarText(n, fieldPath);
     if (text == null) {
       return null;
     }
+    if (Reference.isReference(text)) {
+      try {
+        Reference r = References.parse(text);
+        if (r.kind().equals(kind)) {
+          return r;
+        }
+      } catch (IllegalArgumentException e) {
+        // reported below, with the field path
+      }
+    }
+    return referenceProblem(n, fieldPath.get(), kind, text);
+  }
+
+  private @Nullable Reference referenceProblem(Node n, String field, String kind, String text) {
     if (!Reference.isReference(text)) {
       error(n, field, "expected a reference +/" + kind + "/NAME, not '" + text + "'");
       return null;
@@ -609,7 +629,7 @@ public final class ResourceDecoder {
 
   private @Nullable String string(MapView m, String key) {
     Node n = m.get(key);
-    return n == null || isNull(n) ? null : scalarText(n, m.path + "." + key);
+    return n == null || isNull(n) ? null : scalarText(n, () -> m.path + "." + key);
   }
 
   private @Nullable String requiredString(MapView m, String key) {
@@ -618,7 +638,7 @@ public final class ResourceDecoder {
       missing(m, key, null);
       return null;
     }
-    return scalarText(n, m.path + "." + key);
+    return scalarText(n, () -> m.path + "." + key);
   }
 
   private @Nullable String string(Node n, String field) {
@@ -631,7 +651,7 @@ public final class ResourceDecoder {
 
   private @Nullable Integer integer(MapView m, String key) {
     Node n = m.get(key);
-    return n == null || isNull(n) ? null : integer(n, m.path + "." + key);
+    return n == null || isNull(n) ? null : integer(n, () -> m.path + "." + key);
   }
 
   private @Nullable Integer requiredInteger(MapView m, String key) {
@@ -640,19 +660,19 @@ public final class ResourceDecoder {
       missing(m, key, null);
       return null;
     }
-    return integer(n, m.path + "." + key);
+    return integer(n, () -> m.path + "." + key);
   }
 
-  private @Nullable Integer integer(Node n, String field) {
+  private @Nullable Integer integer(Node n, Supplier<String> field) {
     if (!(n instanceof ScalarNode s) || !s.isPlain() || !Tag.STR.equals(s.getTag()) || !isDecimal(s.getValue())) {
-      error(n, field, "expected a whole number, not " + describe(n));
+      error(n, field.get(), "expected a whole number, not " + describe(n));
       return null;
     }
     String v = s.getValue();
     try {
       return Integer.parseInt(v.startsWith("+") ? v.substring(1) : v);
     } catch (NumberFormatException e) {
-      error(n, field, v + " is too large");
+      error(n, field.get(), v + " is too large");
       return null;
     }
   }
@@ -710,14 +730,19 @@ public final class ResourceDecoder {
 
   /** The text of a non-null scalar; an error for collections and tagged values. */
   private @Nullable String scalarText(Node n, String field) {
+    return scalarText(n, () -> field);
+  }
+
+  /** As {@link #scalarText(Node, String)}, with the field path built only for an error (the common path is hot). */
+  private @Nullable String scalarText(Node n, Supplier<String> field) {
     if (n instanceof ScalarNode s) {
       if (!Tag.STR.equals(s.getTag())) {
-        error(n, field, "YAML tags such as '" + s.getTag().getValue() + "' are not supported");
+        error(n, field.get(), "YAML tags such as '" + s.getTag().getValue() + "' are not supported");
         return null;
       }
       return s.getValue();
     }
-    error(n, field, "expected a string, not " + describe(n));
+    error(n, field.get(), "expected a string, not " + describe(n));
     return null;
   }
 

@@ -11,6 +11,7 @@ public final class SourceText {
   private final int[] starts;
   private final int[] ends;
   private final int count;
+  private final boolean lineFeedsOnly;
 
   /** Splits the text into lines. */
   public SourceText(String text) {
@@ -42,6 +43,7 @@ public final class SourceText {
     this.starts = s;
     this.ends = e;
     this.count = n;
+    this.lineFeedsOnly = !crs;
   }
 
   private static int nextBreak(String text, int from) {
@@ -83,6 +85,9 @@ public final class SourceText {
   public String join(int from, int to) {
     if (from >= to) {
       return "";
+    }
+    if (lineFeedsOnly) {
+      return text.substring(starts[from], ends[to - 1]); // the lines and the '\n's between them, as they stand
     }
     StringBuilder b = new StringBuilder(ends[to - 1] - starts[from] + 1);
     for (int i = from; i < to; i++) {
