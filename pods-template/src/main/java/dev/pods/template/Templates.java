@@ -38,8 +38,9 @@ import java.util.stream.Collectors;
  * <p>A template is at most {@value Limits#MAX_TEMPLATE_BYTES} bytes of UTF-8 (1 MiB), with at most
  * {@value Limits#MAX_FENCES} resource and script fences, {@value Limits#MAX_RESOURCES} resources,
  * {@value Limits#MAX_LIST_ITEMS} items in a YAML list, YAML collections nested {@value Limits#MAX_YAML_DEPTH} deep,
- * {@value Limits#MAX_YAML_ALIASES} aliases to collections per fence, and {@value Limits#MAX_MARKDOWN_NESTING}
- * quotes or list items opened on one line. Going past one is an error that names the bound. So any input,
+ * {@value Limits#MAX_YAML_ALIASES} aliases to collections per fence, {@value Limits#MAX_MARKDOWN_NESTING}
+ * quotes or list items opened on one line, and {@value Limits#MAX_MARKER_INDENT} columns of indentation before a
+ * list or quote marker. Going past one is an error that names the bound. So any input,
  * however large, broken or hostile, gives a unit or problems in bounded time, never another exception.
  *
  * <h2>Threads</h2>

@@ -168,6 +168,19 @@ class TemplateBoundsTest {
   }
 
   @Test
+  void reachingTheCapWithWarningsAloneIsAnError() {
+    String md = INSTANCE + "```Bash\necho\n```\n".repeat(Limits.MAX_PROBLEMS + 10);
+
+    ParseResult r = read(md);
+
+    assertThat(r.unit()).isEmpty();
+    assertThat(r.warnings()).hasSize(Limits.MAX_PROBLEMS);
+    assertThat(r.errors())
+        .extracting(Problem::message)
+        .containsExactly("too many problems: stopped after 500 (the limit)");
+  }
+
+  @Test
   void controlCharactersInYamlAreProblemsAtTheirPosition() {
     assertThat(read("```yaml\nname: web\nkind: instance\nimage: deb\u0001ian\n```\n").problems())
         .extracting(Problem::toString)

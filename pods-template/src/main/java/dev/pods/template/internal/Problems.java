@@ -54,7 +54,9 @@ public final class Problems {
       return;
     }
     if (list.size() == Limits.MAX_PROBLEMS) {
+      // Stopping is itself an error (the note added by sorted()): a template not read to its end is not vouched for.
       full = true;
+      errors = true;
       SourceLocation l = p.location();
       lastLine = l == null ? lastLine : l.line();
       return;
@@ -62,7 +64,7 @@ public final class Problems {
     list.add(p);
   }
 
-  /** Whether any error was recorded (also past the cap). */
+  /** Whether any error was recorded (also past the cap), or the cap was reached. */
   public boolean hasErrors() {
     return errors;
   }
