@@ -60,6 +60,7 @@ public final class ParseBenchmark {
       YamlComposer.compose(yaml, p, n -> sink = n);
       return p;
     });
+    run("  Unit.Builder.build only", seconds, () -> parsed.toBuilder().build());
     run("render (Templates.render)", seconds, () -> Templates.render(parsed));
     run("  yaml compose, SnakeYAML", seconds, () -> {
       Problems p = new Problems("b");

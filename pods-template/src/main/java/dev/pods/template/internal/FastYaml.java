@@ -173,7 +173,7 @@ public final class FastYaml {
       if (p == k || p == le || s.charAt(p) != ':') {
         throw Unsupported.INSTANCE;
       }
-      ScalarNode key = scalar(s.substring(k, p), line, keyColumn, ScalarStyle.PLAIN);
+      ScalarNode key = scalar(key(k, p), line, keyColumn, ScalarStyle.PLAIN);
       int colon = p;
       p++;
       Node value;
@@ -508,7 +508,7 @@ public final class FastYaml {
         if (q == k || q + 1 >= le || s.charAt(q) != ':' || s.charAt(q + 1) != ' ') {
           throw Unsupported.INSTANCE;
         }
-        ScalarNode key = scalar(s.substring(k, q), line, k - starts[line], ScalarStyle.PLAIN);
+        ScalarNode key = scalar(key(k, q), line, k - starts[line], ScalarStyle.PLAIN);
         q = skipSpaces(q + 1);
         if (q >= le) {
           throw Unsupported.INSTANCE;
@@ -539,6 +539,11 @@ public final class FastYaml {
   }
 
   // ------------------------------------------------------------------------------------------------- helpers
+
+  private String key(int from, int to) {
+    String known = ResourceDecoder.knownKey(s, from, to);
+    return known != null ? known : s.substring(from, to);
+  }
 
   private ScalarNode scalar(String value, int atLine, int column, ScalarStyle style) {
     Mark m = mark(atLine, column);

@@ -65,6 +65,56 @@ public final class ResourceDecoder {
   private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks");
   private static final String KINDS = "instance, firewall, domain or journal";
 
+  /** Every key of the format, by length: keys read by {@link FastYaml} are these very strings (hash cached). */
+  private static final String[][] KEYS_BY_LENGTH = keysByLength();
+
+  private static String[][] keysByLength() {
+    java.util.TreeSet<String> all = new java.util.TreeSet<>(INSTANCE_KEYS);
+    for (Set<String> keys :
+        List.of(FIREWALL_KEYS, RULE_KEYS, DOMAIN_KEYS, RECORD_KEYS, JOURNAL_KEYS, INPUT_KEYS, NODE_PORT_KEYS, MOUNT_KEYS)) {
+      all.addAll(keys);
+    }
+    int max = all.stream().mapToInt(String::length).max().orElse(0);
+    String[][] table = new String[max + 1][];
+    for (int len = 0; len <= max; len++) {
+      int l = len;
+      table[len] = all.stream().filter(k -> k.length() == l).toArray(String[]::new);
+    }
+    return table;
+  }
+
+  /**
+   * The format's own key equal to {@code text[from, to)}, or {@code null}: a key read as this constant costs no
+   * allocation, and its hash code is already known when it is looked up.
+   */
+  public static @Nullable String knownKey(String text, int from, int to) {
+    int len = to - from;
+    if (len >= KEYS_BY_LENGTH.length) {
+      return null;
+    }
+    for (String k : KEYS_BY_LENGTH[len]) {
+      if (text.regionMatches(from, k, 0, len)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /** {@link Names#isValid(String)} without a regular expression: 1-63 of [a-z0-9-], not starting or ending in '-'. */
+  public static boolean isName(String name) {
+    int n = name.length();
+    if (n == 0 || n > 63 || name.charAt(0) == '-' || name.charAt(n - 1) == '-') {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = name.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private final Problems problems;
   private YamlSegment segment;
   private int errors;
@@ -482,7 +532,7 @@ public final class ResourceDecoder {
     if (name == null) {
       return null;
     }
-    if (!Names.isValid(name)) {
+    if (!isName(name)) {
       error(n, kindPath + ".name", "'" + name + "' is invalid: " + Names.rule());
       return null;
     }
@@ -551,7 +601,7 @@ public final class ResourceDecoder {
       error(n, field, "a " + key + " reference is +/" + key + "/NAME, without tag or selector: '" + text + "'");
       return null;
     }
-    if (!Names.isValid(r.name())) {
+    if (!isName(r.name())) {
       error(n, field, "'" + r.name() + "' is invalid: " + Names.rule());
       return null;
     }
@@ -825,7 +875,7 @@ public final class ResourceDecoder {
       return kind;
     }
     String name = peek(m, "name");
-    return name != null && Names.isValid(name) ? kind + "[" + name + "]" : kind;
+    return name != null && isName(name) ? kind + "[" + name + "]" : kind;
   }
 
   private static @Nullable String peek(MappingNode m, String key) {
