@@ -1,0 +1,128 @@
+package dev.pods.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final Main main =
+      new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+
+  private static final String WEB =
+      String.join(
+          "\n",
+          "# Web",
+          "",
+          "```yaml",
+          "name: web",
+          "kind: instance",
+          "image: debian12",
+          "count: 2",
+          "```",
+          "",
+          "```bash {phase=reload}",
+          "echo reload",
+          "```",
+          "");
+
+  private Path write(String name, String text) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void validateAcceptsAValidTemplate() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("validate", web.toString())).isZero();
+    assertThat(out()).isEqualTo(web + ": ok (unit web)\n");
+    assertThat(err()).isEmpty();
+  }
+
+  @Test
+  void validatePrintsEveryProblemWithItsPositionAndFails() throws IOException {
+    Path web = write("web.md", WEB.replace("count: 2", "count: two\nmemroy: 512").replace("phase=reload", "phase=relaod"));
+    Path ok = write("ok.md", WEB);
+    assertThat(main.run("validate", web.toString(), ok.toString())).isEqualTo(1);
+    assertThat(err())
+        .contains(web + ":7:8: error: ")
+        .contains(web + ":8:1: error: ")
+        .contains(web + ":8:1: error: instance.memroy: unknown key 'memroy'")
+        .contains(web + ":11:16: error: script.phase: unknown phase 'relaod'")
+        .contains(web + ": invalid (3 errors)");
+    assertThat(out()).isEqualTo(ok + ": ok (unit web)\n");
+  }
+
+  @Test
+  void renderPrintsCanonicalMarkdownThatParsesBack() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("render", web.toString())).isZero();
+    Path again = write("again.md", out());
+    out.reset();
+    assertThat(main.run("diff", "--exit-code", web.toString(), again.toString())).isZero();
+    assertThat(out()).isEqualTo("unit web: no changes\n");
+  }
+
+  @Test
+  void renderJsonPrintsTheModel() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("render", "--json", web.toString())).isZero();
+    JsonNode n = new ObjectMapper().readTree(out());
+    assertThat(n.get("name").asText()).isEqualTo("web");
+    assertThat(n.get("count").asInt()).isEqualTo(2);
+    assertThat(n.get("memoryMib").asInt()).isEqualTo(1024);
+    assertThat(n.get("blocks").get(0).get("type").asText()).isEqualTo("prose");
+    assertThat(n.get("blocks").get(2).get("phase").asText()).isEqualTo("reload");
+    assertThat(n.get("blocks").get(2).get("source").asText()).isEqualTo("echo reload");
+  }
+
+  @Test
+  void diffShowsImpact() throws IOException {
+    Path a = write("a.md", WEB);
+    Path b = write("b.md", WEB.replace("count: 2", "count: 3\nmemory: 2048"));
+    assertThat(main.run("diff", a.toString(), b.toString())).isZero();
+    assertThat(out())
+        .isEqualTo(
+            "unit web: 2 changes (recreate)\n"
+                + "  ~ count: 2 -> 3  [live]\n"
+                + "  ~ memory: 1024 -> 2048  [recreate]\n");
+    out.reset();
+    assertThat(main.run("diff", "--exit-code", a.toString(), b.toString())).isEqualTo(1);
+  }
+
+  @Test
+  void wrongUsageExitsTwo() {
+    assertThat(main.run()).isEqualTo(2);
+    assertThat(main.run("frobnicate")).isEqualTo(2);
+    assertThat(err()).contains("pods: unknown command 'frobnicate'").contains("usage: pods");
+    assertThat(main.run("diff", "one")).isEqualTo(2);
+    assertThat(main.run("validate")).isEqualTo(2);
+  }
+
+  @Test
+  void missingFileIsAProblemNotACrash() {
+    assertThat(main.run("validate", dir.resolve("nope.md").toString())).isEqualTo(1);
+    assertThat(err()).contains("nope.md");
+  }
+}
