@@ -38,9 +38,19 @@ public record Script(Language language, Phase phase, String source, @Nullable Du
     /** {@code python}: runs in the agent's python3 interpreter. */
     PYTHON;
 
+    private static final java.util.Map<String, Language> BY_ID = new java.util.HashMap<>();
+
+    static {
+      for (Language v : values()) {
+        BY_ID.put(v.id, v);
+      }
+    }
+
+    private final String id = name().toLowerCase(Locale.ROOT);
+
     /** The fence word: {@code shell}, {@code bash}, {@code sh} or {@code python}. */
     public String id() {
-      return name().toLowerCase(Locale.ROOT);
+      return id;
     }
 
     /** Whether this is one of the shell languages. */
@@ -53,12 +63,7 @@ public record Script(Language language, Phase phase, String source, @Nullable Du
      * is documentation).
      */
     public static @Nullable Language fromId(String id) {
-      for (Language l : values()) {
-        if (l.id().equals(id)) {
-          return l;
-        }
-      }
-      return null;
+      return BY_ID.get(id);
     }
   }
 

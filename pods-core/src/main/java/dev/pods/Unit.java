@@ -60,6 +60,8 @@ public final class Unit {
   /** The largest root disk, in GiB (64 TiB). */
   public static final int MAX_DISK_SIZE_GIB = 64 * 1024;
 
+  private static final java.util.regex.Pattern ROLE = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
   private final String name;
   private final int count;
   private final String image;
@@ -217,7 +219,10 @@ public final class Unit {
     return journals;
   }
 
-  /** The document: prose, resource blocks and scripts, in order. */
+  /**
+   * The document: prose, resource blocks and scripts, in order. Adjacent prose is merged into one block (joined
+   * by a blank line), as a template cannot tell two apart.
+   */
   public List<Block> blocks() {
     return blocks;
   }
@@ -542,7 +547,7 @@ public final class Unit {
         }
       }
       for (int i = 0; i < roles.size(); i++) {
-        if (!roles.get(i).matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+        if (!ROLE.matcher(roles.get(i)).matches()) {
           problems.add(Problem.error("roles[" + i + "]", "'" + roles.get(i) + "' is not a valid role"));
         }
       }
@@ -624,9 +629,19 @@ public final class Unit {
         names.addAll(missing);
         out.set(firstResourceBlock, new ResourceBlock(names));
       }
-      // A first block emptied by removals is dropped unless it is the only one; the instance always has a home.
+      // Blocks emptied by removals go; the instance always has a home, so one resource block remains.
       out.removeIf(b -> b instanceof ResourceBlock rb && rb.names().isEmpty());
-      return out;
+      // Adjacent prose is one piece of documentation (a template cannot tell two apart).
+      List<Block> merged = new ArrayList<>();
+      for (Block b : out) {
+        int last = merged.size() - 1;
+        if (b instanceof Prose p && last >= 0 && merged.get(last) instanceof Prose q) {
+          merged.set(last, new Prose(q.markdown() + "\n\n" + p.markdown()));
+        } else {
+          merged.add(b);
+        }
+      }
+      return merged;
     }
   }
 }

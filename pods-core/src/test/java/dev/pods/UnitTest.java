@@ -116,6 +116,28 @@ class UnitTest {
   }
 
   @Test
+  void adjacentProseBecomesOneBlock() {
+    Unit u =
+        Unit.builder()
+            .name("web")
+            .image("debian12")
+            .prose("# Web")
+            .resourceBlock(List.of("web"))
+            .prose("The firewall:")
+            .resourceBlock(List.of("web-fw"))
+            .prose("More.")
+            .firewall(webFw())
+            .build();
+    assertThat(u.blocks()).hasSize(5);
+    Unit without = u.toBuilder().firewalls(List.of()).build();
+    assertThat(without.blocks())
+        .containsExactly(
+            new Prose("# Web"), new ResourceBlock(List.of("web")), new Prose("The firewall:\n\nMore."));
+    assertThat(Unit.builder().name("a").image("b").prose("x").prose("y").build().blocks())
+        .containsExactly(new ResourceBlock(List.of("a")), new Prose("x\n\ny"));
+  }
+
+  @Test
   void toBuilderRoundTripsAndDerivesCopies() {
     Unit u =
         Unit.builder()

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 public final class Cidrs {
   private static final Pattern V4 =
       Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+  private static final Pattern PREFIX = Pattern.compile("\\d{1,3}");
   private static final Pattern V6_CHARS = Pattern.compile("[0-9a-fA-F:.]{2,45}");
 
   private Cidrs() {}
@@ -47,7 +48,7 @@ public final class Cidrs {
       return addr + "/" + max;
     }
     String p = text.substring(slash + 1);
-    if (!p.matches("\\d{1,3}") || Integer.parseInt(p) > max) {
+    if (!PREFIX.matcher(p).matches() || Integer.parseInt(p) > max) {
       throw new IllegalArgumentException("'" + text + "' has an invalid prefix length (0-" + max + ")");
     }
     return addr + "/" + Integer.parseInt(p);

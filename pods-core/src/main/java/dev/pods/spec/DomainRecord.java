@@ -12,12 +12,14 @@ import org.jspecify.annotations.Nullable;
  * @param select {@code primary} to publish only the unit's primary instance, or {@code null} for all
  */
 public record DomainRecord(String name, Reference domain, RecordType type, @Nullable String select) {
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9*_]([A-Za-z0-9_.-]{0,252})?");
+
   /** Validates. */
   public DomainRecord {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(domain, "domain");
     Objects.requireNonNull(type, "type");
-    if (!name.matches("[A-Za-z0-9*_]([A-Za-z0-9_.-]{0,252})?")) {
+    if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("invalid record name '" + name + "'");
     }
     if (!domain.kind().equals("domain")) {

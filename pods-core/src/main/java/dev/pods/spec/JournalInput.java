@@ -21,27 +21,34 @@ public record JournalInput(String key, Type type, @Nullable String unit, @Nullab
     /** A log file. */
     FILE;
 
+    private static final java.util.Map<String, Type> BY_ID = new java.util.HashMap<>();
+
+    static {
+      for (Type v : values()) {
+        BY_ID.put(v.id, v);
+      }
+    }
+
+    private final String id = name().toLowerCase(Locale.ROOT);
+
     /** The template word. */
     public String id() {
-      return name().toLowerCase(Locale.ROOT);
+      return id;
     }
 
     /** The type for a template word, or {@code null}. */
     public static @Nullable Type fromId(String id) {
-      for (Type t : values()) {
-        if (t.id().equals(id)) {
-          return t;
-        }
-      }
-      return null;
+      return BY_ID.get(id);
     }
   }
+
+  private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
   /** Validates the combination. */
   public JournalInput {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(type, "type");
-    if (!key.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+    if (!KEY.matcher(key).matches()) {
       throw new IllegalArgumentException("invalid journal key '" + key + "'");
     }
     if (type == Type.SYSTEMD && (unit == null || path != null)) {

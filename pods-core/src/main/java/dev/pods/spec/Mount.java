@@ -25,19 +25,24 @@ public record Mount(
     /** A folder of the host. */
     HOST_PATH;
 
+    private static final java.util.Map<String, Type> BY_ID = new java.util.HashMap<>();
+
+    static {
+      for (Type v : values()) {
+        BY_ID.put(v.id, v);
+      }
+    }
+
+    private final String id = name().toLowerCase(Locale.ROOT);
+
     /** The template word: {@code disk} or {@code host_path}. */
     public String id() {
-      return name().toLowerCase(Locale.ROOT);
+      return id;
     }
 
     /** The type for a template word, or {@code null}. */
     public static @Nullable Type fromId(String id) {
-      for (Type t : values()) {
-        if (t.id().equals(id)) {
-          return t;
-        }
-      }
-      return null;
+      return BY_ID.get(id);
     }
   }
 

@@ -18,9 +18,19 @@ public enum Protocol {
   /** Broadcast traffic. */
   BROADCAST;
 
+  private static final java.util.Map<String, Protocol> BY_ID = new java.util.HashMap<>();
+
+  static {
+    for (Protocol v : values()) {
+      BY_ID.put(v.id, v);
+    }
+  }
+
+  private final String id = name().toLowerCase(Locale.ROOT);
+
   /** The template word, e.g. {@code tcp}. */
   public String id() {
-    return name().toLowerCase(Locale.ROOT);
+    return id;
   }
 
   /** Whether rules of this protocol name ports. */
@@ -30,11 +40,6 @@ public enum Protocol {
 
   /** The protocol for a template word, or {@code null}. */
   public static @Nullable Protocol fromId(String id) {
-    for (Protocol p : values()) {
-      if (p.id().equals(id)) {
-        return p;
-      }
-    }
-    return null;
+    return BY_ID.get(id);
   }
 }

@@ -22,18 +22,23 @@ public enum RecordType {
   /** Pritunl Cloud's cloud private address. */
   CLOUD_PRIVATE;
 
+  private static final java.util.Map<String, RecordType> BY_ID = new java.util.HashMap<>();
+
+  static {
+    for (RecordType v : values()) {
+      BY_ID.put(v.id, v);
+    }
+  }
+
+  private final String id = name().toLowerCase(Locale.ROOT);
+
   /** The template word, e.g. {@code cloud_public}. */
   public String id() {
-    return name().toLowerCase(Locale.ROOT);
+    return id;
   }
 
   /** The type for a template word, or {@code null}. */
   public static @Nullable RecordType fromId(String id) {
-    for (RecordType t : values()) {
-      if (t.id().equals(id)) {
-        return t;
-      }
-    }
-    return null;
+    return BY_ID.get(id);
   }
 }

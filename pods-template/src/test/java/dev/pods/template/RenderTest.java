@@ -178,13 +178,10 @@ class RenderTest {
   }
 
   @Test
-  void adjacentProseIsRejected() {
+  void adjacentProseIsOneBlockAndRoundTrips() {
     Unit u = web().prose("one").prose("two").build();
 
-    assertThatThrownBy(() -> Templates.render(u))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(
-            "blocks 1 and 2 of unit 'web' are both prose; adjacent prose reads back as one block, so join them: 'two'");
+    assertThat(Templates.parse("r.md", Templates.render(u))).isEqualTo(u);
   }
 
   @Test
