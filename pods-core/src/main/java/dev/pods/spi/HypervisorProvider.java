@@ -1,0 +1,30 @@
+package dev.pods.spi;
+
+import java.util.Optional;
+
+/**
+ * Makes {@link Hypervisor}s; implementations are listed in
+ * {@code META-INF/services/dev.pods.spi.HypervisorProvider} and found with {@link java.util.ServiceLoader}
+ * (see {@link Providers#discover}). The runtime takes the available provider of highest priority unless one
+ * is chosen explicitly. Fakes are never registered. Implementations are stateless and thread-safe;
+ * {@link #unavailableReason()} may probe the host quickly, without side effects.
+ *
+ * @since 0.1
+ */
+public interface HypervisorProvider {
+  /** A short name, such as {@code libvirt}. */
+  String name();
+
+  /** Higher wins among available providers. */
+  int priority();
+
+  /** Why this provider cannot work on this host, or empty when it can. */
+  Optional<String> unavailableReason();
+
+  /**
+   * Makes a hypervisor connection; the caller closes it.
+   *
+   * @throws dev.pods.BackendException when the connection cannot be opened
+   */
+  Hypervisor create(HypervisorConfig config);
+}
