@@ -107,6 +107,24 @@ public final class Unit {
     return new Builder();
   }
 
+  /**
+   * Reads a unit from a Markdown template, with the reader of module {@code pods-template} (found through
+   * {@link java.util.ServiceLoader}). Blocks while reading the file.
+   *
+   * @throws TemplateException with every problem of the file, each with its line and column
+   * @throws PodsException when no template reader is on the class path
+   */
+  public static Unit fromMarkdown(java.nio.file.Path file) {
+    Objects.requireNonNull(file, "file");
+    return java.util.ServiceLoader.load(dev.pods.spi.TemplateReader.class, Unit.class.getClassLoader())
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new PodsException(
+                    "cannot read template " + file + ": no template reader; add dev.pods:pods-template to the class path"))
+        .read(file);
+  }
+
   /** A builder holding this unit's values, to derive a modified copy. */
   public Builder toBuilder() {
     Builder b = new Builder();
