@@ -87,7 +87,10 @@ public interface Hypervisor extends AutoCloseable {
    * Every domain whose metadata names {@code owner}, in name order. Domains without pods metadata are never
    * listed.
    */
-  List<DomainInfo> list(String owner);
+  default List<DomainInfo> list(String owner) {
+    java.util.Objects.requireNonNull(owner, "owner");
+    return listAll().stream().filter(i -> i.metadata().owner().equals(owner)).toList();
+  }
 
   /**
    * Every pods domain on the host whatever its owner (to find leftovers of crashed runtimes), in name order.

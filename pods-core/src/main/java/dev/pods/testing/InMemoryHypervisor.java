@@ -312,18 +312,6 @@ public final class InMemoryHypervisor implements Hypervisor {
   }
 
   @Override
-  public List<DomainInfo> list(String owner) {
-    Objects.requireNonNull(owner, "owner");
-    List<DomainInfo> out = new ArrayList<>();
-    for (DomainInfo i : listAll()) {
-      if (i.metadata().owner().equals(owner)) {
-        out.add(i);
-      }
-    }
-    return out;
-  }
-
-  @Override
   public List<DomainInfo> listAll() {
     synchronized (lock) {
       checkOpen();

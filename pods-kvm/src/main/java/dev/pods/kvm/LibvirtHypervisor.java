@@ -546,18 +546,6 @@ public final class LibvirtHypervisor implements Hypervisor {
   }
 
   @Override
-  public List<DomainInfo> list(String owner) {
-    Objects.requireNonNull(owner, "owner");
-    List<DomainInfo> out = new ArrayList<>();
-    for (DomainInfo i : listAll()) {
-      if (i.metadata().owner().equals(owner)) {
-        out.add(i);
-      }
-    }
-    return out;
-  }
-
-  @Override
   public List<DomainInfo> listAll() {
     Connect c = conn();
     Domain[] all = call("list", null, () -> c.listAllDomains(0));
