@@ -50,9 +50,13 @@ public interface ImdsBinding {
 
       @Override
       public String describe() {
-        return address.getHostString() + ":" + address.getPort();
+        return hostPort(address);
       }
     };
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    return (a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString()) + ":" + a.getPort();
   }
 
   /** An address inside the namespace that {@code runner} enters (the bind runs on the runner's thread). */
@@ -76,7 +80,7 @@ public interface ImdsBinding {
 
       @Override
       public String describe() {
-        return address.getHostString() + ":" + address.getPort() + " in " + runner.describe();
+        return hostPort(address) + " in " + runner.describe();
       }
     };
   }

@@ -582,8 +582,7 @@ public final class ImdsServer implements AutoCloseable {
         throw new HttpError(405, m + " not allowed here", "POST");
       }
       byte[] body = body(ex);
-      PendingExec p = execInFlight.remove(seg.get(1));
-      if (p == null) {
+      if (!execInFlight.containsKey(seg.get(1))) {
         throw new HttpError(404, "unknown or expired exec '" + seg.get(1) + "'");
       }
       int exit = number(required(q, "exit"), "exit");
@@ -591,6 +590,10 @@ public final class ImdsServer implements AutoCloseable {
       int outBytes = number(required(q, "stdoutBytes"), "stdoutBytes");
       if (outBytes < 0 || outBytes > body.length) {
         throw new HttpError(400, "stdoutBytes " + outBytes + " outside the body of " + body.length + " bytes");
+      }
+      PendingExec p = execInFlight.remove(seg.get(1));
+      if (p == null) {
+        throw new HttpError(404, "exec '" + seg.get(1) + "' was answered already");
       }
       ExecResult r =
           new ExecResult(

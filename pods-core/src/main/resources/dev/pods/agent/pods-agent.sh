@@ -53,6 +53,7 @@ load_config() {
   if command -v timeout >/dev/null 2>&1; then TIMEOUT=timeout; else TIMEOUT=; fi
   HTTP_TAG=main
   HTTP_PID=
+  NAP_PID=
 }
 
 # http METHOD PATH OUTFILE [BODYFILE] [SECONDS]: one request; HTTP_STATUS holds the status (000: no answer).
@@ -97,6 +98,13 @@ http() {
 
 post() { # PATH [BODYFILE]: a POST whose answer is not needed
   http POST "$1" "$W/http.$HTTP_TAG" "${2:-}" 10 || pods_log "POST ${1%%\?*} failed (HTTP $HTTP_STATUS)"
+}
+
+nap() { # SECONDS: a sleep that a trapped signal interrupts at once (the trap kills NAP_PID)
+  sleep "$1" 7>&- 8>&- &
+  NAP_PID=$!
+  wait "$NAP_PID"
+  NAP_PID=
 }
 
 # ---------------------------------------------------------------------------------------------- cli
@@ -271,13 +279,14 @@ install_cli() { # pods and pci, for scripts: both run this program's get command
 
 init_carry() { # the environment and directory the first block starts from
   (
+    _bin=$PODS_BIN_DIR _run=$PODS_RUN_DIR
     unset PODS_URL PODS_TOKEN PODS_STATE_DIR PODS_RUN_DIR PODS_BIN_DIR PODS_WORKDIR PODS_SHELL PODS_PYTHON \
       PODS_HTTP PODS_POLL_WAIT
-    PODS_AGENT_CONF=$PODS_RUN_DIR/agent.conf
+    PODS_AGENT_CONF=$_run/agent.conf
     export PODS_AGENT_CONF
     case ":$PATH:" in
-      *":$PODS_BIN_DIR:"*) ;;
-      *) PATH=$PODS_BIN_DIR:${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}; export PATH ;;
+      *":$_bin:"*) ;;
+      *) PATH=$_bin:${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}; export PATH ;;
     esac
     awk -f "$W/envdump.awk"
   ) >"$W/env.sh"
@@ -311,14 +320,19 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
 }
 
 start_watchdog() { # SECONDS PID MARKER: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
-  setsid sh -c 'sleep "$1"; : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
-    sleep 2; kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
+  # Killed by pid (stop_watchdog): its TERM trap ends its sleep too, so nothing lingers; a process-group
+  # kill could come before the child has even started.
+  sh -c 'trap "kill \$_s 2>/dev/null; exit 0" TERM
+    sleep "$1" & _s=$!; wait $_s
+    : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
+    sleep 2 & _s=$!; wait $_s
+    kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
     </dev/null >/dev/null 2>&1 7>&- 8>&- &
   WD_PID=$!
 }
 
 stop_watchdog() {
-  kill -TERM -"$WD_PID" 2>/dev/null
+  kill -TERM "$WD_PID" 2>/dev/null
   wait "$WD_PID" 2>/dev/null
   WD_PID=
 }
@@ -473,8 +487,9 @@ set_status() {
 # ------------------------------------------------------------------------------------------- exec
 
 run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its result
-  HTTP_TAG=exec$1
-  _d=$W/exec/$1
+  _eid=$1
+  HTTP_TAG=exec$_eid
+  _d=$W/exec/$_eid
   trap 'kill -TERM -"$_ep" 2>/dev/null; exit 0' TERM
   _tmo=$(sed -n 's/^timeout //p' "$_d/req")
   set --
@@ -498,7 +513,7 @@ run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its resul
   _to=false
   [ -e "$_d/timedout" ] && { _to=true; _rc=124; }
   cat "$_d/out" "$_d/err" >"$_d/result"
-  post "/v1/exec/$1/result?exit=$_rc&timedOut=$_to&stdoutBytes=$(($(wc -c <"$_d/out")))" "$_d/result"
+  post "/v1/exec/$_eid/result?exit=$_rc&timedOut=$_to&stdoutBytes=$(($(wc -c <"$_d/out")))" "$_d/result"
   rm -rf "$_d"
 }
 
@@ -514,18 +529,22 @@ exec_loop() { # long-polls /v1/exec/next and starts each request in the backgrou
         run_exec "$_id" &
       fi
     elif [ "$HTTP_STATUS" = 401 ]; then
-      sleep 5
+      nap 5
     else
-      sleep 1
+      nap 1
     fi
   done
 }
 
 exec_loop_exit() {
+  # children are reaped here, not left as zombies: busybox timeout watches its child by kill -0, which a
+  # zombie passes, so it would linger for the request's whole timeout
   [ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null
+  [ -n "$NAP_PID" ] && kill -TERM "$NAP_PID" 2>/dev/null
   for _p in "$W"/exec/*/pid; do
     [ -f "$_p" ] && kill -TERM -"$(cat "$_p")" 2>/dev/null
   done
+  wait
   exit 0
 }
 
@@ -534,12 +553,13 @@ exec_loop_exit() {
 agent_exit() {
   trap - EXIT TERM INT
   [ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null
+  [ -n "$NAP_PID" ] && kill -TERM "$NAP_PID" 2>/dev/null
   [ -n "$EXEC_LOOP_PID" ] && kill -TERM "$EXEC_LOOP_PID" 2>/dev/null
   [ -n "$SHIP_PID" ] && kill -TERM "$SHIP_PID" 2>/dev/null
   [ -n "$BLOCK_PID" ] && kill -TERM -"$BLOCK_PID" 2>/dev/null
-  [ -n "$WD_PID" ] && kill -TERM -"$WD_PID" 2>/dev/null
+  [ -n "$WD_PID" ] && kill -TERM "$WD_PID" 2>/dev/null
   python_stop
-  [ -n "$EXEC_LOOP_PID" ] && wait "$EXEC_LOOP_PID" 2>/dev/null
+  wait
   rm -rf "$PODS_RUN_DIR/lock"
 }
 
@@ -548,7 +568,7 @@ agent_main() {
   mkdir -p "$PODS_RUN_DIR" "$PODS_STATE_DIR" || exit 2
   acquire_lock || exit 0
   W=$PODS_RUN_DIR/work
-  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= RUN_SEQ=0 STATUS=initializing
+  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= NAP_PID= RUN_SEQ=0 STATUS=initializing
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
@@ -565,7 +585,7 @@ agent_main() {
   _delay=0.2
   until fetch_spec; do
     [ "$HTTP_STATUS" = 401 ] && pods_log "token refused by the metadata service"
-    sleep $_delay
+    nap $_delay
     _delay=1
   done
   if [ -f "$PODS_STATE_DIR/initialized" ] || [ "$SPEC_INIT" = 1 ]; then
@@ -593,7 +613,7 @@ agent_main() {
   _delay=1
   while :; do
     if ! http GET "/v1/state?hash=$_seen&wait=$PODS_POLL_WAIT" "$W/state.txt" "" $((PODS_POLL_WAIT + 10)); then
-      sleep $_delay
+      nap $_delay
       _delay=5
       continue
     fi

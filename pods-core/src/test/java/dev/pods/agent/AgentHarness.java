@@ -228,7 +228,9 @@ final class AgentHarness implements AutoCloseable {
       throw new IOException("interrupted while stopping the agents", e);
     } finally {
       imds.close();
-      deleteTree(root);
+      if (System.getenv("PODS_TEST_KEEP") == null) {
+        deleteTree(root);
+      }
     }
   }
 
