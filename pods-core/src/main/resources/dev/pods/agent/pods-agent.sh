@@ -320,19 +320,32 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
 }
 
 start_watchdog() { # SECONDS PID MARKER: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
-  # Killed by pid (stop_watchdog): its TERM trap ends its sleep too, so nothing lingers; a process-group
-  # kill could come before the child has even started.
-  sh -c 'trap "kill \$_s 2>/dev/null; exit 0" TERM
-    sleep "$1" & _s=$!; wait $_s
+  # Stopped by pid (stop_watchdog); its TERM trap ends its sleep ($! is set as soon as sleep is forked).
+  sh -c 'trap "kill \$! 2>/dev/null; exit 0" TERM
+    sleep "$1" & wait $!
     : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
-    sleep 2 & _s=$!; wait $_s
+    sleep 2 & wait $!
     kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
     </dev/null >/dev/null 2>&1 7>&- 8>&- &
   WD_PID=$!
 }
 
+gone() { # PID: dead or a zombie (kill -0 succeeds on an unreaped zombie)
+  [ -r "/proc/$1/stat" ] || return 0
+  case $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) in Z | X | '') return 0 ;; esac
+  return 1
+}
+
 stop_watchdog() {
+  # A TERM that arrives between fork and exec is lost (the shell's handler dies with exec), so it is sent
+  # again until the watchdog is gone.
+  _wn=0
   kill -TERM "$WD_PID" 2>/dev/null
+  while [ $_wn -lt 100 ] && ! gone "$WD_PID"; do
+    sleep 0.01
+    kill -TERM "$WD_PID" 2>/dev/null
+    _wn=$((_wn + 1))
+  done
   wait "$WD_PID" 2>/dev/null
   WD_PID=
 }
