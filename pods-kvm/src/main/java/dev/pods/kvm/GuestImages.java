@@ -31,8 +31,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #tiny()}: the Debian cloud kernel ({@code linux-image-cloud-amd64}) and an initramfs with
  *       busybox, python3 (minimal standard library), the virtio/IDE/cdrom/isofs modules and an init that mounts
  *       the NoCloud seed, prints {@code PODS-SEED <instance-id>}, {@code PODS-MARKER <content of pods-marker>}
- *       when the seed has that file, then {@code PODS-READY}, and runs the seed's {@value SeedIso#AGENT_FILE}
- *       with {@code sh}. Boots to userspace in about 5 s under TCG. Built in about 10 s.
+ *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
+ *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and
+ *       runs the seed's {@value SeedIso#AGENT_FILE} with {@code sh}, after copying the seed's
+ *       {@value SeedIso#AGENT_CONFIG_FILE} to {@code /etc/pods/agent.conf}. Boots to userspace in about 5 s under
+ *       TCG. Built in about 10 s.
  *   <li>{@link #full()}: a Debian 12 root filesystem (mmdebstrap: systemd, cloud-init, bash, python3) as a
  *       qcow2 disk, booted with the tiny kernel and initramfs switching root to {@code /dev/vda}; cloud-init
  *       applies the seed's user-data. Prints {@code PODS-READY} on the console once multi-user is reached.

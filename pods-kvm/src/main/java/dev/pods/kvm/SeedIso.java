@@ -32,8 +32,13 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class SeedIso {
-  /** The file the tiny guest's init runs with {@code sh} when the seed has it. */
+  /** The file the tiny guest's init runs with {@code sh FILE run} when the seed has it. */
   public static final String AGENT_FILE = "pods-agent";
+  /**
+   * The agent's configuration ({@code dev.pods.agent.AgentConfig#render()}): the tiny guest's init copies it to
+   * {@code /etc/pods/agent.conf} (mode 0600), where the agent reads it, before it starts {@value #AGENT_FILE}.
+   */
+  public static final String AGENT_CONFIG_FILE = "pods-agent.conf";
   /** A network-config that tells cloud-init to leave networking alone. */
   public static final String NETWORK_DISABLED = "config: disabled\n";
   /** The volume id NoCloud looks for. */
@@ -178,6 +183,15 @@ public final class SeedIso {
       extra.put(name, content.clone());
       exec.put(name, executable);
       return this;
+    }
+
+    /**
+     * Adds the guest agent: the program as {@value #AGENT_FILE} (executable) and its configuration as
+     * {@value #AGENT_CONFIG_FILE}.
+     */
+    public Builder agent(byte[] program, String config) {
+      file(AGENT_FILE, program, true);
+      return file(AGENT_CONFIG_FILE, config.getBytes(StandardCharsets.UTF_8), false);
     }
 
     /** Builds the seed (no I/O). */

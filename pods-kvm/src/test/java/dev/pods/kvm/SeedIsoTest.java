@@ -51,6 +51,19 @@ class SeedIsoTest {
   }
 
   @Test
+  void theAgentTravelsAsAnExecutableProgramAndAPrivateConfiguration() {
+    Path iso = SeedIso.builder("podst-1-web-0")
+        .agent("#!/bin/sh\necho agent\n".getBytes(StandardCharsets.UTF_8), "url=http://169.254.169.254\ntoken=t\n")
+        .build()
+        .writeTo(dir.resolve("seed.iso"));
+    assertThat(extract(iso, SeedIso.AGENT_FILE)).isEqualTo("#!/bin/sh\necho agent\n");
+    assertThat(extract(iso, SeedIso.AGENT_CONFIG_FILE)).isEqualTo("url=http://169.254.169.254\ntoken=t\n");
+    String listing = Exec.run("isoinfo", List.of("isoinfo", "-i", iso.toString(), "-R", "-l"), null,
+        Duration.ofSeconds(30)).stdout();
+    assertThat(listing).containsPattern("-rwxr-xr-x .* pods-agent\\s").containsPattern("-rw-r--r-- .* pods-agent.conf");
+  }
+
+  @Test
   void metaDataValuesAreQuoted() {
     SeedIso s = SeedIso.builder("id: \"x\"\nevil: 1").build();
     String meta = new String(s.files().get("meta-data"), StandardCharsets.UTF_8);

@@ -1,0 +1,80 @@
+package dev.pods.imds;
+
+import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Hands events to a listener on one daemon thread, so server threads never wait for the listener. */
+final class EventDispatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EventDispatcher.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final BlockingQueue<AgentEvent> queue;
+  private final ImdsListener listener;
+  private final String instance;
+  private final Clock clock;
+  private final AtomicLong dropped = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  EventDispatcher(ImdsListener listener, String instance, Clock clock, int capacity) {
+    this.listener = listener;
+    this.instance = instance;
+    this.clock = clock;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.thread = new Thread(this::loop, "pods-imds-events-" + THREADS.incrementAndGet());
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Queues an event; never blocks. Drops it (and counts) when the queue is full. */
+  void publish(AgentEvent event) {
+    if (closed || !queue.offer(event)) {
+      dropped.incrementAndGet();
+    }
+  }
+
+  private void loop() {
+    while (!closed || !queue.isEmpty()) {
+      AgentEvent e;
+      try {
+        e = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long d = dropped.getAndSet(0);
+      if (d > 0) {
+        deliver(new AgentEvent.EventsDropped(instance, clock.instant(), d));
+      }
+      if (e != null) {
+        deliver(e);
+      }
+    }
+  }
+
+  private void deliver(AgentEvent e) {
+    try {
+      listener.onEvent(e);
+    } catch (RuntimeException ex) {
+      LOG.warn("IMDS listener of {} failed on {}", instance, e, ex);
+    }
+  }
+
+  /** Stops taking events; delivers what is queued for at most one second. */
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      thread.join(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    thread.interrupt();
+  }
+}
