@@ -50,15 +50,15 @@ load_config() {
     pods_log "no token configured (token= in $CONF or PODS_TOKEN)"
     return 1
   fi
-  if command -v timeout >/dev/null 2>&1; then TIMEOUT=timeout; else TIMEOUT=; fi
   HTTP_TAG=main
-  HTTP_PID=
-  NAP_PID=
+  HTTP_PID= HTTP_WD= NAP_PID=
+  self_pid
 }
 
 # http METHOD PATH OUTFILE [BODYFILE] [SECONDS]: one request; HTTP_STATUS holds the status (000: no answer).
 # Returns 0 for 2xx. The client runs in the background and is waited for, so that a signal to the agent
-# interrupts a long poll at once.
+# interrupts a long poll at once. wget's time limit is a watchdog of ours, not busybox timeout: a timeout
+# signalled while it forks its watcher leaves that watcher watching pid 1, which it signals when time is up.
 http() {
   _hm=$1 _hp=$2 _ho=$3 _hb=${4:-} _ht=${5:-30}
   rm -f "$_ho"
@@ -80,16 +80,19 @@ http() {
       ;;
     *)
       if [ "$_hm" = POST ]; then set -- --post-file "$_hb"; else set --; fi
-      $TIMEOUT ${TIMEOUT:+"$_ht"} wget -q -Y off -O "$_ho" --header "X-Pods-Token: $PODS_TOKEN" \
+      wget -q -Y off -O "$_ho" --header "X-Pods-Token: $PODS_TOKEN" \
         "$@" "$PODS_URL$_hp" 2>"$_ho.err" 7>&- 8>&- &
       HTTP_PID=$!
+      start_watchdog "$_ht" "$HTTP_PID" /dev/null
+      HTTP_WD=$WD_NEW
       if wait "$HTTP_PID"; then
         HTTP_STATUS=200
       else
         HTTP_STATUS=$(sed -n 's/.*HTTP\/1\.[01] \([0-9][0-9][0-9]\).*/\1/p' "$_ho.err" | head -n 1)
         [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
       fi
-      HTTP_PID=
+      stop "$HTTP_WD"
+      HTTP_WD= HTTP_PID=
       rm -f "$_ho.err"
       ;;
   esac
@@ -100,11 +103,48 @@ post() { # PATH [BODYFILE]: a POST whose answer is not needed
   http POST "$1" "$W/http.$HTTP_TAG" "${2:-}" 10 || pods_log "POST ${1%%\?*} failed (HTTP $HTTP_STATUS)"
 }
 
-nap() { # SECONDS: a sleep that a trapped signal interrupts at once (the trap kills NAP_PID)
+nap() { # SECONDS: a sleep that a trapped signal interrupts at once (the exit handler stops NAP_PID)
   sleep "$1" 7>&- 8>&- &
   NAP_PID=$!
   wait "$NAP_PID"
   NAP_PID=
+}
+
+# Ending children. A shell that traps TERM passes its handler to each child it forks; until the child execs or
+# resets its traps, a TERM sent to it only marks a trap that is then dropped, so a single kill can be lost (and
+# a sleep, a long poll or a whole subshell loop then outlives the agent). stop therefore sends TERM again until
+# each target is gone. A trap can also run between "cmd &" and "PID=$!", so exit handlers pass "$!" as well.
+
+self_pid() { # SELF: this shell's own pid ($$ names the main shell in subshells too)
+  { read -r SELF _ </proc/self/stat; } 2>/dev/null || SELF=
+}
+
+own_child() { # PID: a child of this shell that is neither dead nor a zombie (so the pid is not reused)
+  [ -n "$1" ] || return 1
+  { read -r _oc <"/proc/$1/stat"; } 2>/dev/null || return 1
+  _oc=${_oc##*) }
+  case ${_oc%% *} in Z | X) return 1 ;; esac
+  _oc=${_oc#* }
+  [ "${_oc%% *}" = "$SELF" ]
+}
+
+stop() { # PID...: TERM each child (its process group when it leads one), again until gone; then reaps them
+  _sn=0
+  while :; do
+    _sl=
+    for _sp in "$@"; do
+      own_child "$_sp" || continue
+      kill -TERM -"$_sp" 2>/dev/null || kill -TERM "$_sp" 2>/dev/null
+      _sl=1
+    done
+    [ -n "$_sl" ] && [ $_sn -lt 300 ] || break
+    sleep 0.01
+    _sn=$((_sn + 1))
+  done
+  for _sp in "$@"; do
+    [ -n "$_sp" ] && wait "$_sp" 2>/dev/null
+  done
+  return 0
 }
 
 # ---------------------------------------------------------------------------------------------- cli
@@ -319,34 +359,20 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
   mv "$W/spec.new" "$W/spec"
 }
 
-start_watchdog() { # SECONDS PID MARKER: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
-  # Stopped by pid (stop_watchdog); its TERM trap ends its sleep ($! is set as soon as sleep is forked).
-  sh -c 'trap "kill \$! 2>/dev/null; exit 0" TERM
-    sleep "$1" & wait $!
+start_watchdog() { # SECONDS PID MARKER -> WD_NEW: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
+  # Its own session and process group, and no trap: stop's group TERM ends the shell and its sleep together
+  # (a trap that killed the sleep by pid lost the TERM when it came before the sleep's exec, and the sleep
+  # then outlived the agent for the whole timeout).
+  setsid sh -c 'sleep "$1" || exit 0
     : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
-    sleep 2 & wait $!
+    sleep 2 || exit 0
     kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
     </dev/null >/dev/null 2>&1 7>&- 8>&- &
-  WD_PID=$!
-}
-
-gone() { # PID: dead or a zombie (kill -0 succeeds on an unreaped zombie)
-  [ -r "/proc/$1/stat" ] || return 0
-  case $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) in Z | X | '') return 0 ;; esac
-  return 1
+  WD_NEW=$!
 }
 
 stop_watchdog() {
-  # A TERM that arrives between fork and exec is lost (the shell's handler dies with exec), so it is sent
-  # again until the watchdog is gone.
-  _wn=0
-  kill -TERM "$WD_PID" 2>/dev/null
-  while [ $_wn -lt 100 ] && ! gone "$WD_PID"; do
-    sleep 0.01
-    kill -TERM "$WD_PID" 2>/dev/null
-    _wn=$((_wn + 1))
-  done
-  wait "$WD_PID" 2>/dev/null
+  stop "$WD_PID"
   WD_PID=
 }
 
@@ -367,7 +393,8 @@ ship_one() { # STREAM FILE OFFSETVAR: posts the new bytes of FILE; returns 0 whe
 
 ship_loop() { # streams $W/b.out and $W/b.err as they grow, until $W/b.stop exists and all is sent
   HTTP_TAG=ship
-  trap 'exit 0' TERM
+  self_pid
+  trap 'trap "" TERM; stop "$HTTP_PID" "$HTTP_WD" "$!"; exit 0' TERM
   _oo=0 _eo=0 _idle=0
   while :; do
     _last=0
@@ -395,8 +422,7 @@ python_start() {
 python_stop() {
   [ -n "$PY_PID" ] || return 0
   exec 7>&- 8<&-
-  kill -TERM "$PY_PID" 2>/dev/null
-  wait "$PY_PID" 2>/dev/null
+  stop "$PY_PID"
   PY_PID=
 }
 
@@ -422,6 +448,7 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
     [ -n "$PY_PID" ] || python_start || { BLOCK_RC=127; pods_log "cannot start $PODS_PYTHON"; }
     if [ -n "$PY_PID" ]; then
       start_watchdog $((_tmo + 5)) "$PY_PID" "$W/b.timedout"
+      WD_PID=$WD_NEW
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$W/spec/$_i.src" "$W/b.out" "$W/b.err" "$W/env.sh" "$W/cwd" "$_tmo" >&7
       if read -r BLOCK_RC <&8; then :; else
         # the interpreter died (hard timeout, or killed): its globals are gone, the next block starts anew
@@ -444,6 +471,7 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
       </dev/null >>"$W/b.out" 2>>"$W/b.err" 7>&- 8>&- &
     BLOCK_PID=$!
     start_watchdog "$_tmo" "$BLOCK_PID" "$W/b.timedout"
+    WD_PID=$WD_NEW
     wait "$BLOCK_PID"
     _w=$?
     stop_watchdog
@@ -503,7 +531,9 @@ run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its resul
   _eid=$1
   HTTP_TAG=exec$_eid
   _d=$W/exec/$_eid
-  trap 'kill -TERM -"$_ep" 2>/dev/null; exit 0' TERM
+  self_pid
+  _ep= WD_PID=
+  trap 'trap "" TERM; stop "$_ep" "$WD_PID" "$HTTP_PID" "$HTTP_WD" "$!"; exit 0' TERM
   _tmo=$(sed -n 's/^timeout //p' "$_d/req")
   set --
   while read -r _kw _b; do
@@ -520,6 +550,7 @@ run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its resul
   _ep=$!
   echo "$_ep" >"$_d/pid"
   start_watchdog "${_tmo:-60}" "$_ep" "$_d/timedout"
+  WD_PID=$WD_NEW
   wait "$_ep"
   _rc=$?
   stop_watchdog
@@ -532,6 +563,8 @@ run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its resul
 
 exec_loop() { # long-polls /v1/exec/next and starts each request in the background
   HTTP_TAG=execloop
+  self_pid
+  RUNNERS=
   trap 'exec_loop_exit' TERM INT
   while :; do
     if http GET "/v1/exec/next?wait=$PODS_POLL_WAIT" "$W/exec.next" "" $((PODS_POLL_WAIT + 10)); then
@@ -540,6 +573,9 @@ exec_loop() { # long-polls /v1/exec/next and starts each request in the backgrou
         mkdir -p "$W/exec/$_id"
         mv "$W/exec.next" "$W/exec/$_id/req"
         run_exec "$_id" &
+        _live=$!
+        for _p in $RUNNERS; do own_child "$_p" && _live="$_live $_p"; done
+        RUNNERS=$_live
       fi
     elif [ "$HTTP_STATUS" = 401 ]; then
       nap 5
@@ -550,13 +586,10 @@ exec_loop() { # long-polls /v1/exec/next and starts each request in the backgrou
 }
 
 exec_loop_exit() {
-  # children are reaped here, not left as zombies: busybox timeout watches its child by kill -0, which a
-  # zombie passes, so it would linger for the request's whole timeout
-  [ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null
-  [ -n "$NAP_PID" ] && kill -TERM "$NAP_PID" 2>/dev/null
-  for _p in "$W"/exec/*/pid; do
-    [ -f "$_p" ] && kill -TERM -"$(cat "$_p")" 2>/dev/null
-  done
+  # Each runner's own TERM handler ends its request's process group and watchdog; all children are reaped
+  # here. Further TERMs (stop resends them) are ignored from here on.
+  trap '' TERM INT
+  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" $RUNNERS "$!"
   wait
   exit 0
 }
@@ -564,13 +597,10 @@ exec_loop_exit() {
 # ------------------------------------------------------------------------------------------- main
 
 agent_exit() {
-  trap - EXIT TERM INT
-  [ -n "$HTTP_PID" ] && kill -TERM "$HTTP_PID" 2>/dev/null
-  [ -n "$NAP_PID" ] && kill -TERM "$NAP_PID" 2>/dev/null
-  [ -n "$EXEC_LOOP_PID" ] && kill -TERM "$EXEC_LOOP_PID" 2>/dev/null
-  [ -n "$SHIP_PID" ] && kill -TERM "$SHIP_PID" 2>/dev/null
-  [ -n "$BLOCK_PID" ] && kill -TERM -"$BLOCK_PID" 2>/dev/null
-  [ -n "$WD_PID" ] && kill -TERM "$WD_PID" 2>/dev/null
+  # a second TERM must not cut this short (the default action would orphan the children)
+  trap '' TERM INT
+  trap - EXIT
+  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" "$EXEC_LOOP_PID" "$SHIP_PID" "$BLOCK_PID" "$WD_PID" "$!"
   python_stop
   wait
   rm -rf "$PODS_RUN_DIR/lock"
@@ -581,7 +611,7 @@ agent_main() {
   mkdir -p "$PODS_RUN_DIR" "$PODS_STATE_DIR" || exit 2
   acquire_lock || exit 0
   W=$PODS_RUN_DIR/work
-  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= NAP_PID= RUN_SEQ=0 STATUS=initializing
+  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= RUN_SEQ=0 STATUS=initializing
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
