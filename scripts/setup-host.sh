@@ -11,6 +11,7 @@ PACKAGES=(
   dnsmasq-base nftables iproute2           # per-instance networks: DHCP/DNS, NAT and firewall, namespaces
   genisoimage                              # NoCloud seeds (ISO9660 volume 'cidata')
   cpio mmdebstrap e2fsprogs busybox-static # guest images from Debian packages; stand-in VMs in network tests
+  openssh-server                           # sshd for the qemu+ssh:// remote-URI test (RemoteUriIT)
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }

@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * never escapes: every failure is a {@link BackendException} with the operation, the domain and libvirt's error
  * number ({@code virErrorNumber}). Local files (kernel, console log) are checked and read on this machine, so
  * with a remote URI ({@code qemu+ssh://host/system}) {@link #consoleOutput} reads nothing and the kernel check is
- * skipped. The caller closes the instance; {@link #close()} leaves domains running.
+ * skipped (a missing kernel then fails at {@link #start} with the remote libvirtd's error), and the KVM probe is
+ * not run ({@link #autoAcceleration()}). The caller closes the instance; {@link #close()} leaves domains running.
  */
 public final class LibvirtHypervisor implements Hypervisor {
   private static final Logger LOG = LoggerFactory.getLogger(LibvirtHypervisor.class);
@@ -290,7 +291,11 @@ public final class LibvirtHypervisor implements Hypervisor {
     return new HypervisorInfo(uri, driver, version, autoAcceleration());
   }
 
-  /** What {@link Acceleration#AUTO} resolves to here: the builder's choice, or the KVM probe's verdict. */
+  /**
+   * What {@link Acceleration#AUTO} resolves to here: the builder's choice, or the KVM probe's verdict. The probe
+   * boots a local kernel, so on a remote URI it is not run and AUTO means KVM: for a remote host without working
+   * KVM, set {@link Builder#acceleration(Acceleration)} to TCG.
+   */
   public Acceleration autoAcceleration() {
     Acceleration a = resolved;
     if (a != null) {
