@@ -50,6 +50,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
   private boolean closed;
 
+  private int devices;
+
   /** An empty driver. */
   public InMemoryNetworkDriver() {}
 
@@ -80,7 +82,9 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
       }
     }
     String id = spec.instanceId();
-    NetworkInstance n = new NetworkInstance(spec, "mem-" + id, "membr-" + id, "memtap-" + id);
+    // device names as short as Linux wants them (15 characters), so that domain specs accept them
+    int k = ++devices;
+    NetworkInstance n = new NetworkInstance(spec, "mem-" + id, "membr" + k, "memtap" + k);
     networks.put(id, n);
     return n;
   }

@@ -1,0 +1,24 @@
+package dev.pods;
+
+/**
+ * The life of one instance as the runtime sees it. The order of the constants is the normal order of a successful
+ * start; {@link #FAILED} and {@link #DESTROYED} are final.
+ *
+ * @since 0.1
+ */
+public enum InstanceState {
+  /** Scheduled: addresses allocated, nothing built yet. */
+  PENDING,
+  /** Its network, files, domain and metadata service are being built. */
+  CREATING,
+  /** The domain was started; the agent has not started the initial phase yet. */
+  BOOTING,
+  /** The agent runs the initial phase (every block, on the first boot). */
+  INITIALIZING,
+  /** The initial phase finished successfully. */
+  READY,
+  /** Creating the instance failed (what was built is removed) or its initial phase failed (the VM is kept). */
+  FAILED,
+  /** Removed by {@link Deployment#destroy()}. */
+  DESTROYED
+}

@@ -1,0 +1,68 @@
+package dev.pods;
+
+import dev.pods.imds.ExecResult;
+import dev.pods.imds.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Something that happened to an instance of a {@link Deployment}, delivered to the subscribers of
+ * {@link Deployment#events()}. Every event names its instance ({@link Instance#name()}, e.g. {@code web-0}) and
+ * when the runtime saw it. Immutable values.
+ *
+ * @since 0.1
+ */
+public sealed interface PodEvent {
+
+  /** The instance's name within its deployment, {@code <unit>-<index>}. */
+  String instance();
+
+  /** When the runtime saw it. */
+  Instant at();
+
+  /**
+   * The instance changed state.
+   *
+   * @param reason why, for {@link InstanceState#FAILED}; otherwise {@code null}
+   */
+  record StateChanged(String instance, Instant at, InstanceState from, InstanceState to, @Nullable String reason)
+      implements PodEvent {
+    /** Validates. */
+    public StateChanged {
+      Objects.requireNonNull(from, "from");
+      Objects.requireNonNull(to, "to");
+    }
+  }
+
+  /** The agent started a phase run ({@code trigger} says which blocks run). */
+  record PhaseStarted(String instance, Instant at, Trigger trigger, String run) implements PodEvent {}
+
+  /**
+   * A phase run ended.
+   *
+   * @param failedBlock the block that failed, or -1
+   * @param exitCode the failed block's exit code, or 0
+   */
+  record PhaseFinished(
+      String instance, Instant at, Trigger trigger, String run, boolean ok, int failedBlock, int exitCode,
+      Duration duration)
+      implements PodEvent {}
+
+  /** One line a block printed (without its line break). */
+  record OutputLine(String instance, Instant at, String run, int block, OutputStream stream, String line)
+      implements PodEvent {}
+
+  /** An exec request finished in the guest. */
+  record ExecFinished(String instance, Instant at, List<String> argv, ExecResult result) implements PodEvent {
+    /** Copies. */
+    public ExecFinished {
+      argv = List.copyOf(argv);
+    }
+  }
+
+  /** A subscriber was too slow: this many events were not delivered to it. */
+  record EventsDropped(String instance, Instant at, long count) implements PodEvent {}
+}

@@ -1,0 +1,223 @@
+package dev.pods;
+
+import dev.pods.imds.ImdsProtocol;
+import dev.pods.runtime.RuntimeSettings;
+import dev.pods.runtime.DefaultPodRuntime;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.Hypervisor;
+import dev.pods.spi.InstanceFiles;
+import dev.pods.spi.NetworkDriver;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs pods: turns a {@link Pod} into a {@link Deployment} of VMs, each with its own network, files and metadata
+ * service, through a {@link Hypervisor}, a {@link NetworkDriver} and an {@link InstanceFiles}.
+ *
+ * <pre>{@code
+ * try (PodRuntime runtime = PodRuntime.builder()
+ *         .hypervisor(hv).networkDriver(net).instanceFiles(files)
+ *         .images(image -> BootImage.kernel(kernel, initrd, cmdline))
+ *         .stateDir(Path.of("/var/lib/pods/state"))
+ *         .build()) {
+ *   Deployment d = runtime.deploy(shop);
+ *   d.awaitReady(Duration.ofMinutes(2));
+ *   d.destroy();
+ * }
+ * }</pre>
+ *
+ * <p><b>Contract.</b> Thread-safe. {@link #deploy} blocks only to allocate addresses and write the deployment's
+ * state file, then returns; the instances are built in parallel on the executor. The caller owns the hypervisor,
+ * network driver and executor it passed and closes them after the runtime; the runtime owns its own default
+ * executor, its event threads and its metadata-service listeners. {@link #close()} (idempotent) stops those
+ * threads and listeners, but leaves VMs, networks, files and address allocations in place: only
+ * {@link Deployment#destroy()} removes them.
+ *
+ * @since 0.1
+ */
+public interface PodRuntime extends AutoCloseable {
+
+  /**
+   * Schedules every instance (unit x count) of {@code pod}: allocates their addresses, then builds each one in
+   * parallel (network, files and seed with a fresh agent token, domain, metadata service, start). An instance whose
+   * creation fails is cleaned up and marked {@link InstanceState#FAILED}; the others go on.
+   *
+   * @throws PodsException when addresses cannot be allocated (nothing is left allocated then)
+   * @throws IllegalStateException when a pod of that name is already deployed by this runtime, or the runtime is
+   *     closed
+   */
+  Deployment deploy(Pod pod);
+
+  /** The deployments made by this runtime and not yet destroyed. */
+  List<Deployment> deployments();
+
+  /** The owner label on every domain and network this runtime creates. */
+  String owner();
+
+  /** Stops the runtime's threads and metadata listeners; VMs and networks keep running. Idempotent. */
+  @Override
+  void close();
+
+  /** A builder; hypervisor, network driver, instance files, images and state dir are required. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The public network: instances of units with a public address get one from {@code range}, NATed 1:1 to their
+   * private one, with {@code gateway} as their way out through {@code bridge}.
+   *
+   * @param bridge the uplink bridge (existing; not created nor deleted by pods)
+   * @param range the public addresses; its prefix is the on-link prefix
+   * @param gateway the default gateway in {@code range} (never handed out)
+   */
+  record PublicNetwork(String bridge, Cidr range, Inet4Address gateway) {
+    /** Validates. */
+    public PublicNetwork {
+      Objects.requireNonNull(bridge, "bridge");
+      Objects.requireNonNull(range, "range");
+      if (!range.contains(gateway)) {
+        throw new IllegalArgumentException("gateway " + gateway.getHostAddress() + " is not in " + range);
+      }
+    }
+  }
+
+  /**
+   * Builds a {@link PodRuntime}. Defaults: private range {@code 10.98.0.0/16} (one /30 per instance), no public
+   * network, no DNS servers, host namespace = the driver's default, owner {@code dev.pods/session=<uuid>}, name
+   * prefix {@code pods-}, metadata address {@code 169.254.169.254:80} inside each instance's namespace, an owned
+   * cached pool of daemon threads, {@link Clock#systemUTC()}. Not thread-safe.
+   */
+  final class Builder {
+    private @Nullable Hypervisor hypervisor;
+    private @Nullable NetworkDriver networkDriver;
+    private @Nullable InstanceFiles instanceFiles;
+    private @Nullable ImageResolver images;
+    private @Nullable Path stateDir;
+    private Cidr privateRange = Cidr.parse("10.98.0.0/16");
+    private @Nullable PublicNetwork publicNetwork;
+    private final List<Inet4Address> dnsServers = new ArrayList<>();
+    private @Nullable String hostNamespace;
+    private String owner = "dev.pods/session=" + UUID.randomUUID();
+    private String namePrefix = "pods-";
+    private InetSocketAddress metadataAddress = ImdsProtocol.METADATA_ADDRESS;
+    private @Nullable Executor executor;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The hypervisor; the caller keeps owning it. */
+    public Builder hypervisor(Hypervisor h) {
+      this.hypervisor = Objects.requireNonNull(h, "hypervisor");
+      return this;
+    }
+
+    /** The network driver; the caller keeps owning it. */
+    public Builder networkDriver(NetworkDriver d) {
+      this.networkDriver = Objects.requireNonNull(d, "networkDriver");
+      return this;
+    }
+
+    /** Where instance disks and seeds are written. */
+    public Builder instanceFiles(InstanceFiles f) {
+      this.instanceFiles = Objects.requireNonNull(f, "instanceFiles");
+      return this;
+    }
+
+    /** How unit images map to boot files. */
+    public Builder images(ImageResolver r) {
+      this.images = Objects.requireNonNull(r, "images");
+      return this;
+    }
+
+    /** The runtime's state folder (created when missing): one small JSON file per deployment. */
+    public Builder stateDir(Path dir) {
+      this.stateDir = Objects.requireNonNull(dir, "stateDir");
+      return this;
+    }
+
+    /** The range private subnets (one /30 per instance) are allocated from. */
+    public Builder privateRange(Cidr range) {
+      this.privateRange = Objects.requireNonNull(range, "privateRange");
+      return this;
+    }
+
+    /** The public network (uplink bridge and address pool); none by default. */
+    public Builder publicNetwork(@Nullable PublicNetwork n) {
+      this.publicNetwork = n;
+      return this;
+    }
+
+    /** DNS servers handed to the guests by DHCP. */
+    public Builder dnsServer(Inet4Address... servers) {
+      for (Inet4Address a : servers) {
+        dnsServers.add(Objects.requireNonNull(a, "dnsServer"));
+      }
+      return this;
+    }
+
+    /** The named network namespace holding the uplink and VPC bridges ({@code null}: the driver's default). */
+    public Builder hostNamespace(@Nullable String ns) {
+      this.hostNamespace = ns;
+      return this;
+    }
+
+    /** The owner label of everything this runtime creates. */
+    public Builder owner(String label) {
+      this.owner = Objects.requireNonNull(label, "owner");
+      return this;
+    }
+
+    /** What domain names start with (domain = prefix + instance id); per-run prefixes keep tests apart. */
+    public Builder namePrefix(String prefix) {
+      this.namePrefix = Objects.requireNonNull(prefix, "namePrefix");
+      return this;
+    }
+
+    /**
+     * Where each metadata service listens, inside its instance's namespace. Tests with an in-memory network driver
+     * (whose "namespaces" are the caller's) use {@code 127.0.0.1:0}.
+     */
+    public Builder metadataAddress(InetSocketAddress address) {
+      this.metadataAddress = Objects.requireNonNull(address, "metadataAddress");
+      return this;
+    }
+
+    /** The executor instances are built on; never shut down by the runtime. */
+    public Builder executor(Executor e) {
+      this.executor = Objects.requireNonNull(e, "executor");
+      return this;
+    }
+
+    /** The clock of event time stamps. */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the runtime (creates the state folder).
+     *
+     * @throws IllegalStateException when a required part is missing
+     * @throws PodsException when the state folder cannot be created
+     */
+    public PodRuntime build() {
+      if (hypervisor == null || networkDriver == null || instanceFiles == null || images == null
+          || stateDir == null) {
+        throw new IllegalStateException(
+            "hypervisor, networkDriver, instanceFiles, images and stateDir are required");
+      }
+      return DefaultPodRuntime.start(new RuntimeSettings(hypervisor, networkDriver, instanceFiles, images, stateDir,
+          privateRange, publicNetwork, List.copyOf(dnsServers), hostNamespace, owner, namePrefix, metadataAddress,
+          executor, clock));
+    }
+  }
+}

@@ -1,0 +1,462 @@
+package dev.pods.runtime;
+
+import dev.pods.BootImage;
+import dev.pods.Deployment;
+import dev.pods.Instance;
+import dev.pods.InstanceState;
+import dev.pods.Phase;
+import dev.pods.PhaseTimeoutException;
+import dev.pods.Pod;
+import dev.pods.PodEvent;
+import dev.pods.PodEvents;
+import dev.pods.PodsException;
+import dev.pods.Unit;
+import dev.pods.agent.AgentConfig;
+import dev.pods.agent.AgentScript;
+import dev.pods.imds.ImdsBinding;
+import dev.pods.imds.ImdsServer;
+import dev.pods.imds.InstanceView;
+import dev.pods.imds.NamespaceRunner;
+import dev.pods.imds.PeerInstance;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.DomainBoot;
+import dev.pods.spi.DomainDisk;
+import dev.pods.spi.DomainMetadata;
+import dev.pods.spi.DomainNic;
+import dev.pods.spi.DomainSpec;
+import dev.pods.spi.Hypervisor;
+import dev.pods.spi.InstanceFiles;
+import dev.pods.spi.IpAddressPool;
+import dev.pods.spi.NetworkFirewall;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import dev.pods.spi.NetworkVpc;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A deployed pod: builds its instances on the executor and removes them on {@link #destroy()}. */
+final class DefaultDeployment implements Deployment {
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultDeployment.class);
+  private static final long GIB = 1024L * 1024 * 1024;
+  private static final int TAIL_LINES = 15;
+
+  private final DefaultPodRuntime runtime;
+  private final RuntimeSettings s;
+  private final Pod pod;
+  private final IpAddressPool privatePool;
+  private final @Nullable IpAddressPool publicPool;
+  private final List<DefaultInstance> instances = new ArrayList<>();
+  private final EventFeed feed;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final ReentrantLock destroyLock = new ReentrantLock();
+  private volatile boolean destroyed;
+
+  DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
+      @Nullable IpAddressPool publicPool) {
+    this.runtime = runtime;
+    this.s = s;
+    this.pod = pod;
+    this.privatePool = privatePool;
+    this.publicPool = publicPool;
+    this.feed = new EventFeed(s.clock());
+  }
+
+  void add(DefaultInstance i) {
+    instances.add(i);
+  }
+
+  Hypervisor hypervisor() {
+    return s.hypervisor();
+  }
+
+  Clock clock() {
+    return s.clock();
+  }
+
+  void publish(PodEvent e) {
+    feed.publish(e);
+  }
+
+  void stateChanged(PodEvent.StateChanged e) {
+    LOG.debug("pod {} instance {}: {} -> {}", pod.name(), e.instance(), e.from(), e.to());
+    feed.publish(e);
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ creation
+
+  /** Starts building every instance on {@code executor}. */
+  void startAll(Executor executor) {
+    for (DefaultInstance i : instances) {
+      try {
+        i.creation = CompletableFuture.runAsync(() -> create(i), executor);
+      } catch (RuntimeException e) {
+        i.transition(InstanceState.FAILED, new PodsException("cannot schedule instance " + i.name(), e));
+      }
+    }
+  }
+
+  private interface Undo {
+    void run() throws Exception;
+  }
+
+  private void create(DefaultInstance i) {
+    if (!i.claimed.compareAndSet(false, true)) {
+      return; // destroyed before it started
+    }
+    long t0 = System.nanoTime();
+    Deque<Undo> undo = new ArrayDeque<>();
+    try {
+      i.transition(InstanceState.CREATING, null);
+      Unit unit = i.unit;
+      BootImage image = s.images().resolve(unit.image());
+      String version = specVersion(unit);
+
+      NetworkInstance net = s.networkDriver().create(networkSpec(i));
+      undo.push(() -> s.networkDriver().delete(i.id()));
+
+      String token = ImdsServer.newToken();
+      InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
+          AgentConfig.forGuest(token).render(), Map.of());
+      InstanceFiles.Prepared files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
+          image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
+      undo.push(() -> s.instanceFiles().delete(i.domainName()));
+
+      DomainSpec.Builder spec = DomainSpec.builder(i.domainName())
+          .metadata(new DomainMetadata(s.owner(), pod.name(), unit.name(), i.index(), version))
+          .vcpus(unit.processors())
+          .memoryMib(unit.memoryMib())
+          .boot(image.kernel() != null ? DomainBoot.kernel(image.kernel(), image.initrd(), image.cmdline())
+              : DomainBoot.disk())
+          .seedIso(files.seedIso())
+          .serialLog(files.consoleLog())
+          .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+      if (files.disk() != null) {
+        spec.disk(DomainDisk.qcow2(files.disk()));
+      }
+      s.hypervisor().define(spec.build());
+      undo.push(() -> s.hypervisor().undefine(i.domainName()));
+
+      // before the domain starts: the agent asks for its spec as soon as the guest is up
+      ImdsServer imds = ImdsServer.builder()
+          .binding(ImdsBinding.inNamespace(NamespaceRunner.of(s.networkDriver(), i.id()), s.metadataAddress()))
+          .view(view(i))
+          .token(token)
+          .clock(s.clock())
+          .listener(i::onAgentEvent)
+          .start();
+      i.imds(imds);
+      undo.push(() -> {
+        i.imds(null);
+        imds.close();
+      });
+      if (destroyed || runtime.isClosed()) {
+        throw new PodsException("deployment of pod " + pod.name() + " was destroyed or its runtime closed");
+      }
+      s.hypervisor().start(i.domainName());
+      i.transition(InstanceState.BOOTING, null);
+      LOG.info("pod {} instance {} started in {} ms", pod.name(), i.name(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    } catch (RuntimeException | Error e) {
+      LOG.warn("pod {} instance {}: creation failed, removing what was built", pod.name(), i.name(), e);
+      while (!undo.isEmpty()) {
+        try {
+          undo.pop().run();
+        } catch (Exception | Error u) {
+          e.addSuppressed(u);
+        }
+      }
+      i.transition(InstanceState.FAILED, e);
+      refreshViews();
+    }
+  }
+
+  private NetworkSpec networkSpec(DefaultInstance i) {
+    byte[] a = i.privateAddress().getAddress();
+    NetworkUplink uplink = null;
+    if (i.publicAddress().isPresent()) {
+      var pn = java.util.Objects.requireNonNull(s.publicNetwork());
+      uplink = new NetworkUplink(pn.bridge(), i.publicAddress().get(), pn.range().prefixLength(), pn.gateway());
+    }
+    return NetworkSpec.builder()
+        .instanceId(i.id())
+        .owner(s.owner())
+        .hostname(i.name())
+        .mac(String.format("52:54:00:%02x:%02x:%02x", a[1] & 0xff, a[2] & 0xff, a[3] & 0xff))
+        .subnet(i.subnet)
+        .privateAddress(i.privateAddress())
+        .gateway(i.gateway())
+        .dnsServer(s.dnsServers().toArray(new java.net.Inet4Address[0]))
+        .vpc(new NetworkVpc(DefaultPodRuntime.slug(i.unit.vpc(), 40), s.privateRange()))
+        .hostNamespace(s.hostNamespace())
+        .uplink(uplink)
+        .firewall(NetworkFirewall.open())
+        .build();
+  }
+
+  /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
+  private InstanceView view(DefaultInstance self) {
+    InstanceView.Builder b = InstanceView.builder()
+        .pod(pod.name())
+        .unit(self.unit())
+        .index(self.index())
+        .instanceId(self.id())
+        .hostname(self.name())
+        .spec(self.unit, specVersion(self.unit))
+        .privateIps(List.of(self.privateAddress().getHostAddress()))
+        .publicIps(self.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()));
+    Map<String, List<PeerInstance>> units = new LinkedHashMap<>();
+    for (Unit u : pod.units()) {
+      units.put(u.name(), new ArrayList<>());
+    }
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED) {
+        continue;
+      }
+      units.get(i.unit()).add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
+          i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
+    }
+    units.forEach(b::unitInstances);
+    return b.build();
+  }
+
+  /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
+  private void refreshViews() {
+    for (DefaultInstance i : instances) {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        try {
+          imds.update(view(i));
+        } catch (RuntimeException e) {
+          LOG.warn("pod {} instance {}: cannot update its view", pod.name(), i.name(), e);
+        }
+      }
+    }
+  }
+
+  static String specVersion(Unit unit) {
+    return DefaultPodRuntime.sha256(unit.toString()).substring(0, 16);
+  }
+
+  // ------------------------------------------------------------------------------------------ API
+
+  @Override
+  public Pod pod() {
+    return pod;
+  }
+
+  @Override
+  public List<Instance> instances() {
+    return List.copyOf(instances);
+  }
+
+  @Override
+  public Instance instance(String unit, int index) {
+    for (DefaultInstance i : instances) {
+      if (i.unit().equals(unit) && i.index() == index) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("pod " + pod.name() + " has no instance " + unit + "-" + index);
+  }
+
+  List<DefaultInstance> instanceList() {
+    return instances;
+  }
+
+  @Override
+  public PodEvents events() {
+    return feed;
+  }
+
+  @Override
+  public boolean isReady() {
+    return instances.stream().allMatch(i -> i.state() == InstanceState.READY);
+  }
+
+  @Override
+  public void awaitReady(Duration timeout) {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    DefaultInstance failed = null;
+    lock.lock();
+    try {
+      while (true) {
+        if (destroyed) {
+          throw new IllegalStateException("pod " + pod.name() + " was destroyed");
+        }
+        failed = instances.stream().filter(i -> i.state() == InstanceState.FAILED).findFirst().orElse(null);
+        if (failed != null || isReady()) {
+          break;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        changed.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PodsException("interrupted while waiting for pod " + pod.name() + " to get ready", e);
+    } finally {
+      lock.unlock();
+    }
+    if (failed != null) {
+      Throwable cause = failed.failure().orElse(null);
+      throw new PodsException("instance " + failed.name() + " of pod " + pod.name() + " failed: "
+          + (cause == null ? "?" : cause.getMessage()) + tail(failed), cause);
+    }
+    if (isReady()) {
+      return;
+    }
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+    StringBuilder m = new StringBuilder("pod " + pod.name() + " not ready after " + elapsed.toMillis() + " ms:");
+    for (DefaultInstance i : instances) {
+      if (i.state() != InstanceState.READY) {
+        m.append("\ninstance ").append(i.name()).append(" is ").append(i.state()).append(tail(i));
+      }
+    }
+    throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
+  }
+
+  private static String tail(DefaultInstance i) {
+    List<String> lines = i.recentOutput();
+    String what = "output";
+    if (lines.isEmpty()) {
+      lines = i.consoleOutput().lines().toList();
+      what = "console";
+    }
+    if (lines.isEmpty()) {
+      return "; no output";
+    }
+    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
+    return "; last " + what + " lines:\n  " + String.join("\n  ", t);
+  }
+
+  @Override
+  public void destroy() {
+    destroyLock.lock();
+    try {
+      destroyed = true;
+      lock.lock();
+      try {
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      for (DefaultInstance i : instances) {
+        if (i.claimed.compareAndSet(false, true)) {
+          i.creation.cancel(false); // never started: nothing to wait for
+          continue;
+        }
+        try {
+          i.creation.join();
+        } catch (RuntimeException e) {
+          // the creation task records its own failure
+        }
+      }
+      List<Throwable> errors = new ArrayList<>();
+      for (DefaultInstance i : instances) {
+        step(errors, () -> {
+          ImdsServer imds = i.imds();
+          if (imds != null) {
+            imds.close();
+            i.imds(null);
+          }
+        });
+        step(errors, () -> s.hypervisor().undefine(i.domainName()));
+        step(errors, () -> s.instanceFiles().delete(i.domainName()));
+        step(errors, () -> s.networkDriver().delete(i.id()));
+      }
+      if (errors.isEmpty()) {
+        // addresses last: a retry after a failure above still knows them
+        for (DefaultInstance i : instances) {
+          step(errors, () -> privatePool.release(i.id()));
+          if (publicPool != null) {
+            step(errors, () -> publicPool.release(i.id()));
+          }
+        }
+      }
+      if (!errors.isEmpty()) {
+        PodsException e = new PodsException("destroy pod " + pod.name() + ": " + errors.size()
+            + " steps failed, first: " + errors.get(0).getMessage(), errors.get(0));
+        errors.subList(1, errors.size()).forEach(e::addSuppressed);
+        throw e;
+      }
+      instances.forEach(i -> i.transition(InstanceState.DESTROYED, null));
+      runtime.forget(this);
+      feed.close();
+      LOG.info("pod {} destroyed", pod.name());
+    } finally {
+      destroyLock.unlock();
+    }
+  }
+
+  private static void step(List<Throwable> errors, Undo u) {
+    try {
+      u.run();
+    } catch (Exception | Error e) {
+      errors.add(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    destroy();
+  }
+
+  /** Runtime closed: stop listening and delivering, leave the VMs. */
+  void detach() {
+    for (DefaultInstance i : instances) {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        imds.close();
+        i.imds(null);
+      }
+    }
+    feed.close();
+  }
+
+  /** The record written to the state folder. */
+  Map<String, Object> record() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("pod", pod.name());
+    m.put("owner", s.owner());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("unit", i.unit());
+      r.put("index", i.index());
+      r.put("id", i.id());
+      r.put("domain", i.domainName());
+      r.put("subnet", i.subnet.toString());
+      i.publicAddress().ifPresent(a -> r.put("publicAddress", a.getHostAddress()));
+      r.put("specVersion", specVersion(i.unit));
+      list.add(r);
+    }
+    m.put("instances", list);
+    return m;
+  }
+}

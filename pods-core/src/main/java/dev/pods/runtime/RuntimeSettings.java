@@ -1,0 +1,35 @@
+package dev.pods.runtime;
+
+import dev.pods.ImageResolver;
+import dev.pods.PodRuntime;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.Hypervisor;
+import dev.pods.spi.InstanceFiles;
+import dev.pods.spi.NetworkDriver;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What {@link PodRuntime.Builder} collected; internal. {@code executor} is {@code null} when the runtime makes and
+ * owns its own.
+ */
+public record RuntimeSettings(
+    Hypervisor hypervisor,
+    NetworkDriver networkDriver,
+    InstanceFiles instanceFiles,
+    ImageResolver images,
+    Path stateDir,
+    Cidr privateRange,
+    PodRuntime.@Nullable PublicNetwork publicNetwork,
+    List<Inet4Address> dnsServers,
+    @Nullable String hostNamespace,
+    String owner,
+    String namePrefix,
+    InetSocketAddress metadataAddress,
+    @Nullable Executor executor,
+    Clock clock) {}

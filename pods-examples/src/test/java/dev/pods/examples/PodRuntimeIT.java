@@ -1,0 +1,322 @@
+package dev.pods.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pods.BootImage;
+import dev.pods.Deployment;
+import dev.pods.Instance;
+import dev.pods.InstanceState;
+import dev.pods.Phase;
+import dev.pods.Pod;
+import dev.pods.PodEvent;
+import dev.pods.PodRuntime;
+import dev.pods.Script;
+import dev.pods.Unit;
+import dev.pods.imds.ExecResult;
+import dev.pods.kvm.DiskImages;
+import dev.pods.kvm.GuestImages;
+import dev.pods.kvm.KvmInstanceFiles;
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.kvm.Reaper;
+import dev.pods.net.LinuxNetworkDriver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A pod of two units (one tiny guest each) deployed through {@link PodRuntime} with the real parts: libvirt (TCG
+ * here), the Linux network driver, qcow2/ISO instance files and the IMDS in each instance's namespace.
+ *
+ * <p>Where things are: the VPC bridge lives in this run's host namespace {@code <p>x-host}; the instance namespaces
+ * are the driver's ({@code <p>-...}); the units have no public address, so nothing leaves those namespaces. The test
+ * sends no traffic itself: {@code exec} goes from the JVM's listener inside each instance namespace to its VM.
+ * Every name starts with the per-run prefix {@code pr????}; leftovers of runs whose JVM died are reaped first.
+ */
+@Tag("system")
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+class PodRuntimeIT {
+  private static final Path RUN_ROOT = Path.of("/tmp/pods-runtime-it");
+  private static final Path DISK_ROOT = Path.of(System.getProperty("pods.test.dir", "/var/lib/pods/test"));
+  private static final String OWNER_PREFIX = "podsrt-owner-";
+  private static final Duration READY = Duration.ofMinutes(5);
+
+  private static Pod pod() {
+    return Pod.builder().name("rt")
+        .unit(Unit.builder().name("db").image("tiny").memoryMib(192)
+            .script(Script.shell(Phase.INITIAL, "echo \"db up as $(hostname)\"\n")).build())
+        .unit(Unit.builder().name("web").image("tiny").memoryMib(192)
+            .script(Script.shell(Phase.INITIAL, "echo \"web up as $(hostname)\"\n"))
+            .script(Script.shell(Phase.RELOAD, "echo \"db at: $(pods get +/unit/db/private_ips)\"\n")).build())
+        .build();
+  }
+
+  @Test
+  void deploysTwoUnitsExecsInBothAndDestroyLeavesNothing() throws Exception {
+    assumeCapable();
+    reapEarlierRuns();
+    String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
+    String p = "pr" + "0000".substring(rnd.length()) + rnd;
+    Path dir = Files.createDirectories(RUN_ROOT.resolve(p));
+    Files.writeString(dir.resolve("pid"), Long.toString(ProcessHandle.current().pid()));
+    String hostNs = p + "x-host";
+    String owner = Reaper.ownerLabel(OWNER_PREFIX, p);
+    DiskImages disks = DiskImages.at(DISK_ROOT);
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+
+    LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
+    LinuxNetworkDriver driver = null;
+    PodRuntime runtime = null;
+    Deployment d = null;
+    List<String> domains = new ArrayList<>();
+    try {
+      Reaper.reap(hv, disks, Reaper.deadProcess(OWNER_PREFIX));
+      Reaper.reapFolders(hv, disks, n -> n.matches("pr[0-9a-z]{4}-.*"), Duration.ofMinutes(10));
+      check(run("ip", "netns", "add", hostNs));
+      check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
+      driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
+      runtime = PodRuntime.builder()
+          .hypervisor(hv)
+          .networkDriver(driver)
+          .instanceFiles(KvmInstanceFiles.on(disks))
+          .images(image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")))
+          .stateDir(dir.resolve("state"))
+          .hostNamespace(hostNs)
+          .owner(owner)
+          .namePrefix(p + "-")
+          .build();
+
+      long t0 = System.nanoTime();
+      d = runtime.deploy(pod());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      try {
+        d.awaitReady(READY);
+        System.out.printf("runtime-it: deploy -> ready %d ms (2 tiny guests, TCG)%n",
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        Instance db = d.instance("db", 0);
+        Instance web = d.instance("web", 0);
+        assertThat(d.instances()).extracting(Instance::state).containsOnly(InstanceState.READY);
+
+        for (Instance i : List.of(db, web)) {
+          ExecResult r = i.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
+          assertThat(r.exitCode()).as("exec in %s: %s", i.name(), r).isZero();
+          assertThat(r.stdoutText().lines().map(String::strip).toList())
+              .containsExactly(i.name(), i.privateAddress().getHostAddress());
+        }
+        String dbIp = db.privateAddress().getHostAddress();
+        assertThat(web.recentOutput()).contains("web up as web-0", "db at: " + dbIp);
+        assertThat(db.recentOutput()).containsExactly("db up as db-0");
+        assertThat(events).filteredOn(PodEvent.OutputLine.class::isInstance)
+            .extracting(e -> e.instance() + ": " + ((PodEvent.OutputLine) e).line())
+            .contains("web-0: db at: " + dbIp, "db-0: db up as db-0");
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.state() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.stream().map(Object::toString).toList()));
+        throw t;
+      }
+
+      d.destroy();
+      d = null;
+    } finally {
+      List<Throwable> errors = new ArrayList<>();
+      if (d != null) {
+        step(errors, d::destroy);
+      }
+      if (runtime != null) {
+        step(errors, runtime::close);
+      }
+      if (driver != null) {
+        LinuxNetworkDriver dr = driver;
+        step(errors, () -> dr.reap(owner));
+        step(errors, dr::close);
+      }
+      step(errors, () -> removeNamespace(hostNs));
+      if (errors.isEmpty()) {
+        step(errors, () -> deleteTree(dir));
+      }
+      step(errors, hv::close);
+      if (!errors.isEmpty()) {
+        AssertionError e = new AssertionError("teardown failed: " + errors);
+        errors.forEach(e::addSuppressed);
+        throw e;
+      }
+    }
+
+    try (LibvirtHypervisor h = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      assertThat(h.listAll()).as("domains").noneMatch(i -> i.name().startsWith(p));
+    }
+    for (String domain : domains) {
+      assertThat(Files.exists(DISK_ROOT.resolve("instances").resolve(domain))).as("files of %s", domain).isFalse();
+    }
+    assertThat(namespaces(p)).as("namespaces").isEmpty();
+    assertThat(rootLinks(p)).as("links in the root namespace").isEmpty();
+    assertThat(run("nft", "list", "tables").out()).as("nft tables").doesNotContain(p);
+    assertThat(processesMentioning(p)).as("processes").isEmpty();
+    assertThat(Files.exists(dir)).as("run directory").isFalse();
+  }
+
+  // ------------------------------------------------------------------------------------------ host helpers
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static void step(List<Throwable> errors, Step s) {
+    try {
+      s.run();
+    } catch (Exception | AssertionError e) {
+      errors.add(e);
+    }
+  }
+
+  private record Result(int code, String out) {
+    boolean ok() {
+      return code == 0;
+    }
+  }
+
+  /** Runs a command (bounded to 60 s), stdout and stderr together. */
+  private static Result run(String... cmd) throws IOException, InterruptedException {
+    Process pr = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    byte[] out;
+    try (var in = pr.getInputStream()) {
+      out = in.readAllBytes();
+    }
+    if (!pr.waitFor(60, TimeUnit.SECONDS)) {
+      pr.destroyForcibly();
+      throw new IOException("timed out: " + String.join(" ", cmd));
+    }
+    return new Result(pr.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  private static Result check(Result r) {
+    assertThat(r.ok()).as("command failed: %s", r.out()).isTrue();
+    return r;
+  }
+
+  private static void assumeCapable() throws Exception {
+    assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
+    assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0")), "needs root");
+    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
+      assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin").split(":"))
+          .anyMatch(x -> Files.isExecutable(Path.of(x, c))), c + " is not installed");
+    }
+    assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
+  }
+
+  private static List<String> namespaces(String prefix) throws IOException {
+    List<String> out = new ArrayList<>();
+    Path runDir = Path.of("/run/netns");
+    if (!Files.isDirectory(runDir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, prefix + "*")) {
+      ds.forEach(x -> out.add(x.getFileName().toString()));
+    }
+    return out;
+  }
+
+  /** Removes this run's host namespace: its links (the VPC bridge, when a crash left it), then itself. */
+  private static void removeNamespace(String ns) throws Exception {
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      return;
+    }
+    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
+      String name = l.split(":\\s*")[1].split("@")[0];
+      if (!name.equals("lo")) {
+        run("ip", "-n", ns, "link", "del", name);
+      }
+    }
+    Result r = run("ip", "netns", "del", ns);
+    if (!r.ok()) {
+      throw new IOException("ip netns del " + ns + ": " + r.out());
+    }
+  }
+
+  private static List<String> rootLinks(String prefix) throws IOException, InterruptedException {
+    return run("ip", "-o", "link", "show").out().lines().map(l -> l.split(":\\s*")[1].split("@")[0])
+        .filter(n -> n.startsWith(prefix)).toList();
+  }
+
+  private static List<String> processesMentioning(String text) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(Path.of("/proc"))) {
+      for (Path d : s.filter(x -> x.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+        try {
+          String cmd = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+          if (cmd.contains(text)) {
+            out.add(d.getFileName() + ": " + cmd);
+          }
+        } catch (IOException e) {
+          // gone
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
+  private static void reapEarlierRuns() throws Exception {
+    if (!Files.isDirectory(RUN_ROOT)) {
+      return;
+    }
+    try (DirectoryStream<Path> runs = Files.newDirectoryStream(RUN_ROOT, "pr????")) {
+      for (Path r : runs) {
+        long pid = -1;
+        try {
+          pid = Long.parseLong(Files.readString(r.resolve("pid")).strip());
+        } catch (IOException | NumberFormatException e) {
+          // a run that died while starting
+        }
+        if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          continue;
+        }
+        String p = r.getFileName().toString();
+        System.out.println("runtime-it: reaping leftovers of crashed run " + p);
+        if (Files.isDirectory(r.resolve("net"))) {
+          try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
+            d.reap(OWNER_PREFIX + pid + "-" + p);
+          }
+        }
+        for (String ns : namespaces(p)) {
+          removeNamespace(ns);
+        }
+        for (String link : rootLinks(p)) {
+          run("ip", "link", "del", link);
+        }
+        deleteTree(r);
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}
