@@ -1,5 +1,12 @@
 package dev.pods.examples;
 
+import static dev.pods.examples.HostTools.check;
+import static dev.pods.examples.HostTools.deleteTree;
+import static dev.pods.examples.HostTools.namespaces;
+import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.rootLinks;
+import static dev.pods.examples.HostTools.run;
+import static dev.pods.examples.HostTools.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -34,6 +41,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import dev.pods.examples.HostTools.Result;
+import dev.pods.examples.HostTools.Step;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -175,44 +184,6 @@ class PodRuntimeIT {
 
   // ------------------------------------------------------------------------------------------ host helpers
 
-  private interface Step {
-    void run() throws Exception;
-  }
-
-  private static void step(List<Throwable> errors, Step s) {
-    try {
-      s.run();
-    } catch (Exception | AssertionError e) {
-      errors.add(e);
-    }
-  }
-
-  private record Result(int code, String out) {
-    boolean ok() {
-      return code == 0;
-    }
-  }
-
-  /** Runs a command (bounded to 60 s), stdout and stderr together. */
-  private static Result run(String... cmd) throws IOException, InterruptedException {
-    Process pr = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    byte[] out;
-    try (var in = pr.getInputStream()) {
-      out = in.readAllBytes();
-    }
-    if (!pr.waitFor(60, TimeUnit.SECONDS)) {
-      pr.destroyForcibly();
-      throw new IOException("timed out: " + String.join(" ", cmd));
-    }
-    return new Result(pr.exitValue(), new String(out, StandardCharsets.UTF_8));
-  }
-
-  private static Result check(Result r) {
-    assertThat(r.ok()).as("command failed: %s", r.out()).isTrue();
-    return r;
-  }
-
   private static void assumeCapable() throws Exception {
     assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
     assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
@@ -222,18 +193,6 @@ class PodRuntimeIT {
           .anyMatch(x -> Files.isExecutable(Path.of(x, c))), c + " is not installed");
     }
     assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
-  }
-
-  private static List<String> namespaces(String prefix) throws IOException {
-    List<String> out = new ArrayList<>();
-    Path runDir = Path.of("/run/netns");
-    if (!Files.isDirectory(runDir)) {
-      return out;
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, prefix + "*")) {
-      ds.forEach(x -> out.add(x.getFileName().toString()));
-    }
-    return out;
   }
 
   /** Removes this run's host namespace: its links (the VPC bridge, when a crash left it), then itself. */
@@ -251,28 +210,6 @@ class PodRuntimeIT {
     if (!r.ok()) {
       throw new IOException("ip netns del " + ns + ": " + r.out());
     }
-  }
-
-  private static List<String> rootLinks(String prefix) throws IOException, InterruptedException {
-    return run("ip", "-o", "link", "show").out().lines().map(l -> l.split(":\\s*")[1].split("@")[0])
-        .filter(n -> n.startsWith(prefix)).toList();
-  }
-
-  private static List<String> processesMentioning(String text) throws IOException {
-    List<String> out = new ArrayList<>();
-    try (Stream<Path> s = Files.list(Path.of("/proc"))) {
-      for (Path d : s.filter(x -> x.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
-        try {
-          String cmd = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-          if (cmd.contains(text)) {
-            out.add(d.getFileName() + ": " + cmd);
-          }
-        } catch (IOException e) {
-          // gone
-        }
-      }
-    }
-    return out;
   }
 
   /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
@@ -309,14 +246,4 @@ class PodRuntimeIT {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
-  }
 }

@@ -1,5 +1,13 @@
 package dev.pods.examples;
 
+import static dev.pods.examples.HostTools.check;
+import static dev.pods.examples.HostTools.deleteTree;
+import static dev.pods.examples.HostTools.namespaces;
+import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.rootLinks;
+import static dev.pods.examples.HostTools.run;
+import static dev.pods.examples.HostTools.step;
+import static dev.pods.examples.HostTools.onPath;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -53,6 +61,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import dev.pods.examples.HostTools.Result;
+import dev.pods.examples.HostTools.Step;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -347,18 +357,6 @@ class TinyGuestAgentIT {
     assertThat(Files.exists(instDir)).as("instance folder").isFalse();
   }
 
-  private interface Step {
-    void run() throws Exception;
-  }
-
-  private static void step(List<Throwable> errors, Step s) {
-    try {
-      s.run();
-    } catch (Exception | AssertionError e) {
-      errors.add(e);
-    }
-  }
-
   // ------------------------------------------------------------------------------------------ events
 
   private AgentEvent.RunFinished awaitRun(Trigger trigger, int nth, Duration timeout) throws InterruptedException {
@@ -400,32 +398,6 @@ class TinyGuestAgentIT {
 
   // ------------------------------------------------------------------------------------------ host helpers
 
-  private record Result(int code, String out) {
-    boolean ok() {
-      return code == 0;
-    }
-  }
-
-  /** Runs a command (bounded to 60 s), stdout and stderr together. */
-  private static Result run(String... cmd) throws IOException, InterruptedException {
-    Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-        new java.io.File("/dev/null"))).start();
-    byte[] out;
-    try (var in = pr.getInputStream()) {
-      out = in.readAllBytes();
-    }
-    if (!pr.waitFor(60, TimeUnit.SECONDS)) {
-      pr.destroyForcibly();
-      throw new IOException("timed out: " + String.join(" ", cmd));
-    }
-    return new Result(pr.exitValue(), new String(out, StandardCharsets.UTF_8));
-  }
-
-  private static Result check(Result r) {
-    assertThat(r.ok()).as("command failed: %s", r.out()).isTrue();
-    return r;
-  }
-
   private static void ip(String ns, String batch) throws IOException, InterruptedException {
     Process pr = new ProcessBuilder("ip", "-n", ns, "-batch", "-").redirectErrorStream(true).start();
     try (var o = pr.getOutputStream()) {
@@ -449,27 +421,6 @@ class TinyGuestAgentIT {
     }
     assumeTrue(Files.isExecutable(Path.of(BUSYBOX)), BUSYBOX + " is missing (busybox-static)");
     assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
-  }
-
-  private static boolean onPath(String cmd) {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(d, cmd))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static List<String> namespaces(String prefix) throws IOException {
-    List<String> out = new ArrayList<>();
-    Path run = Path.of("/run/netns");
-    if (!Files.isDirectory(run)) {
-      return out;
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(run, prefix + "*")) {
-      ds.forEach(x -> out.add(x.getFileName().toString()));
-    }
-    return out;
   }
 
   /** Removes one of this test's own namespaces: the processes in it (started by this test), its links, itself. */
@@ -501,30 +452,6 @@ class TinyGuestAgentIT {
     if (!r.ok()) {
       throw new IOException("ip netns del " + ns + ": " + r.out());
     }
-  }
-
-  /** Links of the root namespace whose names start with {@code prefix}. */
-  private static List<String> rootLinks(String prefix) throws IOException, InterruptedException {
-    return run("ip", "-o", "link", "show").out().lines().map(l -> l.split(":\\s*")[1].split("@")[0])
-        .filter(n -> n.startsWith(prefix)).toList();
-  }
-
-  /** Live processes whose command line mentions {@code text}. */
-  private static List<String> processesMentioning(String text) throws IOException {
-    List<String> out = new ArrayList<>();
-    try (Stream<Path> s = Files.list(Path.of("/proc"))) {
-      for (Path d : s.filter(x -> x.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
-        try {
-          String cmd = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-          if (cmd.contains(text)) {
-            out.add(d.getFileName() + ": " + cmd);
-          }
-        } catch (IOException e) {
-          // gone
-        }
-      }
-    }
-    return out;
   }
 
   /** Leftovers of runs whose JVM died: their networks (by the driver's own reaping), namespaces and files. */
@@ -563,14 +490,4 @@ class TinyGuestAgentIT {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
-  }
 }

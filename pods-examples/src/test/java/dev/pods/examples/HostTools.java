@@ -1,0 +1,125 @@
+package dev.pods.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Host helpers shared by the system tests of this module: bounded commands, teardown steps that collect
+ * failures, and the checks that a test left nothing behind (namespaces, root links, processes, files).
+ * Stateless; every method blocks at most about a minute.
+ */
+final class HostTools {
+  private HostTools() {}
+
+  /** One teardown step; a failure is collected, not thrown, so later steps still run. */
+  interface Step {
+    void run() throws Exception;
+  }
+
+  /** Runs a step, adding its failure to {@code errors}. */
+  static void step(List<Throwable> errors, Step s) {
+    try {
+      s.run();
+    } catch (Exception | AssertionError e) {
+      errors.add(e);
+    }
+  }
+
+  /** A finished command: its exit code and its stdout and stderr together. */
+  record Result(int code, String out) {
+    boolean ok() {
+      return code == 0;
+    }
+  }
+
+  /** Runs a command (bounded to 60 s) with no input, stdout and stderr together. */
+  static Result run(String... cmd) throws IOException, InterruptedException {
+    Process pr =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+    byte[] out;
+    try (var in = pr.getInputStream()) {
+      out = in.readAllBytes();
+    }
+    if (!pr.waitFor(60, TimeUnit.SECONDS)) {
+      pr.destroyForcibly();
+      throw new IOException("timed out: " + String.join(" ", cmd));
+    }
+    return new Result(pr.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  /** Asserts that a command succeeded. */
+  static Result check(Result r) {
+    assertThat(r.ok()).as("command failed: %s", r.out()).isTrue();
+    return r;
+  }
+
+  /** Whether a command is on the PATH. */
+  static boolean onPath(String cmd) {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+      if (Files.isExecutable(Path.of(d, cmd))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Named network namespaces whose names start with {@code prefix}. */
+  static List<String> namespaces(String prefix) throws IOException {
+    List<String> out = new ArrayList<>();
+    Path runDir = Path.of("/run/netns");
+    if (!Files.isDirectory(runDir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, prefix + "*")) {
+      ds.forEach(x -> out.add(x.getFileName().toString()));
+    }
+    return out;
+  }
+
+  /** Links of the root namespace whose names start with {@code prefix}. */
+  static List<String> rootLinks(String prefix) throws IOException, InterruptedException {
+    return run("ip", "-o", "link", "show").out().lines().map(l -> l.split(":\\s*")[1].split("@")[0])
+        .filter(n -> n.startsWith(prefix)).toList();
+  }
+
+  /** Live processes whose command line mentions {@code text}. */
+  static List<String> processesMentioning(String text) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(Path.of("/proc"))) {
+      for (Path d : s.filter(x -> x.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+        try {
+          String cmd = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+          if (cmd.contains(text)) {
+            out.add(d.getFileName() + ": " + cmd);
+          }
+        } catch (IOException e) {
+          // the process ended while we looked
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Deletes a folder and everything in it; nothing when it does not exist. */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}
