@@ -46,11 +46,6 @@ public final class MarkdownRenderer {
       }
       Block block = blocks.get(i);
       if (block instanceof Prose p) {
-        if (i > 0 && blocks.get(i - 1) instanceof Prose) {
-          throw new IllegalArgumentException(
-              "blocks " + (i - 1) + " and " + i + " of unit '" + unit.name()
-                  + "' are both prose; adjacent prose reads back as one block, so join them: " + excerpt(p));
-        }
         checkProse(unit, p, i, i == blocks.size() - 1);
         b.append(p.markdown()).append('\n');
       } else if (block instanceof ResourceBlock rb) {
