@@ -111,6 +111,43 @@ final class HostTools {
     return out;
   }
 
+  /**
+   * A run folder of a test whose JVM is gone.
+   *
+   * @param dir the run's folder, named by its prefix
+   * @param pid the pid the run recorded in {@code dir/pid}, or -1 when it died before writing it
+   */
+  record DeadRun(Path dir, long pid) {
+    String prefix() {
+      return dir.getFileName().toString();
+    }
+  }
+
+  /**
+   * The run folders under {@code root} matching {@code glob} whose recorded JVM no longer lives: the leftovers
+   * of crashed runs, to reap. Folders of live runs (parallel test JVMs) are left out.
+   */
+  static List<DeadRun> deadRuns(Path root, String glob) throws IOException {
+    List<DeadRun> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (DirectoryStream<Path> runs = Files.newDirectoryStream(root, glob)) {
+      for (Path r : runs) {
+        long pid = -1;
+        try {
+          pid = Long.parseLong(Files.readString(r.resolve("pid")).strip());
+        } catch (IOException | NumberFormatException e) {
+          // a run that died while starting
+        }
+        if (pid <= 0 || !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          out.add(new DeadRun(r, pid));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Deletes a folder and everything in it; nothing when it does not exist. */
   static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {

@@ -214,35 +214,22 @@ class PodRuntimeIT {
 
   /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
   private static void reapEarlierRuns() throws Exception {
-    if (!Files.isDirectory(RUN_ROOT)) {
-      return;
-    }
-    try (DirectoryStream<Path> runs = Files.newDirectoryStream(RUN_ROOT, "pr????")) {
-      for (Path r : runs) {
-        long pid = -1;
-        try {
-          pid = Long.parseLong(Files.readString(r.resolve("pid")).strip());
-        } catch (IOException | NumberFormatException e) {
-          // a run that died while starting
+    for (HostTools.DeadRun dead : HostTools.deadRuns(RUN_ROOT, "pr????")) {
+      Path r = dead.dir();
+      String p = dead.prefix();
+      System.out.println("runtime-it: reaping leftovers of crashed run " + p);
+      if (Files.isDirectory(r.resolve("net"))) {
+        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
+          d.reap(OWNER_PREFIX + dead.pid() + "-" + p);
         }
-        if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-          continue;
-        }
-        String p = r.getFileName().toString();
-        System.out.println("runtime-it: reaping leftovers of crashed run " + p);
-        if (Files.isDirectory(r.resolve("net"))) {
-          try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
-            d.reap(OWNER_PREFIX + pid + "-" + p);
-          }
-        }
-        for (String ns : namespaces(p)) {
-          removeNamespace(ns);
-        }
-        for (String link : rootLinks(p)) {
-          run("ip", "link", "del", link);
-        }
-        deleteTree(r);
       }
+      for (String ns : namespaces(p)) {
+        removeNamespace(ns);
+      }
+      for (String link : rootLinks(p)) {
+        run("ip", "link", "del", link);
+      }
+      deleteTree(r);
     }
   }
 

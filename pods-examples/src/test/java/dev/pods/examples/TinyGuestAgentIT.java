@@ -456,37 +456,24 @@ class TinyGuestAgentIT {
 
   /** Leftovers of runs whose JVM died: their networks (by the driver's own reaping), namespaces and files. */
   private static void reapEarlierRuns() throws Exception {
-    if (!Files.isDirectory(NET_ROOT)) {
-      return;
-    }
-    try (DirectoryStream<Path> runs = Files.newDirectoryStream(NET_ROOT, "pe????")) {
-      for (Path run : runs) {
-        long pid = -1;
-        try {
-          pid = Long.parseLong(Files.readString(run.resolve("pid")).strip());
-        } catch (IOException | NumberFormatException e) {
-          // a run that died while starting
+    for (HostTools.DeadRun dead : HostTools.deadRuns(NET_ROOT, "pe????")) {
+      Path run = dead.dir();
+      String p = dead.prefix();
+      System.out.println("e2e: reaping leftovers of crashed run " + p);
+      removeNamespace(p + "x-spy");
+      if (Files.isDirectory(run.resolve("net"))) {
+        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(run.resolve("net")).prefix(p).build()) {
+          d.reap(NET_OWNER_PREFIX + p);
         }
-        if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-          continue;
-        }
-        String p = run.getFileName().toString();
-        System.out.println("e2e: reaping leftovers of crashed run " + p);
-        removeNamespace(p + "x-spy");
-        if (Files.isDirectory(run.resolve("net"))) {
-          try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(run.resolve("net")).prefix(p).build()) {
-            d.reap(NET_OWNER_PREFIX + p);
-          }
-        }
-        // what the driver could not tell was its own any more (its state half gone): all named by this run's prefix
-        for (String ns : namespaces(p)) {
-          removeNamespace(ns);
-        }
-        for (String link : rootLinks(p)) {
-          run("ip", "link", "del", link);
-        }
-        deleteTree(run);
       }
+      // what the driver could not tell was its own any more (its state half gone): all named by this run's prefix
+      for (String ns : namespaces(p)) {
+        removeNamespace(ns);
+      }
+      for (String link : rootLinks(p)) {
+        run("ip", "link", "del", link);
+      }
+      deleteTree(run);
     }
   }
 
