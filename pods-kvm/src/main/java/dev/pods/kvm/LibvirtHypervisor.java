@@ -653,9 +653,28 @@ public final class LibvirtHypervisor implements Hypervisor {
       } catch (LibvirtException e) {
         LOG.debug("cannot remove the lifecycle listener", e);
       }
+      removeRebootListener(c, rebootListener);
       closeQuietly(c);
     }
     dispatch.shutdown();
+  }
+
+  /**
+   * Deregisters the reboot callback before the connection is dropped. libvirt keeps the connection (and the
+   * callback) alive while a callback is registered, but libvirt-java's JNA trampoline for it is collected with
+   * the {@code Connect}: a guest reboot after that would call into freed code and abort the JVM. libvirt-java
+   * 0.5.4 has no public {@code removeRebootListener}; its private deregistration takes libvirt's event id
+   * ({@code VIR_DOMAIN_EVENT_ID_REBOOT} = 1).
+   */
+  private static void removeRebootListener(Connect c, RebootListener l) {
+    try {
+      java.lang.reflect.Method m =
+          Connect.class.getDeclaredMethod("domainEventDeregister", int.class, org.libvirt.event.EventListener.class);
+      m.setAccessible(true);
+      m.invoke(c, 1, l);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("cannot deregister the reboot listener of {}", c, e);
+    }
   }
 
   private static void closeQuietly(Connect c) {
