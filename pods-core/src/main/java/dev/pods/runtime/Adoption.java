@@ -115,6 +115,10 @@ final class Adoption {
       wantedIds.add(ir.id());
       Unit unit = r.pod().unit(ir.unit()).orElseThrow(() -> new PodsException("state record of pod "
           + r.pod().name() + " names instance " + ir.id() + " of unit " + ir.unit() + ", which the pod lacks"));
+      if (!ir.specVersion().equals(DefaultDeployment.specVersion(unit))) {
+        LOG.warn("pod {} instance {}: recorded spec version {} differs from its unit's {} (another pods version?)",
+            r.pod().name(), ir.id(), ir.specVersion(), DefaultDeployment.specVersion(unit));
+      }
       Cidr subnet = priv.allocate(ir.id()); // the recorded block (allocation is idempotent per holder)
       if (ir.subnet() != null && !subnet.toString().equals(ir.subnet())) {
         LOG.warn("pod {} instance {}: the pool holds {} but the record {}; using the pool's", r.pod().name(),

@@ -224,6 +224,7 @@ final class DefaultInstance implements Instance {
       deployment.publish(new PodEvent.PhaseStarted(name, r.at(), r.trigger(), r.run()));
       if (r.trigger() == Trigger.FIRST_BOOT && state() == InstanceState.BOOTING) {
         transition(InstanceState.INITIALIZING, null);
+        FaultPoint.reached("initializing");
       }
     } else if (e instanceof AgentEvent.OutputLine l) {
       synchronized (this) {

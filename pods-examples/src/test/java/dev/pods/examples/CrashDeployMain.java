@@ -28,7 +28,8 @@ public final class CrashDeployMain {
   static Pod pod() {
     return Pod.builder().name("crash")
         .unit(Unit.builder().name("web").image("tiny").memoryMib(192)
-            .script(Script.shell(Phase.INITIAL, "echo \"web up as $(hostname)\"\n")).build())
+            // long enough for a runtime killed while it runs to be replaced before it ends
+            .script(Script.shell(Phase.INITIAL, "sleep 4\necho \"web up as $(hostname)\"\n")).build())
         .build();
   }
 

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
+import dev.pods.PodEvent;
 import dev.pods.PodRuntime;
 import dev.pods.imds.ExecResult;
 import dev.pods.kvm.DiskImages;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -49,7 +51,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * definition, its start); then a new runtime with the same owner, state folder and network driver state adopts what
  * the child left. It must converge (the instance gets ready, exec works) with exactly one domain, one instance
  * namespace, one address allocation and one instance folder (nothing duplicated or leaked), and destroy must leave
- * nothing. One guest boot per crash point.
+ * nothing. A fifth point kills it while the guest runs its initial phase: the agent reports how it ended to the
+ * new runtime's metadata service. After the "start" case, the domain is removed behind the runtime's back and must
+ * be recreated (self-heal). One guest boot per crash point, one more for the self-heal.
  *
  * <p>Names: every namespace, link, domain and folder starts with the per-run prefix {@code pc????}; leftovers of runs
  * whose JVM died are reaped first. The test sends no traffic itself (exec goes through the instance's IMDS).
@@ -64,7 +68,7 @@ class RuntimeCrashIT {
   private static final Cidr RANGE = Cidr.parse("10.98.0.0/16");
 
   @ParameterizedTest(name = "killed after {0}")
-  @ValueSource(strings = {"addresses", "network", "define", "start"})
+  @ValueSource(strings = {"addresses", "network", "define", "start", "initializing"})
   void aDeployKilledAtAFaultPointConvergesUnderANewRuntime(String point) throws Exception {
     assumeCapable();
     reapEarlierRuns();
@@ -109,7 +113,8 @@ class RuntimeCrashIT {
           assertThat(driver.list(owner)).hasSize(1);
         }
         case "define" -> assertThat(left).isEqualTo(DomainState.SHUT_OFF);
-        default -> assertThat(left).isEqualTo(DomainState.RUNNING);
+        default -> assertThat(left).isEqualTo(DomainState.RUNNING); // start, initializing
+
       }
       assertThat(allocations(driver)).containsOnlyKeys("crash-web-0");
 
@@ -117,6 +122,12 @@ class RuntimeCrashIT {
       runtime = CrashDeployMain.runtime(hv, driver, dir, p, owner, DISK_ROOT);
       d = runtime.deployment("crash").orElseThrow();
       assertThat(runtime.deployments()).containsExactly(d);
+      InstanceState adopted = d.instance("web", 0).state();
+      System.out.printf("crash-it[%s]: adopted in state %s%n", point, adopted);
+      if (point.equals("initializing")) {
+        // recorded INITIALIZING: it is not rebuilt, and its agent tells the new metadata service how the phase ended
+        assertThat(adopted).isIn(InstanceState.INITIALIZING, InstanceState.READY);
+      }
       try {
         d.awaitReady(READY);
       } catch (RuntimeException e) {
@@ -144,6 +155,10 @@ class RuntimeCrashIT {
       assertThat(r.exitCode()).as("exec: %s", r).isZero();
       assertThat(r.stdoutText().lines().map(String::strip).toList())
           .containsExactly("web-0", web.privateAddress().getHostAddress());
+
+      if (point.equals("start")) {
+        selfHeal(hv, d, r.stdoutText());
+      }
 
       d.destroy();
       d = null;
@@ -197,6 +212,35 @@ class RuntimeCrashIT {
     assertThat(run("nft", "list", "tables").out()).as("nft tables").doesNotContain(p);
     assertThat(processesMentioning(p)).as("processes").isEmpty();
     assertThat(Files.exists(dir)).as("run directory").isFalse();
+  }
+
+  /**
+   * Self-heal with the real parts: the domain is removed behind the runtime's back; the runtime recreates it (same
+   * name, address and token, fresh disk: the initial phase runs again) and exec works again.
+   */
+  private static void selfHeal(LibvirtHypervisor hv, Deployment d, String before) throws Exception {
+    Instance web = d.instance("web", 0);
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+    d.events().subscribe(events::add);
+    long t0 = System.nanoTime();
+    try (LibvirtHypervisor other = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      other.undefine(web.domainName());
+    }
+    long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (events.stream().noneMatch(e -> e instanceof PodEvent.StateChanged c && c.to() == InstanceState.CREATING)
+        && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    assertThat(events).as("recreation announced").anyMatch(
+        e -> e instanceof PodEvent.StateChanged c && c.to() == InstanceState.CREATING);
+    d.awaitReady(READY);
+    System.out.printf("crash-it[start]: vanished domain recreated and ready in %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertThat(hv.state(web.domainName())).isEqualTo(DomainState.RUNNING);
+    assertThat(events).as("the initial phase ran again on the fresh disk").anyMatch(
+        e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"));
+    ExecResult again = web.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
+    assertThat(again.stdoutText()).isEqualTo(before);
   }
 
   private static Map<String, Cidr> allocations(LinuxNetworkDriver driver) {
