@@ -321,6 +321,40 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void anInstanceWhoseDomainNameIsNowAnotherOwnersFailsAndThatDomainIsKept() throws Exception {
+    PodRuntime first = runtime();
+    first.deploy(pod());
+    runTasks();
+    first.close();
+    var spec = hv.find("t-shop-db-0").orElseThrow().spec();
+    hv.undefine("t-shop-db-0");
+    hv.define(spec.toBuilder().metadata(new DomainMetadata("test/owner-2", "mine", "db", 0, "v")).build());
+
+    PodRuntime second = runtime();
+    Instance db = second.deployment("shop").orElseThrow().instance("db", 0);
+    runTasks();
+    assertThat(db.state()).isEqualTo(InstanceState.FAILED);
+    assertThat(db.failure()).get().asString().contains("belongs to owner 'test/owner-2'");
+    assertThat(hv.find("t-shop-db-0").orElseThrow().metadata().owner()).isEqualTo("test/owner-2");
+    assertThat(second.deployment("shop").orElseThrow().instance("web", 0).state()).isEqualTo(InstanceState.BOOTING);
+  }
+
+  @Test
+  void aBootPhaseFailureReportedAfterARestartFailsTheInstance() {
+    PodRuntime first = runtime();
+    first.deploy(pod());
+    runTasks();
+    first.close();
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    Instance db = a.instance("db", 0);
+    impl(db).onAgentEvent(new AgentEvent.StatusReported(db.id(), Instant.now(), AgentStatus.INITIALIZING));
+    assertThat(db.state()).isEqualTo(InstanceState.BOOTING);
+    impl(db).onAgentEvent(new AgentEvent.StatusReported(db.id(), Instant.now(), AgentStatus.FAULT));
+    assertThat(db.state()).isEqualTo(InstanceState.FAILED);
+    assertThatThrownBy(() -> a.awaitReady(Duration.ofSeconds(5))).hasMessageContaining("boot phase");
+  }
+
+  @Test
   void aRecordOfAnotherOwnerInTheFolderIsNeitherAdoptedNorItsThingsRemoved() {
     PodRuntime first = runtime("test/owner-2", "state", "t-");
     first.deploy(pod());
