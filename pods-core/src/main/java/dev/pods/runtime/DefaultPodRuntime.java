@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.ConflictException;
 import dev.pods.Deployment;
 import dev.pods.InstanceState;
 import dev.pods.Pod;
@@ -12,8 +13,13 @@ import dev.pods.spi.Hypervisor;
 import dev.pods.spi.HypervisorEvent;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
+import java.io.IOException;
 import java.net.Inet4Address;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -50,13 +56,15 @@ public final class DefaultPodRuntime implements PodRuntime {
   private final StateStore store;
   /** Serialises record writes with {@link #forget}, so a late write never resurrects a removed record. */
   private final ReentrantLock stateLock = new ReentrantLock();
+  private final FileChannel lockChannel;
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile Hypervisor.@Nullable Subscription events;
   private volatile boolean closed;
 
-  private DefaultPodRuntime(RuntimeSettings s, StateStore store) {
+  private DefaultPodRuntime(RuntimeSettings s, StateStore store, FileChannel lockChannel) {
     this.s = s;
     this.store = store;
+    this.lockChannel = lockChannel;
     if (s.executor() == null) {
       ownExecutor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pods-runtime-" + THREADS.incrementAndGet());
@@ -71,14 +79,32 @@ public final class DefaultPodRuntime implements PodRuntime {
   }
 
   /**
-   * Opens the state folder, adopts the deployments recorded there (see {@link Adoption}: blocks while it removes
-   * leftovers and starts the metadata services of running instances; what must be rebuilt is scheduled on the
-   * executor) and subscribes to hypervisor events for self-healing.
+   * Creates the state folder and takes its lock (see {@link #lock}), opens its records, adopts the deployments
+   * recorded there (see {@link Adoption}: blocks while it removes leftovers and starts the metadata services of
+   * running instances; what must be rebuilt is scheduled on the executor) and subscribes to hypervisor events for
+   * self-healing.
    *
-   * @throws PodsException when the state folder cannot be opened
+   * @throws dev.pods.ConflictException when another runtime holds the state folder
+   * @throws PodsException when the state folder cannot be created or opened
    */
   public static PodRuntime start(RuntimeSettings s) {
-    DefaultPodRuntime rt = new DefaultPodRuntime(s, FileStateStore.open(s.stateDir().resolve("deployments")));
+    try {
+      Files.createDirectories(s.stateDir());
+    } catch (IOException e) {
+      throw new PodsException("cannot create the state folder " + s.stateDir(), e);
+    }
+    FileChannel lock = lock(s.stateDir()); // before the records are read: only the holder adopts or removes
+    DefaultPodRuntime rt;
+    try {
+      rt = new DefaultPodRuntime(s, FileStateStore.open(s.stateDir().resolve("deployments")), lock);
+    } catch (RuntimeException | Error e) {
+      try {
+        lock.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     try {
       Adoption.run(rt, s);
       rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
@@ -87,6 +113,48 @@ public final class DefaultPodRuntime implements PodRuntime {
       throw e;
     }
     return rt;
+  }
+
+  /**
+   * Takes {@code <state>/runtime.lock} (an advisory lock the kernel drops when the process dies, so a crashed runtime
+   * never blocks the next one) and writes this process's pid into it.
+   */
+  static FileChannel lock(Path stateDir) {
+    Path f = stateDir.resolve("runtime.lock");
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new PodsException("cannot open the state folder's lock " + f, e);
+    }
+    try {
+      java.nio.channels.FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        throw new ConflictException("the state folder " + stateDir + " is used by another runtime (in this process, "
+            + ProcessHandle.current().pid() + "); close it first or use another state folder");
+      }
+      if (l == null) {
+        String holder = Files.readString(f).strip();
+        throw new ConflictException("the state folder " + stateDir + " is used by another runtime"
+            + (holder.isEmpty() ? "" : " (process " + holder + ")") + "; close it first or use another state folder");
+      }
+      ch.truncate(0);
+      ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      ch.force(false);
+      return ch;
+    } catch (IOException | RuntimeException e) {
+      try {
+        ch.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new PodsException("cannot lock the state folder " + stateDir, e);
+    }
   }
 
   boolean isClosed() {
@@ -293,6 +361,18 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
     }
     ds.forEach(DefaultDeployment::detach);
+    for (AutoCloseable c : s.owned()) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("runtime close: cannot close {}", c, e);
+      }
+    }
+    try {
+      lockChannel.close();
+    } catch (IOException e) {
+      LOG.warn("runtime close: cannot release the state folder's lock", e);
+    }
     LOG.info("runtime closed; {} deployments left running", ds.size());
   }
 
