@@ -256,7 +256,10 @@ public interface PodRuntime extends AutoCloseable {
       return this;
     }
 
-    /** The owner label of everything this runtime creates. */
+    /**
+     * The owner label of everything this runtime creates. One owner, one state folder: on start the runtime removes
+     * whatever of its owner (domains, networks) no record in its state folder wants.
+     */
     public Builder owner(String label) {
       this.owner = Objects.requireNonNull(label, "owner");
       return this;
