@@ -306,10 +306,14 @@ public final class DefaultPodRuntime implements PodRuntime {
     return Optional.ofNullable(deployments.get(pod));
   }
 
-  /** On a backend thread: hands a vanished-domain check of the instance concerned to the executor. */
+  /**
+   * On a backend thread: hands a vanished-domain check of the instance concerned to the executor; after a
+   * reconnection (events may have been lost meanwhile), a check of every instance.
+   */
   private void onHypervisorEvent(HypervisorEvent e) {
-    if (closed || e.domain() == null
-        || (e.type() != HypervisorEvent.Type.UNDEFINED && e.type() != HypervisorEvent.Type.STOPPED)) {
+    boolean all = e.type() == HypervisorEvent.Type.RECONNECTED;
+    if (closed || (!all && (e.domain() == null
+        || (e.type() != HypervisorEvent.Type.UNDEFINED && e.type() != HypervisorEvent.Type.STOPPED)))) {
       return;
     }
     List<DefaultDeployment> ds;
@@ -318,7 +322,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
     for (DefaultDeployment d : ds) {
       for (DefaultInstance i : List.copyOf(d.instanceList())) {
-        if (i.domainName().equals(e.domain())) {
+        if (all || i.domainName().equals(e.domain())) {
           try {
             executor.execute(() -> {
               try {

@@ -442,6 +442,24 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void aDomainThatVanishedWhileTheHypervisorConnectionWasLostIsRecreatedAfterTheReconnection() {
+    PodRuntime rt = runtime();
+    Deployment d = rt.deploy(pod());
+    runTasks();
+    d.instances().forEach(RuntimeRestartTest::initialPhase);
+    hv.disconnect();
+    hv.undefine("t-shop-web-1"); // its event is lost
+    runTasks();
+    assertThat(hv.state("t-shop-web-1")).isEqualTo(DomainState.MISSING);
+    hv.reconnect();
+    runTasks();
+    assertThat(hv.state("t-shop-web-1")).isEqualTo(DomainState.RUNNING);
+    assertThat(d.instance("web", 1).state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(d.instance("web", 0).state()).isEqualTo(InstanceState.READY);
+    assertThat(hv.domainNames()).hasSize(3);
+  }
+
+  @Test
   void aDomainThatMerelyStoppedIsLeftAlone() {
     PodRuntime rt = runtime();
     Deployment d = rt.deploy(pod());
