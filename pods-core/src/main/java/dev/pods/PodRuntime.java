@@ -48,8 +48,8 @@ import org.jspecify.annotations.Nullable;
  * {@link Deployment#destroy()} removes them.
  *
  * <p><b>Restarts.</b> The state folder holds one record per deployment (the pod, and per instance its addresses,
- * agent token and last known state), written atomically before anything is built and at every change. A runtime
- * built with the same owner and state folder (in this JVM or another, after a crash or a {@link #close()}) adopts
+ * agent token and last known state), written atomically before anything is built and at every change adoption
+ * depends on. A runtime built with the same owner and state folder (in this JVM or another, after a crash or a {@link #close()}) adopts
  * those deployments: it starts the metadata services of the instances that run (their agents reconnect with the
  * same token), rebuilds what is missing (network, files, domain) with the recorded addresses and token, finishes
  * destroys a crash interrupted, and removes what the owner has but no record wants (domains, networks, files,

@@ -178,7 +178,7 @@ final class Adoption {
       }
     }
     rt.adopted(d);
-    rt.save(d);
+    rt.saveNow(d);
     for (DefaultInstance i : running) {
       try {
         d.startImds(i);

@@ -66,6 +66,10 @@ final class DefaultDeployment implements Deployment {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final ReentrantLock destroyLock = new ReentrantLock();
+  /** A state change is not yet in the record ({@link DefaultPodRuntime#save}). */
+  final java.util.concurrent.atomic.AtomicBoolean recordDirty = new java.util.concurrent.atomic.AtomicBoolean();
+  /** A thread is writing the record ({@link DefaultPodRuntime#save}). */
+  final java.util.concurrent.atomic.AtomicBoolean recordWriting = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean destroyed;
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
@@ -97,13 +101,24 @@ final class DefaultDeployment implements Deployment {
   void stateChanged(PodEvent.StateChanged e) {
     LOG.debug("pod {} instance {}: {} -> {}", pod.name(), e.instance(), e.from(), e.to());
     feed.publish(e);
-    runtime.save(this);
+    if (persistent(e.from()) || persistent(e.to())) {
+      runtime.save(this);
+    }
     lock.lock();
     try {
       changed.signalAll();
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The states whose entering or leaving is recorded: what adoption needs (READY: the guest is initialized; FAILED:
+   * it stays failed). The others it tells from the domain and network themselves; DESTROYED comes with the
+   * record's removal.
+   */
+  private static boolean persistent(InstanceState st) {
+    return st == InstanceState.READY || st == InstanceState.FAILED;
   }
 
   // ------------------------------------------------------------------------------------------ creation
@@ -463,7 +478,7 @@ final class DefaultDeployment implements Deployment {
     destroyLock.lock();
     try {
       destroyed = true;
-      runtime.save(this); // a runtime that starts after a crash from here on finishes the removal
+      runtime.saveNow(this); // a runtime that starts after a crash from here on finishes the removal
       lock.lock();
       try {
         changed.signalAll();

@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The runtime behind {@link PodRuntime#builder()}. Keeps one {@link DeploymentRecord} per deployment in its
- * state folder ({@link FileStateStore}, written before anything is built and at every change); on start it adopts
- * what those records describe and removes what its owner has but no record wants ({@link Adoption}); while it
- * runs, it recreates instances whose domain vanished (hypervisor events).
+ * state folder ({@link FileStateStore}, written before anything is built and at every change adoption depends on);
+ * on start it adopts what those records describe and removes what its owner has but no record wants
+ * ({@link Adoption}); while it runs, it recreates instances whose domain vanished (hypervisor events).
  */
 public final class DefaultPodRuntime implements PodRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultPodRuntime.class);
@@ -253,14 +253,32 @@ public final class DefaultPodRuntime implements PodRuntime {
   }
 
   /**
-   * Writes {@code d}'s record unless it was forgotten; a failure is logged (the record is written again at the next
-   * change). Called at every state change of its instances.
+   * Writes {@code d}'s record unless it was forgotten, at once; a failure is logged (the record is written again at
+   * the next change). For the writes that must be durable before the caller goes on (a destroy's mark, adoption).
    */
-  void save(DefaultDeployment d) {
+  void saveNow(DefaultDeployment d) {
     try {
       writeRecord(d, d::record);
     } catch (RuntimeException e) {
       LOG.warn("pod {}: cannot write its state record", d.pod().name(), e);
+    }
+  }
+
+  /**
+   * Writes {@code d}'s record after a state change, coalescing: when another thread is writing it, returns at once
+   * and that thread writes once more (so a burst of changes costs a few fsyncs, and an event thread never waits
+   * behind another's write). The last change is always written.
+   */
+  void save(DefaultDeployment d) {
+    d.recordDirty.set(true);
+    while (d.recordDirty.get() && d.recordWriting.compareAndSet(false, true)) {
+      try {
+        while (d.recordDirty.getAndSet(false)) {
+          saveNow(d);
+        }
+      } finally {
+        d.recordWriting.set(false);
+      }
     }
   }
 

@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * What a runtime records about one deployment so that a new runtime (another JVM) can rebuild it: the pod's full
  * model ({@link PodJson}), the owner, whether it is being destroyed, and per instance its identity, addresses,
  * spec version, agent token and last known state. Written before anything of an instance is built (so every
- * resource a crash leaves behind is named by a record) and again at every change.
+ * resource a crash leaves behind is named by a record), once the addresses are allocated, when an instance enters
+ * or leaves READY or FAILED (the states adoption cannot tell from the resources), and when a destroy starts.
  *
  * <p>An immutable value; {@link #toBytes()} and {@link #parse(byte[])} are exact inverses.
  *

@@ -8,8 +8,8 @@ package dev.pods.runtime;
  *
  * <p>Points: {@code addresses} (deploy: the record is written and the addresses allocated, nothing built),
  * {@code network} (an instance's network exists), {@code define} (its files and domain exist, not started),
- * {@code start} (its domain was started and BOOTING recorded), {@code initializing} (the agent started the
- * initial phase and INITIALIZING is recorded; blocks that instance's event thread). Thread-safe; stateless.
+ * {@code start} (its domain was started), {@code initializing} (the agent started the initial phase; blocks that
+ * instance's event thread). Thread-safe; stateless.
  */
 final class FaultPoint {
   /** The system property naming the point to stop at. */
