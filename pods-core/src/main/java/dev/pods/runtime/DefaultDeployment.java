@@ -188,9 +188,10 @@ final class DefaultDeployment implements Deployment {
         undo.push(() -> s.hypervisor().undefine(i.domainName()));
         FaultPoint.reached("define");
       } else {
-        undo.push(() -> s.hypervisor().undefine(i.domainName()));
-        undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        // what an earlier runtime built is undone the same way (last built, first removed)
         undo.push(() -> s.networkDriver().delete(i.id()));
+        undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        undo.push(() -> s.hypervisor().undefine(i.domainName()));
       }
 
       // before the domain starts: the agent asks for its spec as soon as the guest is up

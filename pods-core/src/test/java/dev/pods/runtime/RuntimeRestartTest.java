@@ -268,6 +268,33 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void aShutOffDomainIsStartedAndWhenThatFailsItsInstanceIsRemovedAndFailed() throws Exception {
+    PodRuntime first = runtime();
+    Deployment d = first.deploy(pod());
+    runTasks();
+    initialPhase(d.instance("web", 0));
+    first.close();
+    hv.destroy("t-shop-web-0"); // powered off while no runtime ran
+    hv.destroy("t-shop-db-0");
+    hv.failNext("start");
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    List<Runnable> order = List.copyOf(tasks);
+    tasks.clear();
+    order.get(0).run(); // db-0: its start fails
+    order.get(1).run(); // web-0: started again, as it was (no rebuild: same disk)
+    Instance db = a.instance("db", 0);
+    Instance web = a.instance("web", 0);
+    assertThat(db.state()).isEqualTo(InstanceState.FAILED);
+    assertThat(hv.state("t-shop-db-0")).isEqualTo(DomainState.MISSING);
+    assertThat(net.find(db.id())).isEmpty();
+    assertThat(Files.exists(files.dir("t-shop-db-0"))).isFalse();
+    assertThat(hv.state("t-shop-web-0")).isEqualTo(DomainState.RUNNING);
+    assertThat(web.state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(imds(web).initialized()).as("web-0 finished its initial phase on this disk").isTrue();
+  }
+
+  @Test
   void aDeployThatCrashedBeforeBuildingAnythingIsFinishedWithoutAllocatingTwice() {
     PodRuntime first = runtime();
     first.deploy(pod());
