@@ -111,10 +111,15 @@ final class Adoption {
     Map<DefaultInstance, Boolean> build = new LinkedHashMap<>();
     List<DefaultInstance> running = new ArrayList<>();
     for (DeploymentRecord.InstanceRecord ir : r.instances()) {
+      Unit unit = r.pod().unit(ir.unit()).orElse(null);
+      if (unit == null) {
+        // not wanted by the recorded pod: its domain and network are removed with the other leftovers
+        LOG.warn("state record of pod {} names instance {} of unit {}, which the pod lacks: not adopted",
+            r.pod().name(), ir.id(), ir.unit());
+        continue;
+      }
       wantedDomains.add(ir.domain());
       wantedIds.add(ir.id());
-      Unit unit = r.pod().unit(ir.unit()).orElseThrow(() -> new PodsException("state record of pod "
-          + r.pod().name() + " names instance " + ir.id() + " of unit " + ir.unit() + ", which the pod lacks"));
       if (!ir.specVersion().equals(DefaultDeployment.specVersion(unit))) {
         LOG.warn("pod {} instance {}: recorded spec version {} differs from its unit's {} (another pods version?)",
             r.pod().name(), ir.id(), ir.specVersion(), DefaultDeployment.specVersion(unit));
