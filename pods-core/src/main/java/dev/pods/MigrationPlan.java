@@ -118,7 +118,8 @@ public interface MigrationPlan {
    *     cannot be removed (creations and live updates were still made, no recreation started), or when a
    *     recreation failed or timed out (the message names it, the instances recreated before it and those left
    *     as they were; the failed one is {@link InstanceState#FAILED} or still starting)
-   * @throws IllegalStateException when the deployment was destroyed
+   * @throws IllegalStateException when the deployment was destroyed or its runtime closed before; when that
+   *     happens while a recreation is waited for, the apply ends at once with a {@link PodsException} naming it
    */
   void apply(Duration recreateTimeout);
 }

@@ -440,7 +440,7 @@ final class DefaultDeployment implements Deployment {
 
   /**
    * Waits until {@code i} is {@link InstanceState#READY} or {@link InstanceState#FAILED}, the deployment is
-   * destroyed, or {@code deadline} (a {@link System#nanoTime()}) passed.
+   * destroyed, the runtime closed, or {@code deadline} (a {@link System#nanoTime()}) passed.
    *
    * @return the instance's state then
    */
@@ -449,14 +449,15 @@ final class DefaultDeployment implements Deployment {
     try {
       while (true) {
         InstanceState st = i.state();
-        if (st == InstanceState.READY || st == InstanceState.FAILED || destroyed) {
+        if (st == InstanceState.READY || st == InstanceState.FAILED || destroyed || runtime.isClosed()) {
           return st;
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return st;
         }
-        changed.awaitNanos(left);
+        // closing the runtime does not signal: look again at least every second
+        changed.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
       }
     } finally {
       lock.unlock();

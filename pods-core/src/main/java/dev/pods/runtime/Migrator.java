@@ -114,6 +114,9 @@ final class Migrator {
       if (d.isDestroyed()) {
         throw new IllegalStateException("pod " + d.pod().name() + " was destroyed");
       }
+      if (d.runtime().isClosed()) {
+        throw new IllegalStateException("the runtime of pod " + d.pod().name() + " is closed");
+      }
       if (plan.generation() != d.generation()) {
         throw new ConflictException("the plan for pod " + d.pod().name() + " was made against an older state of"
             + " the deployment, which was scaled or migrated since (or while the plan was made): make a new plan");
@@ -319,6 +322,9 @@ final class Migrator {
     }
     if (d.isDestroyed()) {
       throw failure(i, "the deployment was destroyed meanwhile", null, done, left);
+    }
+    if (d.runtime().isClosed()) {
+      throw failure(i, "the runtime was closed meanwhile", null, done, left);
     }
     Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, message(i, "its initial phase did not finish within "

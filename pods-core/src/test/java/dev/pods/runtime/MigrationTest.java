@@ -530,6 +530,25 @@ class MigrationTest {
   }
 
   @Test
+  void closingTheRuntimeDuringARecreationEndsTheApplyAndLaterAppliesAreRefused() throws Exception {
+    Deployment d = deployReady(pod(2));
+    agents.silent.add("web-0");
+    MigrationPlan p = d.plan(pod(2).withUnit(web(2).toBuilder().memoryMib(256).build()));
+    CompletableFuture<Void> applying = CompletableFuture.runAsync(p::apply);
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (d.instance("web", 0).state() != InstanceState.BOOTING && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    runtime.close();
+    assertThatThrownBy(() -> applying.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(PodsException.class)
+        .hasMessageContaining("recreating instance web-0 failed: the runtime was closed meanwhile");
+    assertThatThrownBy(() -> d.scale("web", 3)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("runtime of pod shop is closed");
+    // the VMs are left running, as closing a runtime always does
+    assertThat(hv.domainNames()).containsExactlyInAnyOrder("t-shop-db-0", "t-shop-web-0", "t-shop-web-1");
+  }
+
+  @Test
   void destroyDuringARecreationEndsTheApplyAndRemovesEverything() throws Exception {
     Deployment d = deployReady(pod(2));
     agents.silent.add("web-0");
