@@ -41,7 +41,10 @@ final class Planner {
     }
   }
 
-  /** The steps that turn {@code running} into the instances of {@code next}, ordered as {@link dev.pods.MigrationPlan#steps()}. */
+  /**
+   * The steps that turn {@code running} into the instances of {@code next}, ordered as
+   * {@link dev.pods.MigrationPlan#steps()}.
+   */
   static List<Step> steps(Pod next, List<Running> running) {
     Map<String, TreeMap<Integer, Running>> byUnit = new LinkedHashMap<>();
     for (Running r : running) {
@@ -69,8 +72,9 @@ final class Planner {
     }
     for (Map.Entry<String, TreeMap<Integer, Running>> e : byUnit.entrySet()) {
       if (next.unit(e.getKey()).isEmpty()) {
-        e.getValue().values().forEach(r -> out.add(new Step(r.unit() + "-" + r.index(), r.unit(), r.index(), Action.REMOVE,
-                List.of("unit removed"))));
+        for (Running r : e.getValue().values()) {
+          out.add(new Step(r.unit() + "-" + r.index(), r.unit(), r.index(), Action.REMOVE, List.of("unit removed")));
+        }
       }
     }
     return peersNote(out, next, byUnit.keySet());
