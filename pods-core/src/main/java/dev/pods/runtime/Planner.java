@@ -53,6 +53,7 @@ final class Planner {
     List<Step> out = new ArrayList<>();
     for (Unit u : next.units()) {
       TreeMap<Integer, Running> have = byUnit.getOrDefault(u.name(), new TreeMap<>());
+      boolean resized = have.size() != u.count();
       String count = "count " + have.size() + " -> " + u.count();
       int top = Math.max(u.count(), have.isEmpty() ? 0 : have.lastKey() + 1);
       for (int i = 0; i < top; i++) {
@@ -60,11 +61,12 @@ final class Planner {
         String name = u.name() + "-" + i;
         if (r == null) {
           if (i < u.count()) {
-            out.add(new Step(name, u.name(), i, Action.CREATE,
-                List.of(byUnit.containsKey(u.name()) ? count : "new unit")));
+            String why = !byUnit.containsKey(u.name()) ? "new unit" : resized ? count : "missing";
+            out.add(new Step(name, u.name(), i, Action.CREATE, List.of(why)));
           }
         } else if (i >= u.count()) {
-          out.add(new Step(name, u.name(), i, Action.REMOVE, List.of(count)));
+          out.add(new Step(name, u.name(), i, Action.REMOVE,
+              List.of(resized ? count : "beyond count " + u.count())));
         } else {
           out.add(change(name, u, i, r));
         }
