@@ -40,10 +40,13 @@ public interface Instance {
   /** Why the instance is {@link InstanceState#FAILED}, if it is. */
   Optional<Throwable> failure();
 
-  /** The VM's private address (allocated when the deployment was scheduled). */
+  /**
+   * The VM's private address (allocated when the instance was scheduled: by {@link PodRuntime#deploy},
+   * {@link Deployment#scale} or a {@link MigrationPlan}); a recreation keeps it.
+   */
   Inet4Address privateAddress();
 
-  /** The VM's public address, when its unit has one. */
+  /** The VM's public address, when its unit has one (a recreation that turns it on or off changes it). */
   Optional<Inet4Address> publicAddress();
 
   /** The last lines (up to 50) the agent reported from the phase blocks, oldest first. */

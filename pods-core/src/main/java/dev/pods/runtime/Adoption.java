@@ -183,7 +183,7 @@ final class Adoption {
       }
     }
     rt.adopted(d);
-    rt.saveNow(d);
+    rt.saveState(d);
     for (DefaultInstance i : running) {
       try {
         d.startImds(i);

@@ -4,6 +4,7 @@ import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
+import dev.pods.MigrationPlan;
 import dev.pods.Phase;
 import dev.pods.PhaseTimeoutException;
 import dev.pods.Pod;
@@ -50,7 +51,10 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A deployed pod: builds its instances on the executor and removes them on {@link #destroy()}. */
+/**
+ * A deployed pod: builds its instances on the executor and removes them on {@link #destroy()}; {@link Migrator}
+ * changes them ({@link #scale}, {@link MigrationPlan#apply()}) under {@link #changeLock()}.
+ */
 final class DefaultDeployment implements Deployment {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultDeployment.class);
   private static final long GIB = 1024L * 1024 * 1024;
@@ -58,19 +62,21 @@ final class DefaultDeployment implements Deployment {
 
   private final DefaultPodRuntime runtime;
   private final RuntimeSettings s;
-  private final Pod pod;
+  private volatile Pod pod;
   private final IpAddressPool privatePool;
   private final @Nullable IpAddressPool publicPool;
-  private final List<DefaultInstance> instances = new ArrayList<>();
+  /** Immutable; replaced (never mutated) by deploy and by migrations, so readers iterate a consistent list. */
+  private volatile List<DefaultInstance> instances = List.of();
   private final EventFeed feed;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
+  /** Serializes destroy, scale and apply. */
   private final ReentrantLock destroyLock = new ReentrantLock();
-  /** A state change is not yet in the record ({@link DefaultPodRuntime#save}). */
+  /** A write of the record is queued ({@link DefaultPodRuntime#save}). */
   final java.util.concurrent.atomic.AtomicBoolean recordDirty = new java.util.concurrent.atomic.AtomicBoolean();
-  /** A thread is writing the record ({@link DefaultPodRuntime#save}). */
-  final java.util.concurrent.atomic.AtomicBoolean recordWriting = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean destroyed;
+  /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
+  private volatile long generation;
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -83,7 +89,9 @@ final class DefaultDeployment implements Deployment {
   }
 
   void add(DefaultInstance i) {
-    instances.add(i);
+    List<DefaultInstance> l = new ArrayList<>(instances);
+    l.add(i);
+    instances = List.copyOf(l);
   }
 
   Hypervisor hypervisor() {
@@ -125,7 +133,12 @@ final class DefaultDeployment implements Deployment {
 
   /** Starts building every instance on {@code executor}. */
   void startAll(Executor executor) {
-    for (DefaultInstance i : instances) {
+    schedule(instances, executor);
+  }
+
+  /** Starts building each of {@code list} on {@code executor}. */
+  void schedule(List<DefaultInstance> list, Executor executor) {
+    for (DefaultInstance i : list) {
       try {
         i.creation = CompletableFuture.runAsync(() -> create(i), executor);
       } catch (RuntimeException e) {
@@ -138,10 +151,15 @@ final class DefaultDeployment implements Deployment {
     void run() throws Exception;
   }
 
-  private void create(DefaultInstance i) {
+  void create(DefaultInstance i) {
     if (!i.claimed.compareAndSet(false, true)) {
-      return; // destroyed before it started
+      return; // destroyed (or recreated) before it started
     }
+    build(i);
+  }
+
+  /** Builds instance {@code i} anew on the calling thread; on failure removes what it built and marks it FAILED. */
+  void build(DefaultInstance i) {
     build(i, true);
   }
 
@@ -232,6 +250,7 @@ final class DefaultDeployment implements Deployment {
         .listener(i::onAgentEvent)
         .start();
     i.imds(imds);
+    imds.update(view(i)); // views refreshed since view(i) above missed this listener
     return imds;
   }
 
@@ -259,12 +278,12 @@ final class DefaultDeployment implements Deployment {
    * The hypervisor reported that {@code i}'s domain stopped or was removed: when the domain is gone for good while
    * the instance was up (booting, initializing or ready), recreates it on {@code executor} with a fresh disk and
    * the same addresses and token (its initial phase runs again). Ignored while the deployment is destroyed, the
-   * runtime closed, the instance failed or being (re)built. Blocks on the hypervisor; never call it on an event
-   * thread.
+   * runtime closed, the instance failed or being (re)built, and while a destroy or a migration holds the change
+   * lock. Blocks on the hypervisor; never call it on an event thread.
    */
   void checkVanished(DefaultInstance i, Executor executor) {
-    if (destroyed || runtime.isClosed() || !instances.contains(i)) {
-      return;
+    if (destroyed || runtime.isClosed() || !instances.contains(i) || generation % 2 == 1) {
+      return; // destroyed, closed, removed, or a migration (which removes and rebuilds domains on purpose) runs
     }
     InstanceState st = i.state();
     if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY) {
@@ -278,8 +297,15 @@ final class DefaultDeployment implements Deployment {
     }
     LOG.warn("pod {} instance {}: its domain {} vanished; recreating it", pod.name(), i.name(), i.domainName());
     Runnable heal = () -> {
+      // under the change lock, so that it never overlaps a destroy or a migration; when one holds it, that one
+      // decides the instance's fate (and may be waiting for this very task: never block on the lock here)
+      if (!destroyLock.tryLock()) {
+        i.healing.set(false);
+        return;
+      }
       try {
-        if (destroyed || runtime.isClosed()) {
+        if (destroyed || runtime.isClosed() || !instances.contains(i)
+            || s.hypervisor().state(i.domainName()) != DomainState.MISSING) {
           return;
         }
         ImdsServer old = i.imds();
@@ -292,6 +318,7 @@ final class DefaultDeployment implements Deployment {
         build(i, true);
       } finally {
         i.healing.set(false);
+        destroyLock.unlock();
       }
     };
     try {
@@ -327,13 +354,15 @@ final class DefaultDeployment implements Deployment {
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
   private InstanceView view(DefaultInstance self) {
+    Pod pod = this.pod;
+    Unit spec = self.unit;
     InstanceView.Builder b = InstanceView.builder()
         .pod(pod.name())
         .unit(self.unit())
         .index(self.index())
         .instanceId(self.id())
         .hostname(self.name())
-        .spec(self.unit, specVersion(self.unit))
+        .spec(spec, specVersion(spec))
         .initialized(self.initialized)
         .privateIps(List.of(self.privateAddress().getHostAddress()))
         .publicIps(self.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()));
@@ -346,7 +375,11 @@ final class DefaultDeployment implements Deployment {
       if (st == InstanceState.FAILED || st == InstanceState.DESTROYED) {
         continue;
       }
-      units.get(i.unit()).add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
+      List<PeerInstance> peers = units.get(i.unit());
+      if (peers == null) {
+        continue; // its unit is being removed by a migration
+      }
+      peers.add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
           i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
     }
     units.forEach(b::unitInstances);
@@ -460,7 +493,7 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
-  private static String tail(DefaultInstance i) {
+  static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
     if (lines.isEmpty()) {
@@ -474,41 +507,107 @@ final class DefaultDeployment implements Deployment {
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
+  // ------------------------------------------------------------------------------------------ migration
+
+  @Override
+  public void scale(String unit, int count) {
+    Migrator.scale(this, unit, count);
+  }
+
+  @Override
+  public MigrationPlan plan(Pod next) {
+    return Migrator.plan(this, next);
+  }
+
+  /** Held by destroy and by every migration. */
+  ReentrantLock changeLock() {
+    return destroyLock;
+  }
+
+  boolean isDestroyed() {
+    return destroyed;
+  }
+
+  long generation() {
+    return generation;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void bumpGeneration() {
+    generation = generation + 1;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void pod(Pod next) {
+    pod = next;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void instances(List<DefaultInstance> next) {
+    instances = List.copyOf(next);
+  }
+
+  DefaultPodRuntime runtime() {
+    return runtime;
+  }
+
+  RuntimeSettings settings() {
+    return s;
+  }
+
+  IpAddressPool privatePool() {
+    return privatePool;
+  }
+
+  @Nullable IpAddressPool publicPool() {
+    return publicPool;
+  }
+
+  /**
+   * Waits until {@code i} is {@link InstanceState#READY} or {@link InstanceState#FAILED}, the deployment is
+   * destroyed, the runtime closed, or {@code deadline} (a {@link System#nanoTime()}) passed.
+   *
+   * @return the instance's state then
+   */
+  InstanceState awaitSettled(DefaultInstance i, long deadline) throws InterruptedException {
+    lock.lock();
+    try {
+      while (true) {
+        InstanceState st = i.state();
+        if (st == InstanceState.READY || st == InstanceState.FAILED || destroyed || runtime.isClosed()) {
+          return st;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return st;
+        }
+        // closing the runtime does not signal: look again at least every second
+        changed.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public void destroy() {
+    // before the lock: a migration waiting for a recreation sees it, gives up and lets go of the lock
+    destroyed = true;
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
     destroyLock.lock();
     try {
-      destroyed = true;
-      runtime.saveNow(this); // a runtime that starts after a crash from here on finishes the removal
-      lock.lock();
-      try {
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      runtime.saveState(this); // marked destroying: a runtime that starts after a crash from here on finishes it
       for (DefaultInstance i : instances) {
-        if (i.claimed.compareAndSet(false, true)) {
-          i.creation.cancel(false); // never started: nothing to wait for
-          continue;
-        }
-        try {
-          i.creation.join();
-        } catch (RuntimeException e) {
-          // the creation task records its own failure
-        }
+        settle(i);
       }
       List<Throwable> errors = new ArrayList<>();
       for (DefaultInstance i : instances) {
-        step(errors, () -> {
-          ImdsServer imds = i.imds();
-          if (imds != null) {
-            imds.close();
-            i.imds(null);
-          }
-        });
-        step(errors, () -> s.hypervisor().undefine(i.domainName()));
-        step(errors, () -> s.instanceFiles().delete(i.domainName()));
-        step(errors, () -> s.networkDriver().delete(i.id()));
+        teardown(i, errors);
       }
       if (errors.isEmpty()) {
         // addresses last: a retry after a failure above still knows them
@@ -532,6 +631,36 @@ final class DefaultDeployment implements Deployment {
     } finally {
       destroyLock.unlock();
     }
+  }
+
+  /** Ends instance {@code i}'s creation task: cancels it when it has not started, else waits for it. */
+  void settle(DefaultInstance i) {
+    if (i.claimed.compareAndSet(false, true)) {
+      i.creation.cancel(false); // never started: nothing to wait for
+      return;
+    }
+    try {
+      i.creation.join();
+    } catch (RuntimeException e) {
+      // the creation task records its own failure
+    }
+  }
+
+  /**
+   * Removes what instance {@code i} owns on the host, its addresses excepted: metadata service, domain, files and
+   * network. Every step is tried; failures are added to {@code errors}.
+   */
+  void teardown(DefaultInstance i, List<Throwable> errors) {
+    step(errors, () -> {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        imds.close();
+        i.imds(null);
+      }
+    });
+    step(errors, () -> s.hypervisor().undefine(i.domainName()));
+    step(errors, () -> s.instanceFiles().delete(i.domainName()));
+    step(errors, () -> s.networkDriver().delete(i.id()));
   }
 
   private static void step(List<Throwable> errors, Undo u) {

@@ -29,13 +29,14 @@ final class DefaultInstance implements Instance {
   static final int RECENT_LINES = 50;
 
   private final DefaultDeployment deployment;
-  final Unit unit;
+  /** The unit the instance runs; changed by a migration (live update or recreation), else fixed. */
+  volatile Unit unit;
   private final int index;
   private final String name;
   private final String id;
   private final String domain;
   final Cidr subnet;
-  private final @Nullable Inet4Address publicAddress;
+  private volatile @Nullable Inet4Address publicAddress;
   /** The agent's token: on the guest's seed, and what its metadata service accepts (kept across restarts). */
   final String token;
 
@@ -167,6 +168,30 @@ final class DefaultInstance implements Instance {
 
   synchronized void imds(@Nullable ImdsServer server) {
     this.imds = server;
+  }
+
+  /**
+   * A recreation starts (its old VM was removed): back to {@link InstanceState#PENDING} from any state but
+   * {@link InstanceState#DESTROYED}, with the new unit and public address, no failure and no recent output. The
+   * caller builds it anew; no creation task is pending.
+   */
+  void recreating(Unit next, @Nullable Inet4Address newPublicAddress) {
+    InstanceState from;
+    synchronized (this) {
+      from = state;
+      if (from == InstanceState.DESTROYED) {
+        throw new IllegalStateException("instance " + name + " was destroyed");
+      }
+      state = InstanceState.PENDING;
+      failure = null;
+      recent.clear();
+      unit = next;
+      publicAddress = newPublicAddress;
+    }
+    claimed.set(true);
+    creation = CompletableFuture.completedFuture(null);
+    deployment.stateChanged(new PodEvent.StateChanged(name, deployment.clock().instant(), from,
+        InstanceState.PENDING, null));
   }
 
   /** Moves to {@code to} unless the instance is already in a final state; publishes the change. */

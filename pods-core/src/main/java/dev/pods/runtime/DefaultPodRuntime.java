@@ -57,6 +57,12 @@ public final class DefaultPodRuntime implements PodRuntime {
   /** Serialises record writes with {@link #forget}, so a late write never resurrects a removed record. */
   private final ReentrantLock stateLock = new ReentrantLock();
   private final FileChannel lockChannel;
+  /** Writes records after state changes ({@link #save}); drained by {@link #close()}. */
+  private final ExecutorService recordWriter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "pods-state-" + THREADS.incrementAndGet());
+    t.setDaemon(true);
+    return t;
+  });
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile Hypervisor.@Nullable Subscription events;
   private volatile boolean closed;
@@ -254,9 +260,10 @@ public final class DefaultPodRuntime implements PodRuntime {
 
   /**
    * Writes {@code d}'s record unless it was forgotten, at once; a failure is logged (the record is written again at
-   * the next change). For the writes that must be durable before the caller goes on (a destroy's mark, adoption).
+   * the next change). For the writes that must be durable before the caller goes on (a destroy's mark,
+   * adoption, a migration's changes).
    */
-  void saveNow(DefaultDeployment d) {
+  void saveState(DefaultDeployment d) {
     try {
       writeRecord(d, d::record);
     } catch (RuntimeException e) {
@@ -265,20 +272,22 @@ public final class DefaultPodRuntime implements PodRuntime {
   }
 
   /**
-   * Writes {@code d}'s record after a state change, coalescing: when another thread is writing it, returns at once
-   * and that thread writes once more (so a burst of changes costs a few fsyncs, and an event thread never waits
-   * behind another's write). The last change is always written.
+   * Writes {@code d}'s record after a state change, soon and off the caller's thread (a metadata service's or a
+   * subscriber's event thread must not wait for an fsync): one queued write per deployment at a time, which writes
+   * the latest state when it runs, so a burst of changes costs a few writes. Inline once the runtime is closed.
    */
   void save(DefaultDeployment d) {
-    d.recordDirty.set(true);
-    while (d.recordDirty.get() && d.recordWriting.compareAndSet(false, true)) {
-      try {
-        while (d.recordDirty.getAndSet(false)) {
-          saveNow(d);
-        }
-      } finally {
-        d.recordWriting.set(false);
-      }
+    if (d.recordDirty.getAndSet(true)) {
+      return; // a queued write will see this change too
+    }
+    Runnable write = () -> {
+      d.recordDirty.set(false);
+      saveState(d);
+    };
+    try {
+      recordWriter.execute(write);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      write.run();
     }
   }
 
@@ -383,6 +392,14 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
     }
     ds.forEach(DefaultDeployment::detach);
+    recordWriter.shutdown(); // the writes of the last changes still run
+    try {
+      if (!recordWriter.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("runtime close: state records still being written after 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (AutoCloseable c : s.owned()) {
       try {
         c.close();

@@ -20,8 +20,9 @@ import java.util.Set;
 
 /**
  * A {@link StateStore} on a folder: one {@code <slug>-<hash>.json} file per key, written atomically (a temporary
- * file in the same folder, fsync, rename over the old one, fsync of the folder), mode {@code 0600} in a folder of
- * mode {@code 0700} (documents hold agent tokens). Thread-safe: writes are serialised per store object; several
+ * file in the sibling folder {@code .<name>.tmp} on the same file system, fsync, rename over the old one, fsync of
+ * the folder), mode {@code 0600} in folders of mode {@code 0700} (documents hold agent tokens). The folder itself
+ * only ever holds whole documents. Thread-safe: writes are serialised per store object; several
  * stores (or processes) must not write the same folder at once.
  */
 final class FileStateStore implements StateStore {
@@ -31,9 +32,11 @@ final class FileStateStore implements StateStore {
   private static final String TEMP = ".tmp";
 
   private final Path dir;
+  private final Path tmpDir;
 
-  private FileStateStore(Path dir) {
+  private FileStateStore(Path dir, Path tmpDir) {
     this.dir = dir;
+    this.tmpDir = tmpDir;
   }
 
   /**
@@ -43,14 +46,17 @@ final class FileStateStore implements StateStore {
    * @throws PodsException when the folder cannot be created or read
    */
   static FileStateStore open(Path dir) {
+    Path tmpDir = dir.resolveSibling("." + dir.getFileName() + TEMP);
     try {
-      try {
-        Files.createDirectories(dir.getParent() == null ? dir : dir.getParent());
-        Files.createDirectory(dir, posix(DIR_MODE));
-      } catch (FileAlreadyExistsException e) {
-        // kept as it is
+      for (Path d : List.of(dir, tmpDir)) {
+        try {
+          Files.createDirectories(d.getParent() == null ? d : d.getParent());
+          Files.createDirectory(d, posix(DIR_MODE));
+        } catch (FileAlreadyExistsException e) {
+          // kept as it is
+        }
       }
-      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + TEMP)) {
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmpDir)) {
         for (Path p : ds) {
           Files.deleteIfExists(p);
         }
@@ -58,7 +64,7 @@ final class FileStateStore implements StateStore {
     } catch (IOException e) {
       throw new PodsException("cannot open the state folder " + dir, e);
     }
-    return new FileStateStore(dir);
+    return new FileStateStore(dir, tmpDir);
   }
 
   private static FileAttribute<?>[] posix(Set<PosixFilePermission> mode) {
@@ -72,6 +78,11 @@ final class FileStateStore implements StateStore {
     return dir;
   }
 
+  /** Where a write of {@code key} is prepared. */
+  Path tempFile(String key) {
+    return tmpDir.resolve(file(key).getFileName() + TEMP);
+  }
+
   /** The file of {@code key}. */
   Path file(String key) {
     return dir.resolve(DefaultPodRuntime.slug(key, 60) + "-" + DefaultPodRuntime.sha256(key).substring(0, 8) + SUFFIX);
@@ -80,7 +91,7 @@ final class FileStateStore implements StateStore {
   @Override
   public synchronized void put(String key, byte[] value) {
     Path f = file(key);
-    Path tmp = f.resolveSibling(f.getFileName() + TEMP);
+    Path tmp = tmpDir.resolve(f.getFileName() + TEMP);
     try {
       Files.deleteIfExists(tmp);
       try (FileChannel ch = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -92,7 +103,8 @@ final class FileStateStore implements StateStore {
         ch.force(true);
       }
       Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      syncDir();
+      syncDir(dir);
+      syncDir(tmpDir);
     } catch (IOException e) {
       throw new PodsException("cannot write the state file " + f, e);
     }
@@ -103,7 +115,7 @@ final class FileStateStore implements StateStore {
     Path f = file(key);
     try {
       if (Files.deleteIfExists(f)) {
-        syncDir();
+        syncDir(dir);
       }
     } catch (IOException e) {
       throw new PodsException("cannot delete the state file " + f, e);
@@ -123,8 +135,8 @@ final class FileStateStore implements StateStore {
     return out;
   }
 
-  /** Makes the rename itself durable. */
-  private void syncDir() {
+  /** Makes a rename or deletion in {@code dir} durable. */
+  private static void syncDir(Path dir) {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     } catch (IOException e) {

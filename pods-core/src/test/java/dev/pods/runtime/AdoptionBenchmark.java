@@ -25,7 +25,7 @@ import java.util.Locale;
  * Benchmark (a main, not a test): what the runtime itself costs on a restart, with the fakes (no VM): the time of
  * {@code build()} of a runtime that adopts {@code N} running, ready instances (default 100: reading and parsing the
  * records, looking every domain and network up, starting a metadata service per instance on loopback), and the
- * size of the state record, and the cost of a recorded state change (an fsynced write of the record). Repeats {@code R} times (default 5) and prints min / median / max.
+ * size of the state record, and the cost of a state change on the thread that makes it. Repeats {@code R} times (default 5) and prints min / median / max.
  *
  * <pre>
  * java -cp pods-core/target/test-classes:pods-core/target/classes:$(deps) dev.pods.runtime.AdoptionBenchmark [N] [R]
@@ -56,7 +56,7 @@ public final class AdoptionBenchmark {
       }
       d.awaitReady(Duration.ofMinutes(1));
       readyNanos = System.nanoTime() - readyNanos;
-      System.out.printf(Locale.ROOT, "%d instances READY one after the other (a record write each): %.1f ms each%n",
+      System.out.printf(Locale.ROOT, "%d instances READY one after the other (record writes queued and coalesced): %.2f ms each%n",
           n, readyNanos / 1e6 / n);
     }
     deployNanos = System.nanoTime() - deployNanos;

@@ -31,11 +31,15 @@ class FileStateStoreTest {
 
   @Test
   void aWriteThatACrashInterruptedLeavesTheOldDocumentAndItsTemporaryFileIsRemovedOnOpen() throws Exception {
+    // temporary files live beside the folder, which only ever holds whole documents
     FileStateStore s = FileStateStore.open(tmp.resolve("deployments"));
     s.put("shop", "old".getBytes(StandardCharsets.UTF_8));
-    Path half = s.file("shop").resolveSibling(s.file("shop").getFileName() + ".tmp");
+    Path half = s.tempFile("shop");
     Files.writeString(half, "{\"half");
     assertThat(s.all()).extracting(FileStateStoreTest::text).containsExactly("old");
+    try (var l = Files.list(tmp.resolve("deployments"))) {
+      assertThat(l.toList()).containsExactly(s.file("shop"));
+    }
     FileStateStore again = FileStateStore.open(tmp.resolve("deployments"));
     assertThat(Files.exists(half)).isFalse();
     assertThat(again.all()).extracting(FileStateStoreTest::text).containsExactly("old");
