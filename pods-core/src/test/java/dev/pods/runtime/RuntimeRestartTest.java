@@ -487,6 +487,25 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void aScaleDownIsNotFoughtAndANewRuntimeAdoptsTheScaledPod() {
+    PodRuntime rt = runtime();
+    Deployment d = rt.deploy(pod());
+    runTasks();
+    d.instances().forEach(RuntimeRestartTest::initialPhase);
+    d.scale("web", 1);
+    runTasks(); // the hypervisor's events of the removal are handled here
+    assertThat(hv.domainNames()).containsExactlyInAnyOrder("t-shop-db-0", "t-shop-web-0");
+    rt.close();
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    assertThat(a.pod().unit("web").orElseThrow().count()).isEqualTo(1);
+    assertThat(a.instances()).extracting(Instance::name, Instance::state).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("db-0", InstanceState.READY),
+        org.assertj.core.groups.Tuple.tuple("web-0", InstanceState.READY));
+    assertThat(privatePool().allocations()).containsOnlyKeys("shop-db-0", "shop-web-0");
+  }
+
+  @Test
   void aDomainThatMerelyStoppedIsLeftAlone() {
     PodRuntime rt = runtime();
     Deployment d = rt.deploy(pod());
