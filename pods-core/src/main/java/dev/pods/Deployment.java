@@ -51,6 +51,18 @@ public interface Deployment extends AutoCloseable {
    */
   void awaitReady(Duration timeout);
 
+  /**
+   * Blocks until {@code condition} held for every instance (see {@link Wait}); the instances are waited for
+   * together, within the one timeout.
+   *
+   * @throws WaitTimeoutException when {@code timeout} passes first; its message names each instance the condition
+   *     does not hold for, with its state and last output lines
+   * @throws PodsException at once when an instance is or becomes {@link InstanceState#FAILED} (or a reload waited
+   *     for failed), with its cause and last output lines; when interrupted
+   * @throws IllegalStateException when the deployment is or becomes destroyed
+   */
+  void await(Wait condition, Duration timeout);
+
   /** Whether every instance is {@link InstanceState#READY}. */
   boolean isReady();
 

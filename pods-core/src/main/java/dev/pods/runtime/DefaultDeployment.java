@@ -11,6 +11,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.Wait;
 import dev.pods.agent.AgentConfig;
 import dev.pods.agent.AgentScript;
 import dev.pods.imds.ImdsBinding;
@@ -66,6 +67,7 @@ final class DefaultDeployment implements Deployment {
   private final Condition changed = lock.newCondition();
   private final ReentrantLock destroyLock = new ReentrantLock();
   private volatile boolean destroyed;
+  private final WaitSignal waitSignal = new WaitSignal();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -89,6 +91,18 @@ final class DefaultDeployment implements Deployment {
     return s.clock();
   }
 
+  RuntimeSettings settings() {
+    return s;
+  }
+
+  WaitSignal waitSignal() {
+    return waitSignal;
+  }
+
+  boolean isDestroyed() {
+    return destroyed;
+  }
+
   void publish(PodEvent e) {
     feed.publish(e);
   }
@@ -102,6 +116,7 @@ final class DefaultDeployment implements Deployment {
     } finally {
       lock.unlock();
     }
+    waitSignal.signal();
   }
 
   // ------------------------------------------------------------------------------------------ creation
@@ -292,6 +307,14 @@ final class DefaultDeployment implements Deployment {
   }
 
   @Override
+  public void await(Wait condition, Duration timeout) {
+    if (destroyed) {
+      throw new IllegalStateException("pod " + pod.name() + " was destroyed");
+    }
+    Waiter.await(this, List.copyOf(instances), condition, timeout, this::isDestroyed);
+  }
+
+  @Override
   public boolean isReady() {
     return instances.stream().allMatch(i -> i.state() == InstanceState.READY);
   }
@@ -341,7 +364,7 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
-  private static String tail(DefaultInstance i) {
+  static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
     if (lines.isEmpty()) {
@@ -360,6 +383,7 @@ final class DefaultDeployment implements Deployment {
     destroyLock.lock();
     try {
       destroyed = true;
+      waitSignal.signal();
       lock.lock();
       try {
         changed.signalAll();
