@@ -112,7 +112,8 @@ public interface Instance {
 
   /**
    * Reboots the instance's VM: asks the hypervisor for a guest reboot and, when the guest has not rebooted within
-   * {@code grace}, powers the domain off and starts it again (a stopped domain is just started). The agent then
+   * {@code grace}, powers the domain off and starts it again ({@link Duration#ZERO} does that at once, without
+   * asking the guest; a stopped domain is just started). The agent then
    * runs the {@code reboot} and {@code reload} blocks ({@link Trigger#REBOOT}). Returns once the domain was
    * rebooted, not when the blocks ran: wait for that with {@code await(Wait.forPhase(Phase.REBOOT), ...)}.
    *

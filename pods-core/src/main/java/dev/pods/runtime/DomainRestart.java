@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reboots one domain through the {@link Hypervisor} SPI: a guest reboot when it runs, confirmed by a
  * {@link HypervisorEvent.Type#REBOOTED} (or {@code STARTED}) event of that domain within a grace period; when none
- * comes (a guest that ignores the request), a forced power-off and a start; a domain that is not running is just
- * started. Stateless; blocking; safe to call from several threads (for different domains).
+ * comes (a guest that ignores the request), a forced power-off and a start; a zero grace period power-cycles at
+ * once; a domain that is not running is just started. Stateless; blocking; safe to call from several threads (for different domains).
  */
 final class DomainRestart {
   private static final Logger LOG = LoggerFactory.getLogger(DomainRestart.class);
@@ -23,7 +23,10 @@ final class DomainRestart {
   enum Outcome {
     /** The guest rebooted in its running domain. */
     REBOOTED,
-    /** The guest did not reboot within the grace period (or was paused): powered off and started again. */
+    /**
+     * The guest did not reboot within the grace period (or the grace was zero, or the domain paused): powered off
+     * and started again.
+     */
     POWER_CYCLED,
     /** The domain was not running: started. */
     STARTED
@@ -51,7 +54,7 @@ final class DomainRestart {
         hv.start(domain);
         return Outcome.STARTED;
       }
-      if (st == DomainState.RUNNING) {
+      if (st == DomainState.RUNNING && !grace.isZero()) {
         hv.reboot(domain);
         if (rebooted.await(grace.toNanos(), TimeUnit.NANOSECONDS)) {
           return Outcome.REBOOTED;

@@ -40,6 +40,7 @@ final class PortForwarder implements AutoCloseable {
   private final ServerSocket server;
   private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger active = new AtomicInteger();
   private final Thread acceptor;
   private volatile boolean closed;
 
@@ -73,7 +74,7 @@ final class PortForwarder implements AutoCloseable {
 
   /** How many client connections are open now. */
   int openConnections() {
-    return MAX_CONNECTIONS - slots.availablePermits();
+    return active.get();
   }
 
   private void acceptLoop() {
@@ -107,6 +108,7 @@ final class PortForwarder implements AutoCloseable {
 
   private void serve(Socket client) {
     Socket target = null;
+    active.incrementAndGet();
     try {
       open.add(client);
       if (closed) {
@@ -145,6 +147,7 @@ final class PortForwarder implements AutoCloseable {
       if (target != null) {
         open.remove(target);
       }
+      active.decrementAndGet();
       slots.release();
     }
   }
