@@ -136,12 +136,22 @@ class InstanceOpsIT {
         assertThat(endpoint.getAddress().isLoopbackAddress()).isTrue();
         assertThat(web.endpoint(80)).isEqualTo(endpoint);
         assertThat(get(endpoint, "/")).isEqualTo("hello from web-0\n");
+        long[] gets = new long[20];
+        for (int k = 0; k < gets.length; k++) {
+          long g0 = System.nanoTime();
+          assertThat(get(endpoint, "/")).isEqualTo("hello from web-0\n");
+          gets[k] = System.nanoTime() - g0;
+        }
+        java.util.Arrays.sort(gets);
+        System.out.printf("ops-it: GET / through the endpoint (new connection each): p50 %.1f ms, max %.1f ms%n",
+            gets[gets.length / 2] / 1e6, gets[gets.length - 1] / 1e6);
         String boot1 = get(endpoint, "/boot.txt").strip();
         assertThat(boot1).matches("[0-9a-f-]{36}");
         web.await(Wait.forOutput("^httpd up, boot " + boot1 + "$"), Duration.ofSeconds(10));
         System.out.printf("ops-it: deploy -> initial done %d ms, -> port 80 open %d ms (tiny guest, TCG)%n",
             TimeUnit.NANOSECONDS.toMillis(ready - t0), TimeUnit.NANOSECONDS.toMillis(portUp - t0));
 
+        java.time.Instant restartedAt = java.time.Instant.now();
         long r0 = System.nanoTime();
         web.restart();
         long r1 = System.nanoTime();
@@ -151,6 +161,11 @@ class InstanceOpsIT {
         long r2 = System.nanoTime();
         System.out.printf("ops-it: restart() returned after %d ms; reboot phase done and port 80 open after %d ms%n",
             TimeUnit.NANOSECONDS.toMillis(r1 - r0), TimeUnit.NANOSECONDS.toMillis(r2 - r0));
+        PodEvent.PhaseStarted rebootRun = events.stream()
+            .filter(e -> e instanceof PodEvent.PhaseStarted ps && ps.trigger() == Trigger.REBOOT)
+            .map(PodEvent.PhaseStarted.class::cast).findFirst().orElseThrow();
+        System.out.printf("ops-it: restart -> the agent starts the reboot run %d ms (guest boot, DHCP, agent start)%n",
+            Duration.between(restartedAt, rebootRun.at()).toMillis());
         assertThat(web.state()).isEqualTo(InstanceState.READY);
         String boot2 = get(endpoint, "/boot.txt").strip();
         assertThat(boot2).matches("[0-9a-f-]{36}").isNotEqualTo(boot1);
