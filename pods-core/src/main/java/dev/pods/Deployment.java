@@ -41,7 +41,8 @@ public interface Deployment extends AutoCloseable {
   PodEvents events();
 
   /**
-   * Waits until every instance finished its initial phase.
+   * Waits until every instance finished its initial phase (an instance being restarted: until its new boot's run
+   * finished too, see {@link Instance#restart()}).
    *
    * @throws PhaseTimeoutException when {@code timeout} passes first; its message names the instances that are not
    *     ready, each with its last output lines (or its last console lines when the agent reported nothing)

@@ -23,7 +23,8 @@ import java.util.regex.PatternSyntaxException;
  *   <li>{@link #forPhase forPhase(REBOOT)}: the run of the instance's <em>current</em> boot (the first boot, or
  *       the boot after the latest {@link Instance#restart()} or guest reboot) finished successfully. Phases are
  *       cumulative, so before any restart this is the same as {@code INITIAL}; after {@code restart()} returns it
- *       holds only once the new boot's {@code reboot} and {@code reload} blocks ran.
+ *       holds only once the new boot's {@code reboot} and {@code reload} blocks ran. (After a reboot the guest
+ *       did by itself, the condition turns false when the agent reports the new boot's run.)
  *   <li>{@link #forPhase forPhase(RELOAD)}: the instance's reload blocks ran successfully for its current cluster
  *       state: the current boot's run finished OK, and the latest successful run (of any trigger: every trigger
  *       runs the {@code reload} blocks) was served the state hash the instance's metadata service serves now.

@@ -185,6 +185,11 @@ class InstanceOpsIT {
         assertThat(boot3).matches("[0-9a-f-]{36}").isNotIn(boot1, boot2);
         assertThat(web.consoleOutput()).containsOnlyOnce("PODS-INIT");
         assertThat(web.state()).isEqualTo(InstanceState.READY);
+        for (PodEvent e : events) {
+          if (e instanceof PodEvent.PhaseFinished f) {
+            System.out.printf("ops-it: %s run took %d ms (agent's measure)%n", f.trigger(), f.duration().toMillis());
+          }
+        }
         assertThat(events).filteredOn(PodEvent.StateChanged.class::isInstance)
             .extracting(e -> ((PodEvent.StateChanged) e).from() + "->" + ((PodEvent.StateChanged) e).to())
             .containsSubsequence("INITIALIZING->READY", "READY->BOOTING", "BOOTING->READY");
