@@ -229,6 +229,11 @@ final class DefaultInstance implements Instance {
     return winner.address();
   }
 
+  /** The forwarder of {@code port}, when {@link #endpoint} made one and it is still open (tests). */
+  synchronized Optional<PortForwarder> forwarder(int port) {
+    return Optional.ofNullable(forwarders.get(port));
+  }
+
   private void requireNetwork(String what) {
     if (imds == null) {
       throw new IllegalStateException("cannot " + what + ": instance " + name + " has no network (state "
@@ -315,7 +320,6 @@ final class DefaultInstance implements Instance {
       }
       deployment.publish(new PodEvent.OutputLine(name, l.at(), l.run(), l.block(), l.stream(), l.line()));
     } else if (e instanceof AgentEvent.RunFinished f) {
-      progress.onRunFinished(f);
       deployment.publish(new PodEvent.PhaseFinished(name, f.at(), f.trigger(), f.run(), f.ok(), f.failedBlock(),
           f.exitCode(), f.duration()));
       if (f.trigger() == Trigger.FIRST_BOOT) {
@@ -333,6 +337,8 @@ final class DefaultInstance implements Instance {
               + " failed in block " + f.failedBlock() + " with exit code " + f.exitCode()));
         }
       }
+      // after the state: a waiter that sees the run done also sees READY (or FAILED) already
+      progress.onRunFinished(f);
     } else if (e instanceof AgentEvent.ExecFinished x) {
       deployment.publish(new PodEvent.ExecFinished(name, x.at(), x.request().argv(), x.result()));
     } else if (e instanceof AgentEvent.EventsDropped d) {

@@ -72,6 +72,11 @@ final class PortForwarder implements AutoCloseable {
     return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
   }
 
+  /** Whether {@link #close()} was called and the listener is closed. */
+  boolean isClosed() {
+    return closed && server.isClosed();
+  }
+
   /** How many client connections are open now. */
   int openConnections() {
     return active.get();

@@ -261,13 +261,18 @@ class InstanceOpsTest {
 
   // ------------------------------------------------------------------------------------------ endpoint
 
-  /** A stand-in guest service: reads a request to its end, answers {@code got <request>}, then closes. */
-  private ServerSocket service(Instance i, int port, AtomicInteger served) throws IOException {
+  /**
+   * A stand-in guest service: reads a request to its end, answers {@code got <request>}, then closes. Counts the
+   * connections it accepted in {@code accepted} and those it answered in {@code served}.
+   */
+  private ServerSocket service(Instance i, int port, AtomicInteger served, AtomicInteger accepted)
+      throws IOException {
     ServerSocket s = net.bindInNamespace(i.id(), new InetSocketAddress(i.privateAddress(), port));
     toClose.add(s);
     bg.submit(() -> {
       while (!s.isClosed()) {
         try (Socket c = s.accept()) {
+          accepted.incrementAndGet();
           byte[] req = c.getInputStream().readAllBytes(); // until the client's half-close
           c.getOutputStream().write(("got " + new String(req, StandardCharsets.UTF_8)).getBytes(
               StandardCharsets.UTF_8));
@@ -290,11 +295,30 @@ class InstanceOpsTest {
     }
   }
 
+  /**
+   * Whether a connection to {@code a} reaches the stand-in service counting into {@code accepted}. Once the
+   * forwarder is closed its port is free, and any process on the host may bind it: so this asks whether the
+   * service saw the connection, not whether something answered.
+   */
+  private static boolean reaches(InetSocketAddress a, AtomicInteger accepted) throws InterruptedException {
+    int before = accepted.get();
+    try (Socket c = new Socket(a.getAddress(), a.getPort())) {
+      c.shutdownOutput();
+      long t0 = System.nanoTime();
+      while (accepted.get() == before && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2)) {
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
+    } catch (IOException refused) {
+      TimeUnit.MILLISECONDS.sleep(300); // a forwarder still alive would have reached the service by now
+    }
+    return accepted.get() > before;
+  }
+
   @Test
   void endpointForwardsBothWaysWithHalfCloseAndIsReused() throws Exception {
     Instance w = web(1);
     AtomicInteger served = new AtomicInteger();
-    service(w, 8080, served);
+    service(w, 8080, served, new AtomicInteger());
     InetSocketAddress a = w.endpoint(8080);
     assertThat(a.getAddress().isLoopbackAddress()).isTrue();
     assertThat(a.getPort()).isNotEqualTo(8080);
@@ -340,13 +364,22 @@ class InstanceOpsTest {
   @Test
   void endpointsAreClosedWhenTheDeploymentIsDestroyed() throws Exception {
     Instance w = web(0);
-    service(w, 80, new AtomicInteger());
+    AtomicInteger accepted = new AtomicInteger();
+    service(w, 80, new AtomicInteger(), accepted);
     InetSocketAddress a = w.endpoint(80);
     // a connection open at destroy time is cut as well
     Socket open = new Socket(a.getAddress(), a.getPort());
     open.setSoTimeout(10_000);
+    long t0 = System.nanoTime();
+    while (accepted.get() < 1 && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
+    assertThat(accepted).hasValue(1);
+    PortForwarder f = impl(w).forwarder(80).orElseThrow();
     d.destroy();
-    assertThat(PortForwarderTest.listening(a)).isFalse();
+    assertThat(f.isClosed()).isTrue();
+    assertThat(impl(w).forwarder(80)).isEmpty();
+    assertThat(reaches(a, accepted)).as("the endpoint forwards nothing after destroy").isFalse();
     int r;
     try {
       r = open.getInputStream().read();
@@ -360,11 +393,16 @@ class InstanceOpsTest {
   }
 
   @Test
-  void endpointsAreClosedWhenTheRuntimeIsClosed() {
+  void endpointsAreClosedWhenTheRuntimeIsClosed() throws Exception {
     Instance w = web(0);
+    AtomicInteger accepted = new AtomicInteger();
+    service(w, 80, new AtomicInteger(), accepted);
     InetSocketAddress a = w.endpoint(80);
+    assertThat(reaches(a, accepted)).isTrue();
+    PortForwarder f = impl(w).forwarder(80).orElseThrow();
     runtime.close();
-    assertThat(PortForwarderTest.listening(a)).isFalse();
+    assertThat(f.isClosed()).isTrue();
+    assertThat(reaches(a, accepted)).as("the endpoint forwards nothing after close").isFalse();
     assertThatThrownBy(() -> w.endpoint(81)).isInstanceOf(IllegalStateException.class);
   }
 
