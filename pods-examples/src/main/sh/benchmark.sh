@@ -8,5 +8,6 @@ set -eu
 cd "$(dirname "$0")/../../../.."
 mvn -o -B -q -Dstyle.color=never -pl pods-examples -am test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test >/dev/null
-exec java -cp "pods-examples/target/test-classes:pods-examples/target/classes:$(cat pods-examples/target/cp.txt)" \
+# a fixed, pre-touched heap: the JVM's RSS then grows only by what the pods cost outside the heap
+exec java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp "pods-examples/target/test-classes:pods-examples/target/classes:$(cat pods-examples/target/cp.txt)" \
   dev.pods.examples.RuntimeBenchmark "$@"

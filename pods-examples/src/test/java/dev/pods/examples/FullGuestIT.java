@@ -109,6 +109,9 @@ class FullGuestIT {
         assertThat(r.stdoutText().lines().map(String::strip).toList()).containsExactly(
             "app-0", "active", "debian 12", "600", app.privateAddress().getHostAddress());
         assertThat(app.consoleOutput()).contains("PODS-SWITCH-ROOT", "PODS-AGENT-START");
+        // the user-data KvmInstanceFiles writes passes cloud-init's own schema check
+        ExecResult schema = app.exec("sh", "-c", "cloud-init schema --system 2>&1");
+        assertThat(schema.stdoutText()).as("cloud-init schema: %s", schema).contains("Valid cloud-config");
       } catch (Throwable t) {
         System.out.println("==== " + app.name() + " " + app.state() + " console ====\n" + app.consoleOutput());
         System.out.println("==== events ====\n" + String.join("\n", events.stream().map(Object::toString).toList()));

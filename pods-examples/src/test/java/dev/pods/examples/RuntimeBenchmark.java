@@ -46,14 +46,18 @@ import java.util.stream.Stream;
  *       and devices (the seed as IDE cdrom, a virtio NIC on QEMU's user network with {@code restrict=on}, whose
  *       built-in DHCP answers the guest's udhcpc and nothing leaves QEMU), whose seed's agent program only prints
  *       a marker line the moment the agent would start; until that line arrives on the serial console (stdout).
- *       The seed is written before the clock starts.
+ *       The seed is written before the clock starts. The raw QEMU runs in a CPU cgroup next to the ones libvirt
+ *       gives its domains (see {@link #rawCgroup}), so both compete for a loaded host's CPU alike.
  * </ul>
  * So the guest does the same work up to the agent's start in both; the ratio runtime / raw is what the runtime
- * costs on top of booting the guest (host set-up, libvirt, and the agent's first phase round trip). Both print
- * the guest's uptime when the agent starts, to show that the guest itself boots alike.
+ * costs on top of booting the guest (host set-up, libvirt, and the agent's first phase round trip). A second
+ * ratio stops the runtime's clock at the same console marker as the raw boot's (the agent's start, polled every
+ * 50 ms), so it holds the host-side overhead only. Both print the guest's uptime at its boot stages, to show
+ * that the guest itself boots alike.
  *
  * <p><b>P10: {@code pods} tiny pods deployed at once</b> (one instance each): the time until all are ready, and
- * host memory per pod beyond QEMU: growth of the JVM's RSS, of the PSS of this run's dnsmasq processes, of the
+ * host memory per pod beyond QEMU: growth of the JVM's memory outside the heap plus its heap in use (see
+ * {@code Memory.printDelta}), of the PSS of this run's dnsmasq processes, of the
  * PSS of libvirtd and virtlogd, and of the kernel's slab (namespaces, links, nft, sockets; it includes what the
  * QEMU processes cause in slab, so an upper bound), divided by the number of pods. QEMU's own RSS is printed for
  * reference and excluded.
@@ -397,13 +401,16 @@ public final class RuntimeBenchmark {
   }
 
   /** Host memory figures, KiB. */
-  private record Memory(long jvmRss, long jvmHeapUsed, long dnsmasqPss, int dnsmasqCount, long libvirtPss,
+  private record Memory(long jvmRss, long jvmHeapUsed, long jvmHeapCommitted, int threads, long dnsmasqPss, int dnsmasqCount, long libvirtPss,
       long slab, long qemuRss, int qemuCount) {
     static Memory sample(String prefix) throws IOException {
       for (int i = 0; i < 3; i++) {
         System.gc();
       }
-      long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024;
+      java.lang.management.MemoryUsage h = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      long heap = h.getUsed() / 1024;
+      long committed = h.getCommitted() / 1024;
+      int threads = ManagementFactory.getThreadMXBean().getThreadCount();
       long rss = status(ProcessHandle.current().pid(), "VmRSS:");
       long dns = 0;
       long lv = 0;
@@ -430,18 +437,27 @@ public final class RuntimeBenchmark {
           }
         }
       }
-      return new Memory(rss, heap, dns, nd, lv, meminfo("Slab:"), qemu, nq);
+      return new Memory(rss, heap, committed, threads, dns, nd, lv, meminfo("Slab:"), qemu, nq);
     }
 
+    /**
+     * Prints the growth since {@code b}. The JVM's part is its RSS growth outside the heap (RSS growth minus heap
+     * committed growth; with a fixed, pre-touched heap as the script runs it, that is all of the RSS growth) plus
+     * the growth of the heap in use after GC: heap the JVM committed but does not use is not the pods' cost.
+     */
     void printDelta(Memory b, int pods) {
-      long jvm = jvmRss - b.jvmRss;
+      long rssGrowth = jvmRss - b.jvmRss;
+      long committedGrowth = jvmHeapCommitted - b.jvmHeapCommitted;
+      long heapGrowth = jvmHeapUsed - b.jvmHeapUsed;
+      long jvm = rssGrowth - committedGrowth + heapGrowth;
       long dns = dnsmasqPss - b.dnsmasqPss;
       long lv = libvirtPss - b.libvirtPss;
       long sl = slab - b.slab;
       double per = (jvm + dns + lv + sl) / 1024.0 / pods;
       System.out.printf(Locale.ROOT, "P10 host memory per pod beyond QEMU: %.2f MiB (target <= 3 MiB)%n", per);
-      System.out.printf(Locale.ROOT, "  JVM RSS      %+8.1f MiB total, %+6.2f MiB per pod (heap in use after GC %+.2f MiB "
-          + "per pod)%n", jvm / 1024.0, jvm / 1024.0 / pods, (jvmHeapUsed - b.jvmHeapUsed) / 1024.0 / pods);
+      System.out.printf(Locale.ROOT, "  JVM          %+8.1f MiB total, %+6.2f MiB per pod (RSS %+.1f MiB, of it heap committed "
+          + "%+.1f MiB; heap in use after GC %+.1f MiB; threads %+d)%n", jvm / 1024.0, jvm / 1024.0 / pods,
+          rssGrowth / 1024.0, committedGrowth / 1024.0, heapGrowth / 1024.0, threads - b.threads);
       System.out.printf(Locale.ROOT, "  dnsmasq PSS  %+8.1f MiB total, %+6.2f MiB per pod (%d processes)%n",
           dns / 1024.0, dns / 1024.0 / pods, dnsmasqCount);
       System.out.printf(Locale.ROOT, "  libvirtd+virtlogd PSS %+8.1f MiB total, %+6.2f MiB per pod%n", lv / 1024.0,
