@@ -41,10 +41,11 @@ class ProbeReapingTest {
     for (String n : created) {
       try {
         Domain d = conn.domainLookupByName(n);
+        boolean persistent = d.isPersistent() == 1;
         if (d.isActive() == 1) {
           d.destroy();
         }
-        if (d.isPersistent() == 1) {
+        if (persistent) {
           d.undefine();
         }
       } catch (org.libvirt.LibvirtException e) {
