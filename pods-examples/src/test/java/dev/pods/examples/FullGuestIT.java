@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * One full guest ({@link GuestImages#full()}: Debian 12 with systemd and cloud-init, booted with the tiny kernel
  * and initramfs switching root to the disk) deployed through the runtime with the real parts ({@link RuntimeRig}).
- * Nothing but the seed that {@link KvmInstanceFiles} writes starts the agent there: cloud-init configures DHCP on
- * {@code eth0} from the network-config and installs the agent and its systemd unit from the user-data.
+ * Nothing but the seed that {@link KvmInstanceFiles} writes starts the agent there: cloud-init configures DHCP
+ * (its fallback network config: the seed has none) and installs the agent and its systemd unit from the
+ * user-data, which must pass cloud-init's schema check.
  *
  * <p>Checks that a bash block (an associative array: bash, not sh) and a python block (with {@code import json})
  * ran in document order with the environment handed from one to the other, that {@code exec} works, and that

@@ -29,11 +29,11 @@ import org.jspecify.annotations.Nullable;
  *       the one of the instance's first boot: the runtime writes a new seed only for a new instance, which also
  *       gets a new root overlay.
  * </ul>
- * The network-config ({@link #NETWORK_CONFIG}) asks cloud-init for DHCP on {@code eth0} (the kernel command line
- * must keep the kernel's names: {@code net.ifnames=0}, as {@link GuestImages.Full#cmdline()} does); the DHCP
- * server is the instance network's dnsmasq, and the metadata service answers at 169.254.169.254 through the
- * default route it hands out. The tiny guest ignores user-data and network-config (its init runs udhcpc on
- * {@code eth0}).
+ * The seed has no network-config ({@link SeedIso.Builder#fallbackNetwork()}), so cloud-init applies its fallback:
+ * DHCP on the first NIC, matched by MAC address whatever its name (the full guest's is {@code eth0}, other cloud
+ * images may call it {@code ens3}); the DHCP server is the instance network's dnsmasq, and the metadata service
+ * answers at 169.254.169.254 through the default route it hands out. The tiny guest ignores user-data (its init
+ * runs udhcpc on {@code eth0}).
  *
  * <p>Thread-safe (as {@link DiskImages}); every method blocks on {@code qemu-img} or {@code genisoimage}.
  *
@@ -46,8 +46,6 @@ public final class KvmInstanceFiles implements InstanceFiles {
   public static final String AGENT_CONFIG_PATH = "/etc/pods/agent.conf";
   /** The systemd unit that runs the agent in a cloud-init guest. */
   public static final String AGENT_UNIT = "pods-agent.service";
-  /** The cloud-init network config of every seed: DHCP (IPv4) on {@code eth0}. */
-  public static final String NETWORK_CONFIG = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n";
 
   private final DiskImages disks;
 
@@ -122,7 +120,7 @@ public final class KvmInstanceFiles implements InstanceFiles {
       SeedIso.Builder b = SeedIso.builder(domain).hostname(seed.hostname())
           .agent(seed.agent(), seed.agentConfig())
           .userData(userData(seed.agent(), seed.agentConfig()))
-          .networkConfig(NETWORK_CONFIG);
+          .fallbackNetwork();
       for (Map.Entry<String, byte[]> e : seed.extraFiles().entrySet()) {
         b.file(e.getKey(), e.getValue(), false);
       }
