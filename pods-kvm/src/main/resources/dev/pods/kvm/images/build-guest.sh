@@ -2,6 +2,7 @@
 # Builds pods guest images from Debian packages only (apt-get download + dpkg-deb -x, mmdebstrap).
 #   build-guest.sh tiny OUT INIT        -> OUT/vmlinuz OUT/initrd.img OUT/kernel-version
 #   build-guest.sh full OUT TINYDIR     -> OUT/disk.qcow2 (ext4 root, cloud-init; boot with TINYDIR's kernel+initrd)
+#     (curl is there for the pods agent, which needs wget or curl to reach the metadata service)
 # Never installs anything on the host and never bind-mounts the host's /dev. Needs root, apt, dpkg-deb, cpio,
 # gzip, mmdebstrap, e2fsprogs, qemu-utils.
 set -euo pipefail
@@ -71,7 +72,7 @@ rm -rf $R/var/cache/apt/*.bin $R/var/lib/apt/lists/*
 HOOK
   chmod +x $W/hook.sh
   mmdebstrap --quiet --variant=minbase "${EXCL[@]}" \
-    --include=systemd-sysv,udev,dbus,cloud-init,ifupdown,isc-dhcp-client,netbase,iproute2,bash,python3 \
+    --include=systemd-sysv,udev,dbus,cloud-init,ifupdown,isc-dhcp-client,netbase,iproute2,bash,python3,curl \
     --customize-hook="$W/hook.sh \"\$1\"" bookworm $W/rootfs "$MIRROR"
   mkfs.ext4 -q -F -L podsroot -d $W/rootfs $W/root.raw 2G
   qemu-img convert -c -O qcow2 $W/root.raw $W/disk.qcow2
