@@ -130,6 +130,18 @@ class MigrationTest {
     agents = new FakeAgents(d);
     runTasks();
     d.awaitReady(WAIT);
+    // the feed delivers on its own thread: let the recorder see every READY before a test counts events
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < end && agents.events.stream()
+        .filter(e -> e instanceof PodEvent.StateChanged s && s.to() == InstanceState.READY).count()
+        < d.instances().size()) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
     return d;
   }
 
