@@ -5,14 +5,19 @@ import dev.pods.runtime.RuntimeSettings;
 import dev.pods.runtime.DefaultPodRuntime;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.Hypervisor;
+import dev.pods.spi.HypervisorConfig;
+import dev.pods.spi.HypervisorProvider;
 import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkDriverConfig;
+import dev.pods.spi.Providers;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Executor;
@@ -68,7 +73,56 @@ public interface PodRuntime extends AutoCloseable {
 
   /** A builder; hypervisor, network driver, instance files, images and state dir are required. */
   static Builder builder() {
-    return new Builder();
+    return new Builder(false);
+  }
+
+  /**
+   * The runtime of this host with every default of {@link #localBuilder()}: the best available hypervisor and
+   * network driver ({@code pods-kvm} and {@code pods-net} on the class path: libvirt and Linux namespaces), the
+   * hypervisor's image catalogue, everything under the {@linkplain #defaultDataDir() data folder}, and a stable owner
+   * label, so that a runtime built later on the same folder finds the same deployments.
+   *
+   * @throws BackendUnavailableException when no hypervisor or network driver can run here; the message lists every
+   *     candidate and why it cannot
+   * @throws ConflictException when another runtime uses the same data folder
+   */
+  static PodRuntime local() {
+    return localBuilder().build();
+  }
+
+  /**
+   * A builder for the local host: what is not set explicitly is discovered when {@link Builder#build()} runs, and
+   * the parts it makes (hypervisor connection, network driver) are owned and closed by the runtime. Defaults, each
+   * replaceable with the builder's setter: data folder {@link #defaultDataDir()}; state dir {@code <data>/state};
+   * hypervisor from {@link Providers#hypervisor()} with {@link HypervisorConfig#DEFAULT}; instance files and image
+   * catalogue from that provider, under {@code <data>}; network driver from {@link Providers#network()} with state
+   * {@code <data>/net} and the name prefix's letters and digits as its prefix; owner
+   * {@code dev.pods/local=<data folder>}.
+   */
+  static Builder localBuilder() {
+    return new Builder(true);
+  }
+
+  /**
+   * The local runtime's data folder: system property {@code pods.dataDir}, else environment variable
+   * {@code PODS_DATA_DIR}, else {@code /var/lib/pods} for root, else {@code $XDG_DATA_HOME/pods} (by default
+   * {@code ~/.local/share/pods}).
+   */
+  static Path defaultDataDir() {
+    String p = System.getProperty("pods.dataDir");
+    if (p == null || p.isBlank()) {
+      p = System.getenv("PODS_DATA_DIR");
+    }
+    if (p != null && !p.isBlank()) {
+      return Path.of(p).toAbsolutePath().normalize();
+    }
+    if ("root".equals(System.getProperty("user.name"))) {
+      return Path.of("/var/lib/pods");
+    }
+    String xdg = System.getenv("XDG_DATA_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg)
+        : Path.of(System.getProperty("user.home"), ".local", "share");
+    return base.resolve("pods").toAbsolutePath().normalize();
   }
 
   /**
@@ -97,6 +151,8 @@ public interface PodRuntime extends AutoCloseable {
    * cached pool of daemon threads, {@link Clock#systemUTC()}. Not thread-safe.
    */
   final class Builder {
+    private final boolean local;
+    private @Nullable Path dataDir;
     private @Nullable Hypervisor hypervisor;
     private @Nullable NetworkDriver networkDriver;
     private @Nullable InstanceFiles instanceFiles;
@@ -106,13 +162,24 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
     private @Nullable String hostNamespace;
-    private String owner = "dev.pods/session=" + UUID.randomUUID();
+    private @Nullable String owner;
     private String namePrefix = "pods-";
     private InetSocketAddress metadataAddress = ImdsProtocol.METADATA_ADDRESS;
     private @Nullable Executor executor;
     private Clock clock = Clock.systemUTC();
 
-    private Builder() {}
+    private Builder(boolean local) {
+      this.local = local;
+    }
+
+    /**
+     * The data folder of a {@link #localBuilder() local} runtime (state, networks, instance files); ignored by a
+     * plain builder.
+     */
+    public Builder dataDir(Path dir) {
+      this.dataDir = Objects.requireNonNull(dir, "dataDir");
+      return this;
+    }
 
     /** The hypervisor; the caller keeps owning it. */
     public Builder hypervisor(Hypervisor h) {
@@ -204,20 +271,81 @@ public interface PodRuntime extends AutoCloseable {
     }
 
     /**
-     * Builds the runtime (creates the state folder).
+     * Builds the runtime: discovers and makes what a {@link #localBuilder() local} builder was not given, creates the
+     * state folder and takes it (one runtime per state folder at a time, across processes).
      *
-     * @throws IllegalStateException when a required part is missing
+     * @throws IllegalStateException when a required part is missing (plain builder)
+     * @throws BackendUnavailableException when a local part cannot be discovered
+     * @throws ConflictException when another runtime holds the state folder
      * @throws PodsException when the state folder cannot be created
      */
     public PodRuntime build() {
-      if (hypervisor == null || networkDriver == null || instanceFiles == null || images == null
-          || stateDir == null) {
-        throw new IllegalStateException(
-            "hypervisor, networkDriver, instanceFiles, images and stateDir are required");
+      List<AutoCloseable> owned = new ArrayList<>();
+      try {
+        Hypervisor hv = hypervisor;
+        NetworkDriver net = networkDriver;
+        InstanceFiles files = instanceFiles;
+        ImageResolver img = images;
+        Path state = stateDir;
+        String own = owner;
+        if (local) {
+          Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath().normalize();
+          if (state == null) {
+            state = data.resolve("state");
+          }
+          if (hv == null || files == null || img == null) {
+            HypervisorProvider hp = Providers.hypervisor();
+            if (hv == null) {
+              hv = hp.create(HypervisorConfig.DEFAULT);
+              owned.add(hv);
+            }
+            if (files == null) {
+              files = hp.instanceFiles(data);
+            }
+            if (img == null) {
+              img = hp.images(data);
+            }
+          }
+          if (net == null) {
+            net = Providers.network().create(new NetworkDriverConfig(data.resolve("net"), networkPrefix(namePrefix),
+                null));
+            owned.add(net);
+          }
+          if (own == null) {
+            own = "dev.pods/local=" + data;
+          }
+        }
+        if (hv == null || net == null || files == null || img == null || state == null) {
+          throw new IllegalStateException(
+              "hypervisor, networkDriver, instanceFiles, images and stateDir are required"
+                  + " (or use PodRuntime.localBuilder(), which discovers them)");
+        }
+        if (own == null) {
+          own = "dev.pods/session=" + UUID.randomUUID();
+        }
+        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
+            List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
+            List.copyOf(owned)));
+      } catch (RuntimeException | Error e) {
+        for (AutoCloseable c : owned) {
+          try {
+            c.close();
+          } catch (Exception suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+        throw e;
       }
-      return DefaultPodRuntime.start(new RuntimeSettings(hypervisor, networkDriver, instanceFiles, images, stateDir,
-          privateRange, publicNetwork, List.copyOf(dnsServers), hostNamespace, owner, namePrefix, metadataAddress,
-          executor, clock));
+    }
+
+    /** A network driver prefix (1..12 lower-case letters and digits, a letter first) from the name prefix. */
+    static String networkPrefix(String namePrefix) {
+      String p = namePrefix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+      p = p.replaceFirst("^[0-9]+", "");
+      if (p.isEmpty()) {
+        p = "pods";
+      }
+      return p.length() > 12 ? p.substring(0, 12) : p;
     }
   }
 }

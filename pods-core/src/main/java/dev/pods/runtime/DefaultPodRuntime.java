@@ -2,6 +2,7 @@ package dev.pods.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pods.ConflictException;
 import dev.pods.Deployment;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
@@ -45,12 +46,14 @@ public final class DefaultPodRuntime implements PodRuntime {
   private final @Nullable ExecutorService ownExecutor;
   private final java.util.concurrent.Executor executor;
   private final Path deploymentsDir;
+  private final FileChannel lockChannel;
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile boolean closed;
 
-  private DefaultPodRuntime(RuntimeSettings s, Path deploymentsDir) {
+  private DefaultPodRuntime(RuntimeSettings s, Path deploymentsDir, FileChannel lockChannel) {
     this.s = s;
     this.deploymentsDir = deploymentsDir;
+    this.lockChannel = lockChannel;
     if (s.executor() == null) {
       ownExecutor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pods-runtime-" + THREADS.incrementAndGet());
@@ -64,7 +67,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
   }
 
-  /** Creates the state folder and the runtime. */
+  /** Creates the state folder, takes its lock and makes the runtime. */
   public static PodRuntime start(RuntimeSettings s) {
     Path dir = s.stateDir().resolve("deployments");
     try {
@@ -72,7 +75,49 @@ public final class DefaultPodRuntime implements PodRuntime {
     } catch (IOException e) {
       throw new PodsException("cannot create the state folder " + dir, e);
     }
-    return new DefaultPodRuntime(s, dir);
+    return new DefaultPodRuntime(s, dir, lock(s.stateDir()));
+  }
+
+  /**
+   * Takes {@code <state>/runtime.lock} (an advisory lock the kernel drops when the process dies, so a crashed runtime
+   * never blocks the next one) and writes this process's pid into it.
+   */
+  static FileChannel lock(Path stateDir) {
+    Path f = stateDir.resolve("runtime.lock");
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new PodsException("cannot open the state folder's lock " + f, e);
+    }
+    try {
+      java.nio.channels.FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        throw new ConflictException("the state folder " + stateDir + " is used by another runtime (in this process, "
+            + ProcessHandle.current().pid() + "); close it first or use another state folder");
+      }
+      if (l == null) {
+        String holder = Files.readString(f).strip();
+        throw new ConflictException("the state folder " + stateDir + " is used by another runtime"
+            + (holder.isEmpty() ? "" : " (process " + holder + ")") + "; close it first or use another state folder");
+      }
+      ch.truncate(0);
+      ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      ch.force(false);
+      return ch;
+    } catch (IOException | RuntimeException e) {
+      try {
+        ch.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new PodsException("cannot lock the state folder " + stateDir, e);
+    }
   }
 
   boolean isClosed() {
@@ -193,6 +238,18 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
     }
     ds.forEach(DefaultDeployment::detach);
+    for (AutoCloseable c : s.owned()) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("runtime close: cannot close {}", c, e);
+      }
+    }
+    try {
+      lockChannel.close();
+    } catch (IOException e) {
+      LOG.warn("runtime close: cannot release the state folder's lock", e);
+    }
     LOG.info("runtime closed; {} deployments left running", ds.size());
   }
 

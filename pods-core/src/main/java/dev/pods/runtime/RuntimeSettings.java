@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link PodRuntime.Builder} collected; internal. {@code executor} is {@code null} when the runtime makes and
- * owns its own.
+ * owns its own; {@code owned} are the parts a local builder made, closed by the runtime after its own threads.
  */
 public record RuntimeSettings(
     Hypervisor hypervisor,
@@ -32,4 +32,5 @@ public record RuntimeSettings(
     String namePrefix,
     InetSocketAddress metadataAddress,
     @Nullable Executor executor,
-    Clock clock) {}
+    Clock clock,
+    List<AutoCloseable> owned) {}

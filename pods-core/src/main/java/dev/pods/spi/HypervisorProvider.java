@@ -1,5 +1,7 @@
 package dev.pods.spi;
 
+import dev.pods.ImageResolver;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -27,4 +29,17 @@ public interface HypervisorProvider {
    * @throws dev.pods.BackendException when the connection cannot be opened
    */
   Hypervisor create(HypervisorConfig config);
+
+  /**
+   * The files of this backend's instances (disks, seeds, console logs) under {@code dir}, for
+   * {@link dev.pods.PodRuntime#local()}. Nothing is created before the first instance is prepared.
+   */
+  InstanceFiles instanceFiles(Path dir);
+
+  /**
+   * The images this backend knows by name (its catalogue), for {@link dev.pods.PodRuntime#local()}; downloaded
+   * images are cached under {@code dir} (the same folder as {@link #instanceFiles(Path)}'s). Resolving may build or
+   * download an image, and blocks meanwhile.
+   */
+  ImageResolver images(Path dir);
 }

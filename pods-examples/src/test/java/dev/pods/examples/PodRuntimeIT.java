@@ -8,9 +8,10 @@ import static dev.pods.examples.HostTools.rootLinks;
 import static dev.pods.examples.HostTools.run;
 import static dev.pods.examples.HostTools.step;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.pods.BootImage;
+import dev.pods.ConflictException;
 import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
@@ -23,7 +24,6 @@ import dev.pods.Unit;
 import dev.pods.imds.ExecResult;
 import dev.pods.kvm.DiskImages;
 import dev.pods.kvm.GuestImages;
-import dev.pods.kvm.KvmInstanceFiles;
 import dev.pods.kvm.LibvirtHypervisor;
 import dev.pods.kvm.Reaper;
 import dev.pods.net.LinuxNetworkDriver;
@@ -85,11 +85,10 @@ class PodRuntimeIT {
     String hostNs = p + "x-host";
     String owner = Reaper.ownerLabel(OWNER_PREFIX, p);
     DiskImages disks = DiskImages.at(DISK_ROOT);
-    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    GuestImages.configured().tiny(); // built (or found in the cache) before the clock starts; "tiny" is in the catalogue
     List<PodEvent> events = new CopyOnWriteArrayList<>();
 
     LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
-    LinuxNetworkDriver driver = null;
     PodRuntime runtime = null;
     Deployment d = null;
     List<String> domains = new ArrayList<>();
@@ -98,17 +97,18 @@ class PodRuntimeIT {
       Reaper.reapFolders(hv, disks, n -> n.matches("pr[0-9a-z]{4}-.*"), Duration.ofMinutes(10));
       check(run("ip", "netns", "add", hostNs));
       check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
-      driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
-      runtime = PodRuntime.builder()
-          .hypervisor(hv)
-          .networkDriver(driver)
-          .instanceFiles(KvmInstanceFiles.on(disks))
-          .images(image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")))
-          .stateDir(dir.resolve("state"))
+      // the local runtime discovers libvirt, the Linux driver and the guest catalogue itself, and owns them; its data
+      // folder is this run's
+      runtime = PodRuntime.localBuilder()
+          .dataDir(dir)
           .hostNamespace(hostNs)
           .owner(owner)
           .namePrefix(p + "-")
           .build();
+      assertThatThrownBy(() -> PodRuntime.localBuilder().dataDir(dir).namePrefix(p + "-").build())
+          .as("a second runtime on the same data folder")
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining("another runtime (in this process, " + ProcessHandle.current().pid() + ")");
 
       long t0 = System.nanoTime();
       d = runtime.deploy(pod());
@@ -152,11 +152,11 @@ class PodRuntimeIT {
       if (runtime != null) {
         step(errors, runtime::close);
       }
-      if (driver != null) {
-        LinuxNetworkDriver dr = driver;
-        step(errors, () -> dr.reap(owner));
-        step(errors, dr::close);
-      }
+      step(errors, () -> {
+        try (LinuxNetworkDriver dr = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build()) {
+          dr.reap(owner);
+        }
+      });
       step(errors, () -> removeNamespace(hostNs));
       if (errors.isEmpty()) {
         step(errors, () -> deleteTree(dir));
@@ -173,7 +173,7 @@ class PodRuntimeIT {
       assertThat(h.listAll()).as("domains").noneMatch(i -> i.name().startsWith(p));
     }
     for (String domain : domains) {
-      assertThat(Files.exists(DISK_ROOT.resolve("instances").resolve(domain))).as("files of %s", domain).isFalse();
+      assertThat(Files.exists(dir.resolve("instances").resolve(domain))).as("files of %s", domain).isFalse();
     }
     assertThat(namespaces(p)).as("namespaces").isEmpty();
     assertThat(rootLinks(p)).as("links in the root namespace").isEmpty();

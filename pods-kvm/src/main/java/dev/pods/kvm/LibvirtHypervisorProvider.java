@@ -1,9 +1,12 @@
 package dev.pods.kvm;
 
 import com.sun.jna.NativeLibrary;
+import dev.pods.ImageResolver;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.HypervisorConfig;
 import dev.pods.spi.HypervisorProvider;
+import dev.pods.spi.InstanceFiles;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -42,5 +45,17 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
       b.uri(config.uri());
     }
     return b.build();
+  }
+
+  /** {@link KvmInstanceFiles} on {@link DiskImages#at(Path) DiskImages.at(dir)}. */
+  @Override
+  public InstanceFiles instanceFiles(Path dir) {
+    return KvmInstanceFiles.on(DiskImages.at(dir));
+  }
+
+  /** {@link GuestCatalog} on {@link GuestImages#configured()}, downloads cached in {@code DiskImages.at(dir)}. */
+  @Override
+  public ImageResolver images(Path dir) {
+    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir));
   }
 }
