@@ -31,10 +31,10 @@ final class Clients {
   private final PrintStream err;
   private final Path dir;
 
-  Clients(PrintStream out, PrintStream err, Path stateDir) {
+  Clients(PrintStream out, PrintStream err, Path dataDir) {
     this.out = out;
     this.err = err;
-    this.dir = Up.controlDir(stateDir);
+    this.dir = Up.controlDir(dataDir);
   }
 
   private static ObjectNode op(String op) {

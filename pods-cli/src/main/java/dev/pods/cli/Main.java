@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.PodRuntime;
 import dev.pods.Problem;
 import dev.pods.Unit;
 import dev.pods.diff.UnitDiff;
@@ -33,12 +34,10 @@ import java.util.List;
  * <p>Exit status: see {@link #USAGE}. {@code up} blocks until its pod is destroyed.
  */
 public final class Main {
-  static final String DEFAULT_STATE_DIR = "/var/lib/pods";
-
   static final String USAGE =
       String.join(
           "\n",
-          "usage: pods [--state-dir DIR] <command> [options] [files]",
+          "usage: pods [--data-dir DIR] <command> [options] [files]",
           "",
           "templates:",
           "  validate FILE...              check templates; print every problem as file:line:col",
@@ -65,8 +64,9 @@ public final class Main {
           "  down POD                      destroy the pod; its up process exits",
           "  help                          print this text",
           "",
-          "state: --state-dir, else $PODS_STATE_DIR, else " + DEFAULT_STATE_DIR + " (control sockets and logs in",
-          "       its cli/ folder, one <pod>.sock and <pod>.log per pod)",
+          "data:  --data-dir, else -Dpods.dataDir, else $PODS_DATA_DIR, else /var/lib/pods for root (else",
+          "       $XDG_DATA_HOME/pods): networks, instance files, the runtime state of each pod (state/up-POD), and",
+          "       in cli/ the control socket and log of each pod (POD.sock, POD.log)",
           "",
           "exit status: 0 ok; 1 invalid template, a pod that failed or did not become ready, a failed teardown",
           "             (diff --exit-code: the units differ); 2 wrong usage; 3 no such pod or no up process for it.",
@@ -104,11 +104,12 @@ public final class Main {
   /** Runs one command; returns the exit status. */
   int run(String... argv) {
     List<String> all = new ArrayList<>(Arrays.asList(argv));
-    String env = System.getenv("PODS_STATE_DIR");
-    Path stateDir = Path.of(env == null || env.isBlank() ? DEFAULT_STATE_DIR : env);
-    if (all.size() >= 2 && all.get(0).equals("--state-dir")) {
-      stateDir = Path.of(all.get(1));
+    Path dataDir;
+    if (all.size() >= 2 && all.get(0).equals("--data-dir")) {
+      dataDir = Path.of(all.get(1)).toAbsolutePath().normalize();
       all = all.subList(2, all.size());
+    } else {
+      dataDir = PodRuntime.defaultDataDir();
     }
     if (all.isEmpty()) {
       err.print(USAGE);
@@ -116,13 +117,13 @@ public final class Main {
     }
     String command = all.get(0);
     List<String> rest = new ArrayList<>(all.subList(1, all.size()));
-    Clients clients = new Clients(out, err, stateDir);
+    Clients clients = new Clients(out, err, dataDir);
     try {
       return switch (command) {
         case "validate" -> validate(rest);
         case "render" -> render(rest);
         case "diff" -> diff(rest);
-        case "up" -> new Up(out, err, tty, stateDir).run(rest);
+        case "up" -> new Up(out, err, tty, dataDir).run(rest);
         case "ps" -> clients.ps(rest);
         case "logs" -> clients.logs(rest);
         case "exec" -> clients.exec(rest);

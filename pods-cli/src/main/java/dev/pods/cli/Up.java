@@ -45,7 +45,7 @@ final class Up {
   private final PrintStream out;
   private final PrintStream err;
   private final boolean tty;
-  private final Path stateDir;
+  private final Path dataDir;
   private final Object lock = new Object();
   private final CountDownLatch done = new CountDownLatch(1);
   /** Counted down once deployed, or once torn down before that. */
@@ -60,21 +60,21 @@ final class Up {
   private volatile String phase = "preparing";
   private boolean tiny;
 
-  Up(PrintStream out, PrintStream err, boolean tty, Path stateDir) {
+  Up(PrintStream out, PrintStream err, boolean tty, Path dataDir) {
     this.out = out;
     this.err = err;
     this.tty = tty;
-    this.stateDir = stateDir;
+    this.dataDir = dataDir;
   }
 
-  /** Where the control sockets and log files of up processes are. */
-  static Path controlDir(Path stateDir) {
-    return stateDir.resolve("cli");
+  /** Where the control sockets and log files of up processes are: {@code <data>/cli}. */
+  static Path controlDir(Path dataDir) {
+    return dataDir.resolve("cli");
   }
 
   /** The log file of {@code pod}'s latest up. */
-  static Path logFile(Path stateDir, String pod) {
-    return controlDir(stateDir).resolve(pod + ".log");
+  static Path logFile(Path dataDir, String pod) {
+    return controlDir(dataDir).resolve(pod + ".log");
   }
 
   /** Thrown for a command line {@code up} cannot run; the message says why. */
@@ -153,7 +153,7 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(stateDir, prefix, tiny, hostNs, publicNetwork), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork), readyTimeout);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {
@@ -206,8 +206,8 @@ final class Up {
   private int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
     EventPrinter p;
     try {
-      p = new EventPrinter(out, tty, logFile(stateDir, pod.name()), Instant::now);
-      server = Control.serve(controlDir(stateDir), pod.name(), this::handle, this::replied);
+      p = new EventPrinter(out, tty, logFile(dataDir, pod.name()), Instant::now);
+      server = Control.serve(controlDir(dataDir), pod.name(), this::handle, this::replied);
     } catch (IOException e) {
       err.println("pods: " + e.getMessage());
       return 1;
@@ -239,7 +239,7 @@ final class Up {
   }
 
   private int deployAndWait(Pod pod, LocalHost.Options options, Duration readyTimeout, EventPrinter p) {
-    ImageResolver images = LocalHost.images(options.tiny());
+    ImageResolver images = LocalHost.images(options.dataDir(), options.tiny());
     List<String> names = pod.units().stream().map(Unit::image).distinct().toList();
     if (options.tiny()) {
       p.say("--tiny: every unit boots the tiny busybox guest instead of " + String.join(", ", names));
@@ -251,7 +251,7 @@ final class Up {
       if (tornDown) {
         return 0;
       }
-      host = LocalHost.open(options, images);
+      host = LocalHost.open(options, pod.name(), images);
       phase = "deploying";
       Deployment d = host.runtime().deploy(pod);
       d.events().subscribe(p::event);

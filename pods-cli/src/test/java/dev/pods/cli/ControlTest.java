@@ -62,13 +62,13 @@ class ControlTest {
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(s.socket()))).isEqualTo("rw-------");
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir()))).isEqualTo("rwx------");
 
-      assertThat(main().run("--state-dir", state.toString(), "ps")).isZero();
+      assertThat(main().run("--data-dir", state.toString(), "ps")).isZero();
       assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(
           "POD   INSTANCE  STATE  PRIVATE    PUBLIC  DOMAIN\n"
               + "shop  web-0     ready  10.98.0.2  -       pods-shop-web-0\n");
       out.reset();
 
-      assertThat(main().run("--state-dir", state.toString(), "exec", "shop", "web-0", "--", "echo", "a b"))
+      assertThat(main().run("--data-dir", state.toString(), "exec", "shop", "web-0", "--", "echo", "a b"))
           .isEqualTo(7);
       assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("echo a b\n");
 
@@ -79,7 +79,7 @@ class ControlTest {
       for (int i = 0; i < 500 && replied.size() < 3; i++) {
         Thread.sleep(10);
       }
-      assertThat(replied).containsExactly("ps", "exec", "boom");
+      assertThat(replied).containsExactlyInAnyOrder("ps", "exec", "boom");
 
       IOException twice = catchThrowableOfType(IOException.class,
           () -> Control.serve(dir(), "shop", this::handle, x -> {}));
@@ -90,14 +90,14 @@ class ControlTest {
 
   @Test
   void noUpProcessIsExitThreeWithAClearMessage() {
-    assertThat(main().run("--state-dir", state.toString(), "down", "shop")).isEqualTo(3);
+    assertThat(main().run("--data-dir", state.toString(), "down", "shop")).isEqualTo(3);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .startsWith("pods: pod 'shop' is not up: no pods up process runs it (no ");
     err.reset();
-    assertThat(main().run("--state-dir", state.toString(), "exec", "shop", "web-0", "--", "true")).isEqualTo(125);
-    assertThat(main().run("--state-dir", state.toString(), "ps")).isZero();
+    assertThat(main().run("--data-dir", state.toString(), "exec", "shop", "web-0", "--", "true")).isEqualTo(125);
+    assertThat(main().run("--data-dir", state.toString(), "ps")).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("pods: no pod is up");
-    assertThat(main().run("--state-dir", state.toString(), "logs", "shop")).isEqualTo(3);
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop")).isEqualTo(3);
   }
 
   @Test
@@ -109,7 +109,7 @@ class ControlTest {
       ch.bind(UnixDomainSocketAddress.of(sock));
     }
     assertThat(sock).exists();
-    assertThat(main().run("--state-dir", state.toString(), "ps", "shop")).isEqualTo(3);
+    assertThat(main().run("--data-dir", state.toString(), "ps", "shop")).isEqualTo(3);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("its pods up process is gone");
     assertThat(sock).doesNotExist();
   }
@@ -121,26 +121,26 @@ class ControlTest {
         "2026-01-01T00:00:00Z pods ready",
         "2026-01-01T00:00:01Z web-0 | served by web-0",
         "2026-01-01T00:00:02Z web-1 | served by web-1", ""));
-    assertThat(main().run("--state-dir", state.toString(), "logs", "shop", "web-1")).isZero();
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop", "web-1")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("2026-01-01T00:00:02Z web-1 | served by web-1\n");
     out.reset();
-    assertThat(main().run("--state-dir", state.toString(), "logs")).isZero();
+    assertThat(main().run("--data-dir", state.toString(), "logs")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(3);
   }
 
   @Test
   void upRejectsBadOptionsBeforeTouchingTheHost() throws Exception {
     Path web = Files.writeString(state.resolve("web.md"), "# Web\n\n```yaml\nname: web\nkind: instance\nimage: debian12\n```\n");
-    assertThat(main().run("--state-dir", state.toString(), "up", "--uplink", "br0", web.toString())).isEqualTo(2);
+    assertThat(main().run("--data-dir", state.toString(), "up", "--uplink", "br0", web.toString())).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .startsWith("pods: up: a public network needs --uplink BRIDGE and --public-range CIDR");
     err.reset();
-    assertThat(main().run("--state-dir", state.toString(), "up", "--prefix", "Bad_", web.toString())).isEqualTo(2);
-    assertThat(main().run("--state-dir", state.toString(), "up", "--public-range", "198.51.100.0/24", "--uplink",
+    assertThat(main().run("--data-dir", state.toString(), "up", "--prefix", "Bad_", web.toString())).isEqualTo(2);
+    assertThat(main().run("--data-dir", state.toString(), "up", "--public-range", "198.51.100.0/24", "--uplink",
         "br0", "--public-gateway", "192.0.2.1", "--name", "shop", web.toString())).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("gateway 192.0.2.1 is not in 198.51.100.0/24");
     err.reset();
-    assertThat(main().run("--state-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
+    assertThat(main().run("--data-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("Shop!");
   }
 }
