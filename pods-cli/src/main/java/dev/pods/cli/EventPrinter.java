@@ -41,6 +41,7 @@ final class EventPrinter implements AutoCloseable {
   private final Map<String, Step> steps = new LinkedHashMap<>();
   private @Nullable Step global;
   private boolean statusShown;
+  private String shownStatus = "";
   private final @Nullable Thread ticker;
   private volatile boolean closed;
 
@@ -80,7 +81,7 @@ final class EventPrinter implements AutoCloseable {
         return;
       }
       synchronized (this) {
-        if (!closed) {
+        if (!closed && !status().equals(shownStatus)) {
           drawStatus();
         }
       }
@@ -180,21 +181,28 @@ final class EventPrinter implements AutoCloseable {
     }
   }
 
-  private void drawStatus() {
-    if (!tty) {
-      return;
-    }
+  /** The status line's text: every long step under way with its elapsed seconds. */
+  private String status() {
     Instant now = clock.get();
     StringJoiner j = new StringJoiner("  ");
     if (global != null) {
       j.add(global.what() + " " + whole(Duration.between(global.since(), now)));
     }
     steps.forEach((i, s) -> j.add(i + " " + s.what() + " " + whole(Duration.between(s.since(), now))));
+    return j.toString();
+  }
+
+  private void drawStatus() {
+    if (!tty) {
+      return;
+    }
+    String text = status();
     clearStatus();
-    if (j.length() > 0) {
-      out.print("\033[2m... " + j + RESET);
+    if (!text.isEmpty()) {
+      out.print("\033[2m... " + text + RESET);
       statusShown = true;
     }
+    shownStatus = text;
     out.flush();
   }
 
