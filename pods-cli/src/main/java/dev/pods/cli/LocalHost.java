@@ -2,9 +2,18 @@ package dev.pods.cli;
 
 import dev.pods.ImageResolver;
 import dev.pods.PodRuntime;
+import dev.pods.kvm.DiskImages;
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.kvm.Reaper;
+import dev.pods.net.LinuxNetworkDriver;
 import dev.pods.spi.Providers;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,13 +62,49 @@ final class LocalHost implements AutoCloseable {
   static LocalHost open(Options o, String pod, ImageResolver images) {
     return new LocalHost(PodRuntime.localBuilder()
         .dataDir(o.dataDir())
-        .stateDir(o.dataDir().resolve("state").resolve("up-" + pod))
-        .owner("dev.pods/up=" + o.dataDir().toAbsolutePath().normalize() + "#" + pod)
+        .stateDir(stateDir(o, pod))
+        .owner(owner(o, pod))
         .images(images)
         .hostNamespace(o.hostNamespace())
         .publicNetwork(o.publicNetwork())
         .namePrefix(o.prefix() + "-")
         .build());
+  }
+
+  private static Path stateDir(Options o, String pod) {
+    return o.dataDir().resolve("state").resolve("up-" + pod);
+  }
+
+  private static String owner(Options o, String pod) {
+    return "dev.pods/up=" + o.dataDir().toAbsolutePath().normalize() + "#" + pod;
+  }
+
+  /**
+   * Removes what an earlier up process of {@code pod} on this data folder left when it was killed without its
+   * teardown (SIGKILL, power loss): the domains and instance files with its owner label, its networks, and its
+   * runtime state. Call it only while holding the pod's control socket (so no live up process runs the pod).
+   *
+   * @return what was removed (domain names and network instance ids); empty when nothing was left
+   */
+  static List<String> reapLeftovers(Options o, String pod) throws IOException {
+    String owner = owner(o, pod);
+    List<String> reaped = new ArrayList<>();
+    try (LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      reaped.addAll(Reaper.reap(hv, DiskImages.at(o.dataDir()), m -> m.owner().equals(owner)));
+    }
+    try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(o.dataDir().resolve("net")).prefix(o.prefix())
+        .build()) {
+      reaped.addAll(d.reap(owner));
+    }
+    Path state = stateDir(o, pod);
+    if (Files.exists(state)) {
+      try (Stream<Path> s = Files.walk(state)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+    return reaped;
   }
 
   PodRuntime runtime() {

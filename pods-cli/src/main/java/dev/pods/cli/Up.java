@@ -18,6 +18,7 @@ import dev.pods.template.ParseResult;
 import dev.pods.template.Templates;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -247,6 +248,15 @@ final class Up {
     p.begin(options.tiny() ? "preparing the tiny guest image" : "preparing the guest images " + names);
     LocalHost.prepare(images, options.tiny() ? names.subList(0, 1) : names);
     p.end("guest images ready");
+    List<String> reaped;
+    try {
+      reaped = LocalHost.reapLeftovers(options, pod.name());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (!reaped.isEmpty()) {
+      p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
+    }
     synchronized (lock) {
       if (tornDown) {
         return 0;
