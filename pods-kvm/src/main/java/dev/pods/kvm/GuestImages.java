@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * keyed by their inputs (the build script, the guest init, and the Debian kernel version the archive offers):
  * <ul>
  *   <li>{@link #tiny()}: the Debian cloud kernel ({@code linux-image-cloud-amd64}) and an initramfs with
- *       busybox, python3 (minimal standard library), the virtio/IDE/cdrom/isofs modules and an init that mounts
+ *       busybox ({@code bash} runs busybox's ash), python3 (minimal standard library plus {@code json}), Debian's
+ *       nginx (its configuration, {@code www-data}), the virtio/IDE/cdrom/isofs modules and an init that mounts
  *       the NoCloud seed, prints {@code PODS-SEED <instance-id>}, {@code PODS-MARKER <content of pods-marker>}
  *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
  *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and
