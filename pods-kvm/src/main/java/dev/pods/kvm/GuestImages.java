@@ -10,6 +10,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -144,6 +145,9 @@ public final class GuestImages {
     return new Full(out, out.resolve("disk.qcow2"), t.kernel(), t.initrd());
   }
 
+  /** How long an image of other inputs must have gone unused before a build of the same kind deletes it. */
+  static final Duration PRUNE_AFTER = Duration.ofDays(2);
+
   private interface Command {
     List<String> of(Path target, Path scripts);
   }
@@ -151,6 +155,7 @@ public final class GuestImages {
   private Path ensure(String kind, String key, Command command) {
     Path out = dir.resolve(kind + "-" + key);
     if (Files.isRegularFile(out.resolve(".complete"))) {
+      touch(out);
       return out;
     }
     try {
@@ -199,16 +204,28 @@ public final class GuestImages {
     }
   }
 
+  /** Marks an image as used now (its {@code .complete} file's time), so that {@link #pruneOthers} keeps it. */
+  private static void touch(Path image) {
+    try {
+      Files.setLastModifiedTime(image.resolve(".complete"), FileTime.fromMillis(System.currentTimeMillis()));
+    } catch (IOException e) {
+      LOG.debug("cannot mark {} as used", image, e);
+    }
+  }
+
   /**
-   * Deletes the other finished images of {@code kind}: their inputs changed, so nothing will ask for them again.
-   * A guest already running from one keeps running (QEMU reads kernel and initrd at start; disks are copied
-   * into the base cache of {@link DiskImages} before use).
+   * Deletes the other finished images of {@code kind} that nobody asked for during {@link #PRUNE_AFTER}. An image
+   * of other inputs may still be in use: another checkout or version of pods shares the cache, or a defined
+   * domain boots from its kernel again (a restart, a self-healing recreation), so a recently used one is kept.
    */
-  private void pruneOthers(String kind, Path keep) {
+  void pruneOthers(String kind, Path keep) {
+    long cutoff = System.currentTimeMillis() - PRUNE_AFTER.toMillis();
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith(kind + "-") && !p.equals(keep) && Files.isRegularFile(p.resolve(".complete"))) {
+        Path complete = p.resolve(".complete");
+        if (n.startsWith(kind + "-") && !p.equals(keep) && Files.isRegularFile(complete)
+            && Files.getLastModifiedTime(complete).toMillis() < cutoff) {
           LOG.info("removing the outdated {} guest image {}", kind, p);
           DiskImages.deleteTree(p);
           Files.deleteIfExists(dir.resolve(".lock-" + n));
