@@ -94,6 +94,49 @@ class PodTestSystemIT {
     assertThat(LocalRuntimeFactory.junitDir().resolve(p)).as("run folder").doesNotExist();
   }
 
+  @Test
+  void theLeftoversOfARunWhoseJvmWasKilledAreReapedByTheNextRun() throws Exception {
+    assumeTrue(new LocalRuntimeFactory().unavailableReason().isEmpty(), "pods cannot run on this host");
+    Path log = Files.createTempFile("pods-junit-crash-", ".log");
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), CrashingRun.class.getName())
+        .redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+    String domain = null;
+    try {
+      long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
+      while (domain == null && child.isAlive() && System.nanoTime() < end) {
+        domain = Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).map(l -> l.substring(6))
+            .findFirst().orElse(null);
+        Thread.sleep(200);
+      }
+      assertThat(domain).as("the child's guest got ready; its output:%n%s", Files.readString(log)).isNotNull();
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no JUnit teardown, no shutdown hook
+      child.waitFor(60, TimeUnit.SECONDS);
+    }
+    String p = domain.substring(0, domain.indexOf('-'));
+    assertThat(run("virsh", "-c", "qemu:///system", "list", "--all", "--name").lines())
+        .as("the dead run's domain is still there").contains(domain);
+    assertThat(namespaces(p)).as("the dead run's namespaces").isNotEmpty();
+
+    // the next run reaps before it starts, then ends cleanly itself
+    long t0 = System.nanoTime();
+    new LocalRuntimeFactory().create().close();
+    System.out.printf("junit-it: next run reaped a dead run's guest and network in %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+
+    assertThat(run("virsh", "-c", "qemu:///system", "list", "--all", "--name").lines())
+        .as("domains").noneMatch(n -> n.startsWith(p));
+    assertThat(namespaces(p)).as("namespaces").isEmpty();
+    assertThat(run("ip", "-o", "link", "show").lines().map(l -> l.split(":\\s*")[1].split("@")[0]))
+        .as("links in the root namespace").noneMatch(n -> n.startsWith(p));
+    assertThat(run("nft", "list", "tables")).as("nft tables").doesNotContain(p);
+    assertThat(processesMentioning(p)).as("processes").isEmpty();
+    assertThat(LocalRuntimeFactory.junitDir().resolve(p)).as("run folder").doesNotExist();
+    Files.delete(log);
+  }
+
   private static List<String> namespaces(String prefix) throws IOException {
     List<String> out = new ArrayList<>();
     Path runDir = Path.of("/run/netns");
