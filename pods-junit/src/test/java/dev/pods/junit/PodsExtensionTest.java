@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -391,5 +392,59 @@ class PodsExtensionTest {
     List<String> names = new ArrayList<>();
     ranCleanly().deployed.forEach(d -> names.add(d.pod().name()));
     assertThat(names).containsExactlyInAnyOrder("shop-1", "shop-2");
+  }
+
+  // ------------------------------------------------------------------------------------------------ nesting, names
+
+  @PodTest(runtime = FakeRuntimeFactory.class)
+  static class Outer {
+    @Deploy static Pod outer = pod("outer");
+
+    @Nested
+    class Inner {
+      @Deploy Pod inner = pod("inner");
+
+      @Test
+      void seesItsOwnAndTheOuterPods(@PodName("outer") Deployment o, @PodName("inner") Deployment i) {
+        SEEN.add(o.pod().name() + " " + o.isReady() + ", " + i.pod().name() + " " + i.isReady());
+      }
+    }
+  }
+
+  @Test
+  void aNestedClassSeesTheEnclosingClassPodsAndDeploysItsOwn() throws Exception {
+    EngineExecutionResults r = run(Outer.class);
+
+    r.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+    assertThat(SEEN).containsExactly("outer-1 true, inner-2 true");
+    assertThat(ranCleanly().deployed).hasSize(2);
+  }
+
+  static final String LONG_NAME = "a-pod-with-a-name-as-long-as-a-dns-label-may-be-sixty-three-chr";
+
+  @PodTest(runtime = FakeRuntimeFactory.class)
+  static class LongName {
+    @Deploy static Pod pod = Pod.builder().name(LONG_NAME)
+        .unit(Unit.builder().name("a-unit-with-a-long-name-too").image("tiny").count(2).build()).build();
+
+    @Test
+    void deployed(Deployment d) {
+      d.instances().forEach(i -> SEEN.add(d.pod().name() + " " + i.id()));
+    }
+  }
+
+  @Test
+  void aLongPodNameStaysADnsLabelAndItsInstanceIdsFitTheNetworkDriver() throws Exception {
+    assertThat(LONG_NAME).hasSize(63);
+    EngineExecutionResults r = run(LongName.class);
+
+    r.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+    assertThat(SEEN).hasSize(2).allSatisfy(line -> {
+      String[] f = line.split(" ");
+      assertThat(f[0]).hasSize(63).isEqualTo(LONG_NAME.substring(0, 61) + "-1");
+      assertThat(f[1]).hasSizeLessThanOrEqualTo(40).matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+    });
+    assertThat(SEEN.get(0).split(" ")[1]).isNotEqualTo(SEEN.get(1).split(" ")[1]);
+    ranCleanly();
   }
 }
