@@ -167,6 +167,10 @@ public final class PodsExtension
             + " names no templates: give @Deploy(templates = {...}), or put @Deploy on a Pod field");
       }
       String name = deploy.name().isEmpty() ? f.getName() : deploy.name();
+      if (!name.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+        throw new ExtensionConfigurationException("@Deploy on " + where + ": the pod's name '" + name
+            + "' is not a DNS label (1-63 lower-case letters, digits or inner '-'); give one with @Deploy(name = ...)");
+      }
       Pod.Builder b = Pod.builder().name(name);
       for (String t : deploy.templates()) {
         b.unit(Unit.fromMarkdown(templatePath(f.getDeclaringClass(), t, where)));

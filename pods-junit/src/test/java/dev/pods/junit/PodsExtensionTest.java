@@ -319,6 +319,26 @@ class PodsExtensionTest {
     assertThat(FakeRuntimeFactory.RUNS).as("no runtime needed").isEmpty();
   }
 
+  @PodTest(runtime = FakeRuntimeFactory.class)
+  static class CamelCaseTemplateField {
+    @Deploy(templates = "cache.md") static Deployment myCache;
+
+    @Test
+    void never() {
+      SEEN.add("never ran");
+    }
+  }
+
+  @Test
+  void aTemplateFieldWhoseNameIsNoPodNameAsksForOne() {
+    EngineExecutionResults r = run(CamelCaseTemplateField.class);
+
+    assertThat(failures(r.containerEvents())).extracting(Throwable::getMessage).containsExactly(
+        "@Deploy on dev.pods.junit.PodsExtensionTest$CamelCaseTemplateField.myCache: the pod's name 'myCache' is "
+            + "not a DNS label (1-63 lower-case letters, digits or inner '-'); give one with @Deploy(name = ...)");
+    assertThat(FakeRuntimeFactory.RUNS).isEmpty();
+  }
+
   // ------------------------------------------------------------------------------------------------ skipping
 
   @PodTest(runtime = FakeRuntimeFactory.Unavailable.class)
