@@ -4,6 +4,7 @@ import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
+import dev.pods.MigrationPlan;
 import dev.pods.Phase;
 import dev.pods.PhaseTimeoutException;
 import dev.pods.Pod;
@@ -11,6 +12,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.Wait;
 import dev.pods.agent.AgentConfig;
 import dev.pods.agent.AgentScript;
 import dev.pods.imds.ImdsBinding;
@@ -49,7 +51,10 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A deployed pod: builds its instances on the executor and removes them on {@link #destroy()}. */
+/**
+ * A deployed pod: builds its instances on the executor and removes them on {@link #destroy()}; {@link Migrator}
+ * changes them ({@link #scale}, {@link MigrationPlan#apply()}) under {@link #changeLock()}.
+ */
 final class DefaultDeployment implements Deployment {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultDeployment.class);
   private static final long GIB = 1024L * 1024 * 1024;
@@ -57,15 +62,20 @@ final class DefaultDeployment implements Deployment {
 
   private final DefaultPodRuntime runtime;
   private final RuntimeSettings s;
-  private final Pod pod;
+  private volatile Pod pod;
   private final IpAddressPool privatePool;
   private final @Nullable IpAddressPool publicPool;
-  private final List<DefaultInstance> instances = new ArrayList<>();
+  /** Immutable; replaced (never mutated) by deploy and by migrations, so readers iterate a consistent list. */
+  private volatile List<DefaultInstance> instances = List.of();
   private final EventFeed feed;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
+  /** Serializes destroy, scale and apply. */
   private final ReentrantLock destroyLock = new ReentrantLock();
   private volatile boolean destroyed;
+  /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
+  private volatile long generation;
+  private final WaitSignal waitSignal = new WaitSignal();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -78,7 +88,9 @@ final class DefaultDeployment implements Deployment {
   }
 
   void add(DefaultInstance i) {
-    instances.add(i);
+    List<DefaultInstance> l = new ArrayList<>(instances);
+    l.add(i);
+    instances = List.copyOf(l);
   }
 
   Hypervisor hypervisor() {
@@ -87,6 +99,10 @@ final class DefaultDeployment implements Deployment {
 
   Clock clock() {
     return s.clock();
+  }
+
+  WaitSignal waitSignal() {
+    return waitSignal;
   }
 
   void publish(PodEvent e) {
@@ -102,13 +118,19 @@ final class DefaultDeployment implements Deployment {
     } finally {
       lock.unlock();
     }
+    waitSignal.signal();
   }
 
   // ------------------------------------------------------------------------------------------ creation
 
   /** Starts building every instance on {@code executor}. */
   void startAll(Executor executor) {
-    for (DefaultInstance i : instances) {
+    schedule(instances, executor);
+  }
+
+  /** Starts building each of {@code list} on {@code executor}. */
+  void schedule(List<DefaultInstance> list, Executor executor) {
+    for (DefaultInstance i : list) {
       try {
         i.creation = CompletableFuture.runAsync(() -> create(i), executor);
       } catch (RuntimeException e) {
@@ -121,10 +143,15 @@ final class DefaultDeployment implements Deployment {
     void run() throws Exception;
   }
 
-  private void create(DefaultInstance i) {
+  void create(DefaultInstance i) {
     if (!i.claimed.compareAndSet(false, true)) {
-      return; // destroyed before it started
+      return; // destroyed (or recreated) before it started
     }
+    build(i);
+  }
+
+  /** Builds instance {@code i} on the calling thread; on failure removes what it built and marks it FAILED. */
+  void build(DefaultInstance i) {
     long t0 = System.nanoTime();
     Deque<Undo> undo = new ArrayDeque<>();
     try {
@@ -167,6 +194,7 @@ final class DefaultDeployment implements Deployment {
           .listener(i::onAgentEvent)
           .start();
       i.imds(imds);
+      imds.update(view(i)); // views refreshed since view(i) above missed this listener
       undo.push(() -> {
         i.imds(null);
         imds.close();
@@ -217,13 +245,15 @@ final class DefaultDeployment implements Deployment {
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
   private InstanceView view(DefaultInstance self) {
+    Pod pod = this.pod;
+    Unit spec = self.unit;
     InstanceView.Builder b = InstanceView.builder()
         .pod(pod.name())
         .unit(self.unit())
         .index(self.index())
         .instanceId(self.id())
         .hostname(self.name())
-        .spec(self.unit, specVersion(self.unit))
+        .spec(spec, specVersion(spec))
         .privateIps(List.of(self.privateAddress().getHostAddress()))
         .publicIps(self.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()));
     Map<String, List<PeerInstance>> units = new LinkedHashMap<>();
@@ -235,7 +265,11 @@ final class DefaultDeployment implements Deployment {
       if (st == InstanceState.FAILED || st == InstanceState.DESTROYED) {
         continue;
       }
-      units.get(i.unit()).add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
+      List<PeerInstance> peers = units.get(i.unit());
+      if (peers == null) {
+        continue; // its unit is being removed by a migration
+      }
+      peers.add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
           i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
     }
     units.forEach(b::unitInstances);
@@ -243,7 +277,7 @@ final class DefaultDeployment implements Deployment {
   }
 
   /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
-  private void refreshViews() {
+  void refreshViews() {
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -289,6 +323,14 @@ final class DefaultDeployment implements Deployment {
   @Override
   public PodEvents events() {
     return feed;
+  }
+
+  @Override
+  public void await(Wait condition, Duration timeout) {
+    if (destroyed) {
+      throw new IllegalStateException("pod " + pod.name() + " was destroyed");
+    }
+    Waiter.await(this, List.copyOf(instances), condition, timeout, this::isDestroyed);
   }
 
   @Override
@@ -341,7 +383,7 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
-  private static String tail(DefaultInstance i) {
+  static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
     if (lines.isEmpty()) {
@@ -355,40 +397,107 @@ final class DefaultDeployment implements Deployment {
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
+  // ------------------------------------------------------------------------------------------ migration
+
+  @Override
+  public void scale(String unit, int count) {
+    Migrator.scale(this, unit, count);
+  }
+
+  @Override
+  public MigrationPlan plan(Pod next) {
+    return Migrator.plan(this, next);
+  }
+
+  /** Held by destroy and by every migration. */
+  ReentrantLock changeLock() {
+    return destroyLock;
+  }
+
+  boolean isDestroyed() {
+    return destroyed;
+  }
+
+  long generation() {
+    return generation;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void bumpGeneration() {
+    generation = generation + 1;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void pod(Pod next) {
+    pod = next;
+  }
+
+  /** Under {@link #changeLock()} only. */
+  void instances(List<DefaultInstance> next) {
+    instances = List.copyOf(next);
+  }
+
+  DefaultPodRuntime runtime() {
+    return runtime;
+  }
+
+  RuntimeSettings settings() {
+    return s;
+  }
+
+  IpAddressPool privatePool() {
+    return privatePool;
+  }
+
+  @Nullable IpAddressPool publicPool() {
+    return publicPool;
+  }
+
+  /**
+   * Waits until {@code i} is {@link InstanceState#READY} or {@link InstanceState#FAILED}, the deployment is
+   * destroyed, the runtime closed, or {@code deadline} (a {@link System#nanoTime()}) passed.
+   *
+   * @return the instance's state then
+   */
+  InstanceState awaitSettled(DefaultInstance i, long deadline) throws InterruptedException {
+    lock.lock();
+    try {
+      while (true) {
+        InstanceState st = i.state();
+        if (st == InstanceState.READY || st == InstanceState.FAILED || destroyed || runtime.isClosed()) {
+          return st;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return st;
+        }
+        // closing the runtime does not signal: look again at least every second
+        changed.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public void destroy() {
+    // before the lock: a migration waiting for a recreation sees it, gives up and lets go of the lock
+    destroyed = true;
+    waitSignal.signal(); // waiters see the destruction at once
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
     destroyLock.lock();
     try {
-      destroyed = true;
-      lock.lock();
-      try {
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
       for (DefaultInstance i : instances) {
-        if (i.claimed.compareAndSet(false, true)) {
-          i.creation.cancel(false); // never started: nothing to wait for
-          continue;
-        }
-        try {
-          i.creation.join();
-        } catch (RuntimeException e) {
-          // the creation task records its own failure
-        }
+        settle(i);
       }
       List<Throwable> errors = new ArrayList<>();
       for (DefaultInstance i : instances) {
-        step(errors, () -> {
-          ImdsServer imds = i.imds();
-          if (imds != null) {
-            imds.close();
-            i.imds(null);
-          }
-        });
-        step(errors, () -> s.hypervisor().undefine(i.domainName()));
-        step(errors, () -> s.instanceFiles().delete(i.domainName()));
-        step(errors, () -> s.networkDriver().delete(i.id()));
+        teardown(i, errors);
       }
       if (errors.isEmpty()) {
         // addresses last: a retry after a failure above still knows them
@@ -412,6 +521,36 @@ final class DefaultDeployment implements Deployment {
     } finally {
       destroyLock.unlock();
     }
+  }
+
+  /** Ends instance {@code i}'s creation task: cancels it when it has not started, else waits for it. */
+  void settle(DefaultInstance i) {
+    if (i.claimed.compareAndSet(false, true)) {
+      i.creation.cancel(false); // never started: nothing to wait for
+      return;
+    }
+    try {
+      i.creation.join();
+    } catch (RuntimeException e) {
+      // the creation task records its own failure
+    }
+  }
+
+  /**
+   * Removes what instance {@code i} owns on the host, its addresses excepted: metadata service, domain, files and
+   * network. Every step is tried; failures are added to {@code errors}.
+   */
+  void teardown(DefaultInstance i, List<Throwable> errors) {
+    step(errors, () -> {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        imds.close();
+        i.imds(null);
+      }
+    });
+    step(errors, () -> s.hypervisor().undefine(i.domainName()));
+    step(errors, () -> s.instanceFiles().delete(i.domainName()));
+    step(errors, () -> s.networkDriver().delete(i.id()));
   }
 
   private static void step(List<Throwable> errors, Undo u) {

@@ -178,6 +178,16 @@ public final class DefaultPodRuntime implements PodRuntime {
     return d;
   }
 
+  /** The executor instances are built on. */
+  java.util.concurrent.Executor executor() {
+    return executor;
+  }
+
+  /** Rewrites the state file of {@code d} (after a migration changed it). */
+  void saveState(DefaultDeployment d) {
+    writeState(d.pod().name(), d.record());
+  }
+
   /** A deployment was destroyed (or never made it): drop it and its state file. */
   void forget(DefaultDeployment d) {
     synchronized (this) {

@@ -259,6 +259,30 @@ class AgentTest {
 
   @ParameterizedTest
   @EnumSource(GuestShell.class)
+  void aNewSpecVersionRunsTheNewReloadBlocks(GuestShell shell) throws Exception {
+    // what a live migration does: same instance, same peers, a new unit (scripts) under a new version
+    Unit u = unit()
+        .script(Script.shell("echo install"))
+        .script(Script.shell(Phase.RELOAD, "echo old reload"))
+        .build();
+    try (AgentHarness h = harness(shell, u)) {
+      h.start();
+      assertThat(h.awaitRun(Trigger.FIRST_BOOT, 1, WAIT).ok()).isTrue();
+      Unit next = unit()
+          .script(Script.shell("echo install v2"))
+          .script(Script.shell(Phase.RELOAD, "echo \"new reload at $(pods get +/instance/self/spec_version)\""))
+          .script(Script.python(Phase.RELOAD, "print('python reload too')"))
+          .build();
+      assertThat(h.imds.update(h.imds.view().toBuilder().spec(next, "2").build())).isTrue();
+      AgentEvent.RunFinished r = h.awaitRun(Trigger.CLUSTER_CHANGE, 1, WAIT);
+      assertThat(r.ok()).isTrue();
+      // the new reload blocks only: neither the old one nor the changed initial block
+      assertThat(h.stdout(r.run())).containsExactly("new reload at 2", "python reload too");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
   void reloadsNeverOverlapAndCoalesceToTheNewestState(GuestShell shell) throws Exception {
     Unit u = unit()
         .script(Script.shell(Phase.RELOAD, "echo \"v=$(pods get +/instance/self/spec_version)\"; sleep 1"))

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * keyed by their inputs (the build script, the guest init, and the Debian kernel version the archive offers):
  * <ul>
  *   <li>{@link #tiny()}: the Debian cloud kernel ({@code linux-image-cloud-amd64}) and an initramfs with
- *       busybox, python3 (minimal standard library), the virtio/IDE/cdrom/isofs modules and an init that mounts
+ *       busybox ({@code bash} runs busybox's ash), python3 (minimal standard library plus {@code json}), Debian's
+ *       nginx (its configuration, {@code www-data}), the virtio/IDE/cdrom/isofs modules and an init that mounts
  *       the NoCloud seed, prints {@code PODS-SEED <instance-id>}, {@code PODS-MARKER <content of pods-marker>}
  *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
  *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *       TCG. Built in about 10 s.
  *   <li>{@link #full()}: a Debian 12 root filesystem (mmdebstrap: systemd, cloud-init, bash, python3) as a
  *       qcow2 disk, booted with the tiny kernel and initramfs switching root to {@code /dev/vda}; cloud-init
- *       applies the seed's user-data. Prints {@code PODS-READY} on the console once multi-user is reached.
+ *       applies the seed's user-data and network-config (with {@link KvmInstanceFiles}: its fallback, DHCP on
+ *       {@code eth0}; the agent installed and run by a systemd unit); {@code curl} is there for the agent. Prints {@code PODS-READY} on the console once multi-user is reached.
  *       Built in about 60-90 s.
  * </ul>
  *
@@ -112,9 +114,12 @@ public final class GuestImages {
    * @param initrd the initramfs that switches root to {@code /dev/vda}
    */
   public record Full(Path dir, Path disk, Path kernel, Path initrd) {
-    /** The kernel command line that boots the disk's systemd. */
+    /**
+     * The kernel command line that boots the disk's systemd; {@code net.ifnames=0} keeps the NIC's name
+     * {@code eth0}, as in the tiny guest.
+     */
     public String cmdline() {
-      return "console=ttyS0 panic=-1 pods.root=/dev/vda pods.init=/sbin/init";
+      return "console=ttyS0 panic=-1 net.ifnames=0 pods.root=/dev/vda pods.init=/sbin/init";
     }
   }
 
