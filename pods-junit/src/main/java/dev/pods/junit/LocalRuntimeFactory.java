@@ -89,13 +89,7 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     if (!hasAdminCapabilities()) {
       missing.add("root (CAP_NET_ADMIN and CAP_SYS_ADMIN, for network namespaces)");
     }
-    String qemu = "qemu-system-" + qemuArch();
-    for (String[] tool : new String[][] {{"ip", "iproute2"}, {"nft", "nftables"}, {"dnsmasq", "dnsmasq-base"},
-        {"qemu-img", "qemu-utils"}, {"genisoimage", "genisoimage"}, {qemu, "qemu-system"}}) {
-      if (!onPath(tool[0])) {
-        missing.add(tool[0] + " (Debian package " + tool[1] + ")");
-      }
-    }
+    missing.addAll(missingTools(System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin:/usr/bin:/bin"));
     HypervisorProvider hp = null;
     try {
       hp = Providers.hypervisor();
@@ -313,8 +307,20 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     return false;
   }
 
-  private static boolean onPath(String cmd) {
-    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin:/usr/bin:/bin";
+  /** The commands a run needs that are not executable in any folder of {@code path}, each with its package. */
+  static List<String> missingTools(String path) {
+    List<String> missing = new ArrayList<>();
+    String qemu = "qemu-system-" + qemuArch();
+    for (String[] tool : new String[][] {{"ip", "iproute2"}, {"nft", "nftables"}, {"dnsmasq", "dnsmasq-base"},
+        {"qemu-img", "qemu-utils"}, {"genisoimage", "genisoimage"}, {qemu, "qemu-system"}}) {
+      if (!onPath(path, tool[0])) {
+        missing.add(tool[0] + " (Debian package " + tool[1] + ")");
+      }
+    }
+    return missing;
+  }
+
+  private static boolean onPath(String path, String cmd) {
     for (String d : path.split(":")) {
       if (!d.isEmpty() && Files.isExecutable(Path.of(d, cmd))) {
         return true;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,23 @@ class RunReapingTest {
     assertThat(RunOwner.parse("dev.pods/local=/var/lib/pods")).isEmpty();
     assertThat(RunOwner.parse("pods-junit-12-34-PJ")).isEmpty();
     assertThat(RunOwner.isDeadLabel("dev.pods/session=1234")).isFalse();
+  }
+
+  @Test
+  void theLocalFactoryListsEveryMissingCommandWithItsPackage() throws Exception {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    for (String c : new String[] {"ip", "nft"}) {
+      Files.writeString(bin.resolve(c), "#!/bin/sh\n");
+      assertThat(bin.resolve(c).toFile().setExecutable(true)).isTrue();
+    }
+    Files.writeString(bin.resolve("dnsmasq"), "not executable");
+
+    List<String> missing = LocalRuntimeFactory.missingTools(bin.toString());
+    assertThat(missing).hasSize(4).startsWith(
+        "dnsmasq (Debian package dnsmasq-base)", "qemu-img (Debian package qemu-utils)",
+        "genisoimage (Debian package genisoimage)");
+    assertThat(missing.get(3)).matches("qemu-system-\\w+ \\(Debian package qemu-system\\)");
+    assertThat(LocalRuntimeFactory.missingTools(root.resolve("none") + ":" + bin)).hasSize(4);
   }
 
   @Test
