@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * (guests run under TCG without it, slowly).
  *
  * <p>Stateless between calls; {@link #create()} blocks (reaping, connecting). The runtime it returns owns the
- * hypervisor connection, the network driver, the host namespace and the run folder: its {@code close()} closes them,
- * removes the namespace, and deletes the folder when no deployment is left.
+ * hypervisor connection, the network driver, the host namespace and the run folder: its {@code close()} (idempotent)
+ * closes them, removes the namespace, and deletes the folder when no deployment is left.
  *
  * @since 0.1
  */
@@ -231,6 +232,7 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     private final Hypervisor hv;
     private final String hostNs;
     private final Path dir;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     LocalRun(PodRuntime runtime, Hypervisor hv, String hostNs, Path dir) {
       this.runtime = runtime;
@@ -256,6 +258,9 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
 
     @Override
     public void close() {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
       boolean clean = runtime.deployments().isEmpty();
       runtime.close();
       hv.close();

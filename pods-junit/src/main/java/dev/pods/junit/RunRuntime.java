@@ -30,7 +30,7 @@ final class RunRuntime implements ExtensionContext.Store.CloseableResource {
   private @Nullable Optional<String> unavailable;
   private @Nullable PodRuntime runtime;
   private @Nullable RuntimeException failure;
-  private @Nullable Thread hook;
+  private volatile @Nullable Thread hook;
   private boolean closed;
 
   RunRuntime(Class<? extends PodRuntimeFactory> type) {
@@ -81,7 +81,9 @@ final class RunRuntime implements ExtensionContext.Store.CloseableResource {
           throw e;
         }
         PodRuntime r = runtime;
-        Thread h = new Thread(() -> destroyAll(r, "JVM shutdown"), "pods-junit-shutdown");
+        // on SIGTERM or System.exit before the run ends: the same as the end of the run (a SIGKILL leaves the
+        // leftovers to the next run's reaping)
+        Thread h = new Thread(this::close, "pods-junit-shutdown");
         Runtime.getRuntime().addShutdownHook(h);
         hook = h;
         LOG.info("pod runtime of {} ready, owner {}", type.getSimpleName(), r.owner());
@@ -109,9 +111,10 @@ final class RunRuntime implements ExtensionContext.Store.CloseableResource {
       }
       closed = true;
       r = runtime;
-      if (hook != null) {
+      Thread h = hook;
+      if (h != null && Thread.currentThread() != h) {
         try {
-          Runtime.getRuntime().removeShutdownHook(hook);
+          Runtime.getRuntime().removeShutdownHook(h);
         } catch (IllegalStateException e) {
           // the JVM is shutting down: the hook runs anyway
         }
@@ -121,7 +124,7 @@ final class RunRuntime implements ExtensionContext.Store.CloseableResource {
     }
     if (r != null) {
       try {
-        destroyAll(r, "end of the test run");
+        destroyAll(r, Thread.currentThread() == hook ? "JVM shutdown" : "end of the test run");
       } finally {
         r.close();
       }

@@ -84,33 +84,17 @@ class PodTestSystemIT {
     String p = domain.substring(0, domain.indexOf('-'));
     assertThat(p).as("the run's prefix").matches("pj[0-9a-z]{4}");
     assertThat(domain).isEqualTo(p + "-tiny-1-vm-0");
-    assertThat(run("virsh", "-c", "qemu:///system", "list", "--all", "--name").lines())
-        .as("domains").noneMatch(n -> n.startsWith(p));
-    assertThat(namespaces(p)).as("namespaces").isEmpty();
-    assertThat(run("ip", "-o", "link", "show").lines().map(l -> l.split(":\\s*")[1].split("@")[0]))
-        .as("links in the root namespace").noneMatch(n -> n.startsWith(p));
-    assertThat(run("nft", "list", "tables")).as("nft tables").doesNotContain(p);
-    assertThat(processesMentioning(p)).as("processes").isEmpty();
-    assertThat(LocalRuntimeFactory.junitDir().resolve(p)).as("run folder").doesNotExist();
+    assertNothingLeft(p);
   }
 
   @Test
   void theLeftoversOfARunWhoseJvmWasKilledAreReapedByTheNextRun() throws Exception {
     assumeTrue(new LocalRuntimeFactory().unavailableReason().isEmpty(), "pods cannot run on this host");
     Path log = Files.createTempFile("pods-junit-crash-", ".log");
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), CrashingRun.class.getName())
-        .redirectErrorStream(true).redirectOutput(log.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-    String domain = null;
+    Process child = startJava(CrashingRun.class, log);
+    String domain;
     try {
-      long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
-      while (domain == null && child.isAlive() && System.nanoTime() < end) {
-        domain = Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).map(l -> l.substring(6))
-            .findFirst().orElse(null);
-        Thread.sleep(200);
-      }
-      assertThat(domain).as("the child's guest got ready; its output:%n%s", Files.readString(log)).isNotNull();
+      domain = awaitReadyLine(child, log);
     } finally {
       child.destroyForcibly(); // SIGKILL: no JUnit teardown, no shutdown hook
       child.waitFor(60, TimeUnit.SECONDS);
@@ -125,7 +109,51 @@ class PodTestSystemIT {
     new LocalRuntimeFactory().create().close();
     System.out.printf("junit-it: next run reaped a dead run's guest and network in %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertNothingLeft(p);
+    Files.delete(log);
+  }
 
+  @Test
+  void aRunStoppedWithSigtermCleansUpInItsShutdownHook() throws Exception {
+    assumeTrue(new LocalRuntimeFactory().unavailableReason().isEmpty(), "pods cannot run on this host");
+    Path log = Files.createTempFile("pods-junit-term-", ".log");
+    Process child = startJava(TerminatedRun.class, log);
+    String domain;
+    try {
+      domain = awaitReadyLine(child, log);
+    } finally {
+      child.destroy(); // SIGTERM: the JVM runs its shutdown hooks
+    }
+    assertThat(child.waitFor(3, TimeUnit.MINUTES)).as("the child ended; its output:%n%s", Files.readString(log))
+        .isTrue();
+    String p = domain.substring(0, domain.indexOf('-'));
+    assertThat(Files.readString(log)).contains("destroying pod term-1 left at the JVM shutdown");
+    assertNothingLeft(p);
+    Files.delete(log);
+  }
+
+  private static Process startJava(Class<?> main, Path log) throws IOException {
+    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), main.getName())
+        .redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+  }
+
+  /** The domain the child printed as {@code READY <domain>}, once its guest is ready (at most 6 minutes). */
+  private static String awaitReadyLine(Process child, Path log) throws Exception {
+    long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
+    String domain = null;
+    while (domain == null && child.isAlive() && System.nanoTime() < end) {
+      domain = Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).map(l -> l.substring(6))
+          .findFirst().orElse(null);
+      Thread.sleep(200);
+    }
+    assertThat(domain).as("the child's guest got ready; its output:%n%s", Files.readString(log)).isNotNull();
+    return domain;
+  }
+
+  /** No domain, namespace, root link, nft table, process or run folder of the run with prefix {@code p}. */
+  private static void assertNothingLeft(String p) throws Exception {
     assertThat(run("virsh", "-c", "qemu:///system", "list", "--all", "--name").lines())
         .as("domains").noneMatch(n -> n.startsWith(p));
     assertThat(namespaces(p)).as("namespaces").isEmpty();
@@ -134,7 +162,6 @@ class PodTestSystemIT {
     assertThat(run("nft", "list", "tables")).as("nft tables").doesNotContain(p);
     assertThat(processesMentioning(p)).as("processes").isEmpty();
     assertThat(LocalRuntimeFactory.junitDir().resolve(p)).as("run folder").doesNotExist();
-    Files.delete(log);
   }
 
   private static List<String> namespaces(String prefix) throws IOException {
