@@ -12,6 +12,7 @@ PACKAGES=(
   genisoimage                              # NoCloud seeds (ISO9660 volume 'cidata')
   cpio mmdebstrap e2fsprogs busybox-static # guest images from Debian packages; stand-in VMs in network tests
   openssh-server                           # sshd for the qemu+ssh:// remote-URI test (RemoteUriIT)
+  curl                                     # bin/demo asks the example load balancer from its namespace
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }

@@ -50,7 +50,8 @@ public interface Deployment extends AutoCloseable {
   PodEvents events();
 
   /**
-   * Waits until every instance finished its initial phase.
+   * Waits until every instance finished its initial phase (an instance being restarted: until its new boot's run
+   * finished too, see {@link Instance#restart()}).
    *
    * @throws PhaseTimeoutException when {@code timeout} passes first; its message names the instances that are not
    *     ready, each with its last output lines (or its last console lines when the agent reported nothing)
@@ -59,6 +60,19 @@ public interface Deployment extends AutoCloseable {
    * @throws IllegalStateException when the deployment was destroyed
    */
   void awaitReady(Duration timeout);
+
+  /**
+   * Blocks until {@code condition} held for every instance (see {@link Wait}); the instances are waited for
+   * together, within the one timeout. The instances are those of the deployment when the call starts: one that a
+   * scale or migration removes meanwhile is no longer waited for, one it adds is not waited for.
+   *
+   * @throws WaitTimeoutException when {@code timeout} passes first; its message names each instance the condition
+   *     does not hold for, with its state and last output lines
+   * @throws PodsException at once when an instance is or becomes {@link InstanceState#FAILED} (or a reload waited
+   *     for failed), with its cause and last output lines; when interrupted
+   * @throws IllegalStateException when the deployment is or becomes destroyed
+   */
+  void await(Wait condition, Duration timeout);
 
   /** Whether every instance is {@link InstanceState#READY}. */
   boolean isReady();

@@ -3,6 +3,8 @@ package dev.pods;
 import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -12,8 +14,9 @@ import java.util.concurrent.CompletableFuture;
  * and metadata service.
  *
  * <p>Thread-safe. Accessors never block; {@link #exec} blocks until the guest agent answered (or the request
- * timed out) and {@link #consoleOutput()} reads a file. The handle owns nothing: its resources belong to the
- * deployment, which removes them in {@link Deployment#destroy()}.
+ * timed out), {@link #await} until its condition held, {@link #restart} until the domain was rebooted, and
+ * {@link #consoleOutput()} reads a file. The handle owns nothing: its resources (including the forwarders of
+ * {@link #endpoint}) belong to the deployment, which removes them in {@link Deployment#destroy()}.
  *
  * @since 0.1
  */
@@ -52,7 +55,12 @@ public interface Instance {
   /** The last lines (up to 50) the agent reported from the phase blocks, oldest first. */
   List<String> recentOutput();
 
-  /** What the guest wrote to its serial console so far; empty before the domain exists. */
+  /**
+   * What the guest wrote to its serial console so far; empty before the domain exists. The log covers the boots
+   * since the hypervisor last started the domain: a {@link #restart()} by guest reboot keeps appending to it, a
+   * restart that fell back to stop and start begins a new log (with the libvirt backend, whose log file is the
+   * {@code console.log} in the instance's folder).
+   */
   String consoleOutput();
 
   /**
@@ -70,4 +78,57 @@ public interface Instance {
 
   /** Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. */
   CompletableFuture<ExecResult> execAsync(ExecRequest request);
+
+  /** How long {@link #restart()} lets the guest take to reboot before it powers the domain off and on. */
+  Duration DEFAULT_RESTART_GRACE = Duration.ofSeconds(60);
+
+  /**
+   * Blocks until {@code condition} holds for this instance (see {@link Wait} for what each condition means).
+   *
+   * @throws WaitTimeoutException when {@code timeout} passes first; its message names the instance, the
+   *     condition, the instance's state and its last output lines (or console lines when the agent reported none)
+   * @throws PodsException at once when the instance is or becomes {@link InstanceState#FAILED}, or the reload
+   *     waited for failed, with the cause and the last output lines; when interrupted (the flag is set again)
+   * @throws IllegalStateException when the instance is or becomes {@link InstanceState#DESTROYED}
+   */
+  void await(Wait condition, Duration timeout);
+
+  /**
+   * A TCP address on {@code 127.0.0.1} (an ephemeral port in the JVM's own network namespace) that forwards each
+   * connection to the VM's private address and {@code port}, the connection to the VM being opened inside the
+   * instance's network namespace: a test reaches the guest without any route into the pod's networks. Bytes flow
+   * both ways; a half-close (end of stream one way) is passed on; a connection the VM refuses is reset.
+   *
+   * <p>One forwarder per instance and port, made on the first call and returned by later ones. It serves a bounded
+   * number of connections at once (further clients wait in the listen backlog) and is closed, with its
+   * connections, when the deployment is destroyed or the runtime closed. Never blocks beyond binding the socket.
+   *
+   * @throws IllegalArgumentException unless {@code 1 <= port <= 65535}
+   * @throws IllegalStateException when the instance has no network (not yet created, failed creation, destroyed)
+   *     or the runtime is closed
+   * @throws PodsException when the local socket cannot be bound
+   */
+  InetSocketAddress endpoint(int port);
+
+  /** {@link #restart(Duration)} with {@link #DEFAULT_RESTART_GRACE}. */
+  void restart();
+
+  /**
+   * Reboots the instance's VM: asks the hypervisor for a guest reboot and, when the guest has not rebooted within
+   * {@code grace}, powers the domain off and starts it again ({@link Duration#ZERO} does that at once, without
+   * asking the guest; a stopped domain is just started). The agent then
+   * runs the {@code reboot} and {@code reload} blocks ({@link Trigger#REBOOT}). Returns once the domain was
+   * rebooted, not when the blocks ran: wait for that with {@code await(Wait.forPhase(Phase.REBOOT), ...)}.
+   *
+   * <p>States: the instance goes from {@link InstanceState#READY} to {@link InstanceState#BOOTING} before the
+   * reboot is asked for, and back to {@code READY} when the new boot's run finished successfully; a failed reboot
+   * run makes it {@link InstanceState#FAILED} (the VM is kept), as a failed initial phase does. So
+   * {@link Deployment#awaitReady} and {@link Deployment#isReady()} keep meaning "every instance finished its
+   * current boot's phases". A reboot the guest does by itself goes the same way once its run starts.
+   *
+   * @throws IllegalStateException unless the instance finished its first boot and is {@code READY} (or
+   *     {@code BOOTING} after an earlier restart)
+   * @throws PodsException when the hypervisor fails (the instance's state is left as it was then), or interrupted
+   */
+  void restart(Duration grace);
 }

@@ -12,6 +12,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.Wait;
 import dev.pods.agent.AgentConfig;
 import dev.pods.agent.AgentScript;
 import dev.pods.imds.ImdsBinding;
@@ -77,6 +78,7 @@ final class DefaultDeployment implements Deployment {
   private volatile boolean destroyed;
   /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
   private volatile long generation;
+  private final WaitSignal waitSignal = new WaitSignal();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -102,6 +104,10 @@ final class DefaultDeployment implements Deployment {
     return s.clock();
   }
 
+  WaitSignal waitSignal() {
+    return waitSignal;
+  }
+
   void publish(PodEvent e) {
     feed.publish(e);
   }
@@ -118,6 +124,7 @@ final class DefaultDeployment implements Deployment {
     } finally {
       lock.unlock();
     }
+    waitSignal.signal();
   }
 
   /**
@@ -444,6 +451,14 @@ final class DefaultDeployment implements Deployment {
   }
 
   @Override
+  public void await(Wait condition, Duration timeout) {
+    if (destroyed) {
+      throw new IllegalStateException("pod " + pod.name() + " was destroyed");
+    }
+    Waiter.await(this, List.copyOf(instances), condition, timeout, this::isDestroyed);
+  }
+
+  @Override
   public boolean isReady() {
     return instances.stream().allMatch(i -> i.state() == InstanceState.READY);
   }
@@ -593,6 +608,7 @@ final class DefaultDeployment implements Deployment {
   public void destroy() {
     // before the lock: a migration waiting for a recreation sees it, gives up and lets go of the lock
     destroyed = true;
+    waitSignal.signal(); // waiters see the destruction at once
     lock.lock();
     try {
       changed.signalAll();

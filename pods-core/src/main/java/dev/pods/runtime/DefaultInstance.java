@@ -7,15 +7,21 @@ import dev.pods.PodEvent;
 import dev.pods.PodsException;
 import dev.pods.Trigger;
 import dev.pods.Unit;
+import dev.pods.Wait;
 import dev.pods.imds.AgentEvent;
 import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
 import dev.pods.imds.ImdsServer;
 import dev.pods.spi.Cidr;
+import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -23,10 +29,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One instance of a {@link DefaultDeployment}; its state is guarded by {@code this}, never held while blocking. */
 final class DefaultInstance implements Instance {
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultInstance.class);
   static final int RECENT_LINES = 50;
+  /** How long {@link #endpoint} lets one connection to the VM take. */
+  static final Duration FORWARD_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private final DefaultDeployment deployment;
   /** The unit the instance runs; changed by a migration (live update or recreation), else fixed. */
@@ -44,6 +55,9 @@ final class DefaultInstance implements Instance {
   private @Nullable Throwable failure;
   private @Nullable ImdsServer imds;
   private final ArrayDeque<String> recent = new ArrayDeque<>();
+  private final InstanceProgress progress = new InstanceProgress();
+  /** The forwarders of {@link #endpoint}, by VM port; closed when the metadata service goes ({@link #imds}). */
+  private final Map<Integer, PortForwarder> forwarders = new TreeMap<>();
   volatile CompletableFuture<Void> creation = CompletableFuture.completedFuture(null);
   /** Taken once: by the creation task when it starts, or by destroy() when the task has not started yet. */
   final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -166,8 +180,115 @@ final class DefaultInstance implements Instance {
     return imds;
   }
 
-  synchronized void imds(@Nullable ImdsServer server) {
-    this.imds = server;
+  /** Sets the metadata service; {@code null} (network or listener gone) also closes the port forwarders. */
+  void imds(@Nullable ImdsServer server) {
+    List<PortForwarder> gone = new ArrayList<>();
+    synchronized (this) {
+      this.imds = server;
+      if (server == null) {
+        gone.addAll(forwarders.values());
+        forwarders.clear();
+      }
+    }
+    gone.forEach(PortForwarder::close);
+  }
+
+  InstanceProgress progress() {
+    return progress;
+  }
+
+  // ------------------------------------------------------------------------------------------ waits, ports, restart
+
+  @Override
+  public void await(Wait condition, Duration timeout) {
+    Waiter.await(deployment, List.of(this), condition, timeout, deployment::isDestroyed);
+  }
+
+  @Override
+  public InetSocketAddress endpoint(int port) {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be in 1..65535, not " + port);
+    }
+    synchronized (this) {
+      PortForwarder f = forwarders.get(port);
+      if (f != null) {
+        return f.address();
+      }
+      requireNetwork("forward port " + port);
+    }
+    InetSocketAddress target = new InetSocketAddress(privateAddress(), port);
+    PortForwarder made;
+    try {
+      made = PortForwarder.start(name + ":" + port, () -> deployment.settings().networkDriver()
+          .connectInNamespace(id, target, FORWARD_CONNECT_TIMEOUT));
+    } catch (IOException e) {
+      throw new PodsException("cannot open a local port forwarding to port " + port + " of instance " + name, e);
+    }
+    PortForwarder winner;
+    synchronized (this) {
+      winner = forwarders.get(port);
+      if (winner == null && imds != null) {
+        forwarders.put(port, made);
+        LOG.debug("instance {}: {} forwards to {}", name, made.address(), target);
+        return made.address();
+      }
+    }
+    made.close();
+    if (winner == null) {
+      throw new IllegalStateException("instance " + name + " lost its network while forwarding port " + port);
+    }
+    return winner.address();
+  }
+
+  /** The forwarder of {@code port}, when {@link #endpoint} made one and it is still open (tests). */
+  synchronized Optional<PortForwarder> forwarder(int port) {
+    return Optional.ofNullable(forwarders.get(port));
+  }
+
+  private void requireNetwork(String what) {
+    if (imds == null) {
+      throw new IllegalStateException("cannot " + what + ": instance " + name + " has no network (state "
+          + state + (deployment.isDestroyed() ? ", destroyed" : "") + ")");
+    }
+  }
+
+  @Override
+  public void restart() {
+    restart(DEFAULT_RESTART_GRACE);
+  }
+
+  @Override
+  public void restart(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("grace must not be negative: " + grace);
+    }
+    InstanceState before;
+    synchronized (this) {
+      before = state;
+      if (!progress.initialized() || (state != InstanceState.READY && state != InstanceState.BOOTING)) {
+        throw new IllegalStateException("cannot restart instance " + name + ": it is " + state
+            + (progress.initialized() ? "" : " and never finished its first boot"));
+      }
+      requireNetwork("restart");
+    }
+    // before asking: the new boot's run may be reported before the hypervisor call returns
+    InstanceProgress.Boot old = progress.rebooting();
+    transition(InstanceState.BOOTING, null);
+    deployment.waitSignal().signal();
+    DomainRestart.Outcome how;
+    try {
+      how = DomainRestart.restart(deployment.hypervisor(), domain, grace);
+    } catch (RuntimeException e) {
+      progress.restore(old);
+      if (before == InstanceState.READY && old.bootDone()) {
+        transition(InstanceState.READY, null);
+      }
+      deployment.waitSignal().signal();
+      throw e instanceof PodsException p ? p
+          : new PodsException("restart of instance " + name + " failed: " + e.getMessage(), e);
+    }
+    LOG.info("instance {}: domain {} restarted ({})", name, domain, how);
   }
 
   /**
@@ -225,6 +346,7 @@ final class DefaultInstance implements Instance {
     state = recorded;
     failure = recorded == InstanceState.FAILED ? cause : null;
     initialized = recorded == InstanceState.READY;
+    progress.adopted(initialized);
   }
 
   /** Called on the metadata service's event thread: must return quickly. */
@@ -236,6 +358,7 @@ final class DefaultInstance implements Instance {
       if (st == InstanceState.BOOTING || st == InstanceState.INITIALIZING) {
         switch (r.status()) {
           case RUNNING, RELOADING, RELOAD_FAULT -> {
+            progress.adopted(true);
             if (transition(InstanceState.READY, null)) {
               deployment.refreshView(this);
             }
@@ -246,12 +369,16 @@ final class DefaultInstance implements Instance {
         }
       }
     } else if (e instanceof AgentEvent.RunStarted r) {
+      progress.onRunStarted(r);
       deployment.publish(new PodEvent.PhaseStarted(name, r.at(), r.trigger(), r.run()));
       if (r.trigger() == Trigger.FIRST_BOOT && state() == InstanceState.BOOTING) {
         transition(InstanceState.INITIALIZING, null);
         FaultPoint.reached("initializing");
+      } else if (r.trigger() == Trigger.REBOOT && state() == InstanceState.READY) {
+        transition(InstanceState.BOOTING, null); // a reboot the guest did by itself
       }
     } else if (e instanceof AgentEvent.OutputLine l) {
+      progress.onOutput(l.line());
       synchronized (this) {
         if (recent.size() == RECENT_LINES) {
           recent.removeFirst();
@@ -269,12 +396,22 @@ final class DefaultInstance implements Instance {
           transition(InstanceState.FAILED, new PodsException("the initial phase of instance " + name
               + " failed in block " + f.failedBlock() + " with exit code " + f.exitCode()));
         }
+      } else if (f.trigger() == Trigger.REBOOT && state() == InstanceState.BOOTING) {
+        if (f.ok()) {
+          transition(InstanceState.READY, null);
+        } else {
+          transition(InstanceState.FAILED, new PodsException("the reboot phase of instance " + name
+              + " failed in block " + f.failedBlock() + " with exit code " + f.exitCode()));
+        }
       }
+      // after the state: a waiter that sees the run done also sees READY (or FAILED) already
+      progress.onRunFinished(f);
     } else if (e instanceof AgentEvent.ExecFinished x) {
       deployment.publish(new PodEvent.ExecFinished(name, x.at(), x.request().argv(), x.result()));
     } else if (e instanceof AgentEvent.EventsDropped d) {
       deployment.publish(new PodEvent.EventsDropped(name, d.at(), d.count()));
     }
+    deployment.waitSignal().signal();
   }
 
   @Override

@@ -20,8 +20,11 @@ import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Unit;
+import dev.pods.Wait;
+import dev.pods.imds.AgentEvent;
 import dev.pods.imds.ImdsServer;
 import dev.pods.imds.InstanceView;
+import dev.pods.imds.OutputStream;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
@@ -35,6 +38,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -126,6 +130,18 @@ class MigrationTest {
     agents = new FakeAgents(d);
     runTasks();
     d.awaitReady(WAIT);
+    // the feed delivers on its own thread: let the recorder see every READY before a test counts events
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < end && agents.events.stream()
+        .filter(e -> e instanceof PodEvent.StateChanged s && s.to() == InstanceState.READY).count()
+        < d.instances().size()) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
     return d;
   }
 
@@ -245,6 +261,24 @@ class MigrationTest {
     assertThat(hv.domainNames()).isEmpty();
     assertThat(net.list(runtime.owner())).isEmpty();
     assertThat(privatePool().allocations()).isEmpty();
+  }
+
+  @Test
+  void aDeploymentWaitInProgressNoLongerWaitsForAnInstanceScaledAway() throws Exception {
+    Deployment d = deployReady(pod(2));
+    CompletableFuture<Void> waiting = CompletableFuture.runAsync(
+        () -> d.await(Wait.forOutput("^late line$"), WAIT));
+    TimeUnit.MILLISECONDS.sleep(200); // the wait has begun (it would also pass if it began later)
+
+    d.scale("web", 1);
+    assertThat(waiting).isNotDone();
+    for (Instance i : d.instances()) {
+      ((DefaultInstance) i).onAgentEvent(new AgentEvent.OutputLine(i.id(), Instant.now(), "rx", 0,
+          OutputStream.STDOUT, "late line"));
+    }
+
+    waiting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS); // web-1 is gone: db-0 and web-0 are all there is
+    d.destroy();
   }
 
   @Test

@@ -229,6 +229,22 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void anAdoptedReadyInstanceCountsAsInitializedForWaitsAndRestarts() {
+    PodRuntime first = runtime();
+    Deployment d = first.deploy(pod());
+    runTasks();
+    d.instances().forEach(RuntimeRestartTest::initialPhase);
+    first.close();
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    a.await(dev.pods.Wait.forPhase(Phase.INITIAL), Duration.ofSeconds(1));
+    Instance db = a.instance("db", 0);
+    db.restart(Duration.ZERO);
+    assertThat(db.state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(hv.state(db.domainName())).isEqualTo(DomainState.RUNNING);
+  }
+
+  @Test
   void whatVanishedWhileNoRuntimeRanIsRebuiltWithTheSameAddressesAndTokens() throws Exception {
     PodRuntime first = runtime();
     Deployment d = first.deploy(pod());

@@ -10,6 +10,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * keyed by their inputs (the build script, the guest init, and the Debian kernel version the archive offers):
  * <ul>
  *   <li>{@link #tiny()}: the Debian cloud kernel ({@code linux-image-cloud-amd64}) and an initramfs with
- *       busybox, python3 (minimal standard library), the virtio/IDE/cdrom/isofs modules and an init that mounts
+ *       busybox ({@code bash} runs busybox's ash), python3 (minimal standard library plus {@code json}), Debian's
+ *       nginx (its configuration, {@code www-data}), the virtio/IDE/cdrom/isofs modules and an init that mounts
  *       the NoCloud seed, prints {@code PODS-SEED <instance-id>}, {@code PODS-MARKER <content of pods-marker>}
  *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
  *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       TCG. Built in about 10 s.
  *   <li>{@link #full()}: a Debian 12 root filesystem (mmdebstrap: systemd, cloud-init, bash, python3) as a
  *       qcow2 disk, booted with the tiny kernel and initramfs switching root to {@code /dev/vda}; cloud-init
- *       applies the seed's user-data. Prints {@code PODS-READY} on the console once multi-user is reached.
+ *       applies the seed's user-data and network-config (with {@link KvmInstanceFiles}: its fallback, DHCP on
+ *       {@code eth0}; the agent installed and run by a systemd unit); {@code curl} is there for the agent. Prints {@code PODS-READY} on the console once multi-user is reached.
  *       Built in about 60-90 s.
  * </ul>
  *
@@ -112,9 +115,12 @@ public final class GuestImages {
    * @param initrd the initramfs that switches root to {@code /dev/vda}
    */
   public record Full(Path dir, Path disk, Path kernel, Path initrd) {
-    /** The kernel command line that boots the disk's systemd. */
+    /**
+     * The kernel command line that boots the disk's systemd; {@code net.ifnames=0} keeps the NIC's name
+     * {@code eth0}, as in the tiny guest.
+     */
     public String cmdline() {
-      return "console=ttyS0 panic=-1 pods.root=/dev/vda pods.init=/sbin/init";
+      return "console=ttyS0 panic=-1 net.ifnames=0 pods.root=/dev/vda pods.init=/sbin/init";
     }
   }
 
@@ -139,6 +145,9 @@ public final class GuestImages {
     return new Full(out, out.resolve("disk.qcow2"), t.kernel(), t.initrd());
   }
 
+  /** How long an image of other inputs must have gone unused before a build of the same kind deletes it. */
+  static final Duration PRUNE_AFTER = Duration.ofDays(2);
+
   private interface Command {
     List<String> of(Path target, Path scripts);
   }
@@ -146,6 +155,7 @@ public final class GuestImages {
   private Path ensure(String kind, String key, Command command) {
     Path out = dir.resolve(kind + "-" + key);
     if (Files.isRegularFile(out.resolve(".complete"))) {
+      touch(out);
       return out;
     }
     try {
@@ -194,16 +204,28 @@ public final class GuestImages {
     }
   }
 
+  /** Marks an image as used now (its {@code .complete} file's time), so that {@link #pruneOthers} keeps it. */
+  private static void touch(Path image) {
+    try {
+      Files.setLastModifiedTime(image.resolve(".complete"), FileTime.fromMillis(System.currentTimeMillis()));
+    } catch (IOException e) {
+      LOG.debug("cannot mark {} as used", image, e);
+    }
+  }
+
   /**
-   * Deletes the other finished images of {@code kind}: their inputs changed, so nothing will ask for them again.
-   * A guest already running from one keeps running (QEMU reads kernel and initrd at start; disks are copied
-   * into the base cache of {@link DiskImages} before use).
+   * Deletes the other finished images of {@code kind} that nobody asked for during {@link #PRUNE_AFTER}. An image
+   * of other inputs may still be in use: another checkout or version of pods shares the cache, or a defined
+   * domain boots from its kernel again (a restart, a self-healing recreation), so a recently used one is kept.
    */
-  private void pruneOthers(String kind, Path keep) {
+  void pruneOthers(String kind, Path keep) {
+    long cutoff = System.currentTimeMillis() - PRUNE_AFTER.toMillis();
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith(kind + "-") && !p.equals(keep) && Files.isRegularFile(p.resolve(".complete"))) {
+        Path complete = p.resolve(".complete");
+        if (n.startsWith(kind + "-") && !p.equals(keep) && Files.isRegularFile(complete)
+            && Files.getLastModifiedTime(complete).toMillis() < cutoff) {
           LOG.info("removing the outdated {} guest image {}", kind, p);
           DiskImages.deleteTree(p);
           Files.deleteIfExists(dir.resolve(".lock-" + n));

@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 public final class Reaper {
   private static final Logger LOG = LoggerFactory.getLogger(Reaper.class);
 
+  /** The owner label prefix (and name prefix) of the KVM-probe domains; see {@link #reapProbes(Hypervisor)}. */
+  public static final String PROBE_OWNER_PREFIX = dev.pods.kvm.internal.KvmProbe.OWNER_PREFIX;
+
   private Reaper() {}
 
   /**
@@ -42,6 +45,28 @@ public final class Reaper {
         hv.undefine(i.name());
         disks.deleteInstance(i.name());
         LOG.info("reaped domain {} of owner {}", i.name(), i.metadata().owner());
+        reaped.add(i.name());
+      }
+    }
+    return reaped;
+  }
+
+  /**
+   * Stops and removes the KVM-probe domains ({@link #PROBE_OWNER_PREFIX}{@code <pid>-...}, transient domains that
+   * {@link LibvirtHypervisor} boots once per host to find out whether KVM works) whose JVM no longer runs: a JVM
+   * that died mid-probe leaves one spinning a CPU. Probes of live JVMs (at most a few seconds long) and domains
+   * without pods metadata are left alone. Every probe does this itself before it boots.
+   *
+   * @return the names of the reaped domains
+   */
+  public static List<String> reapProbes(Hypervisor hv) {
+    Objects.requireNonNull(hv, "hv");
+    Predicate<DomainMetadata> dead = deadProcess(PROBE_OWNER_PREFIX);
+    List<String> reaped = new ArrayList<>();
+    for (DomainInfo i : hv.listAll()) {
+      if (i.name().startsWith(PROBE_OWNER_PREFIX) && dead.test(i.metadata())) {
+        hv.undefine(i.name());
+        LOG.info("reaped the KVM probe domain {} of a dead JVM", i.name());
         reaped.add(i.name());
       }
     }

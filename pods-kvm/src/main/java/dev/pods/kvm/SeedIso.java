@@ -15,10 +15,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A NoCloud seed: an ISO 9660 image with volume id {@code cidata} holding {@code meta-data}, {@code user-data},
- * {@code network-config} and any extra files (for example the pods agent, {@value #AGENT_FILE}), built with
+ * {@code network-config} (unless {@link Builder#fallbackNetwork()}) and any extra files (for example the pods agent, {@value #AGENT_FILE}), built with
  * {@code genisoimage} (Rock Ridge, so the executable bit survives, and Joliet).
  *
  * <p>Immutable and thread-safe; {@link #writeTo(Path)} blocks while genisoimage runs (about 10 ms) and replaces
@@ -136,7 +137,7 @@ public final class SeedIso {
     private final String instanceId;
     private String hostname;
     private String userData = "#cloud-config\n";
-    private String networkConfig = NETWORK_DISABLED;
+    private @Nullable String networkConfig = NETWORK_DISABLED;
     private final Map<String, byte[]> extra = new LinkedHashMap<>();
     private final Map<String, Boolean> exec = new LinkedHashMap<>();
 
@@ -160,6 +161,15 @@ public final class SeedIso {
     /** The network-config document (cloud-init network config v1 or v2), verbatim. */
     public Builder networkConfig(String n) {
       this.networkConfig = Objects.requireNonNull(n, "networkConfig");
+      return this;
+    }
+
+    /**
+     * No network-config file: cloud-init then applies its fallback, DHCP on the first NIC matched by its MAC
+     * address, whatever the NIC's name (and an image's own network configuration stays in charge otherwise).
+     */
+    public Builder fallbackNetwork() {
+      this.networkConfig = null;
       return this;
     }
 
@@ -200,7 +210,9 @@ public final class SeedIso {
       String meta = "instance-id: " + yamlQuote(instanceId) + "\nlocal-hostname: " + yamlQuote(hostname) + "\n";
       files.put("meta-data", meta.getBytes(StandardCharsets.UTF_8));
       files.put("user-data", userData.getBytes(StandardCharsets.UTF_8));
-      files.put("network-config", networkConfig.getBytes(StandardCharsets.UTF_8));
+      if (networkConfig != null) {
+        files.put("network-config", networkConfig.getBytes(StandardCharsets.UTF_8));
+      }
       files.putAll(extra);
       return new SeedIso(files, Map.copyOf(exec));
     }

@@ -277,6 +277,39 @@ class KvmSystemTest {
   }
 
   @Test
+  void aKvmProbeDomainLeftRunningByADeadJvmIsReaped() throws Exception {
+    // what a JVM that died mid-probe leaves: a transient probe domain that keeps running (here under TCG)
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    String tag = PREFIX.substring("podst-".length());
+    String dead = Reaper.PROBE_OWNER_PREFIX + p.pid() + "-" + tag + "dead";
+    String live = Reaper.PROBE_OWNER_PREFIX + ProcessHandle.current().pid() + "-" + tag + "live";
+    Path deadLog = Files.createTempFile(disks.root(), ".probe-", ".log");
+    Path liveLog = Files.createTempFile(disks.root(), ".probe-", ".log");
+    org.libvirt.Connect c = new org.libvirt.Connect(LibvirtHypervisor.configuredUri());
+    try {
+      c.domainCreateXML(dev.pods.kvm.internal.KvmProbe.xml(dead, "qemu", tiny.kernel(), deadLog), 0);
+      c.domainCreateXML(dev.pods.kvm.internal.KvmProbe.xml(live, "qemu", tiny.kernel(), liveLog), 0);
+      assertThat(hv.state(dead)).isEqualTo(DomainState.RUNNING);
+
+      List<String> reaped = Reaper.reapProbes(hv);
+
+      assertThat(reaped).contains(dead).doesNotContain(live);
+      assertThat(hv.state(dead)).isEqualTo(DomainState.MISSING);
+      assertThat(hv.state(live)).isEqualTo(DomainState.RUNNING);
+      // the probe's own sweep before it boots leaves a live JVM's probe alone as well
+      assertThat(dev.pods.kvm.internal.KvmProbe.reapOrphans(c)).doesNotContain(live);
+    } finally {
+      hv.destroy(live);
+      hv.destroy(dead);
+      c.close();
+      Files.deleteIfExists(deadLog);
+      Files.deleteIfExists(liveLog);
+    }
+    assertThat(hv.state(live)).isEqualTo(DomainState.MISSING);
+  }
+
+  @Test
   void foldersOfMissingDomainsAreReapedOnceOld() throws Exception {
     Path stale = disks.instanceDir(PREFIX + "stale");
     Files.writeString(stale.resolve("console.log"), "x");

@@ -67,17 +67,7 @@ public final class DomainXml {
     if (options.uuid() != null) {
       el(x, 1, "uuid", options.uuid());
     }
-    DomainMetadata m = spec.metadata();
-    x.append("  <metadata>\n");
-    x.append("    <").append(PREFIX).append(':').append(ELEMENT).append(" xmlns:").append(PREFIX).append("='")
-        .append(NAMESPACE).append("'>\n");
-    el(x, 3, PREFIX + ":owner", m.owner());
-    el(x, 3, PREFIX + ":pod", m.pod());
-    el(x, 3, PREFIX + ":unit", m.unit());
-    el(x, 3, PREFIX + ":index", Integer.toString(m.index()));
-    el(x, 3, PREFIX + ":spec-hash", m.specHash());
-    x.append("    </").append(PREFIX).append(':').append(ELEMENT).append(">\n");
-    x.append("  </metadata>\n");
+    x.append(metadata(spec.metadata()));
     x.append("  <memory unit='MiB'>").append(spec.memoryMib()).append("</memory>\n");
     x.append("  <vcpu>").append(spec.vcpus()).append("</vcpu>\n");
     x.append("  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
@@ -150,6 +140,25 @@ public final class DomainXml {
     x.append("    <controller type='usb' model='none'/>\n");
     x.append("    <memballoon model='none'/>\n");
     x.append("  </devices>\n</domain>\n");
+    return x.toString();
+  }
+
+  /**
+   * The {@code <metadata>} element (indented for a direct child of {@code <domain>}) carrying {@code m} in the
+   * {@link #NAMESPACE} namespace, as {@link #write} puts it and {@link #read} reads it back.
+   */
+  public static String metadata(DomainMetadata m) {
+    StringBuilder x = new StringBuilder(256);
+    x.append("  <metadata>\n");
+    x.append("    <").append(PREFIX).append(':').append(ELEMENT).append(" xmlns:").append(PREFIX).append("='")
+        .append(NAMESPACE).append("'>\n");
+    el(x, 3, PREFIX + ":owner", m.owner());
+    el(x, 3, PREFIX + ":pod", m.pod());
+    el(x, 3, PREFIX + ":unit", m.unit());
+    el(x, 3, PREFIX + ":index", Integer.toString(m.index()));
+    el(x, 3, PREFIX + ":spec-hash", m.specHash());
+    x.append("    </").append(PREFIX).append(':').append(ELEMENT).append(">\n");
+    x.append("  </metadata>\n");
     return x.toString();
   }
 

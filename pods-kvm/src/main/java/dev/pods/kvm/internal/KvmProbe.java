@@ -1,6 +1,7 @@
 package dev.pods.kvm.internal;
 
 import dev.pods.spi.Acceleration;
+import dev.pods.spi.DomainMetadata;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -28,10 +29,19 @@ import org.slf4j.LoggerFactory;
  * next to the guest images (keyed by host kernel, hypervisor version and probe kernel), so a host pays the
  * probe (at most {@code timeout}) once.
  *
+ * <p>The probe domain is transient and named {@code pods-kvmprobe-<pid>-<random>}; it carries pods metadata
+ * whose owner is that name ({@link #OWNER_PREFIX}{@code <pid>-<random>}, the form
+ * {@code dev.pods.kvm.Reaper#deadProcess} understands), so a probe domain left running by a JVM that died
+ * mid-probe (it would spin a CPU for ever: a hung KVM guest never powers off) can be told from one in progress.
+ * Every probe first reaps the probe domains of dead JVMs ({@link #reapOrphans(Connect)}); so does
+ * {@code Reaper.reapProbes}.
+ *
  * <p>Blocking; thread-safe (one probe at a time per process).
  */
 public final class KvmProbe {
   private static final Logger LOG = LoggerFactory.getLogger(KvmProbe.class);
+  /** The start of every probe domain's name and of its owner label. */
+  public static final String OWNER_PREFIX = "pods-kvmprobe-";
   private static final String MARK = "Linux version";
   private static final java.util.Map<String, Acceleration> VERDICTS = new java.util.HashMap<>();
 
@@ -113,7 +123,8 @@ public final class KvmProbe {
   }
 
   private static Acceleration boot(Connect conn, Path kernel, Path cacheDir, Duration timeout) {
-    String name = "pods-kvmprobe-" + UUID.randomUUID().toString().substring(0, 8);
+    reapOrphans(conn);
+    String name = OWNER_PREFIX + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Path log;
     try {
       Files.createDirectories(cacheDir);
@@ -122,12 +133,7 @@ public final class KvmProbe {
       LOG.warn("cannot create the KVM probe log in {}; using TCG", cacheDir, e);
       return Acceleration.TCG;
     }
-    String xml = "<domain type='kvm'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-        + "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>" + DomainXml.escape(kernel.toString())
-        + "</kernel><cmdline>console=ttyS0 earlyprintk=serial panic=-1</cmdline></os>"
-        + "<features><acpi/></features><on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>"
-        + "<devices><serial type='pty'><log file='" + DomainXml.escape(log.toString())
-        + "' append='off'/><target port='0'/></serial><memballoon model='none'/></devices></domain>";
+    String xml = xml(name, "kvm", kernel, log);
     Domain d = null;
     long t0 = System.nanoTime();
     try {
@@ -166,6 +172,80 @@ public final class KvmProbe {
       } catch (IOException e) {
         LOG.debug("cannot delete {}", log, e);
       }
+    }
+  }
+
+  /**
+   * The XML of a probe domain named {@code name} ({@value #OWNER_PREFIX}{@code <pid>-<anything>}; also its owner
+   * label) of libvirt type {@code type} that boots {@code kernel} and logs its console to {@code log}.
+   */
+  public static String xml(String name, String type, Path kernel, Path log) {
+    if (!name.startsWith(OWNER_PREFIX)) {
+      throw new IllegalArgumentException("a probe domain's name starts with " + OWNER_PREFIX + ": " + name);
+    }
+    return "<domain type='" + DomainXml.escape(type) + "'>\n  <name>" + DomainXml.escape(name) + "</name>\n"
+        + DomainXml.metadata(new DomainMetadata(name, "", "kvm-probe", 0, ""))
+        + "  <memory unit='MiB'>64</memory>\n  <vcpu>1</vcpu>\n"
+        + "  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>" + DomainXml.escape(kernel.toString())
+        + "</kernel><cmdline>console=ttyS0 earlyprintk=serial panic=-1</cmdline></os>\n"
+        + "  <features><acpi/></features><on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>\n"
+        + "  <devices><serial type='pty'><log file='" + DomainXml.escape(log.toString())
+        + "' append='off'/><target port='0'/></serial><memballoon model='none'/></devices>\n</domain>\n";
+  }
+
+  /**
+   * Stops (and, when persistent, undefines) the probe domains whose JVM no longer runs on this host: domains
+   * named {@value #OWNER_PREFIX}{@code ...} whose pods metadata owner is {@value #OWNER_PREFIX}{@code <pid>-...}
+   * with {@code pid} dead. Domains without that metadata (a foreign domain, or a probe of a version before
+   * metadata) are left alone. Failures are logged, never thrown: reaping must not stop a probe.
+   *
+   * @return the names of the reaped domains
+   */
+  public static java.util.List<String> reapOrphans(Connect conn) {
+    java.util.List<String> reaped = new java.util.ArrayList<>();
+    Domain[] all;
+    try {
+      all = conn.listAllDomains(0);
+    } catch (LibvirtException e) {
+      LOG.debug("cannot list domains to reap orphaned KVM probes", e);
+      return reaped;
+    }
+    for (Domain d : all) {
+      try {
+        String name = d.getName();
+        if (!name.startsWith(OWNER_PREFIX)) {
+          continue;
+        }
+        java.util.Optional<String> owner = DomainXml.read(d.getXMLDesc(0)).spec().map(s -> s.metadata().owner());
+        if (owner.isEmpty() || !owner.get().startsWith(OWNER_PREFIX) || ownerAlive(owner.get())) {
+          continue;
+        }
+        // a transient domain is gone once destroyed: ask before
+        boolean persistent = d.isPersistent() == 1;
+        if (d.isActive() == 1) {
+          d.destroy();
+        }
+        if (persistent) {
+          d.undefine();
+        }
+        LOG.warn("reaped the KVM probe domain {} of a dead JVM", name);
+        reaped.add(name);
+      } catch (LibvirtException | IllegalArgumentException e) {
+        LOG.debug("cannot reap a KVM probe domain", e);
+      }
+    }
+    return reaped;
+  }
+
+  /** Whether the pid in {@value #OWNER_PREFIX}{@code <pid>-...} runs; true when the label has no pid. */
+  private static boolean ownerAlive(String owner) {
+    String rest = owner.substring(OWNER_PREFIX.length());
+    int dash = rest.indexOf('-');
+    try {
+      long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (NumberFormatException e) {
+      return true;
     }
   }
 

@@ -2,6 +2,7 @@
 # Builds pods guest images from Debian packages only (apt-get download + dpkg-deb -x, mmdebstrap).
 #   build-guest.sh tiny OUT INIT        -> OUT/vmlinuz OUT/initrd.img OUT/kernel-version
 #   build-guest.sh full OUT TINYDIR     -> OUT/disk.qcow2 (ext4 root, cloud-init; boot with TINYDIR's kernel+initrd)
+#     (curl is there for the pods agent, which needs wget or curl to reach the metadata service)
 # Never installs anything on the host and never bind-mounts the host's /dev. Needs root, apt, dpkg-deb, cpio,
 # gzip, mmdebstrap, e2fsprogs, qemu-utils.
 set -euo pipefail
@@ -14,10 +15,13 @@ case "$KIND" in
 tiny)
   KV=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: linux-image-//p' | head -1)
   [ -n "$KV" ] || { echo "cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 2; }
-  PKGS="linux-image-$KV busybox-static python3-minimal python3.11-minimal libpython3.11-minimal libc6 libexpat1 zlib1g libssl3"
-  ( cd "$W" && chmod 0777 . && apt-get download -q $PKGS >/dev/null )
-  mkdir "$W/x" "$W/r"
-  for d in "$W"/*.deb; do dpkg-deb -x "$d" "$W/x"; done
+  PKGS="linux-image-$KV busybox-static python3-minimal python3.11-minimal libpython3.11-minimal libc6 libexpat1 zlib1g libssl3
+    nginx nginx-common libcrypt1 libpcre2-8-0"
+  ( cd "$W" && chmod 0777 . && apt-get download -q $PKGS libpython3.11-stdlib >/dev/null )
+  mkdir "$W/x" "$W/r" "$W/s"
+  for d in "$W"/*.deb; do
+    case $d in */libpython3.11-stdlib_*) dpkg-deb -x "$d" "$W/s" ;; *) dpkg-deb -x "$d" "$W/x" ;; esac
+  done
   X=$W/x R=$W/r M=$W/x/lib/modules/$KV
   mkdir -p $R/bin $R/sbin $R/dev $R/proc $R/sys $R/etc $R/tmp $R/run $R/usr/bin $R/lib/modules/$KV
   cp $X/bin/busybox $R/bin/busybox
@@ -29,6 +33,16 @@ tiny)
   cp -a $X/usr/lib/python3.11 $R/usr/lib/
   cp -a $X/usr/lib/x86_64-linux-gnu $R/usr/lib/ && rm -rf $R/usr/lib/x86_64-linux-gnu/gconv
   cp -a $X/usr/bin/python3.11 $R/usr/bin/ && ln -s python3.11 $R/usr/bin/python3
+  # of the full standard library only what the example templates import beyond the minimal one: json
+  for m in json; do cp -a $W/s/usr/lib/python3.11/$m $R/usr/lib/python3.11/; done
+  # nginx (Debian's, with its configuration and mime types; its libraries came with lib/ and usr/lib/ above),
+  # the users its configuration names, and the folders its package would create
+  mkdir -p $R/usr/sbin $R/var/log/nginx $R/var/lib/nginx $R/var/www/html
+  cp -a $X/usr/sbin/nginx $R/usr/sbin/ && cp -a $X/etc/nginx $R/etc/
+  printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\n' >$R/etc/passwd
+  printf 'root:x:0:\nwww-data:x:33:\n' >$R/etc/group
+  # no bash in a busybox guest: `bash` blocks of templates run under busybox's ash (POSIX sh with a few bashisms)
+  printf '#!/bin/busybox sh\nexec /bin/busybox ash "$@"\n' >$R/usr/bin/bash && chmod 0755 $R/usr/bin/bash
   [ -f $M/modules.dep ] || $X/bin/busybox depmod -b $X $KV
   for m in button evdev virtio_pci virtio_blk virtio_console virtio_net virtio_scsi ata_piix sr_mod isofs; do
     for f in $(grep -E "/$m\.ko:" $M/modules.dep | tr -d ':'); do
@@ -71,7 +85,7 @@ rm -rf $R/var/cache/apt/*.bin $R/var/lib/apt/lists/*
 HOOK
   chmod +x $W/hook.sh
   mmdebstrap --quiet --variant=minbase "${EXCL[@]}" \
-    --include=systemd-sysv,udev,dbus,cloud-init,ifupdown,isc-dhcp-client,netbase,iproute2,bash,python3 \
+    --include=systemd-sysv,udev,dbus,cloud-init,ifupdown,isc-dhcp-client,netbase,iproute2,bash,python3,curl \
     --customize-hook="$W/hook.sh \"\$1\"" bookworm $W/rootfs "$MIRROR"
   mkfs.ext4 -q -F -L podsroot -d $W/rootfs $W/root.raw 2G
   qemu-img convert -c -O qcow2 $W/root.raw $W/disk.qcow2

@@ -1,0 +1,286 @@
+package dev.pods.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code pods ps}, {@code logs}, {@code exec}, {@code down} and {@code wait}: clients of the control sockets of
+ * {@code pods up} processes ({@link Control}), and readers of their log files. Each method runs one command and
+ * returns its exit status ({@link Main#USAGE} lists them). Stateless; blocks (exec and down as long as the guest
+ * or the teardown takes, {@code logs -f} until the up process ends).
+ */
+final class Clients {
+  static final int NOT_UP = 3;
+  static final int EXEC_FAILED = 125;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Path dir;
+
+  Clients(PrintStream out, PrintStream err, Path dataDir) {
+    this.out = out;
+    this.err = err;
+    this.dir = Up.controlDir(dataDir);
+  }
+
+  private static ObjectNode op(String op) {
+    return Control.JSON.createObjectNode().put("op", op);
+  }
+
+  private int failed(ObjectNode reply, int status) {
+    err.println("pods: " + reply.path("error").asText("the up process failed"));
+    return status;
+  }
+
+  /** {@code ps [--json] [POD]}: the pods up here, their instances, states and addresses. */
+  int ps(List<String> args) throws Up.UsageException, IOException {
+    boolean json = args.remove("--json");
+    if (args.size() > 1 || args.stream().anyMatch(a -> a.startsWith("-"))) {
+      throw new Up.UsageException("ps takes [--json] [POD]");
+    }
+    List<String> pods = args.isEmpty() ? Control.pods(dir) : List.of(args.get(0));
+    ArrayNode all = Control.JSON.createArrayNode();
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"POD", "INSTANCE", "STATE", "PRIVATE", "PUBLIC", "DOMAIN"});
+    for (String pod : pods) {
+      ObjectNode r;
+      try {
+        r = Control.call(dir, pod, op("ps"));
+      } catch (Control.NotUp e) {
+        if (!args.isEmpty()) {
+          err.println("pods: " + e.getMessage());
+          return NOT_UP;
+        }
+        continue; // a stale socket of a dead up process, now removed
+      }
+      r.put("pod", pod);
+      all.add(r);
+      if (r.path("instances").isEmpty()) {
+        rows.add(new String[] {pod, "-", r.path("phase").asText(), "-", "-", "-"});
+      }
+      for (JsonNode i : r.path("instances")) {
+        rows.add(new String[] {pod, i.path("name").asText(), i.path("state").asText().toLowerCase(Locale.ROOT),
+            i.path("private").asText("-"), i.path("public").asText("-"), i.path("domain").asText("-")});
+      }
+    }
+    if (json) {
+      out.println(Control.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
+    } else if (rows.size() == 1) {
+      err.println("pods: no pod is up (no live control socket in " + dir + ")");
+    } else {
+      table(rows);
+    }
+    return 0;
+  }
+
+  private void table(List<String[]> rows) {
+    int[] w = new int[rows.get(0).length];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    for (String[] r : rows) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < r.length; i++) {
+        b.append(i == r.length - 1 ? r[i] : String.format(Locale.ROOT, "%-" + (w[i] + 2) + "s", r[i]));
+      }
+      out.println(b.toString().stripTrailing());
+    }
+  }
+
+  /**
+   * {@code logs [-f] [POD [INSTANCE]]}: the lines of the pod's latest up (phase output, phase and state changes),
+   * optionally of one instance; {@code -f} follows them until the up process ends. Without POD, the only pod
+   * that has a log.
+   */
+  int logs(List<String> args) throws Up.UsageException, IOException, InterruptedException {
+    boolean follow = args.remove("-f") | args.remove("--follow");
+    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
+      throw new Up.UsageException("logs takes [-f] [POD [INSTANCE]]");
+    }
+    String pod;
+    if (args.isEmpty()) {
+      List<String> logs = logged();
+      if (logs.size() != 1) {
+        err.println("pods: " + (logs.isEmpty() ? "no pod has logs in " + dir
+            : "name the pod: " + String.join(", ", logs) + " have logs"));
+        return NOT_UP;
+      }
+      pod = logs.get(0);
+    } else {
+      pod = args.get(0);
+    }
+    @Nullable String instance = args.size() == 2 ? args.get(1) : null;
+    Path file = Up.logFile(dir.getParent(), pod);
+    if (!Files.exists(file)) {
+      err.println("pods: no logs of pod '" + pod + "' (no " + file + ")");
+      return NOT_UP;
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      StringBuilder partial = new StringBuilder();
+      long lastCheck = 0;
+      while (true) {
+        byte[] chunk = in.readNBytes(in.available() > 0 ? in.available() : 0);
+        if (chunk.length > 0) {
+          partial.append(new String(chunk, StandardCharsets.UTF_8));
+          int nl;
+          while ((nl = partial.indexOf("\n")) >= 0) {
+            print(partial.substring(0, nl), instance);
+            partial.delete(0, nl + 1);
+          }
+          out.flush();
+          continue;
+        }
+        if (!follow) {
+          return 0;
+        }
+        long now = System.nanoTime();
+        if (now - lastCheck > 1_000_000_000L) {
+          lastCheck = now;
+          if (!alive(pod)) {
+            // the up process ended: what it wrote last is in the file already
+            byte[] rest = in.readAllBytes();
+            partial.append(new String(rest, StandardCharsets.UTF_8));
+            partial.toString().lines().forEach(l -> print(l, instance));
+            out.flush();
+            return 0;
+          }
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  private boolean alive(String pod) {
+    try {
+      return Control.call(dir, pod, op("ps")).path("ok").asBoolean();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private void print(String line, @Nullable String instance) {
+    // <instant> <who> <text>
+    String[] f = line.split(" ", 3);
+    if (instance != null && (f.length < 2 || !f[1].equals(instance))) {
+      return;
+    }
+    out.println(line);
+  }
+
+  private List<String> logged() throws IOException {
+    List<String> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".log"))
+          .map(n -> n.substring(0, n.length() - 4)).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
+  /** {@code exec POD INSTANCE [--timeout S] -- CMD...}: runs CMD in the guest; its exit status is ours. */
+  int exec(List<String> args) throws Up.UsageException, IOException {
+    int sep = args.indexOf("--");
+    List<String> head = new ArrayList<>(sep < 0 ? args : args.subList(0, sep));
+    List<String> argv = sep < 0 ? List.of() : args.subList(sep + 1, args.size());
+    long timeout = -1;
+    int t = head.indexOf("--timeout");
+    if (t >= 0) {
+      if (t + 1 >= head.size() || !head.get(t + 1).matches("[1-9][0-9]{0,6}")) {
+        throw new Up.UsageException("exec: --timeout takes a positive number of seconds");
+      }
+      timeout = Long.parseLong(head.get(t + 1));
+      head.remove(t + 1);
+      head.remove(t);
+    }
+    if (head.size() != 2 || argv.isEmpty() || head.stream().anyMatch(a -> a.startsWith("-"))) {
+      throw new Up.UsageException("exec takes POD INSTANCE [--timeout SECONDS] -- CMD [ARG...]");
+    }
+    ObjectNode req = op("exec").put("instance", head.get(1));
+    if (timeout > 0) {
+      req.put("timeoutSeconds", timeout);
+    }
+    ArrayNode a = req.putArray("argv");
+    argv.forEach(a::add);
+    ObjectNode r;
+    try {
+      r = Control.call(dir, head.get(0), req);
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return EXEC_FAILED;
+    }
+    if (!r.path("ok").asBoolean()) {
+      return failed(r, EXEC_FAILED);
+    }
+    out.write(Base64.getDecoder().decode(r.path("stdout").asText()));
+    out.flush();
+    err.write(Base64.getDecoder().decode(r.path("stderr").asText()));
+    err.flush();
+    if (r.path("timedOut").asBoolean()) {
+      err.println("pods: the command timed out in " + head.get(1));
+      return 124;
+    }
+    return r.path("exit").asInt();
+  }
+
+  /** {@code down POD}: destroys the pod; its up process exits. */
+  int down(List<String> args) throws Up.UsageException, IOException {
+    if (args.size() != 1 || args.get(0).startsWith("-")) {
+      throw new Up.UsageException("down takes POD");
+    }
+    return simple(args.get(0), op("down"), "destroyed pod " + args.get(0));
+  }
+
+  /** {@code wait [--timeout S] POD}: until every instance is ready (1 when one failed or time ran out). */
+  int await(List<String> args) throws Up.UsageException, IOException {
+    ObjectNode req = op("wait");
+    int t = args.indexOf("--timeout");
+    if (t >= 0) {
+      if (t + 1 >= args.size() || !args.get(t + 1).matches("[1-9][0-9]{0,6}")) {
+        throw new Up.UsageException("wait: --timeout takes a positive number of seconds");
+      }
+      req.put("timeoutSeconds", Long.parseLong(args.get(t + 1)));
+      args.remove(t + 1);
+      args.remove(t);
+    }
+    if (args.size() != 1 || args.get(0).startsWith("-")) {
+      throw new Up.UsageException("wait takes [--timeout SECONDS] POD");
+    }
+    return simple(args.get(0), req, args.get(0) + " is ready");
+  }
+
+  private int simple(String pod, ObjectNode req, String success) throws IOException {
+    ObjectNode r;
+    try {
+      r = Control.call(dir, pod, req);
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return NOT_UP;
+    } catch (NoSuchFileException e) {
+      err.println("pods: pod '" + pod + "' is not up");
+      return NOT_UP;
+    }
+    if (!r.path("ok").asBoolean()) {
+      return failed(r, 1);
+    }
+    out.println(success);
+    return 0;
+  }
+}

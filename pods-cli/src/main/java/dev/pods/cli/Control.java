@@ -1,0 +1,220 @@
+package dev.pods.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The control channel of a {@code pods up} process: a Unix domain socket {@code <dir>/<pod>.sock} (mode 0600 in a
+ * 0700 folder, so only its user reaches it) speaking line-JSON. A client sends one request object on one line
+ * ({@code {"op":"ps"}}, {@code {"op":"exec","instance":"web-0","argv":[...]}}, {@code {"op":"down"}},
+ * {@code {"op":"wait"}}) and reads one reply object on one line ({@code "ok":true} plus the op's fields, or
+ * {@code "ok":false,"error":"..."}); then the connection closes.
+ *
+ * <p>The server ({@link #serve}) accepts on one daemon thread and answers each connection on its own daemon
+ * thread, so a slow {@code exec} does not hold up {@code ps}; the handler must be thread-safe. {@link Server#close()}
+ * stops accepting and deletes the socket file. The client methods block until the reply (or an I/O error).
+ */
+final class Control {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private Control() {}
+
+  /** The socket of {@code pod}'s up process. */
+  static Path socket(Path dir, String pod) {
+    return dir.resolve(pod + ".sock");
+  }
+
+  /** The pods with a control socket in {@code dir} (their up process may be gone: see {@link #call}). */
+  static List<String> pods(Path dir) throws IOException {
+    List<String> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
+          .map(n -> n.substring(0, n.length() - ".sock".length())).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
+  /** No up process answers for the pod. */
+  static final class NotUp extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotUp(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Sends {@code request} to {@code pod}'s up process and returns its reply.
+   *
+   * @throws NotUp when there is no socket, or nobody listens on it any more (the stale socket is removed then)
+   * @throws IOException when the connection breaks
+   */
+  static ObjectNode call(Path dir, String pod, ObjectNode request) throws IOException {
+    Path sock = socket(dir, pod);
+    if (!Files.exists(sock)) {
+      throw new NotUp("pod '" + pod + "' is not up: no pods up process runs it (no " + sock + ")");
+    }
+    SocketChannel ch;
+    try {
+      ch = SocketChannel.open(UnixDomainSocketAddress.of(sock));
+    } catch (IOException e) {
+      Files.deleteIfExists(sock);
+      throw new NotUp("pod '" + pod + "' is not up: its pods up process is gone (removed the stale " + sock + ")");
+    }
+    try (ch) {
+      OutputStream os = Channels.newOutputStream(ch);
+      os.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+      os.flush();
+      BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+      String line = r.readLine();
+      if (line == null) {
+        throw new IOException("pod '" + pod + "': the pods up process closed the connection without a reply");
+      }
+      return (ObjectNode) JSON.readTree(line);
+    }
+  }
+
+  /** A reply saying {@code ok}. */
+  static ObjectNode ok() {
+    return JSON.createObjectNode().put("ok", true);
+  }
+
+  /** A reply carrying an error. */
+  static ObjectNode error(String message) {
+    return JSON.createObjectNode().put("ok", false).put("error", message);
+  }
+
+  /** A running control server; closing it stops accepting and removes the socket. */
+  static final class Server implements AutoCloseable {
+    private final ServerSocketChannel channel;
+    private final Path socket;
+
+    private Server(ServerSocketChannel channel, Path socket) {
+      this.channel = channel;
+      this.socket = socket;
+    }
+
+    Path socket() {
+      return socket;
+    }
+
+    @Override
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // closing a listening socket has nothing to flush
+      }
+      try {
+        Files.deleteIfExists(socket);
+      } catch (IOException e) {
+        // a leftover socket is detected as stale by the next client
+      }
+    }
+  }
+
+  /**
+   * Listens on {@code pod}'s socket in {@code dir} and answers each request with {@code handler}'s reply
+   * (a handler's exception becomes an error reply); {@code afterReply} is told of each request once its reply
+   * is written.
+   *
+   * @throws IOException when another live up process holds the socket, or it cannot be bound
+   */
+  static Server serve(Path dir, String pod, Function<ObjectNode, ObjectNode> handler,
+      Consumer<ObjectNode> afterReply) throws IOException {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Path sock = socket(dir, pod);
+    if (Files.exists(sock)) {
+      boolean live;
+      try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+        live = probe.isConnected();
+      } catch (IOException e) {
+        live = false;
+      }
+      if (live) {
+        throw new IOException("pod '" + pod + "' is already up in another pods up process (" + sock + ")");
+      }
+      Files.deleteIfExists(sock); // a stale socket of a dead up process
+    }
+    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    ch.bind(UnixDomainSocketAddress.of(sock));
+    Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+    AtomicInteger n = new AtomicInteger();
+    Thread acceptor = new Thread(() -> {
+      while (ch.isOpen()) {
+        SocketChannel c;
+        try {
+          c = ch.accept();
+        } catch (ClosedChannelException e) {
+          return;
+        } catch (IOException e) {
+          continue;
+        }
+        Thread t = new Thread(() -> answer(c, handler, afterReply), "pods-control-" + n.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+      }
+    }, "pods-control");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return new Server(ch, sock);
+  }
+
+  private static void answer(SocketChannel c, Function<ObjectNode, ObjectNode> handler,
+      Consumer<ObjectNode> afterReply) {
+    try (c) {
+      BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+      String line = r.readLine();
+      if (line == null) {
+        return;
+      }
+      ObjectNode reply;
+      @Nullable ObjectNode request = null;
+      try {
+        if (!(JSON.readTree(line) instanceof ObjectNode req) || !req.hasNonNull("op")) {
+          reply = error("a request is one JSON object with an \"op\"");
+        } else {
+          request = req;
+          reply = handler.apply(req);
+        }
+      } catch (IOException e) {
+        reply = error("not JSON: " + e.getMessage());
+      } catch (RuntimeException e) {
+        reply = error(e.getMessage() == null ? e.toString() : e.getMessage());
+      }
+      OutputStream os = Channels.newOutputStream(c);
+      os.write((JSON.writeValueAsString(reply) + "\n").getBytes(StandardCharsets.UTF_8));
+      os.flush();
+      if (request != null) {
+        afterReply.accept(request);
+      }
+    } catch (IOException e) {
+      // the client went away; nothing to answer
+    }
+  }
+}

@@ -1,0 +1,420 @@
+package dev.pods.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.Deployment;
+import dev.pods.ImageResolver;
+import dev.pods.Instance;
+import dev.pods.Pod;
+import dev.pods.PodRuntime;
+import dev.pods.PodSpecException;
+import dev.pods.Problem;
+import dev.pods.Unit;
+import dev.pods.imds.ExecRequest;
+import dev.pods.imds.ExecResult;
+import dev.pods.spi.Cidr;
+import dev.pods.template.ParseResult;
+import dev.pods.template.Templates;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code pods up}: reads templates into one pod, deploys it on this host, prints its events, waits until it is
+ * ready and stays attached, answering {@code pods ps/exec/down/wait} on its control socket ({@link Control}) until
+ * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. One instance runs one pod; the JVM's shutdown
+ * hook tears down whatever the process deployed. Not reusable: one {@link #run} per instance.
+ */
+final class Up {
+  static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(10);
+  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final boolean tty;
+  private final Path dataDir;
+  private final Object lock = new Object();
+  private final CountDownLatch done = new CountDownLatch(1);
+  /** Counted down once deployed, or once torn down before that. */
+  private final CountDownLatch deployed = new CountDownLatch(1);
+  private volatile @Nullable Deployment deployment;
+  private @Nullable LocalHost host;
+  private Control.@Nullable Server server;
+  private @Nullable EventPrinter printer;
+  private volatile boolean tornDown;
+  private volatile boolean downRequested;
+  private volatile boolean teardownFailed;
+  private volatile String phase = "preparing";
+  private boolean tiny;
+
+  Up(PrintStream out, PrintStream err, boolean tty, Path dataDir) {
+    this.out = out;
+    this.err = err;
+    this.tty = tty;
+    this.dataDir = dataDir;
+  }
+
+  /** Where the control sockets and log files of up processes are: {@code <data>/cli}. */
+  static Path controlDir(Path dataDir) {
+    return dataDir.resolve("cli");
+  }
+
+  /** The log file of {@code pod}'s latest up. */
+  static Path logFile(Path dataDir, String pod) {
+    return controlDir(dataDir).resolve(pod + ".log");
+  }
+
+  /** Thrown for a command line {@code up} cannot run; the message says why. */
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  int run(List<String> args) throws UsageException {
+    String name = null;
+    String prefix = "pods";
+    String hostNs = null;
+    String uplink = null;
+    String range = null;
+    String gateway = null;
+    Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      switch (a) {
+        case "--tiny" -> tiny = true;
+        case "--name" -> name = value(args, ++i, a);
+        case "--prefix" -> prefix = value(args, ++i, a);
+        case "--host-namespace" -> hostNs = value(args, ++i, a);
+        case "--uplink" -> uplink = value(args, ++i, a);
+        case "--public-range" -> range = value(args, ++i, a);
+        case "--public-gateway" -> gateway = value(args, ++i, a);
+        case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
+        default -> {
+          if (a.startsWith("-")) {
+            throw new UsageException("up: unknown option " + a);
+          }
+          files.add(Path.of(a));
+        }
+      }
+    }
+    if (files.isEmpty()) {
+      throw new UsageException("up takes one or more template files");
+    }
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
+    }
+    PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
+
+    List<Unit> units = new ArrayList<>();
+    boolean bad = false;
+    for (Path f : files) {
+      ParseResult r = Templates.read(f);
+      r.problems().forEach(err::println);
+      if (r.hasErrors()) {
+        bad = true;
+      } else {
+        units.add(r.orThrow());
+      }
+    }
+    if (bad) {
+      return 1;
+    }
+    if (name == null) {
+      Path parent = files.get(0).toAbsolutePath().getParent();
+      name = parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
+      if (!LABEL.matcher(name).matches()) {
+        throw new UsageException("up: name the pod with --name (the templates' folder '" + name
+            + "' is not a DNS label)");
+      }
+    }
+    Pod pod;
+    try {
+      Pod.Builder b = Pod.builder().name(name);
+      units.forEach(b::unit);
+      pod = b.build();
+    } catch (PodSpecException e) {
+      e.problems().forEach(p -> err.println("pods: " + p));
+      return 1;
+    }
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork), readyTimeout);
+  }
+
+  private static String value(List<String> args, int i, String option) throws UsageException {
+    if (i >= args.size()) {
+      throw new UsageException("up: " + option + " needs a value");
+    }
+    return args.get(i);
+  }
+
+  private static long seconds(String v, String option) throws UsageException {
+    try {
+      long s = Long.parseLong(v);
+      if (s > 0) {
+        return s;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException("up: " + option + " takes a positive number of seconds, not '" + v + "'");
+  }
+
+  private static PodRuntime.@Nullable PublicNetwork publicNetwork(
+      @Nullable String uplink, @Nullable String range, @Nullable String gateway) throws UsageException {
+    if (uplink == null && range == null && gateway == null) {
+      return null;
+    }
+    if (uplink == null || range == null) {
+      throw new UsageException("up: a public network needs --uplink BRIDGE and --public-range CIDR");
+    }
+    try {
+      Cidr cidr = Cidr.parse(range);
+      Inet4Address gw = gateway != null ? ipv4(gateway) : cidr.address(1);
+      return new PodRuntime.PublicNetwork(uplink, cidr, gw);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("up: bad public network: " + e.getMessage());
+    }
+  }
+
+  private static Inet4Address ipv4(String text) {
+    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      throw new IllegalArgumentException("not an IPv4 address: " + text);
+    }
+    try {
+      return (Inet4Address) InetAddress.getByName(text);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an IPv4 address: " + text, e);
+    }
+  }
+
+  private int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
+    EventPrinter p;
+    try {
+      p = new EventPrinter(out, tty, logFile(dataDir, pod.name()), Instant::now);
+      server = Control.serve(controlDir(dataDir), pod.name(), this::handle, this::replied);
+    } catch (IOException e) {
+      err.println("pods: " + e.getMessage());
+      return 1;
+    }
+    printer = p;
+    Thread hook = new Thread(() -> teardown("stopped by a signal"), "pods-up-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    int status;
+    try {
+      status = deployAndWait(pod, options, readyTimeout, p);
+    } catch (RuntimeException e) {
+      p.say("FAILED: " + message(e));
+      status = 1;
+    }
+    teardown(status == 0 ? "pods down" : "the pod did not come up");
+    if (downRequested) {
+      try {
+        done.await(10, java.util.concurrent.TimeUnit.SECONDS); // until the reply to pods down is written
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down already: the hook tears down
+    }
+    return teardownFailed ? 1 : status;
+  }
+
+  private int deployAndWait(Pod pod, LocalHost.Options options, Duration readyTimeout, EventPrinter p) {
+    ImageResolver images = LocalHost.images(options.dataDir(), options.tiny());
+    List<String> names = pod.units().stream().map(Unit::image).distinct().toList();
+    if (options.tiny()) {
+      p.say("--tiny: every unit boots the tiny busybox guest instead of " + String.join(", ", names));
+    }
+    p.begin(options.tiny() ? "preparing the tiny guest image" : "preparing the guest images " + names);
+    LocalHost.prepare(images, options.tiny() ? names.subList(0, 1) : names);
+    p.end("guest images ready");
+    List<String> reaped;
+    try {
+      reaped = LocalHost.reapLeftovers(options, pod.name());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (!reaped.isEmpty()) {
+      p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
+    }
+    synchronized (lock) {
+      if (tornDown) {
+        return 0;
+      }
+      host = LocalHost.open(options, pod.name(), images);
+      phase = "deploying";
+      Deployment d = host.runtime().deploy(pod);
+      d.events().subscribe(p::event);
+      deployment = d;
+      deployed.countDown();
+    }
+    Deployment d = deployment;
+    for (Instance i : d.instances()) {
+      p.say(i.name() + ": domain " + i.domainName() + ", private " + i.privateAddress().getHostAddress()
+          + i.publicAddress().map(a -> ", public " + a.getHostAddress()).orElse(""));
+    }
+    try {
+      d.awaitReady(readyTimeout);
+    } catch (IllegalStateException e) {
+      return 0; // destroyed while waiting: pods down or a signal
+    } catch (RuntimeException e) {
+      p.say("FAILED: " + message(e));
+      return 1;
+    }
+    phase = "ready";
+    p.say("ready: " + d.instances().size() + " instances; `pods ps`, `pods logs -f " + pod.name() + "`, `pods exec "
+        + pod.name() + " INSTANCE -- CMD`; Ctrl-C or `pods down " + pod.name() + "` destroys the pod");
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static String message(Throwable e) {
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
+  /** Destroys the deployment and closes everything this process opened; idempotent. */
+  private void teardown(String why) {
+    synchronized (lock) {
+      if (tornDown) {
+        return;
+      }
+      tornDown = true;
+      phase = "tearing down";
+      deployed.countDown();
+      EventPrinter p = printer;
+      Deployment d = deployment;
+      try {
+        if (d != null) {
+          if (p != null) {
+            p.say("tearing down (" + why + ")");
+          }
+          try {
+            d.destroy();
+          } catch (RuntimeException e) {
+            teardownFailed = true;
+            if (p != null) {
+              p.say("teardown FAILED: " + message(e));
+            }
+          }
+        }
+        if (host != null) {
+          host.close();
+        }
+      } finally {
+        if (server != null) {
+          server.close();
+        }
+        if (p != null) {
+          if (d != null && !teardownFailed) {
+            p.say("destroyed pod " + d.pod().name());
+          }
+          p.close();
+        }
+      }
+    }
+  }
+
+  private ObjectNode handle(ObjectNode req) {
+    String op = req.get("op").asText();
+    Deployment d = deployment;
+    return switch (op) {
+      case "ps" -> ps(d);
+      case "wait" -> {
+        long t0 = System.nanoTime();
+        Duration timeout = Duration.ofSeconds(req.path("timeoutSeconds").asLong(DEFAULT_READY_TIMEOUT.toSeconds()));
+        try {
+          if (!deployed.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            yield Control.error("the pod was not deployed within " + timeout.toSeconds() + " s (" + phase + ")");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          yield Control.error("interrupted");
+        }
+        Deployment w = deployment;
+        if (w == null) {
+          yield Control.error("the pod is gone (" + phase + ")");
+        }
+        Duration left = timeout.minusNanos(System.nanoTime() - t0);
+        w.awaitReady(left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
+        yield Control.ok();
+      }
+      case "exec" -> exec(d, req);
+      case "down" -> {
+        downRequested = true;
+        teardown("pods down");
+        yield teardownFailed ? Control.error("the teardown failed; see the output of pods up") : Control.ok();
+      }
+      default -> Control.error("unknown op '" + op + "'");
+    };
+  }
+
+  private void replied(ObjectNode req) {
+    // a reply to down is written before the process may exit
+    if (req.path("op").asText().equals("down")) {
+      done.countDown();
+    }
+  }
+
+  private ObjectNode ps(@Nullable Deployment d) {
+    ObjectNode o = Control.ok().put("pid", ProcessHandle.current().pid()).put("phase", phase).put("tiny", tiny);
+    ArrayNode a = o.putArray("instances");
+    if (d != null) {
+      o.put("pod", d.pod().name());
+      for (Instance i : d.instances()) {
+        ObjectNode n = a.addObject().put("name", i.name()).put("unit", i.unit()).put("state", i.state().name())
+            .put("domain", i.domainName()).put("private", i.privateAddress().getHostAddress());
+        i.publicAddress().ifPresent(x -> n.put("public", x.getHostAddress()));
+      }
+    }
+    return o;
+  }
+
+  private ObjectNode exec(@Nullable Deployment d, ObjectNode req) {
+    if (d == null) {
+      return Control.error("the pod is not deployed yet (" + phase + ")");
+    }
+    String name = req.path("instance").asText();
+    Instance inst = d.instances().stream().filter(i -> i.name().equals(name)).findFirst().orElse(null);
+    if (inst == null) {
+      return Control.error("no instance '" + name + "' in pod " + d.pod().name() + " (instances: "
+          + String.join(", ", d.instances().stream().map(Instance::name).toList()) + ")");
+    }
+    List<String> argv = new ArrayList<>();
+    for (JsonNode n : req.path("argv")) {
+      argv.add(n.asText());
+    }
+    if (argv.isEmpty()) {
+      return Control.error("exec needs a command");
+    }
+    ExecRequest r = new ExecRequest(argv, null,
+        Duration.ofSeconds(req.path("timeoutSeconds").asLong(ExecRequest.DEFAULT_TIMEOUT.toSeconds())));
+    ExecResult x = inst.exec(r);
+    Base64.Encoder b64 = Base64.getEncoder();
+    return Control.ok().put("exit", x.exitCode()).put("timedOut", x.timedOut())
+        .put("stdout", b64.encodeToString(x.stdout())).put("stderr", b64.encodeToString(x.stderr()));
+  }
+}

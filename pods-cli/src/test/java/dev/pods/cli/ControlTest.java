@@ -1,0 +1,146 @@
+package dev.pods.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control channel and its clients against a real Unix socket served by a handler of this test. */
+class ControlTest {
+  @TempDir Path state;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private Main main() {
+    return new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private Path dir() {
+    return Up.controlDir(state);
+  }
+
+  /** A handler that answers like an up process with one instance, and runs "exec" by echoing its argv. */
+  private ObjectNode handle(ObjectNode req) {
+    return switch (req.get("op").asText()) {
+      case "ps" -> {
+        ObjectNode o = Control.ok().put("phase", "ready");
+        o.putArray("instances").addObject().put("name", "web-0").put("state", "READY").put("private", "10.98.0.2")
+            .put("domain", "pods-shop-web-0");
+        yield o;
+      }
+      case "exec" -> {
+        StringBuilder cmd = new StringBuilder();
+        req.get("argv").forEach(n -> cmd.append(cmd.length() == 0 ? "" : " ").append(n.asText()));
+        yield Control.ok().put("exit", 7).put("timedOut", false)
+            .put("stdout", java.util.Base64.getEncoder().encodeToString((cmd + "\n").getBytes(StandardCharsets.UTF_8)))
+            .put("stderr", "");
+      }
+      case "boom" -> throw new IllegalStateException("it broke");
+      default -> Control.error("unknown op");
+    };
+  }
+
+  @Test
+  void psExecAndErrorsGoThroughTheSocket() throws Exception {
+    List<String> replied = new CopyOnWriteArrayList<>();
+    try (Control.Server s = Control.serve(dir(), "shop", this::handle, r -> replied.add(r.get("op").asText()))) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(s.socket()))).isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir()))).isEqualTo("rwx------");
+
+      assertThat(main().run("--data-dir", state.toString(), "ps")).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(
+          "POD   INSTANCE  STATE  PRIVATE    PUBLIC  DOMAIN\n"
+              + "shop  web-0     ready  10.98.0.2  -       pods-shop-web-0\n");
+      out.reset();
+
+      assertThat(main().run("--data-dir", state.toString(), "exec", "shop", "web-0", "--", "echo", "a b"))
+          .isEqualTo(7);
+      assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("echo a b\n");
+
+      ObjectNode r = Control.call(dir(), "shop", Control.JSON.createObjectNode().put("op", "boom"));
+      assertThat(r.get("ok").asBoolean()).isFalse();
+      assertThat(r.get("error").asText()).isEqualTo("it broke");
+      // afterReply runs once the reply is written, so possibly after the client read it
+      for (int i = 0; i < 500 && replied.size() < 3; i++) {
+        Thread.sleep(10);
+      }
+      assertThat(replied).containsExactlyInAnyOrder("ps", "exec", "boom");
+
+      IOException twice = catchThrowableOfType(IOException.class,
+          () -> Control.serve(dir(), "shop", this::handle, x -> {}));
+      assertThat(twice).hasMessageContaining("pod 'shop' is already up in another pods up process");
+    }
+    assertThat(Control.socket(dir(), "shop")).doesNotExist();
+  }
+
+  @Test
+  void noUpProcessIsExitThreeWithAClearMessage() {
+    assertThat(main().run("--data-dir", state.toString(), "down", "shop")).isEqualTo(3);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("pods: pod 'shop' is not up: no pods up process runs it (no ");
+    err.reset();
+    assertThat(main().run("--data-dir", state.toString(), "exec", "shop", "web-0", "--", "true")).isEqualTo(125);
+    assertThat(main().run("--data-dir", state.toString(), "ps")).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("pods: no pod is up");
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop")).isEqualTo(3);
+  }
+
+  @Test
+  void aStaleSocketOfADeadUpProcessIsRemovedAndReported() throws Exception {
+    Files.createDirectories(dir());
+    Path sock = Control.socket(dir(), "shop");
+    // bound, then closed without removing the file: what a killed up process leaves
+    try (ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.bind(UnixDomainSocketAddress.of(sock));
+    }
+    assertThat(sock).exists();
+    assertThat(main().run("--data-dir", state.toString(), "ps", "shop")).isEqualTo(3);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("its pods up process is gone");
+    assertThat(sock).doesNotExist();
+  }
+
+  @Test
+  void logsPrintsTheLogFileFilteredByInstance() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(Up.logFile(state, "shop"), String.join("\n",
+        "2026-01-01T00:00:00Z pods ready",
+        "2026-01-01T00:00:01Z web-0 | served by web-0",
+        "2026-01-01T00:00:02Z web-1 | served by web-1", ""));
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop", "web-1")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("2026-01-01T00:00:02Z web-1 | served by web-1\n");
+    out.reset();
+    assertThat(main().run("--data-dir", state.toString(), "logs")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(3);
+  }
+
+  @Test
+  void upRejectsBadOptionsBeforeTouchingTheHost() throws Exception {
+    Path web = Files.writeString(state.resolve("web.md"), "# Web\n\n```yaml\nname: web\nkind: instance\nimage: debian12\n```\n");
+    assertThat(main().run("--data-dir", state.toString(), "up", "--uplink", "br0", web.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("pods: up: a public network needs --uplink BRIDGE and --public-range CIDR");
+    err.reset();
+    assertThat(main().run("--data-dir", state.toString(), "up", "--prefix", "Bad_", web.toString())).isEqualTo(2);
+    assertThat(main().run("--data-dir", state.toString(), "up", "--public-range", "198.51.100.0/24", "--uplink",
+        "br0", "--public-gateway", "192.0.2.1", "--name", "shop", web.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("gateway 192.0.2.1 is not in 198.51.100.0/24");
+    err.reset();
+    assertThat(main().run("--data-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("Shop!");
+  }
+}

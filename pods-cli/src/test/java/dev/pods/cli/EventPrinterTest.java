@@ -1,0 +1,63 @@
+package dev.pods.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pods.InstanceState;
+import dev.pods.PodEvent;
+import dev.pods.Trigger;
+import dev.pods.imds.OutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EventPrinterTest {
+  private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+  private static void feed(EventPrinter p) {
+    p.event(new PodEvent.StateChanged("web-0", T, InstanceState.BOOTING, InstanceState.INITIALIZING, null));
+    p.event(new PodEvent.PhaseStarted("web-0", T, Trigger.FIRST_BOOT, "r-1"));
+    p.event(new PodEvent.OutputLine("web-0", T, "r-1", 0, OutputStream.STDOUT, "served by web-0"));
+    p.event(new PodEvent.OutputLine("lb-0", T, "r-1", 1, OutputStream.STDERR, "nginx: test is successful"));
+    p.event(new PodEvent.PhaseFinished("web-0", T, Trigger.CLUSTER_CHANGE, "r-2", false, 3, 1, Duration.ofMillis(1500)));
+  }
+
+  @Test
+  void plainLinesOffATerminalAndTheSameLinesWithTimeStampsInTheLog() throws Exception {
+    Path log = dir.resolve("cli/shop.log");
+    try (EventPrinter p = new EventPrinter(out, false, log, () -> T)) {
+      feed(p);
+      p.say("ready");
+    }
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join("\n",
+        "web-0  state booting -> initializing",
+        "web-0  phase initial started (run r-1)",
+        "web-0  | served by web-0",
+        "lb-0   ! nginx: test is successful",
+        "web-0  phase reload FAILED in block 3 (exit 1) in 1.5 s",
+        "pods   ready", ""));
+    assertThat(Files.readAllLines(log)).first().isEqualTo("2026-01-01T00:00:00Z web-0 state booting -> initializing");
+    assertThat(Files.readAllLines(log)).hasSize(6).last().isEqualTo("2026-01-01T00:00:00Z pods ready");
+  }
+
+  @Test
+  void onATerminalNamesAreColouredAndTheStatusLineShowsTheStepsUnderWay() throws Exception {
+    try (EventPrinter p = new EventPrinter(out, true, null, () -> T)) {
+      p.event(new PodEvent.StateChanged("web-0", T, InstanceState.CREATING, InstanceState.BOOTING, null));
+    }
+    String s = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(s).contains("\033[36mweb-0 \033[0m state creating -> booting\n")
+        .contains("\033[2m... web-0 booting 0s\033[0m")
+        .endsWith("\r\033[K"); // the status line is cleared on close
+  }
+}

@@ -1,0 +1,215 @@
+package dev.pods.examples;
+
+import static dev.pods.examples.HostTools.check;
+import static dev.pods.examples.HostTools.deleteTree;
+import static dev.pods.examples.HostTools.namespaces;
+import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.rootLinks;
+import static dev.pods.examples.HostTools.run;
+import static dev.pods.examples.HostTools.step;
+
+import dev.pods.ImageResolver;
+import dev.pods.PodRuntime;
+import dev.pods.kvm.DiskImages;
+import dev.pods.kvm.KvmInstanceFiles;
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.kvm.Reaper;
+import dev.pods.net.LinuxNetworkDriver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A {@link PodRuntime} on the real parts for system tests and benchmarks: libvirt ({@code qemu:///system} unless
+ * configured), the Linux network driver, {@link KvmInstanceFiles} in {@link #DISK_ROOT}, and a host namespace of
+ * its own that holds the VPC bridges. Every name starts with a per-run prefix ({@code <letters><4 base-36>}); the
+ * run's folder {@code <runRoot>/<prefix>} records the JVM's pid, so a later run reaps what a crashed one left
+ * ({@link #reapEarlierRuns}).
+ *
+ * <p>Not thread-safe; {@link #close()} tears everything down (runtime, networks of this owner, the host
+ * namespace, the run folder, the libvirt connection), running every step even when one fails, and throws an
+ * {@link AssertionError} listing the failures. {@link #leftovers(List)} then tells what is still there.
+ */
+final class RuntimeRig implements AutoCloseable {
+  /** Where instance files live (system property {@code pods.test.dir}). */
+  static final Path DISK_ROOT = Path.of(System.getProperty("pods.test.dir", "/var/lib/pods/test"));
+
+  final String prefix;
+  final Path dir;
+  final String hostNs;
+  final String owner;
+  final DiskImages disks;
+  final LibvirtHypervisor hv;
+  final LinuxNetworkDriver driver;
+  final PodRuntime runtime;
+
+  private RuntimeRig(String prefix, Path dir, String hostNs, String owner, DiskImages disks, LibvirtHypervisor hv,
+      LinuxNetworkDriver driver, PodRuntime runtime) {
+    this.prefix = prefix;
+    this.dir = dir;
+    this.hostNs = hostNs;
+    this.owner = owner;
+    this.disks = disks;
+    this.hv = hv;
+    this.driver = driver;
+    this.runtime = runtime;
+  }
+
+  /** Whether this host can run the rig: Linux, root, the tools, a reachable libvirtd. */
+  static @org.jspecify.annotations.Nullable String missingCapability() throws Exception {
+    if (!System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")) {
+      return "needs Linux";
+    }
+    if (Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .noneMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"))) {
+      return "needs root";
+    }
+    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
+      if (!HostTools.onPath(c)) {
+        return c + " is not installed";
+      }
+    }
+    if (!run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok()) {
+      return "libvirtd is not reachable";
+    }
+    return null;
+  }
+
+  /**
+   * Starts a rig: a fresh prefix {@code letters + 4 base-36 characters}, its folder under {@code runRoot}, its host
+   * namespace, a driver and a runtime owned by {@code ownerPrefix<pid>-<prefix>}. Domains of dead owners with
+   * that owner prefix, KVM-probe domains of dead JVMs and stale instance folders of this prefix shape are reaped
+   * first.
+   */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
+    String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
+    String p = letters + "0000".substring(rnd.length()) + rnd;
+    Path dir = Files.createDirectories(runRoot.resolve(p));
+    Files.writeString(dir.resolve("pid"), Long.toString(ProcessHandle.current().pid()));
+    String hostNs = p + "x-host";
+    String owner = Reaper.ownerLabel(ownerPrefix, p);
+    DiskImages disks = DiskImages.at(DISK_ROOT);
+    LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
+    LinuxNetworkDriver driver = null;
+    try {
+      Reaper.reap(hv, disks, Reaper.deadProcess(ownerPrefix));
+      Reaper.reapProbes(hv);
+      Reaper.reapFolders(hv, disks, n -> n.matches(letters + "[0-9a-z]{4}-.*"), Duration.ofMinutes(10));
+      check(run("ip", "netns", "add", hostNs));
+      check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
+      driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
+      PodRuntime runtime = PodRuntime.builder()
+          .hypervisor(hv)
+          .networkDriver(driver)
+          .instanceFiles(KvmInstanceFiles.on(disks))
+          .images(images)
+          .stateDir(dir.resolve("state"))
+          .hostNamespace(hostNs)
+          .owner(owner)
+          .namePrefix(p + "-")
+          .build();
+      return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
+    } catch (Exception | Error e) {
+      List<Throwable> errors = new ArrayList<>();
+      if (driver != null) {
+        LinuxNetworkDriver dr = driver;
+        step(errors, dr::close);
+      }
+      step(errors, () -> removeNamespace(hostNs));
+      step(errors, () -> deleteTree(dir));
+      step(errors, hv::close);
+      errors.forEach(e::addSuppressed);
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    List<Throwable> errors = new ArrayList<>();
+    step(errors, runtime::close);
+    step(errors, () -> driver.reap(owner));
+    step(errors, driver::close);
+    step(errors, () -> removeNamespace(hostNs));
+    if (errors.isEmpty()) {
+      step(errors, () -> deleteTree(dir));
+    }
+    step(errors, hv::close);
+    if (!errors.isEmpty()) {
+      AssertionError e = new AssertionError("teardown failed: " + errors);
+      errors.forEach(e::addSuppressed);
+      throw e;
+    }
+  }
+
+  /**
+   * What a closed rig left behind, as readable lines (empty when nothing): domains, instance folders of
+   * {@code domains}, namespaces, root links, nft tables, processes mentioning the prefix, the run folder.
+   */
+  List<String> leftovers(List<String> domains) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (LibvirtHypervisor h = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      h.listAll().stream().filter(i -> i.name().startsWith(prefix)).forEach(i -> out.add("domain " + i.name()));
+    }
+    for (String d : domains) {
+      if (Files.exists(DISK_ROOT.resolve("instances").resolve(d))) {
+        out.add("files of " + d);
+      }
+    }
+    namespaces(prefix).forEach(n -> out.add("namespace " + n));
+    rootLinks(prefix).forEach(l -> out.add("root link " + l));
+    if (run("nft", "list", "tables").out().contains(prefix)) {
+      out.add("nft table of " + prefix);
+    }
+    processesMentioning(prefix).forEach(x -> out.add("process " + x));
+    if (Files.exists(dir)) {
+      out.add("run folder " + dir);
+    }
+    return out;
+  }
+
+  /** Removes a host namespace: its links (the VPC bridge, when a crash left it), then itself. */
+  static void removeNamespace(String ns) throws Exception {
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      return;
+    }
+    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
+      String name = l.split(":\\s*")[1].split("@")[0];
+      if (!name.equals("lo")) {
+        run("ip", "-n", ns, "link", "del", name);
+      }
+    }
+    HostTools.Result r = run("ip", "netns", "del", ns);
+    if (!r.ok()) {
+      throw new IOException("ip netns del " + ns + ": " + r.out());
+    }
+  }
+
+  /**
+   * Leftovers of rigs under {@code runRoot} whose JVM died: their networks (through the driver), host namespace,
+   * root links and folders. Their domains are reaped by {@link #start} ({@link Reaper#deadProcess}).
+   */
+  static void reapEarlierRuns(Path runRoot, String letters, String ownerPrefix) throws Exception {
+    for (HostTools.DeadRun dead : HostTools.deadRuns(runRoot, letters + "????")) {
+      Path r = dead.dir();
+      String p = dead.prefix();
+      System.out.println("rig: reaping leftovers of crashed run " + p);
+      if (Files.isDirectory(r.resolve("net"))) {
+        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
+          d.reap(ownerPrefix + dead.pid() + "-" + p);
+        }
+      }
+      for (String ns : namespaces(p)) {
+        removeNamespace(ns);
+      }
+      for (String link : rootLinks(p)) {
+        run("ip", "link", "del", link);
+      }
+      deleteTree(r);
+    }
+  }
+}
