@@ -165,6 +165,7 @@ final class Adoption {
         if (ir.state() == InstanceState.PENDING || ir.state() == InstanceState.CREATING) {
           i.restore(InstanceState.BOOTING, null); // the crash came between the start and its record
         }
+        i.adoptedUnsettled = i.state() == InstanceState.BOOTING || i.state() == InstanceState.INITIALIZING;
         i.claimed.set(true);
         running.add(i);
         LOG.info("pod {} instance {}: adopted ({})", r.pod().name(), i.name(), i.state());

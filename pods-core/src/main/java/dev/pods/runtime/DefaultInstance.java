@@ -66,6 +66,12 @@ final class DefaultInstance implements Instance {
    * ({@code initialized}) that a later boot is not the first. Cleared when the instance gets a fresh disk.
    */
   volatile boolean initialized;
+  /**
+   * Set by adoption for an instance whose domain runs but whose boot run a new runtime may have missed the end of
+   * (recorded before READY): then, and only then, the agent's re-reported status settles it. Cleared when a run of
+   * its agent is seen. (A status alone cannot tell which boot it belongs to, e.g. around a restart.)
+   */
+  volatile boolean adoptedUnsettled;
   /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
   final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -355,20 +361,25 @@ final class DefaultInstance implements Instance {
       // The agent re-reports its status after it lost its metadata service (a runtime restart): the end of an
       // initial phase that ran while no runtime listened arrives this way.
       InstanceState st = state();
-      if (st == InstanceState.BOOTING || st == InstanceState.INITIALIZING) {
+      if (adoptedUnsettled && (st == InstanceState.BOOTING || st == InstanceState.INITIALIZING)) {
         switch (r.status()) {
           case RUNNING, RELOADING, RELOAD_FAULT -> {
+            adoptedUnsettled = false;
             progress.adopted(true);
             if (transition(InstanceState.READY, null)) {
               deployment.refreshView(this);
             }
           }
-          case FAULT -> transition(InstanceState.FAILED, new PodsException("the boot phase of instance " + name
-              + " failed (reported by its agent after a metadata service restart)"));
+          case FAULT -> {
+            adoptedUnsettled = false;
+            transition(InstanceState.FAILED, new PodsException("the boot phase of instance " + name
+                + " failed (reported by its agent after a metadata service restart)"));
+          }
           case INITIALIZING -> { }
         }
       }
     } else if (e instanceof AgentEvent.RunStarted r) {
+      adoptedUnsettled = false; // its runs are seen from here on
       progress.onRunStarted(r);
       deployment.publish(new PodEvent.PhaseStarted(name, r.at(), r.trigger(), r.run()));
       if (r.trigger() == Trigger.FIRST_BOOT && state() == InstanceState.BOOTING) {

@@ -383,6 +383,24 @@ class RuntimeRestartTest {
   }
 
   @Test
+  void aStatusReportSettlesOnlyAnAdoptedInstanceNotOneWhoseRunsTheRuntimeSees() {
+    PodRuntime rt = runtime();
+    Deployment d = rt.deploy(pod());
+    runTasks();
+    Instance db = d.instance("db", 0);
+    // e.g. the agent of the boot before a restart: the runtime sees this boot's runs itself
+    impl(db).onAgentEvent(new AgentEvent.StatusReported(db.id(), Instant.now(), AgentStatus.RUNNING));
+    assertThat(db.state()).isEqualTo(InstanceState.BOOTING);
+    rt.close();
+
+    Instance adopted = runtime().deployment("shop").orElseThrow().instance("db", 0);
+    impl(adopted).onAgentEvent(new AgentEvent.RunStarted(db.id(), Instant.now(), "r9", Trigger.FIRST_BOOT, "v",
+        "h", List.of(0)));
+    impl(adopted).onAgentEvent(new AgentEvent.StatusReported(db.id(), Instant.now(), AgentStatus.RUNNING));
+    assertThat(adopted.state()).as("its run was seen: the run's end decides").isEqualTo(InstanceState.INITIALIZING);
+  }
+
+  @Test
   void aBootPhaseFailureReportedAfterARestartFailsTheInstance() {
     PodRuntime first = runtime();
     first.deploy(pod());
