@@ -79,7 +79,8 @@ public interface Deployment extends AutoCloseable {
 
   /**
    * Removes everything the deployment owns: metadata listeners, domains, instance files, networks, address
-   * allocations and its state file. Waits for instances still being created first. Idempotent.
+   * allocations and its state file. Waits for instances still being created first. Idempotent. The state file is
+   * marked first, so a runtime of the same owner that starts after a crash in the middle finishes the removal.
    *
    * @throws PodsException when something could not be removed; everything else was still removed, and a second
    *     call retries what is left

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
@@ -46,6 +47,15 @@ import org.jspecify.annotations.Nullable;
  * threads and listeners, but leaves VMs, networks, files and address allocations in place: only
  * {@link Deployment#destroy()} removes them.
  *
+ * <p><b>Restarts.</b> The state folder holds one record per deployment (the pod, and per instance its addresses,
+ * agent token and last known state), written atomically before anything is built and at every change adoption
+ * depends on. A runtime built with the same owner and state folder (in this JVM or another, after a crash or a {@link #close()}) adopts
+ * those deployments: it starts the metadata services of the instances that run (their agents reconnect with the
+ * same token), rebuilds what is missing (network, files, domain) with the recorded addresses and token, finishes
+ * destroys a crash interrupted, and removes what the owner has but no record wants (domains, networks, files,
+ * address allocations). It never touches what another owner made. While it runs, an instance whose domain vanished
+ * is recreated (fresh disk: its initial phase runs again), except during {@link Deployment#destroy()}.
+ *
  * @since 0.1
  */
 public interface PodRuntime extends AutoCloseable {
@@ -61,8 +71,14 @@ public interface PodRuntime extends AutoCloseable {
    */
   Deployment deploy(Pod pod);
 
-  /** The deployments made by this runtime and not yet destroyed. */
+  /**
+   * The deployments made by this runtime, or adopted when it started (recorded in its state folder by an earlier
+   * runtime of the same owner), and not yet destroyed.
+   */
   List<Deployment> deployments();
+
+  /** The deployment of the pod named {@code pod}, made or adopted by this runtime and not yet destroyed. */
+  Optional<Deployment> deployment(String pod);
 
   /** The owner label on every domain and network this runtime creates. */
   String owner();
@@ -205,7 +221,10 @@ public interface PodRuntime extends AutoCloseable {
       return this;
     }
 
-    /** The runtime's state folder (created when missing): one small JSON file per deployment. */
+    /**
+     * The runtime's state folder (created when missing, mode 0700): one small JSON file per deployment, mode 0600
+     * (it holds agent tokens). A runtime with the same owner and folder adopts what an earlier one recorded.
+     */
     public Builder stateDir(Path dir) {
       this.stateDir = Objects.requireNonNull(dir, "stateDir");
       return this;
@@ -237,7 +256,10 @@ public interface PodRuntime extends AutoCloseable {
       return this;
     }
 
-    /** The owner label of everything this runtime creates. */
+    /**
+     * The owner label of everything this runtime creates. One owner, one state folder: on start the runtime removes
+     * whatever of its owner (domains, networks) no record in its state folder wants.
+     */
     public Builder owner(String label) {
       this.owner = Objects.requireNonNull(label, "owner");
       return this;
@@ -272,7 +294,9 @@ public interface PodRuntime extends AutoCloseable {
 
     /**
      * Builds the runtime: discovers and makes what a {@link #localBuilder() local} builder was not given, creates the
-     * state folder and takes it (one runtime per state folder at a time, across processes).
+     * state folder and takes it (one runtime per state folder at a time, across processes), then adopts the
+     * deployments recorded there: blocks while it removes unwanted leftovers of its owner and restarts the metadata
+     * services of running instances; rebuilding missing parts runs on the executor.
      *
      * @throws IllegalStateException when a required part is missing (plain builder)
      * @throws BackendUnavailableException when a local part cannot be discovered

@@ -26,6 +26,7 @@ import dev.pods.spi.DomainDisk;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.DomainNic;
 import dev.pods.spi.DomainSpec;
+import dev.pods.spi.DomainState;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.IpAddressPool;
@@ -72,6 +73,8 @@ final class DefaultDeployment implements Deployment {
   private final Condition changed = lock.newCondition();
   /** Serializes destroy, scale and apply. */
   private final ReentrantLock destroyLock = new ReentrantLock();
+  /** A write of the record is queued ({@link DefaultPodRuntime#save}). */
+  final java.util.concurrent.atomic.AtomicBoolean recordDirty = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean destroyed;
   /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
   private volatile long generation;
@@ -112,6 +115,9 @@ final class DefaultDeployment implements Deployment {
   void stateChanged(PodEvent.StateChanged e) {
     LOG.debug("pod {} instance {}: {} -> {}", pod.name(), e.instance(), e.from(), e.to());
     feed.publish(e);
+    if (persistent(e.from()) || persistent(e.to())) {
+      runtime.save(this);
+    }
     lock.lock();
     try {
       changed.signalAll();
@@ -119,6 +125,15 @@ final class DefaultDeployment implements Deployment {
       lock.unlock();
     }
     waitSignal.signal();
+  }
+
+  /**
+   * The states whose entering or leaving is recorded: what adoption needs (READY: the guest is initialized; FAILED:
+   * it stays failed). The others it tells from the domain and network themselves; DESTROYED comes with the
+   * record's removal.
+   */
+  private static boolean persistent(InstanceState st) {
+    return st == InstanceState.READY || st == InstanceState.FAILED;
   }
 
   // ------------------------------------------------------------------------------------------ creation
@@ -150,51 +165,62 @@ final class DefaultDeployment implements Deployment {
     build(i);
   }
 
-  /** Builds instance {@code i} on the calling thread; on failure removes what it built and marks it FAILED. */
+  /** Builds instance {@code i} anew on the calling thread; on failure removes what it built and marks it FAILED. */
   void build(DefaultInstance i) {
+    build(i, true);
+  }
+
+  /**
+   * Builds (or finishes) instance {@code i}; every step is idempotent, so it also completes what a crashed
+   * runtime left half done. {@code fresh}: network, files (a new root overlay: the initial phase runs again),
+   * domain, metadata service, start; otherwise (network, files and a defined domain are there) only the metadata
+   * service and the start. On failure everything of the instance is removed and it is marked FAILED.
+   */
+  private void build(DefaultInstance i, boolean fresh) {
     long t0 = System.nanoTime();
     Deque<Undo> undo = new ArrayDeque<>();
     try {
       i.transition(InstanceState.CREATING, null);
       Unit unit = i.unit;
-      BootImage image = s.images().resolve(unit.image());
-      String version = specVersion(unit);
+      if (fresh) {
+        i.initialized = false;
+        BootImage image = s.images().resolve(unit.image());
+        String version = specVersion(unit);
 
-      NetworkInstance net = s.networkDriver().create(networkSpec(i));
-      undo.push(() -> s.networkDriver().delete(i.id()));
+        NetworkInstance net = s.networkDriver().create(networkSpec(i));
+        undo.push(() -> s.networkDriver().delete(i.id()));
+        FaultPoint.reached("network");
 
-      String token = ImdsServer.newToken();
-      InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
-          AgentConfig.forGuest(token).render(), Map.of());
-      InstanceFiles.Prepared files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
-          image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
-      undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
+            AgentConfig.forGuest(i.token).render(), Map.of());
+        InstanceFiles.Prepared files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
+            image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
+        undo.push(() -> s.instanceFiles().delete(i.domainName()));
 
-      DomainSpec.Builder spec = DomainSpec.builder(i.domainName())
-          .metadata(new DomainMetadata(s.owner(), pod.name(), unit.name(), i.index(), version))
-          .vcpus(unit.processors())
-          .memoryMib(unit.memoryMib())
-          .boot(image.kernel() != null ? DomainBoot.kernel(image.kernel(), image.initrd(), image.cmdline())
-              : DomainBoot.disk())
-          .seedIso(files.seedIso())
-          .serialLog(files.consoleLog())
-          .nic(DomainNic.tap(net.tap(), net.spec().mac()));
-      if (files.disk() != null) {
-        spec.disk(DomainDisk.qcow2(files.disk()));
+        DomainSpec.Builder spec = DomainSpec.builder(i.domainName())
+            .metadata(new DomainMetadata(s.owner(), pod.name(), unit.name(), i.index(), version))
+            .vcpus(unit.processors())
+            .memoryMib(unit.memoryMib())
+            .boot(image.kernel() != null ? DomainBoot.kernel(image.kernel(), image.initrd(), image.cmdline())
+                : DomainBoot.disk())
+            .seedIso(files.seedIso())
+            .serialLog(files.consoleLog())
+            .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+        if (files.disk() != null) {
+          spec.disk(DomainDisk.qcow2(files.disk()));
+        }
+        s.hypervisor().define(spec.build());
+        undo.push(() -> s.hypervisor().undefine(i.domainName()));
+        FaultPoint.reached("define");
+      } else {
+        // what an earlier runtime built is undone the same way (last built, first removed)
+        undo.push(() -> s.networkDriver().delete(i.id()));
+        undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        undo.push(() -> s.hypervisor().undefine(i.domainName()));
       }
-      s.hypervisor().define(spec.build());
-      undo.push(() -> s.hypervisor().undefine(i.domainName()));
 
       // before the domain starts: the agent asks for its spec as soon as the guest is up
-      ImdsServer imds = ImdsServer.builder()
-          .binding(ImdsBinding.inNamespace(NamespaceRunner.of(s.networkDriver(), i.id()), s.metadataAddress()))
-          .view(view(i))
-          .token(token)
-          .clock(s.clock())
-          .listener(i::onAgentEvent)
-          .start();
-      i.imds(imds);
-      imds.update(view(i)); // views refreshed since view(i) above missed this listener
+      ImdsServer imds = startImds(i);
       undo.push(() -> {
         i.imds(null);
         imds.close();
@@ -206,6 +232,7 @@ final class DefaultDeployment implements Deployment {
       i.transition(InstanceState.BOOTING, null);
       LOG.info("pod {} instance {} started in {} ms", pod.name(), i.name(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      FaultPoint.reached("start");
     } catch (RuntimeException | Error e) {
       LOG.warn("pod {} instance {}: creation failed, removing what was built", pod.name(), i.name(), e);
       while (!undo.isEmpty()) {
@@ -217,6 +244,95 @@ final class DefaultDeployment implements Deployment {
       }
       i.transition(InstanceState.FAILED, e);
       refreshViews();
+    }
+  }
+
+  /** Starts the instance's metadata service (recorded token, current view) and hands it to the instance. */
+  ImdsServer startImds(DefaultInstance i) {
+    ImdsServer imds = ImdsServer.builder()
+        .binding(ImdsBinding.inNamespace(NamespaceRunner.of(s.networkDriver(), i.id()), s.metadataAddress()))
+        .view(view(i))
+        .token(i.token)
+        .clock(s.clock())
+        .listener(i::onAgentEvent)
+        .start();
+    i.imds(imds);
+    imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    return imds;
+  }
+
+  /**
+   * Schedules {@link #build} for instances a new runtime adopted with parts missing; {@code fresh} tells per
+   * instance whether everything is rebuilt or only the metadata service and the start are due.
+   */
+  void finishAdopted(Map<DefaultInstance, Boolean> todo, Executor executor) {
+    todo.forEach((i, fresh) -> {
+      try {
+        i.creation = CompletableFuture.runAsync(() -> {
+          if (i.claimed.compareAndSet(false, true)) {
+            build(i, fresh);
+          }
+        }, executor);
+      } catch (RuntimeException e) {
+        i.transition(InstanceState.FAILED, new PodsException("cannot schedule instance " + i.name(), e));
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ self-heal
+
+  /**
+   * The hypervisor reported that {@code i}'s domain stopped or was removed: when the domain is gone for good while
+   * the instance was up (booting, initializing or ready), recreates it on {@code executor} with a fresh disk and
+   * the same addresses and token (its initial phase runs again). Ignored while the deployment is destroyed, the
+   * runtime closed, the instance failed or being (re)built, and while a destroy or a migration holds the change
+   * lock. Blocks on the hypervisor; never call it on an event thread.
+   */
+  void checkVanished(DefaultInstance i, Executor executor) {
+    if (destroyed || runtime.isClosed() || !instances.contains(i) || generation % 2 == 1) {
+      return; // destroyed, closed, removed, or a migration (which removes and rebuilds domains on purpose) runs
+    }
+    InstanceState st = i.state();
+    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY) {
+      return;
+    }
+    if (s.hypervisor().state(i.domainName()) != DomainState.MISSING) {
+      return;
+    }
+    if (!i.healing.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.warn("pod {} instance {}: its domain {} vanished; recreating it", pod.name(), i.name(), i.domainName());
+    Runnable heal = () -> {
+      // under the change lock, so that it never overlaps a destroy or a migration; when one holds it, that one
+      // decides the instance's fate (and may be waiting for this very task: never block on the lock here)
+      if (!destroyLock.tryLock()) {
+        i.healing.set(false);
+        return;
+      }
+      try {
+        if (destroyed || runtime.isClosed() || !instances.contains(i)
+            || s.hypervisor().state(i.domainName()) != DomainState.MISSING) {
+          return;
+        }
+        ImdsServer old = i.imds();
+        if (old != null) {
+          i.imds(null);
+          old.close();
+        }
+        i.transition(InstanceState.CREATING,
+            new PodsException("domain " + i.domainName() + " vanished; recreating it"));
+        build(i, true);
+      } finally {
+        i.healing.set(false);
+        destroyLock.unlock();
+      }
+    };
+    try {
+      i.creation = CompletableFuture.runAsync(heal, executor);
+    } catch (RuntimeException e) {
+      i.healing.set(false);
+      LOG.warn("pod {} instance {}: cannot schedule its recreation", pod.name(), i.name(), e);
     }
   }
 
@@ -254,6 +370,7 @@ final class DefaultDeployment implements Deployment {
         .instanceId(self.id())
         .hostname(self.name())
         .spec(spec, specVersion(spec))
+        .initialized(self.initialized)
         .privateIps(List.of(self.privateAddress().getHostAddress()))
         .publicIps(self.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()));
     Map<String, List<PeerInstance>> units = new LinkedHashMap<>();
@@ -274,6 +391,14 @@ final class DefaultDeployment implements Deployment {
     }
     units.forEach(b::unitInstances);
     return b.build();
+  }
+
+  /** Hands {@code i}'s metadata service its current view. */
+  void refreshView(DefaultInstance i) {
+    ImdsServer imds = i.imds();
+    if (imds != null) {
+      imds.update(view(i));
+    }
   }
 
   /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
@@ -492,6 +617,7 @@ final class DefaultDeployment implements Deployment {
     }
     destroyLock.lock();
     try {
+      runtime.saveState(this); // marked destroying: a runtime that starts after a crash from here on finishes it
       for (DefaultInstance i : instances) {
         settle(i);
       }
@@ -578,24 +704,20 @@ final class DefaultDeployment implements Deployment {
     feed.close();
   }
 
-  /** The record written to the state folder. */
-  Map<String, Object> record() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("pod", pod.name());
-    m.put("owner", s.owner());
-    List<Map<String, Object>> list = new ArrayList<>();
-    for (DefaultInstance i : instances) {
-      Map<String, Object> r = new LinkedHashMap<>();
-      r.put("unit", i.unit());
-      r.put("index", i.index());
-      r.put("id", i.id());
-      r.put("domain", i.domainName());
-      r.put("subnet", i.subnet.toString());
-      i.publicAddress().ifPresent(a -> r.put("publicAddress", a.getHostAddress()));
-      r.put("specVersion", specVersion(i.unit));
-      list.add(r);
+  /** Whether {@link #destroy()} started. */
+  boolean isDestroying() {
+    return destroyed;
+  }
+
+  /** The record written to the state folder (see {@link DeploymentRecord}). */
+  DeploymentRecord record() {
+    List<DeploymentRecord.InstanceRecord> list = new ArrayList<>();
+    for (DefaultInstance i : List.copyOf(instances)) {
+      InstanceState st = i.state();
+      list.add(new DeploymentRecord.InstanceRecord(i.unit(), i.index(), i.id(), i.domainName(), i.subnet.toString(),
+          i.publicAddress().map(java.net.Inet4Address::getHostAddress).orElse(null), specVersion(i.unit), i.token,
+          st, st == InstanceState.FAILED ? i.failure().map(Throwable::getMessage).orElse("?") : null));
     }
-    m.put("instances", list);
-    return m;
+    return new DeploymentRecord(pod, s.owner(), destroyed, list);
   }
 }

@@ -48,6 +48,8 @@ final class DefaultInstance implements Instance {
   private final String domain;
   final Cidr subnet;
   private volatile @Nullable Inet4Address publicAddress;
+  /** The agent's token: on the guest's seed, and what its metadata service accepts (kept across restarts). */
+  final String token;
 
   private InstanceState state = InstanceState.PENDING;
   private @Nullable Throwable failure;
@@ -59,9 +61,22 @@ final class DefaultInstance implements Instance {
   volatile CompletableFuture<Void> creation = CompletableFuture.completedFuture(null);
   /** Taken once: by the creation task when it starts, or by destroy() when the task has not started yet. */
   final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * Whether the guest on the current disk completed its initial phase (READY once); tells its metadata service
+   * ({@code initialized}) that a later boot is not the first. Cleared when the instance gets a fresh disk.
+   */
+  volatile boolean initialized;
+  /**
+   * Set by adoption for an instance whose domain runs but whose boot run a new runtime may have missed the end of
+   * (recorded before READY): then, and only then, the agent's re-reported status settles it. Cleared when a run of
+   * its agent is seen. (A status alone cannot tell which boot it belongs to, e.g. around a restart.)
+   */
+  volatile boolean adoptedUnsettled;
+  /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
+  final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 
   DefaultInstance(DefaultDeployment deployment, Unit unit, int index, String id, String domain, Cidr subnet,
-      @Nullable Inet4Address publicAddress) {
+      @Nullable Inet4Address publicAddress, String token) {
     this.deployment = deployment;
     this.unit = unit;
     this.index = index;
@@ -70,6 +85,7 @@ final class DefaultInstance implements Instance {
     this.domain = domain;
     this.subnet = subnet;
     this.publicAddress = publicAddress;
+    this.token = Objects.requireNonNull(token, "token");
   }
 
   @Override
@@ -316,6 +332,9 @@ final class DefaultInstance implements Instance {
         return false;
       }
       state = to;
+      if (to == InstanceState.READY) {
+        initialized = true;
+      }
       if (to == InstanceState.FAILED) {
         failure = cause;
       }
@@ -325,13 +344,47 @@ final class DefaultInstance implements Instance {
     return true;
   }
 
+  /**
+   * Sets the state a new runtime recovered from the record, before anyone can observe the instance (no event:
+   * adopted instances do not announce their past again).
+   */
+  synchronized void restore(InstanceState recorded, @Nullable Throwable cause) {
+    state = recorded;
+    failure = recorded == InstanceState.FAILED ? cause : null;
+    initialized = recorded == InstanceState.READY;
+    progress.adopted(initialized);
+  }
+
   /** Called on the metadata service's event thread: must return quickly. */
   void onAgentEvent(AgentEvent e) {
-    if (e instanceof AgentEvent.RunStarted r) {
+    if (e instanceof AgentEvent.StatusReported r) {
+      // The agent re-reports its status after it lost its metadata service (a runtime restart): the end of an
+      // initial phase that ran while no runtime listened arrives this way.
+      InstanceState st = state();
+      if (adoptedUnsettled && (st == InstanceState.BOOTING || st == InstanceState.INITIALIZING)) {
+        switch (r.status()) {
+          case RUNNING, RELOADING, RELOAD_FAULT -> {
+            adoptedUnsettled = false;
+            progress.adopted(true);
+            if (transition(InstanceState.READY, null)) {
+              deployment.refreshView(this);
+            }
+          }
+          case FAULT -> {
+            adoptedUnsettled = false;
+            transition(InstanceState.FAILED, new PodsException("the boot phase of instance " + name
+                + " failed (reported by its agent after a metadata service restart)"));
+          }
+          case INITIALIZING -> { }
+        }
+      }
+    } else if (e instanceof AgentEvent.RunStarted r) {
+      adoptedUnsettled = false; // its runs are seen from here on
       progress.onRunStarted(r);
       deployment.publish(new PodEvent.PhaseStarted(name, r.at(), r.trigger(), r.run()));
       if (r.trigger() == Trigger.FIRST_BOOT && state() == InstanceState.BOOTING) {
         transition(InstanceState.INITIALIZING, null);
+        FaultPoint.reached("initializing");
       } else if (r.trigger() == Trigger.REBOOT && state() == InstanceState.READY) {
         transition(InstanceState.BOOTING, null); // a reboot the guest did by itself
       }

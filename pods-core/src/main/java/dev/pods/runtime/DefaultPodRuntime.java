@@ -1,14 +1,16 @@
 package dev.pods.runtime;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pods.ConflictException;
 import dev.pods.Deployment;
+import dev.pods.InstanceState;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.imds.ImdsServer;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.Hypervisor;
+import dev.pods.spi.HypervisorEvent;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
 import java.io.IOException;
@@ -17,7 +19,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -28,31 +29,47 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The runtime behind {@link PodRuntime#builder()}. */
+/**
+ * The runtime behind {@link PodRuntime#builder()}. Keeps one {@link DeploymentRecord} per deployment in its
+ * state folder ({@link FileStateStore}, written before anything is built and at every change adoption depends on);
+ * on start it adopts what those records describe and removes what its owner has but no record wants
+ * ({@link Adoption}); while it runs, it recreates instances whose domain vanished (hypervisor events).
+ */
 public final class DefaultPodRuntime implements PodRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultPodRuntime.class);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final RuntimeSettings s;
   private final @Nullable ExecutorService ownExecutor;
   private final java.util.concurrent.Executor executor;
-  private final Path deploymentsDir;
+  private final StateStore store;
+  /** Serialises record writes with {@link #forget}, so a late write never resurrects a removed record. */
+  private final ReentrantLock stateLock = new ReentrantLock();
   private final FileChannel lockChannel;
+  /** Writes records after state changes ({@link #save}); drained by {@link #close()}. */
+  private final ExecutorService recordWriter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "pods-state-" + THREADS.incrementAndGet());
+    t.setDaemon(true);
+    return t;
+  });
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
+  private volatile Hypervisor.@Nullable Subscription events;
   private volatile boolean closed;
 
-  private DefaultPodRuntime(RuntimeSettings s, Path deploymentsDir, FileChannel lockChannel) {
+  private DefaultPodRuntime(RuntimeSettings s, StateStore store, FileChannel lockChannel) {
     this.s = s;
-    this.deploymentsDir = deploymentsDir;
+    this.store = store;
     this.lockChannel = lockChannel;
     if (s.executor() == null) {
       ownExecutor = Executors.newCachedThreadPool(r -> {
@@ -67,15 +84,41 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
   }
 
-  /** Creates the state folder, takes its lock and makes the runtime. */
+  /**
+   * Creates the state folder and takes its lock (see {@link #lock}), opens its records, adopts the deployments
+   * recorded there (see {@link Adoption}: blocks while it removes leftovers and starts the metadata services of
+   * running instances; what must be rebuilt is scheduled on the executor) and subscribes to hypervisor events for
+   * self-healing.
+   *
+   * @throws dev.pods.ConflictException when another runtime holds the state folder
+   * @throws PodsException when the state folder cannot be created or opened
+   */
   public static PodRuntime start(RuntimeSettings s) {
-    Path dir = s.stateDir().resolve("deployments");
     try {
-      Files.createDirectories(dir);
+      Files.createDirectories(s.stateDir());
     } catch (IOException e) {
-      throw new PodsException("cannot create the state folder " + dir, e);
+      throw new PodsException("cannot create the state folder " + s.stateDir(), e);
     }
-    return new DefaultPodRuntime(s, dir, lock(s.stateDir()));
+    FileChannel lock = lock(s.stateDir()); // before the records are read: only the holder adopts or removes
+    DefaultPodRuntime rt;
+    try {
+      rt = new DefaultPodRuntime(s, FileStateStore.open(s.stateDir().resolve("deployments")), lock);
+    } catch (RuntimeException | Error e) {
+      try {
+        lock.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    try {
+      Adoption.run(rt, s);
+      rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
+    } catch (RuntimeException | Error e) {
+      rt.close();
+      throw e;
+    }
+    return rt;
   }
 
   /**
@@ -124,19 +167,37 @@ public final class DefaultPodRuntime implements PodRuntime {
     return closed;
   }
 
+  StateStore store() {
+    return store;
+  }
+
+  java.util.concurrent.Executor executor() {
+    return executor;
+  }
+
   @Override
   public String owner() {
     return s.owner();
   }
 
+  /** The private address pool (one /30 per instance). */
+  IpAddressPool privatePool() {
+    return s.networkDriver().pool(IpPoolSpec.subnets(
+        "priv-" + slug(s.privateRange().toString(), 30), s.privateRange(), 30));
+  }
+
+  /** The public address pool, when there is a public network. */
+  @Nullable IpAddressPool publicPool() {
+    return s.publicNetwork() == null ? null : s.networkDriver().pool(IpPoolSpec.addresses(
+        "pub-" + slug(s.publicNetwork().range().toString(), 30), s.publicNetwork().range(),
+        s.publicNetwork().gateway()));
+  }
+
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
-    IpAddressPool priv = s.networkDriver().pool(IpPoolSpec.subnets(
-        "priv-" + slug(s.privateRange().toString(), 30), s.privateRange(), 30));
-    IpAddressPool pub = s.publicNetwork() == null ? null : s.networkDriver().pool(IpPoolSpec.addresses(
-        "pub-" + slug(s.publicNetwork().range().toString(), 30), s.publicNetwork().range(),
-        s.publicNetwork().gateway()));
+    IpAddressPool priv = privatePool();
+    IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
     synchronized (this) {
       if (closed) {
@@ -149,6 +210,9 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
     List<String> allocated = new ArrayList<>();
     try {
+      // first the intent (ids and tokens, no addresses yet): whatever a crash leaves from here on is named by it
+      List<DeploymentRecord.InstanceRecord> planned = new ArrayList<>();
+      Map<String, String> tokens = new LinkedHashMap<>();
       for (Unit u : pod.units()) {
         if (u.publicAddress() && pub == null) {
           throw new PodsException("unit " + u.name() + " of pod " + pod.name()
@@ -156,13 +220,23 @@ public final class DefaultPodRuntime implements PodRuntime {
         }
         for (int i = 0; i < u.count(); i++) {
           String id = instanceId(pod.name(), u.name(), i);
+          String token = ImdsServer.newToken();
+          tokens.put(id, token);
+          planned.add(new DeploymentRecord.InstanceRecord(u.name(), i, id, s.namePrefix() + id, null, null,
+              DefaultDeployment.specVersion(u), token, InstanceState.PENDING, null));
+        }
+      }
+      writeRecord(d, () -> new DeploymentRecord(pod, s.owner(), false, planned));
+      for (Unit u : pod.units()) {
+        for (int i = 0; i < u.count(); i++) {
+          String id = instanceId(pod.name(), u.name(), i);
           allocated.add(id);
           Cidr subnet = priv.allocate(id);
           Inet4Address pa = u.publicAddress() ? Objects.requireNonNull(pub).allocate(id).network() : null;
-          d.add(new DefaultInstance(d, u, i, id, s.namePrefix() + id, subnet, pa));
+          d.add(new DefaultInstance(d, u, i, id, s.namePrefix() + id, subnet, pa, tokens.get(id)));
         }
       }
-      writeState(pod.name(), d.record());
+      writeRecord(d, d::record);
     } catch (RuntimeException e) {
       for (String id : allocated) {
         priv.release(id);
@@ -174,56 +248,122 @@ public final class DefaultPodRuntime implements PodRuntime {
       throw e;
     }
     LOG.info("pod {}: {} instances scheduled", pod.name(), d.instanceList().size());
+    FaultPoint.reached("addresses");
     d.startAll(executor);
     return d;
   }
 
-  /** The executor instances are built on. */
-  java.util.concurrent.Executor executor() {
-    return executor;
+  /** Registers a deployment {@link Adoption} rebuilt. */
+  synchronized void adopted(DefaultDeployment d) {
+    deployments.put(d.pod().name(), d);
   }
 
-  /** Rewrites the state file of {@code d} (after a migration changed it). */
+  /**
+   * Writes {@code d}'s record unless it was forgotten, at once; a failure is logged (the record is written again at
+   * the next change). For the writes that must be durable before the caller goes on (a destroy's mark,
+   * adoption, a migration's changes).
+   */
   void saveState(DefaultDeployment d) {
-    writeState(d.pod().name(), d.record());
-  }
-
-  /** A deployment was destroyed (or never made it): drop it and its state file. */
-  void forget(DefaultDeployment d) {
-    synchronized (this) {
-      deployments.remove(d.pod().name(), d);
-    }
     try {
-      Files.deleteIfExists(stateFile(d.pod().name()));
-    } catch (IOException e) {
-      throw new PodsException("cannot delete the state file of pod " + d.pod().name(), e);
+      writeRecord(d, d::record);
+    } catch (RuntimeException e) {
+      LOG.warn("pod {}: cannot write its state record", d.pod().name(), e);
     }
   }
 
-  private Path stateFile(String pod) {
-    return deploymentsDir.resolve(slug(pod, 60) + "-" + sha256(pod).substring(0, 8) + ".json");
+  /**
+   * Writes {@code d}'s record after a state change, soon and off the caller's thread (a metadata service's or a
+   * subscriber's event thread must not wait for an fsync): one queued write per deployment at a time, which writes
+   * the latest state when it runs, so a burst of changes costs a few writes. Inline once the runtime is closed.
+   */
+  void save(DefaultDeployment d) {
+    if (d.recordDirty.getAndSet(true)) {
+      return; // a queued write will see this change too
+    }
+    Runnable write = () -> {
+      d.recordDirty.set(false);
+      saveState(d);
+    };
+    try {
+      recordWriter.execute(write);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      write.run();
+    }
   }
 
-  /** Atomic: a temporary file, fsync, rename. */
-  private void writeState(String pod, Map<String, Object> record) {
-    Path f = stateFile(pod);
-    Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+  /** The record is made under the lock, so that the last write holds the latest states. */
+  private void writeRecord(DefaultDeployment d, Supplier<DeploymentRecord> r) {
+    stateLock.lock();
     try {
-      byte[] bytes = JSON.writeValueAsBytes(record);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.write(java.nio.ByteBuffer.wrap(bytes));
-        ch.force(true);
+      synchronized (this) {
+        if (deployments.get(d.pod().name()) != d) {
+          return;
+        }
       }
-      Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new PodsException("cannot write the state file " + f, e);
+      store.put(d.pod().name(), r.get().toBytes());
+    } finally {
+      stateLock.unlock();
+    }
+  }
+
+  /** A deployment was destroyed (or never made it): drop it and its record. */
+  void forget(DefaultDeployment d) {
+    stateLock.lock();
+    try {
+      boolean mine;
+      synchronized (this) {
+        mine = deployments.remove(d.pod().name(), d);
+      }
+      if (mine) {
+        store.remove(d.pod().name());
+      }
+    } finally {
+      stateLock.unlock();
     }
   }
 
   @Override
   public synchronized List<Deployment> deployments() {
     return List.copyOf(deployments.values());
+  }
+
+  @Override
+  public synchronized Optional<Deployment> deployment(String pod) {
+    Objects.requireNonNull(pod, "pod");
+    return Optional.ofNullable(deployments.get(pod));
+  }
+
+  /**
+   * On a backend thread: hands a vanished-domain check of the instance concerned to the executor; after a
+   * reconnection (events may have been lost meanwhile), a check of every instance.
+   */
+  private void onHypervisorEvent(HypervisorEvent e) {
+    boolean all = e.type() == HypervisorEvent.Type.RECONNECTED;
+    if (closed || (!all && (e.domain() == null
+        || (e.type() != HypervisorEvent.Type.UNDEFINED && e.type() != HypervisorEvent.Type.STOPPED)))) {
+      return;
+    }
+    List<DefaultDeployment> ds;
+    synchronized (this) {
+      ds = List.copyOf(deployments.values());
+    }
+    for (DefaultDeployment d : ds) {
+      for (DefaultInstance i : List.copyOf(d.instanceList())) {
+        if (all || i.domainName().equals(e.domain())) {
+          try {
+            executor.execute(() -> {
+              try {
+                d.checkVanished(i, executor);
+              } catch (RuntimeException x) {
+                LOG.warn("pod {} instance {}: self-heal check failed", d.pod().name(), i.name(), x);
+              }
+            });
+          } catch (RuntimeException x) {
+            LOG.warn("pod {} instance {}: cannot schedule a self-heal check", d.pod().name(), i.name(), x);
+          }
+        }
+      }
+    }
   }
 
   @Override
@@ -235,6 +375,10 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
       closed = true;
       ds = List.copyOf(deployments.values());
+    }
+    Hypervisor.Subscription sub = events;
+    if (sub != null) {
+      sub.close();
     }
     if (ownExecutor != null) {
       ownExecutor.shutdown();
@@ -248,6 +392,14 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
     }
     ds.forEach(DefaultDeployment::detach);
+    recordWriter.shutdown(); // the writes of the last changes still run
+    try {
+      if (!recordWriter.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("runtime close: state records still being written after 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (AutoCloseable c : s.owned()) {
       try {
         c.close();

@@ -90,6 +90,18 @@ final class InstanceProgress {
     }
   }
 
+  /**
+   * What a new runtime knows of an adopted instance without having seen its runs: with {@code ready}, the first
+   * boot and the current boot's run finished successfully (its record says READY, or its agent reported a boot
+   * phase that succeeded while no runtime listened). Without, nothing changes.
+   */
+  synchronized void adopted(boolean ready) {
+    if (ready) {
+      initialized = true;
+      bootDone = true;
+    }
+  }
+
   /** Whether the first boot's run finished successfully. */
   synchronized boolean initialized() {
     return initialized;

@@ -160,6 +160,7 @@ final class Migrator {
     list.sort(Comparator.<DefaultInstance>comparingInt(i -> order.contains(i.unit()) ? order.indexOf(i.unit())
         : order.size()).thenComparingInt(DefaultInstance::index));
     d.instances(list);
+    d.runtime().saveState(d); // the new instances are recorded before anything of them is built
     d.schedule(created, d.runtime().executor());
 
     int live = 0;
@@ -219,7 +220,8 @@ final class Migrator {
         allocated.add(id);
         Cidr subnet = priv.allocate(id);
         Inet4Address pa = u.publicAddress() ? Objects.requireNonNull(pub).allocate(id).network() : null;
-        out.add(new DefaultInstance(d, u, st.index(), id, s.namePrefix() + id, subnet, pa));
+        out.add(new DefaultInstance(d, u, st.index(), id, s.namePrefix() + id, subnet, pa,
+            dev.pods.imds.ImdsServer.newToken()));
       }
     } catch (RuntimeException e) {
       for (String id : allocated) {

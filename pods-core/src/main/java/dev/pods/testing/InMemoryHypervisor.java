@@ -63,6 +63,8 @@ public final class InMemoryHypervisor implements Hypervisor {
   private final Map<String, Integer> failures = new TreeMap<>();
   private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
   private boolean closed;
+  /** While set, events are lost (as during a lost connection to a real hypervisor). */
+  private boolean disconnected;
 
   private static final class Dom {
     DomainSpec spec;
@@ -104,6 +106,25 @@ public final class InMemoryHypervisor implements Hypervisor {
     synchronized (lock) {
       failures.merge(operation, 1, Integer::sum);
     }
+  }
+
+  /**
+   * Simulates losing the connection to the hypervisor: publishes {@link HypervisorEvent.Type#CONNECTION_LOST}, then
+   * loses every event until {@link #reconnect()} (operations keep working, as another client's would).
+   */
+  public void disconnect() {
+    publish(List.of(new HypervisorEvent(HypervisorEvent.Type.CONNECTION_LOST, null, clock.instant(), "")));
+    synchronized (lock) {
+      disconnected = true;
+    }
+  }
+
+  /** Ends a {@link #disconnect()}: publishes {@link HypervisorEvent.Type#RECONNECTED}; nothing lost is replayed. */
+  public void reconnect() {
+    synchronized (lock) {
+      disconnected = false;
+    }
+    publish(List.of(new HypervisorEvent(HypervisorEvent.Type.RECONNECTED, null, clock.instant(), "")));
   }
 
   /** Makes the guest of a defined domain ignore graceful shutdown requests, so stops are forced. */
@@ -418,6 +439,11 @@ public final class InMemoryHypervisor implements Hypervisor {
   }
 
   private void publish(List<HypervisorEvent> events) {
+    synchronized (lock) {
+      if (disconnected) {
+        return;
+      }
+    }
     for (HypervisorEvent e : events) {
       for (Consumer<HypervisorEvent> l : listeners) {
         try {

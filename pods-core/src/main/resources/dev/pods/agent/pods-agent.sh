@@ -520,9 +520,14 @@ run_phase() { # TRIGGER: runs the selected blocks of $W/spec in order; returns 0
   return 1
 }
 
-set_status() {
+set_status() { # STATUS: reports it; STATUS_SENT=0 when it did not arrive (the main loop sends it again)
   STATUS=$1
-  post "/v1/status?status=$1"
+  if http POST "/v1/status?status=$1" "$W/http.$HTTP_TAG" "" 10; then
+    STATUS_SENT=1
+  else
+    STATUS_SENT=0
+    pods_log "POST /v1/status failed (HTTP $HTTP_STATUS)"
+  fi
 }
 
 # ------------------------------------------------------------------------------------------- exec
@@ -611,7 +616,7 @@ agent_main() {
   mkdir -p "$PODS_RUN_DIR" "$PODS_STATE_DIR" || exit 2
   acquire_lock || exit 0
   W=$PODS_RUN_DIR/work
-  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= RUN_SEQ=0 STATUS=initializing
+  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= RUN_SEQ=0 STATUS=initializing STATUS_SENT=1
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
@@ -652,12 +657,16 @@ agent_main() {
 
   # Level-triggered: wait for a state other than the last one handled; each reload takes the newest spec,
   # so changes that arrive during a reload coalesce into the next one, and reloads never overlap.
+  # A metadata service that vanished (its runtime restarted) may come back as a new one that missed the end of
+  # a phase: after a failed poll, the status is reported again (and whenever its last report did not arrive).
   _seen=$SPEC_HASH
   _delay=1
   while :; do
+    [ "$STATUS_SENT" = 1 ] || set_status "$STATUS"
     if ! http GET "/v1/state?hash=$_seen&wait=$PODS_POLL_WAIT" "$W/state.txt" "" $((PODS_POLL_WAIT + 10)); then
+      STATUS_SENT=0
       nap $_delay
-      _delay=5
+      _delay=2
       continue
     fi
     _delay=1

@@ -11,6 +11,7 @@ import dev.pods.imds.AgentEvent;
 import dev.pods.imds.AgentStatus;
 import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
+import dev.pods.imds.ImdsServer;
 import dev.pods.imds.InstanceView;
 import dev.pods.imds.OutputStream;
 import dev.pods.imds.PeerInstance;
@@ -180,6 +181,29 @@ class AgentTest {
       assertThat(r.failedBlock()).isEqualTo(1);
       assertThat(r.exitCode()).isEqualTo(124);
       assertThat(h.output(r.run(), 1)).contains("42");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
+  void aMetadataServiceThatCameBackLearnsHowTheBootPhaseEndedAndExecWorksAgain(GuestShell shell) throws Exception {
+    try (AgentHarness h = harness(shell, unit().script(Script.shell("sleep 2; echo initial-done")).build())) {
+      h.start();
+      assertThat(h.await(WAIT, () -> !h.events(AgentEvent.BlockStarted.class).isEmpty())).as(h.logs()).isTrue();
+      java.net.InetSocketAddress at = h.imds.address();
+      h.imds.close(); // the runtime died while the initial phase ran: its end and status reach nobody
+      assertThat(h.await(WAIT, () -> Files.exists(h.stateDir.resolve("initialized")))).as(h.logs()).isTrue();
+
+      List<AgentEvent> later = new java.util.concurrent.CopyOnWriteArrayList<>();
+      try (ImdsServer again = ImdsServer.builder().binding(dev.pods.imds.ImdsBinding.at(at)).view(h.imds.view())
+          .token(h.token).listener(later::add).start()) {
+        assertThat(h.await(WAIT, () -> later.stream().anyMatch(
+            e -> e instanceof AgentEvent.StatusReported r && r.status() == AgentStatus.RUNNING)))
+            .as("status reported again; agent log:%n%s", h.logs()).isTrue();
+        assertThat(later).noneMatch(AgentEvent.RunStarted.class::isInstance);
+        ExecResult r = again.exec(ExecRequest.of("echo", "back")).get(20, TimeUnit.SECONDS);
+        assertThat(r.stdoutText()).isEqualTo("back\n");
+      }
     }
   }
 

@@ -252,6 +252,11 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
+    public java.util.Optional<Deployment> deployment(String pod) {
+      return runtime.deployment(pod);
+    }
+
+    @Override
     public String owner() {
       return runtime.owner();
     }

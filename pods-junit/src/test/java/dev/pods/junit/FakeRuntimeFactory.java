@@ -235,6 +235,11 @@ class FakeRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
+    public java.util.Optional<Deployment> deployment(String pod) {
+      return runtime.deployment(pod);
+    }
+
+    @Override
     public String owner() {
       return runtime.owner();
     }

@@ -1,0 +1,348 @@
+package dev.pods.examples;
+
+import static dev.pods.examples.HostTools.check;
+import static dev.pods.examples.HostTools.deleteTree;
+import static dev.pods.examples.HostTools.namespaces;
+import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.rootLinks;
+import static dev.pods.examples.HostTools.run;
+import static dev.pods.examples.HostTools.step;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pods.Deployment;
+import dev.pods.Instance;
+import dev.pods.InstanceState;
+import dev.pods.PodEvent;
+import dev.pods.PodRuntime;
+import dev.pods.imds.ExecResult;
+import dev.pods.kvm.DiskImages;
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.kvm.Reaper;
+import dev.pods.net.LinuxNetworkDriver;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.DomainInfo;
+import dev.pods.spi.DomainState;
+import dev.pods.spi.IpPoolSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Restart safety with the real parts: a child JVM ({@link CrashDeployMain}) deploys a pod of one tiny guest and is
+ * killed with {@code kill -9} at one of the runtime's fault points (after the addresses, the network, the domain's
+ * definition, its start); then a new runtime with the same owner, state folder and network driver state adopts what
+ * the child left. It must converge (the instance gets ready, exec works) with exactly one domain, one instance
+ * namespace, one address allocation and one instance folder (nothing duplicated or leaked), and destroy must leave
+ * nothing. A fifth point kills it while the guest runs its initial phase: the agent reports how it ended to the
+ * new runtime's metadata service. After the "start" case, the domain is removed behind the runtime's back and must
+ * be recreated (self-heal). One guest boot per crash point, one more for the self-heal.
+ *
+ * <p>Names: every namespace, link, domain and folder starts with the per-run prefix {@code pc????}; leftovers of runs
+ * whose JVM died are reaped first. The test sends no traffic itself (exec goes through the instance's IMDS).
+ */
+@Tag("system")
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+class RuntimeCrashIT {
+  private static final Path RUN_ROOT = Path.of("/tmp/pods-crash-it");
+  private static final Path DISK_ROOT = Path.of(System.getProperty("pods.test.dir", "/var/lib/pods/test"));
+  private static final String OWNER_PREFIX = "podscrash-owner-";
+  private static final Duration READY = Duration.ofMinutes(5);
+  private static final Cidr RANGE = Cidr.parse("10.98.0.0/16");
+
+  @ParameterizedTest(name = "killed after {0}")
+  @ValueSource(strings = {"addresses", "network", "define", "start", "initializing"})
+  void aDeployKilledAtAFaultPointConvergesUnderANewRuntime(String point) throws Exception {
+    assumeCapable();
+    reapEarlierRuns();
+    String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
+    String p = "pc" + "0000".substring(rnd.length()) + rnd;
+    Path dir = Files.createDirectories(RUN_ROOT.resolve(p));
+    Files.writeString(dir.resolve("pid"), Long.toString(ProcessHandle.current().pid()));
+    String hostNs = p + "x-host";
+    String owner = Reaper.ownerLabel(OWNER_PREFIX, p);
+    DiskImages disks = DiskImages.at(DISK_ROOT);
+    String domain = p + "-crash-web-0";
+
+    LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
+    LinuxNetworkDriver driver = null;
+    PodRuntime runtime = null;
+    Deployment d = null;
+    Process child = null;
+    try {
+      Reaper.reap(hv, disks, Reaper.deadProcess(OWNER_PREFIX));
+      Reaper.reapFolders(hv, disks, n -> n.matches("pc[0-9a-z]{4}-.*"), Duration.ofMinutes(10));
+      check(run("ip", "netns", "add", hostNs));
+      check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
+
+      long t0 = System.nanoTime();
+      child = startChild(dir, p, owner, point);
+      awaitMarker(child, point, dir);
+      check(run("kill", "-9", Long.toString(child.pid())));
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
+      System.out.printf("crash-it[%s]: child killed at its fault point after %d ms%n", point,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+
+      driver = CrashDeployMain.driver(dir, p);
+      // what the child left: the crash point is where we meant it to be
+      DomainState left = hv.state(domain);
+      switch (point) {
+        case "addresses" -> {
+          assertThat(left).isEqualTo(DomainState.MISSING);
+          assertThat(driver.list(owner)).isEmpty();
+        }
+        case "network" -> {
+          assertThat(left).isEqualTo(DomainState.MISSING);
+          assertThat(driver.list(owner)).hasSize(1);
+        }
+        case "define" -> assertThat(left).isEqualTo(DomainState.SHUT_OFF);
+        default -> assertThat(left).isEqualTo(DomainState.RUNNING); // start, initializing
+
+      }
+      assertThat(allocations(driver)).containsOnlyKeys("crash-web-0");
+
+      long t1 = System.nanoTime();
+      runtime = CrashDeployMain.runtime(hv, driver, dir, p, owner, DISK_ROOT);
+      d = runtime.deployment("crash").orElseThrow();
+      assertThat(runtime.deployments()).containsExactly(d);
+      InstanceState adopted = d.instance("web", 0).state();
+      System.out.printf("crash-it[%s]: adopted in state %s%n", point, adopted);
+      if (point.equals("initializing")) {
+        // its domain runs: it is adopted as it is (not rebuilt), and its agent tells the new metadata service how
+        // the phase that ran meanwhile ended
+        assertThat(adopted).isIn(InstanceState.BOOTING, InstanceState.INITIALIZING, InstanceState.READY);
+      }
+      try {
+        d.awaitReady(READY);
+      } catch (RuntimeException e) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.state() + " console ====\n" + i.consoleOutput());
+        }
+        throw e;
+      }
+      System.out.printf("crash-it[%s]: new runtime -> ready %d ms%n", point,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
+
+      Instance web = d.instance("web", 0);
+      assertThat(web.state()).isEqualTo(InstanceState.READY);
+      assertThat(hv.list(owner)).extracting(DomainInfo::name).containsExactly(domain);
+      assertThat(hv.state(domain)).isEqualTo(DomainState.RUNNING);
+      assertThat(driver.list(owner)).extracting(n -> n.spec().instanceId()).containsExactly("crash-web-0");
+      assertThat(namespaces(p + "-")).as("instance namespaces").hasSize(1);
+      assertThat(allocations(driver)).containsOnlyKeys("crash-web-0");
+      assertThat(allocations(driver).get("crash-web-0").address(2)).isEqualTo(web.privateAddress());
+      try (Stream<Path> s = Files.list(DISK_ROOT.resolve("instances"))) {
+        assertThat(s.map(x -> x.getFileName().toString()).filter(n -> n.startsWith(p)).toList())
+            .containsExactly(domain);
+      }
+      ExecResult r = web.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
+      assertThat(r.exitCode()).as("exec: %s", r).isZero();
+      assertThat(r.stdoutText().lines().map(String::strip).toList())
+          .containsExactly("web-0", web.privateAddress().getHostAddress());
+
+      if (point.equals("start")) {
+        selfHeal(hv, d, r.stdoutText());
+      }
+
+      d.destroy();
+      d = null;
+      assertThat(runtime.deployments()).isEmpty();
+      assertThat(allocations(driver)).isEmpty();
+      try (Stream<Path> s = Files.list(dir.resolve("state/deployments"))) {
+        assertThat(s.toList()).as("state records").isEmpty();
+      }
+    } finally {
+      List<Throwable> errors = new ArrayList<>();
+      if (child != null && child.isAlive()) {
+        Process c = child;
+        step(errors, () -> c.destroyForcibly().waitFor(30, TimeUnit.SECONDS));
+      }
+      if (d != null) {
+        step(errors, d::destroy);
+      }
+      if (runtime != null) {
+        step(errors, runtime::close);
+      }
+      if (driver == null) {
+        driver = CrashDeployMain.driver(dir, p);
+      }
+      LinuxNetworkDriver dr = driver;
+      step(errors, () -> dr.reap(owner));
+      step(errors, dr::close);
+      step(errors, () -> {
+        for (DomainInfo i : hv.list(owner)) {
+          hv.undefine(i.name());
+          disks.deleteInstance(i.name());
+        }
+      });
+      step(errors, () -> removeNamespace(hostNs));
+      if (errors.isEmpty()) {
+        step(errors, () -> deleteTree(dir));
+      }
+      step(errors, hv::close);
+      if (!errors.isEmpty()) {
+        AssertionError e = new AssertionError("teardown failed: " + errors);
+        errors.forEach(e::addSuppressed);
+        throw e;
+      }
+    }
+
+    try (LibvirtHypervisor h = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      assertThat(h.listAll()).as("domains").noneMatch(i -> i.name().startsWith(p));
+    }
+    assertThat(Files.exists(DISK_ROOT.resolve("instances").resolve(domain))).as("instance files").isFalse();
+    assertThat(namespaces(p)).as("namespaces").isEmpty();
+    assertThat(rootLinks(p)).as("links in the root namespace").isEmpty();
+    assertThat(run("nft", "list", "tables").out()).as("nft tables").doesNotContain(p);
+    assertThat(processesMentioning(p)).as("processes").isEmpty();
+    assertThat(Files.exists(dir)).as("run directory").isFalse();
+  }
+
+  /**
+   * Self-heal with the real parts: the domain is removed behind the runtime's back; the runtime recreates it (same
+   * name, address and token, fresh disk: the initial phase runs again) and exec works again.
+   */
+  private static void selfHeal(LibvirtHypervisor hv, Deployment d, String before) throws Exception {
+    Instance web = d.instance("web", 0);
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+    d.events().subscribe(events::add);
+    long t0 = System.nanoTime();
+    try (LibvirtHypervisor other = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      other.undefine(web.domainName());
+    }
+    long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (events.stream().noneMatch(e -> e instanceof PodEvent.StateChanged c && c.to() == InstanceState.CREATING)
+        && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    assertThat(events).as("recreation announced").anyMatch(
+        e -> e instanceof PodEvent.StateChanged c && c.to() == InstanceState.CREATING);
+    d.awaitReady(READY);
+    System.out.printf("crash-it[start]: vanished domain recreated and ready in %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertThat(hv.state(web.domainName())).isEqualTo(DomainState.RUNNING);
+    assertThat(events).as("the initial phase ran again on the fresh disk").anyMatch(
+        e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"));
+    ExecResult again = web.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
+    assertThat(again.stdoutText()).isEqualTo(before);
+  }
+
+  private static Map<String, Cidr> allocations(LinuxNetworkDriver driver) {
+    return driver.pool(IpPoolSpec.subnets("priv-10-98-0-0-16", RANGE, 30)).allocations();
+  }
+
+  /** The child JVM: this test's class path, the fault point, the pods.* properties of this JVM. */
+  private static Process startChild(Path dir, String p, String owner, String point) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    cmd.add("-Ddev.pods.runtime.pauseAt=" + point);
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("pods."))
+        .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+    cmd.add(CrashDeployMain.class.getName());
+    cmd.add(dir.toString());
+    cmd.add(p);
+    cmd.add(owner);
+    cmd.add(DISK_ROOT.toString());
+    return new ProcessBuilder(cmd)
+        .redirectError(dir.resolve("child.err").toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .start();
+  }
+
+  /** Reads the child's output until the fault point's marker (at most 3 minutes). */
+  private static void awaitMarker(Process child, String point, Path dir) throws Exception {
+    String marker = "pods-fault-point " + point;
+    CompletableFuture<Boolean> seen = CompletableFuture.supplyAsync(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
+          StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          if (line.equals(marker)) {
+            return true;
+          }
+        }
+      } catch (IOException e) {
+        return false;
+      }
+      return false;
+    });
+    boolean ok;
+    try {
+      ok = seen.get(3, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.TimeoutException e) {
+      ok = false;
+    }
+    if (!ok) {
+      String err = Files.exists(dir.resolve("child.err")) ? Files.readString(dir.resolve("child.err")) : "";
+      throw new AssertionError("the child never reached fault point " + point + "; its stderr:\n" + err);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ host helpers
+
+  private static void assumeCapable() throws Exception {
+    assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
+    assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0")), "needs root");
+    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
+      assumeTrue(HostTools.onPath(c), c + " is not installed");
+    }
+    assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
+  }
+
+  /** Removes this run's host namespace: its links (the VPC bridge, when a crash left it), then itself. */
+  private static void removeNamespace(String ns) throws Exception {
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      return;
+    }
+    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
+      String name = l.split(":\\s*")[1].split("@")[0];
+      if (!name.equals("lo")) {
+        run("ip", "-n", ns, "link", "del", name);
+      }
+    }
+    HostTools.Result r = run("ip", "netns", "del", ns);
+    if (!r.ok()) {
+      throw new IOException("ip netns del " + ns + ": " + r.out());
+    }
+  }
+
+  /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
+  private static void reapEarlierRuns() throws Exception {
+    for (HostTools.DeadRun dead : HostTools.deadRuns(RUN_ROOT, "pc????")) {
+      Path r = dead.dir();
+      String p = dead.prefix();
+      System.out.println("crash-it: reaping leftovers of crashed run " + p);
+      if (Files.isDirectory(r.resolve("net"))) {
+        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
+          d.reap(OWNER_PREFIX + dead.pid() + "-" + p);
+        }
+      }
+      for (String ns : namespaces(p)) {
+        removeNamespace(ns);
+      }
+      for (String link : rootLinks(p)) {
+        run("ip", "link", "del", link);
+      }
+      deleteTree(r);
+    }
+  }
+}
