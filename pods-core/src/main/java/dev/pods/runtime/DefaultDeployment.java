@@ -455,7 +455,7 @@ final class DefaultDeployment implements Deployment {
     if (destroyed) {
       throw new IllegalStateException("pod " + pod.name() + " was destroyed");
     }
-    Waiter.await(this, List.copyOf(instances), condition, timeout, this::isDestroyed);
+    Waiter.await(this, List.copyOf(instances), condition, timeout, this::isDestroyed, true);
   }
 
   @Override

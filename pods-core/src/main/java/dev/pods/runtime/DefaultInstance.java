@@ -207,7 +207,7 @@ final class DefaultInstance implements Instance {
 
   @Override
   public void await(Wait condition, Duration timeout) {
-    Waiter.await(deployment, List.of(this), condition, timeout, deployment::isDestroyed);
+    Waiter.await(deployment, List.of(this), condition, timeout, deployment::isDestroyed, false);
   }
 
   @Override

@@ -28,13 +28,15 @@ final class Waiter {
   private final DefaultDeployment deployment;
   private final Wait condition;
   private final BooleanSupplier destroyed;
+  private final boolean skipRemoved;
   private final List<Target> targets = new ArrayList<>();
 
   private Waiter(DefaultDeployment deployment, List<DefaultInstance> instances, Wait condition,
-      BooleanSupplier destroyed) {
+      BooleanSupplier destroyed, boolean skipRemoved) {
     this.deployment = deployment;
     this.condition = condition;
     this.destroyed = destroyed;
+    this.skipRemoved = skipRemoved;
     for (DefaultInstance i : instances) {
       List<Leaf> leaves = new ArrayList<>();
       flatten(condition, leaves);
@@ -46,16 +48,18 @@ final class Waiter {
    * Waits until {@code condition} held for every one of {@code instances}.
    *
    * @param destroyed whether the deployment was destroyed (checked at every wake-up)
+   * @param skipRemoved whether an instance that a scale or migration removes meanwhile is dropped from the wait (a
+   *     deployment-wide wait) rather than failing it (a wait on that instance)
    * @throws WaitTimeoutException, PodsException, IllegalStateException as {@link dev.pods.Deployment#await} says
    */
   static void await(DefaultDeployment deployment, List<DefaultInstance> instances, Wait condition,
-      Duration timeout, BooleanSupplier destroyed) {
+      Duration timeout, BooleanSupplier destroyed, boolean skipRemoved) {
     Objects.requireNonNull(condition, "condition");
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must not be negative: " + timeout);
     }
-    new Waiter(deployment, instances, condition, destroyed).run(timeout);
+    new Waiter(deployment, instances, condition, destroyed, skipRemoved).run(timeout);
   }
 
   private static void flatten(Wait w, List<Leaf> into) {
@@ -106,9 +110,13 @@ final class Waiter {
     }
   }
 
+  /**
+   * Whether a scale or migration removed {@code i}: DESTROYED is final and, outside a destroy of the whole
+   * deployment (whose flag is set before any instance changes), only a removal leads there; the instance may still
+   * be in the list for a moment, which is replaced after its removal.
+   */
   private boolean removed(DefaultInstance i) {
-    return !destroyed.getAsBoolean() && i.state() == InstanceState.DESTROYED
-        && !deployment.instanceList().contains(i);
+    return skipRemoved && !destroyed.getAsBoolean() && i.state() == InstanceState.DESTROYED;
   }
 
   private void failFast(DefaultInstance i) {

@@ -266,12 +266,20 @@ class MigrationTest {
   @Test
   void aDeploymentWaitInProgressNoLongerWaitsForAnInstanceScaledAway() throws Exception {
     Deployment d = deployReady(pod(2));
+    Instance web1 = d.instance("web", 1);
     CompletableFuture<Void> waiting = CompletableFuture.runAsync(
         () -> d.await(Wait.forOutput("^late line$"), WAIT));
-    TimeUnit.MILLISECONDS.sleep(200); // the wait has begun (it would also pass if it began later)
+    CompletableFuture<Void> waitingOnWeb1 = CompletableFuture.runAsync(
+        () -> web1.await(Wait.forOutput("^late line$"), WAIT));
+    TimeUnit.MILLISECONDS.sleep(200); // the waits have begun (it would also pass if they began later)
 
     d.scale("web", 1);
     assertThat(waiting).isNotDone();
+    // a wait on the removed instance itself fails: what it waited for cannot happen any more
+    assertThat(catchThrowableOfType(java.util.concurrent.ExecutionException.class,
+        () -> waitingOnWeb1.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)))
+        .hasCauseInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("web-1");
     for (Instance i : d.instances()) {
       ((DefaultInstance) i).onAgentEvent(new AgentEvent.OutputLine(i.id(), Instant.now(), "rx", 0,
           OutputStream.STDOUT, "late line"));
