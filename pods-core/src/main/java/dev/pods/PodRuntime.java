@@ -11,6 +11,7 @@ import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkDriverConfig;
 import dev.pods.spi.Providers;
+import dev.pods.spi.StateStore;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -174,6 +175,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable InstanceFiles instanceFiles;
     private @Nullable ImageResolver images;
     private @Nullable Path stateDir;
+    private @Nullable StateStore stateStore;
     private Cidr privateRange = Cidr.parse("10.98.0.0/16");
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
@@ -227,6 +229,15 @@ public interface PodRuntime extends AutoCloseable {
      */
     public Builder stateDir(Path dir) {
       this.stateDir = Objects.requireNonNull(dir, "stateDir");
+      return this;
+    }
+
+    /**
+     * Where deployment records are kept instead of files in the state folder (which the runtime still locks, so
+     * that one runtime at a time uses the store). The caller keeps owning the store.
+     */
+    public Builder stateStore(StateStore store) {
+      this.stateStore = Objects.requireNonNull(store, "stateStore");
       return this;
     }
 
@@ -349,7 +360,7 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned)));
+            List.copyOf(owned), stateStore));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

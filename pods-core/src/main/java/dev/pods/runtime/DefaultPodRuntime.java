@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.spi.StateStore;
 import dev.pods.ConflictException;
 import dev.pods.Deployment;
 import dev.pods.InstanceState;
@@ -102,7 +103,9 @@ public final class DefaultPodRuntime implements PodRuntime {
     FileChannel lock = lock(s.stateDir()); // before the records are read: only the holder adopts or removes
     DefaultPodRuntime rt;
     try {
-      rt = new DefaultPodRuntime(s, FileStateStore.open(s.stateDir().resolve("deployments")), lock);
+      StateStore custom = s.stateStore();
+      StateStore store = custom != null ? custom : FileStateStore.open(s.stateDir().resolve("deployments"));
+      rt = new DefaultPodRuntime(s, store, lock);
     } catch (RuntimeException | Error e) {
       try {
         lock.close();

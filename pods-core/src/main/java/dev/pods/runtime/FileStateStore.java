@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.spi.StateStore;
 import dev.pods.PodsException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

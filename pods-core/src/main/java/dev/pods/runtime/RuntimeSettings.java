@@ -10,6 +10,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import dev.pods.spi.StateStore;
 import java.util.List;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
@@ -33,4 +34,5 @@ public record RuntimeSettings(
     InetSocketAddress metadataAddress,
     @Nullable Executor executor,
     Clock clock,
-    List<AutoCloseable> owned) {}
+    List<AutoCloseable> owned,
+    @Nullable StateStore stateStore) {}

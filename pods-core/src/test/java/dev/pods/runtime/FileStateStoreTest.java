@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.spi.StateStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -8,9 +9,19 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The state folder: replace, remove, list, and what a crash in the middle of a write leaves. */
-class FileStateStoreTest {
+/** The state folder: the store contract, file names, and what a crash in the middle of a write leaves. */
+class FileStateStoreTest extends StateStoreContract {
   @TempDir Path tmp;
+
+  @Override
+  StateStore store() {
+    return FileStateStore.open(tmp.resolve("contract/deployments"));
+  }
+
+  @Override
+  StateStore reopen() {
+    return FileStateStore.open(tmp.resolve("contract/deployments"));
+  }
 
   private static String text(StateStore.Entry e) {
     return new String(e.value(), StandardCharsets.UTF_8);

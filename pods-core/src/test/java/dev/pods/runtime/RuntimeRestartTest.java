@@ -28,6 +28,7 @@ import dev.pods.spi.IpPoolSpec;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
+import dev.pods.testing.InMemoryStateStore;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -35,6 +36,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -173,6 +175,33 @@ class RuntimeRestartTest {
   }
 
   // ------------------------------------------------------------------------------------------ adoption
+
+  @Test
+  void recordsGoToACustomStoreAndAnotherRuntimeAdoptsFromIt() {
+    InMemoryStateStore store = new InMemoryStateStore();
+    PodRuntime first = PodRuntime.builder().hypervisor(hv).networkDriver(net).instanceFiles(files)
+        .images(name -> image).stateDir(tmp.resolve("locks")).stateStore(store).owner(OWNER).namePrefix("t-")
+        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).executor(tasks::add).build();
+    runtimes.add(first);
+    Deployment d = first.deploy(pod());
+    runTasks();
+    assertThat(store.all()).singleElement()
+        .satisfies(e -> assertThat(new String(e.value(), StandardCharsets.UTF_8)).contains("shop-web-1"));
+    assertThat(tmp.resolve("locks/deployments")).as("no record files beside the custom store").doesNotExist();
+    Map<String, String> addresses = subnets(d);
+    first.close();
+
+    PodRuntime second = PodRuntime.builder().hypervisor(hv).networkDriver(net).instanceFiles(files)
+        .images(name -> image).stateDir(tmp.resolve("locks")).stateStore(store).owner(OWNER).namePrefix("t-")
+        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).executor(tasks::add).build();
+    runtimes.add(second);
+    runTasks();
+    Deployment a = second.deployment("shop").orElseThrow();
+    assertThat(subnets(a)).isEqualTo(addresses);
+    assertThat(hv.domainNames()).containsExactlyInAnyOrder("t-shop-db-0", "t-shop-web-0", "t-shop-web-1");
+    a.destroy();
+    assertThat(store.all()).isEmpty();
+  }
 
   @Test
   void aNewRuntimeAdoptsRunningInstancesWithTheirTokensStatesAndAddresses() throws Exception {
