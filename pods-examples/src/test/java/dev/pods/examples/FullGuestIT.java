@@ -1,7 +1,6 @@
 package dev.pods.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pods.BootImage;
 import dev.pods.Deployment;
@@ -65,9 +64,8 @@ class FullGuestIT {
 
   @Test
   void aFullGuestRunsTheAgentFromItsCloudInitSeed() throws Exception {
-    String missing = RuntimeRig.missingCapability();
-    assumeTrue(missing == null, missing);
-    RuntimeRig.reapEarlierRuns(RUN_ROOT, "pf", OWNER_PREFIX);
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "pf", OWNER_PREFIX, "rig");
     GuestImages.Full full = GuestImages.configured().full();
     List<PodEvent> events = new CopyOnWriteArrayList<>();
     List<String> domains = new ArrayList<>();

@@ -1,6 +1,10 @@
 package dev.pods.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.net.LinuxNetworkDriver;
 
 import java.io.File;
 import java.io.IOException;
@@ -11,13 +15,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Host helpers shared by the system tests of this module: bounded commands, teardown steps that collect
- * failures, and the checks that a test left nothing behind (namespaces, root links, processes, files).
- * Stateless; every method blocks at most about a minute.
+ * Host helpers shared by the system tests of this module: whether the host can run VMs, bounded commands,
+ * teardown steps that collect failures, removing a host namespace, reaping what crashed runs left, and the checks
+ * that a test left nothing behind (namespaces, root links, processes, files). Stateless and thread-safe; every
+ * command is bounded to a minute ({@link #reapDeadRuns} runs several).
  */
 final class HostTools {
   private HostTools() {}
@@ -157,6 +163,82 @@ final class HostTools {
       for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(x);
       }
+    }
+  }
+
+  /**
+   * Why this host cannot run the VM system tests (Linux, root, {@code ip nft dnsmasq genisoimage virsh} on the
+   * PATH, a reachable libvirtd), or null when it can.
+   */
+  static @org.jspecify.annotations.Nullable String missingVmHost() throws Exception {
+    if (!System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")) {
+      return "needs Linux";
+    }
+    if (Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .noneMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"))) {
+      return "needs root";
+    }
+    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
+      if (!onPath(c)) {
+        return c + " is not installed";
+      }
+    }
+    if (!run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok()) {
+      return "libvirtd is not reachable";
+    }
+    return null;
+  }
+
+  /** JUnit assumption that this host can run the VM system tests, with {@link #missingVmHost()}'s reason. */
+  static void assumeVmHost() throws Exception {
+    String missing = missingVmHost();
+    assumeTrue(missing == null, missing);
+  }
+
+  /**
+   * Removes a host namespace of the calling test: its links other than {@code lo} (the VPC bridge, when a crash
+   * left it), then itself; nothing when it does not exist. Throws when {@code ip netns del} fails.
+   */
+  static void removeNamespace(String ns) throws Exception {
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      return;
+    }
+    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
+      String name = l.split(":\\s*")[1].split("@")[0];
+      if (!name.equals("lo")) {
+        run("ip", "-n", ns, "link", "del", name);
+      }
+    }
+    Result r = run("ip", "netns", "del", ns);
+    if (!r.ok()) {
+      throw new IOException("ip netns del " + ns + ": " + r.out());
+    }
+  }
+
+  /**
+   * Reaps the leftovers of runs whose JVM died ({@link #deadRuns} of {@code runRoot}, folders
+   * {@code letters + 4 characters}): their networks (through the driver, owner
+   * {@code ownerPrefix<pid>-<prefix>}), the namespaces and root links named by their prefix, and their folders.
+   * Each reaped run is logged as {@code "<label>: reaping leftovers of crashed run <prefix>"}. Their libvirt
+   * domains are left to {@code Reaper}.
+   */
+  static void reapDeadRuns(Path runRoot, String letters, String ownerPrefix, String label) throws Exception {
+    for (DeadRun dead : deadRuns(runRoot, letters + "????")) {
+      Path r = dead.dir();
+      String p = dead.prefix();
+      System.out.println(label + ": reaping leftovers of crashed run " + p);
+      if (Files.isDirectory(r.resolve("net"))) {
+        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
+          d.reap(ownerPrefix + dead.pid() + "-" + p);
+        }
+      }
+      for (String ns : namespaces(p)) {
+        removeNamespace(ns);
+      }
+      for (String link : rootLinks(p)) {
+        run("ip", "link", "del", link);
+      }
+      deleteTree(r);
     }
   }
 }

@@ -1,15 +1,17 @@
 package dev.pods.examples;
 
+import static dev.pods.examples.HostTools.assumeVmHost;
 import static dev.pods.examples.HostTools.check;
 import static dev.pods.examples.HostTools.deleteTree;
 import static dev.pods.examples.HostTools.namespaces;
 import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.reapDeadRuns;
+import static dev.pods.examples.HostTools.removeNamespace;
 import static dev.pods.examples.HostTools.rootLinks;
 import static dev.pods.examples.HostTools.run;
 import static dev.pods.examples.HostTools.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pods.ConflictException;
 import dev.pods.Deployment;
@@ -27,22 +29,14 @@ import dev.pods.kvm.GuestImages;
 import dev.pods.kvm.LibvirtHypervisor;
 import dev.pods.kvm.Reaper;
 import dev.pods.net.LinuxNetworkDriver;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import dev.pods.examples.HostTools.Result;
-import dev.pods.examples.HostTools.Step;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -76,8 +70,8 @@ class PodRuntimeIT {
 
   @Test
   void deploysTwoUnitsExecsInBothAndDestroyLeavesNothing() throws Exception {
-    assumeCapable();
-    reapEarlierRuns();
+    assumeVmHost();
+    reapDeadRuns(RUN_ROOT, "pr", OWNER_PREFIX, "runtime-it");
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = "pr" + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(RUN_ROOT.resolve(p));
@@ -181,56 +175,4 @@ class PodRuntimeIT {
     assertThat(processesMentioning(p)).as("processes").isEmpty();
     assertThat(Files.exists(dir)).as("run directory").isFalse();
   }
-
-  // ------------------------------------------------------------------------------------------ host helpers
-
-  private static void assumeCapable() throws Exception {
-    assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
-    assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
-        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0")), "needs root");
-    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
-      assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin").split(":"))
-          .anyMatch(x -> Files.isExecutable(Path.of(x, c))), c + " is not installed");
-    }
-    assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
-  }
-
-  /** Removes this run's host namespace: its links (the VPC bridge, when a crash left it), then itself. */
-  private static void removeNamespace(String ns) throws Exception {
-    if (!Files.exists(Path.of("/run/netns", ns))) {
-      return;
-    }
-    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
-      String name = l.split(":\\s*")[1].split("@")[0];
-      if (!name.equals("lo")) {
-        run("ip", "-n", ns, "link", "del", name);
-      }
-    }
-    Result r = run("ip", "netns", "del", ns);
-    if (!r.ok()) {
-      throw new IOException("ip netns del " + ns + ": " + r.out());
-    }
-  }
-
-  /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
-  private static void reapEarlierRuns() throws Exception {
-    for (HostTools.DeadRun dead : HostTools.deadRuns(RUN_ROOT, "pr????")) {
-      Path r = dead.dir();
-      String p = dead.prefix();
-      System.out.println("runtime-it: reaping leftovers of crashed run " + p);
-      if (Files.isDirectory(r.resolve("net"))) {
-        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
-          d.reap(OWNER_PREFIX + dead.pid() + "-" + p);
-        }
-      }
-      for (String ns : namespaces(p)) {
-        removeNamespace(ns);
-      }
-      for (String link : rootLinks(p)) {
-        run("ip", "link", "del", link);
-      }
-      deleteTree(r);
-    }
-  }
-
 }

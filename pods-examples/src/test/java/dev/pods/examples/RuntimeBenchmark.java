@@ -93,7 +93,7 @@ public final class RuntimeBenchmark {
     int rounds = arg(args, 0, 5, 1, 100, "rounds");
     int pods = arg(args, 1, 10, 1, 50, "pods");
     int mem = arg(args, 2, 128, 64, 1024, "memoryMib");
-    String missing = RuntimeRig.missingCapability();
+    String missing = HostTools.missingVmHost();
     if (missing == null && !HostTools.onPath("qemu-system-x86_64")) {
       missing = "qemu-system-x86_64 is not installed";
     }
@@ -101,7 +101,7 @@ public final class RuntimeBenchmark {
       System.err.println("runtime benchmark: cannot run here: " + missing);
       System.exit(2);
     }
-    RuntimeRig.reapEarlierRuns(RUN_ROOT, LETTERS, OWNER_PREFIX);
+    HostTools.reapDeadRuns(RUN_ROOT, LETTERS, OWNER_PREFIX, "rig");
     GuestImages.Tiny tiny = GuestImages.configured().tiny();
     String cmdline = tiny.cmdline("");
     List<String> domains = new CopyOnWriteArrayList<>();

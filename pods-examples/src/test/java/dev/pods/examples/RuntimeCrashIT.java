@@ -1,14 +1,16 @@
 package dev.pods.examples;
 
+import static dev.pods.examples.HostTools.assumeVmHost;
 import static dev.pods.examples.HostTools.check;
 import static dev.pods.examples.HostTools.deleteTree;
 import static dev.pods.examples.HostTools.namespaces;
 import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.reapDeadRuns;
+import static dev.pods.examples.HostTools.removeNamespace;
 import static dev.pods.examples.HostTools.rootLinks;
 import static dev.pods.examples.HostTools.run;
 import static dev.pods.examples.HostTools.step;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pods.Deployment;
 import dev.pods.Instance;
@@ -33,7 +35,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -70,8 +71,8 @@ class RuntimeCrashIT {
   @ParameterizedTest(name = "killed after {0}")
   @ValueSource(strings = {"addresses", "network", "define", "start", "initializing"})
   void aDeployKilledAtAFaultPointConvergesUnderANewRuntime(String point) throws Exception {
-    assumeCapable();
-    reapEarlierRuns();
+    assumeVmHost();
+    reapDeadRuns(RUN_ROOT, "pc", OWNER_PREFIX, "crash-it");
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = "pc" + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(RUN_ROOT.resolve(p));
@@ -297,52 +298,4 @@ class RuntimeCrashIT {
   }
 
   // ------------------------------------------------------------------------------------------ host helpers
-
-  private static void assumeCapable() throws Exception {
-    assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
-    assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
-        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0")), "needs root");
-    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
-      assumeTrue(HostTools.onPath(c), c + " is not installed");
-    }
-    assumeTrue(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok(), "libvirtd is not reachable");
-  }
-
-  /** Removes this run's host namespace: its links (the VPC bridge, when a crash left it), then itself. */
-  private static void removeNamespace(String ns) throws Exception {
-    if (!Files.exists(Path.of("/run/netns", ns))) {
-      return;
-    }
-    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
-      String name = l.split(":\\s*")[1].split("@")[0];
-      if (!name.equals("lo")) {
-        run("ip", "-n", ns, "link", "del", name);
-      }
-    }
-    HostTools.Result r = run("ip", "netns", "del", ns);
-    if (!r.ok()) {
-      throw new IOException("ip netns del " + ns + ": " + r.out());
-    }
-  }
-
-  /** Leftovers of runs whose JVM died: their networks (by the driver), host namespace and files. */
-  private static void reapEarlierRuns() throws Exception {
-    for (HostTools.DeadRun dead : HostTools.deadRuns(RUN_ROOT, "pc????")) {
-      Path r = dead.dir();
-      String p = dead.prefix();
-      System.out.println("crash-it: reaping leftovers of crashed run " + p);
-      if (Files.isDirectory(r.resolve("net"))) {
-        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
-          d.reap(OWNER_PREFIX + dead.pid() + "-" + p);
-        }
-      }
-      for (String ns : namespaces(p)) {
-        removeNamespace(ns);
-      }
-      for (String link : rootLinks(p)) {
-        run("ip", "link", "del", link);
-      }
-      deleteTree(r);
-    }
-  }
 }

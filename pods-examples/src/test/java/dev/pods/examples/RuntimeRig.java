@@ -4,6 +4,7 @@ import static dev.pods.examples.HostTools.check;
 import static dev.pods.examples.HostTools.deleteTree;
 import static dev.pods.examples.HostTools.namespaces;
 import static dev.pods.examples.HostTools.processesMentioning;
+import static dev.pods.examples.HostTools.removeNamespace;
 import static dev.pods.examples.HostTools.rootLinks;
 import static dev.pods.examples.HostTools.run;
 import static dev.pods.examples.HostTools.step;
@@ -15,13 +16,11 @@ import dev.pods.kvm.KvmInstanceFiles;
 import dev.pods.kvm.LibvirtHypervisor;
 import dev.pods.kvm.Reaper;
 import dev.pods.net.LinuxNetworkDriver;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -29,7 +28,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * configured), the Linux network driver, {@link KvmInstanceFiles} in {@link #DISK_ROOT}, and a host namespace of
  * its own that holds the VPC bridges. Every name starts with a per-run prefix ({@code <letters><4 base-36>}); the
  * run's folder {@code <runRoot>/<prefix>} records the JVM's pid, so a later run reaps what a crashed one left
- * ({@link #reapEarlierRuns}).
+ * ({@link HostTools#reapDeadRuns}).
  *
  * <p>Not thread-safe; {@link #close()} tears everything down (runtime, networks of this owner, the host
  * namespace, the run folder, the libvirt connection), running every step even when one fails, and throws an
@@ -58,26 +57,6 @@ final class RuntimeRig implements AutoCloseable {
     this.hv = hv;
     this.driver = driver;
     this.runtime = runtime;
-  }
-
-  /** Whether this host can run the rig: Linux, root, the tools, a reachable libvirtd. */
-  static @org.jspecify.annotations.Nullable String missingCapability() throws Exception {
-    if (!System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")) {
-      return "needs Linux";
-    }
-    if (Files.readAllLines(Path.of("/proc/self/status")).stream()
-        .noneMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"))) {
-      return "needs root";
-    }
-    for (String c : List.of("ip", "nft", "dnsmasq", "genisoimage", "virsh")) {
-      if (!HostTools.onPath(c)) {
-        return c + " is not installed";
-      }
-    }
-    if (!run("virsh", "-c", LibvirtHypervisor.configuredUri(), "version").ok()) {
-      return "libvirtd is not reachable";
-    }
-    return null;
   }
 
   /**
@@ -170,46 +149,5 @@ final class RuntimeRig implements AutoCloseable {
       out.add("run folder " + dir);
     }
     return out;
-  }
-
-  /** Removes a host namespace: its links (the VPC bridge, when a crash left it), then itself. */
-  static void removeNamespace(String ns) throws Exception {
-    if (!Files.exists(Path.of("/run/netns", ns))) {
-      return;
-    }
-    for (String l : run("ip", "-n", ns, "-o", "link", "show").out().lines().toList()) {
-      String name = l.split(":\\s*")[1].split("@")[0];
-      if (!name.equals("lo")) {
-        run("ip", "-n", ns, "link", "del", name);
-      }
-    }
-    HostTools.Result r = run("ip", "netns", "del", ns);
-    if (!r.ok()) {
-      throw new IOException("ip netns del " + ns + ": " + r.out());
-    }
-  }
-
-  /**
-   * Leftovers of rigs under {@code runRoot} whose JVM died: their networks (through the driver), host namespace,
-   * root links and folders. Their domains are reaped by {@link #start} ({@link Reaper#deadProcess}).
-   */
-  static void reapEarlierRuns(Path runRoot, String letters, String ownerPrefix) throws Exception {
-    for (HostTools.DeadRun dead : HostTools.deadRuns(runRoot, letters + "????")) {
-      Path r = dead.dir();
-      String p = dead.prefix();
-      System.out.println("rig: reaping leftovers of crashed run " + p);
-      if (Files.isDirectory(r.resolve("net"))) {
-        try (LinuxNetworkDriver d = LinuxNetworkDriver.builder().stateDir(r.resolve("net")).prefix(p).build()) {
-          d.reap(ownerPrefix + dead.pid() + "-" + p);
-        }
-      }
-      for (String ns : namespaces(p)) {
-        removeNamespace(ns);
-      }
-      for (String link : rootLinks(p)) {
-        run("ip", "link", "del", link);
-      }
-      deleteTree(r);
-    }
   }
 }
