@@ -82,6 +82,11 @@ public final class AdoptionBenchmark {
         recordBytes, n, deployNanos / 1e6);
     hv.close();
     net.close();
+    try (var walk = Files.walk(tmp)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private static PodRuntime.Builder builder(InMemoryHypervisor hv, InMemoryNetworkDriver net, Path tmp,
