@@ -11,7 +11,9 @@ import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkDriverConfig;
 import dev.pods.spi.Providers;
+import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
+import dev.pods.secrets.InMemorySecretStore;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -176,6 +178,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable ImageResolver images;
     private @Nullable Path stateDir;
     private @Nullable StateStore stateStore;
+    private @Nullable SecretStore secrets;
     private Cidr privateRange = Cidr.parse("10.98.0.0/16");
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
@@ -238,6 +241,18 @@ public interface PodRuntime extends AutoCloseable {
      */
     public Builder stateStore(StateStore store) {
       this.stateStore = Objects.requireNonNull(store, "stateStore");
+      return this;
+    }
+
+    /**
+     * Where the values of the secrets units declare come from (default: an empty {@link InMemorySecretStore}, so a
+     * pod declaring a secret cannot be deployed). Deploying a unit that declares a secret the store has no value for
+     * fails before anything is built. The metadata service serves a secret's fields to the instances of units
+     * declaring it only; a change of a value in the store is a live change for those instances (their
+     * {@code reload} blocks run). The caller keeps owning the store.
+     */
+    public Builder secrets(SecretStore store) {
+      this.secrets = Objects.requireNonNull(store, "secrets");
       return this;
     }
 
@@ -360,7 +375,7 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore));
+            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore()));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

@@ -96,6 +96,7 @@ final class Up {
     String gateway = null;
     Duration readyTimeout = DEFAULT_READY_TIMEOUT;
     List<Path> files = new ArrayList<>();
+    List<String> secretArgs = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
@@ -106,6 +107,7 @@ final class Up {
         case "--uplink" -> uplink = value(args, ++i, a);
         case "--public-range" -> range = value(args, ++i, a);
         case "--public-gateway" -> gateway = value(args, ++i, a);
+        case "--secret" -> secretArgs.add(value(args, ++i, a));
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
         default -> {
           if (a.startsWith("-")) {
@@ -122,6 +124,7 @@ final class Up {
       throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
     }
     PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
+    dev.pods.spi.SecretStore secrets = SecretFiles.read(secretArgs);
 
     List<Unit> units = new ArrayList<>();
     boolean bad = false;
@@ -154,7 +157,7 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, secrets), readyTimeout);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

@@ -59,7 +59,10 @@ import java.net.UnknownHostException;
  *       {@code healthy_count}, {@code instances}; {@code +/instance/self|NAME/} {@code id}, {@code name},
  *       {@code hostname}, {@code unit}, {@code index}, {@code pod}, {@code private_ips}, {@code public_ips},
  *       {@code private_ip}, {@code public_ip}, {@code healthy}, {@code spec_version}; {@code +/secret/NAME/FIELD};
- *       {@code +/pod/self/name}.</td></tr>
+ *       {@code +/pod/self/name}. A secret the instance's unit does not declare gets 403 (whether or not it
+ *       exists).</td></tr>
+ *   <tr><td>{@code GET /v1/query/secret/NAME}</td><td>200 JSON: every field of a secret the instance's unit
+ *       declares, as an object of keys to strings; 403 when the unit does not declare it.</td></tr>
  *   <tr><td>{@code GET /v1/meta-data}</td><td>200 JSON: identity, addresses, spec version, state hash and the
  *       visible units with their instances.</td></tr>
  * </table>

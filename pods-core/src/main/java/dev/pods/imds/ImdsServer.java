@@ -341,8 +341,13 @@ public final class ImdsServer implements AutoCloseable {
         json(ex, 200, metaData());
       }
       case "query" -> {
-        only(m, "GET", seg, 4);
-        query(ex, seg);
+        if (seg.size() == 3 && seg.get(1).equals("secret")) {
+          only(m, "GET", seg, 3);
+          secret(ex, seg.get(2));
+        } else {
+          only(m, "GET", seg, 4);
+          query(ex, seg);
+        }
       }
       case "runs" -> runs(ex, m, seg, q, now);
       case "exec" -> exec(ex, m, seg, q, now);
@@ -419,11 +424,33 @@ public final class ImdsServer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
     }
+    if (ref.kind().equals("secret")) {
+      declared(ref.name());
+    }
     Optional<String> v = QueryResolver.resolve(current.view(), ref);
     if (v.isEmpty()) {
       throw new HttpError(404, "nothing at " + ref + " for " + id());
     }
     text(ex, 200, v.get() + "\n");
+  }
+
+  /** 403 unless the instance's unit declares secret {@code name}. */
+  private Map<String, String> declared(String name) throws HttpError {
+    InstanceView v = current.view();
+    Map<String, String> fields = v.secrets().get(name);
+    if (fields == null) {
+      throw new HttpError(403, "unit " + v.unit() + " does not declare +/secret/" + name
+          + " (add it to the unit's secrets to read it)");
+    }
+    return fields;
+  }
+
+  /** {@code query/secret/NAME}: every field of a declared secret, as a JSON object. */
+  private void secret(HttpExchange ex, String name) throws HttpError, IOException {
+    Map<String, String> fields = declared(name);
+    ObjectNode o = JSON.createObjectNode();
+    fields.forEach(o::put);
+    json(ex, 200, o);
   }
 
   private ObjectNode metaData() {

@@ -390,6 +390,10 @@ final class DefaultDeployment implements Deployment {
           i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
     }
     units.forEach(b::unitInstances);
+    for (dev.pods.spec.Reference r : spec.secrets()) {
+      // a secret removed from the store since the deploy: declared, but without fields
+      b.secret(r.name(), s.secrets().get(r.name()).orElse(Map.of()));
+    }
     return b.build();
   }
 

@@ -66,6 +66,7 @@ public final class DefaultPodRuntime implements PodRuntime {
   });
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile Hypervisor.@Nullable Subscription events;
+  private volatile dev.pods.spi.SecretStore.@Nullable Registration secretEvents;
   private volatile boolean closed;
 
   private DefaultPodRuntime(RuntimeSettings s, StateStore store, FileChannel lockChannel) {
@@ -117,6 +118,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     try {
       Adoption.run(rt, s);
       rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
+      rt.secretEvents = s.secrets().onChange(rt::onSecretChanged);
     } catch (RuntimeException | Error e) {
       rt.close();
       throw e;
@@ -199,6 +201,7 @@ public final class DefaultPodRuntime implements PodRuntime {
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
+    DeployChecks.check(pod, s);
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -369,6 +372,25 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
   }
 
+  /**
+   * A secret's value changed in the store: every deployment with a unit declaring it hands its metadata services
+   * their new views (the declaring instances' state hashes change, so their agents run the reload blocks).
+   */
+  private void onSecretChanged(String name) {
+    if (closed) {
+      return;
+    }
+    List<DefaultDeployment> ds;
+    synchronized (this) {
+      ds = List.copyOf(deployments.values());
+    }
+    for (DefaultDeployment d : ds) {
+      if (d.pod().units().stream().anyMatch(u -> u.secrets().stream().anyMatch(r -> r.name().equals(name)))) {
+        d.refreshViews();
+      }
+    }
+  }
+
   @Override
   public void close() {
     List<DefaultDeployment> ds;
@@ -382,6 +404,10 @@ public final class DefaultPodRuntime implements PodRuntime {
     Hypervisor.Subscription sub = events;
     if (sub != null) {
       sub.close();
+    }
+    dev.pods.spi.SecretStore.Registration secretSub = secretEvents;
+    if (secretSub != null) {
+      secretSub.close();
     }
     if (ownExecutor != null) {
       ownExecutor.shutdown();

@@ -10,6 +10,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -35,4 +36,5 @@ public record RuntimeSettings(
     @Nullable Executor executor,
     Clock clock,
     List<AutoCloseable> owned,
-    @Nullable StateStore stateStore) {}
+    @Nullable StateStore stateStore,
+    SecretStore secrets) {}

@@ -165,6 +165,7 @@ cli_get() {
   case $HTTP_STATUS in
     404) printf 'pods get: %s: not found\n' "$_ref" >&2 ;;
     400) printf 'pods get: %s: malformed reference\n' "$_ref" >&2 ;;
+    403) printf 'pods get: %s: not declared by this unit (access refused)\n' "$_ref" >&2 ;;
     401) printf 'pods get: token refused by the metadata service\n' >&2 ;;
     000) printf 'pods get: metadata service unreachable at %s\n' "$PODS_URL" >&2 ;;
     *) printf 'pods get: %s: HTTP %s\n' "$_ref" "$HTTP_STATUS" >&2 ;;
