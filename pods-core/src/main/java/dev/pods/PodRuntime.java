@@ -11,6 +11,7 @@ import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkDriverConfig;
 import dev.pods.spi.Providers;
+import dev.pods.spi.DiskStore;
 import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
 import dev.pods.secrets.InMemorySecretStore;
@@ -83,6 +84,12 @@ public interface PodRuntime extends AutoCloseable {
   /** The deployment of the pod named {@code pod}, made or adopted by this runtime and not yet destroyed. */
   Optional<Deployment> deployment(String pod);
 
+  /**
+   * The runtime's named persistent disks: list (size, usage, the instance using each), create ahead of a deploy,
+   * delete. A runtime without a disk store ({@link Builder#disks}) lists none and refuses to create one.
+   */
+  Disks disks();
+
   /** The owner label on every domain and network this runtime creates. */
   String owner();
 
@@ -113,8 +120,9 @@ public interface PodRuntime extends AutoCloseable {
    * A builder for the local host: what is not set explicitly is discovered when {@link Builder#build()} runs, and
    * the parts it makes (hypervisor connection, network driver) are owned and closed by the runtime. Defaults, each
    * replaceable with the builder's setter: data folder {@link #defaultDataDir()}; state dir {@code <data>/state};
-   * hypervisor from {@link Providers#hypervisor()} with {@link HypervisorConfig#DEFAULT}; instance files and image
-   * catalogue from that provider, under {@code <data>}; network driver from {@link Providers#network()} with state
+   * hypervisor from {@link Providers#hypervisor()} with {@link HypervisorConfig#DEFAULT}; instance files, image
+   * catalogue and persistent disks from that provider, under {@code <data>} (the disks only when the provider is
+   * discovered, that is when one of the other three is not given); network driver from {@link Providers#network()} with state
    * {@code <data>/net} and the name prefix's letters and digits as its prefix; owner
    * {@code dev.pods/local=<data folder>}.
    */
@@ -179,6 +187,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable Path stateDir;
     private @Nullable StateStore stateStore;
     private @Nullable SecretStore secrets;
+    private @Nullable DiskStore disks;
     private Cidr privateRange = Cidr.parse("10.98.0.0/16");
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
@@ -253,6 +262,16 @@ public interface PodRuntime extends AutoCloseable {
      */
     public Builder secrets(SecretStore store) {
       this.secrets = Objects.requireNonNull(store, "secrets");
+      return this;
+    }
+
+    /**
+     * Where named persistent disks live (a {@link #localBuilder() local} runtime that discovers its hypervisor
+     * provider: that provider's store in the data folder). Without one, deploying a unit with a disk mount fails before anything is built. The caller
+     * keeps owning the store.
+     */
+    public Builder disks(DiskStore store) {
+      this.disks = Objects.requireNonNull(store, "disks");
       return this;
     }
 
@@ -336,6 +355,7 @@ public interface PodRuntime extends AutoCloseable {
         NetworkDriver net = networkDriver;
         InstanceFiles files = instanceFiles;
         ImageResolver img = images;
+        DiskStore dk = disks;
         Path state = stateDir;
         String own = owner;
         if (local) {
@@ -354,6 +374,9 @@ public interface PodRuntime extends AutoCloseable {
             }
             if (img == null) {
               img = hp.images(data);
+            }
+            if (dk == null) {
+              dk = hp.disks(data);
             }
           }
           if (net == null) {
@@ -375,7 +398,7 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore()));
+            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore(), dk));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

@@ -57,6 +57,7 @@ public final class Main {
           "                                public addresses for units with publicAddress (gateway: first address)",
           "        [--secret NAME=FILE]    the value of +/secret/NAME: FILE holds KEY=VALUE lines (repeatable)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
+          "  disks                         the named persistent disks of the data folder: size, room taken, user",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
           "  logs [-f] [POD [INSTANCE]]    phase output, phase and state changes of the pod's latest up; -f follows",
           "  exec POD INSTANCE [--timeout S] -- CMD [ARG...]",
@@ -130,6 +131,7 @@ public final class Main {
         case "exec" -> clients.exec(rest);
         case "wait" -> clients.await(rest);
         case "down" -> clients.down(rest);
+        case "disks" -> rest.isEmpty() ? DiskList.print(out, err, dataDir) : usage("disks takes no arguments");
         case "help", "--help", "-h" -> {
           out.print(USAGE);
           yield 0;

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Trigger;
+import dev.pods.spec.Mount;
 import dev.pods.spec.Reference;
 import java.io.IOException;
 import java.io.InputStream;
@@ -386,7 +387,23 @@ public final class ImdsServer implements AutoCloseable {
           .append(' ').append(secs).append(' ')
           .append(enc.encodeToString(src.getBytes(StandardCharsets.UTF_8))).append('\n');
     }
+    List<Mount> mounts = s.view().spec().mounts();
+    for (int i = 0; i < mounts.size(); i++) {
+      Mount mt = mounts.get(i);
+      if (mt.type() == Mount.Type.DISK) {
+        b.append("mount disk ").append(diskSerial(i)).append(' ')
+            .append(enc.encodeToString(mt.path().getBytes(StandardCharsets.UTF_8))).append('\n');
+      }
+    }
     return b.append("end\n").toString();
+  }
+
+  /**
+   * The serial number of the disk that mount {@code index} of a unit attaches ({@code pods-m<index>}): the agent
+   * finds the disk by it ({@code /sys/block/vdX/serial}), whatever its device name.
+   */
+  public static String diskSerial(int index) {
+    return "pods-m" + index;
   }
 
   private String awaitChange(@Nullable String known, int waitSeconds) throws InterruptedException {

@@ -209,6 +209,7 @@ final class DefaultDeployment implements Deployment {
         if (files.disk() != null) {
           spec.disk(DomainDisk.qcow2(files.disk()));
         }
+        attachDisks(i, spec); // after the root disk (vda): the guest finds them by serial number
         s.hypervisor().define(spec.build());
         undo.push(() -> s.hypervisor().undefine(i.domainName()));
         FaultPoint.reached("define");
@@ -244,6 +245,27 @@ final class DefaultDeployment implements Deployment {
       }
       i.transition(InstanceState.FAILED, e);
       refreshViews();
+    }
+  }
+
+  /**
+   * Adds instance {@code i}'s named persistent disks to its domain: for each disk mount, the disk of the instance's
+   * index, created blank on first use; it is never removed with the instance.
+   */
+  private void attachDisks(DefaultInstance i, DomainSpec.Builder spec) {
+    List<dev.pods.spec.Mount> mounts = i.unit.mounts();
+    for (int k = 0; k < mounts.size(); k++) {
+      dev.pods.spec.Mount m = mounts.get(k);
+      if (m.type() != dev.pods.spec.Mount.Type.DISK) {
+        continue;
+      }
+      String name = DiskUse.disk(m, i.index());
+      dev.pods.spi.DiskStore store = s.disks();
+      if (name == null || store == null) {
+        throw new PodsException("instance " + i.name() + ": no disk for mounts[" + k + "] (" + m.path() + ")");
+      }
+      dev.pods.spi.DiskStore.Volume v = store.ensure(name, dev.pods.spi.DiskStore.DEFAULT_SIZE_BYTES);
+      spec.disk(new DomainDisk(v.path(), v.format(), false, ImdsServer.diskSerial(k)));
     }
   }
 

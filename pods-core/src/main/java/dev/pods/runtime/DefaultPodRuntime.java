@@ -68,11 +68,13 @@ public final class DefaultPodRuntime implements PodRuntime {
   private volatile Hypervisor.@Nullable Subscription events;
   private volatile dev.pods.spi.SecretStore.@Nullable Registration secretEvents;
   private volatile boolean closed;
+  private final RuntimeDisks disks;
 
   private DefaultPodRuntime(RuntimeSettings s, StateStore store, FileChannel lockChannel) {
     this.s = s;
     this.store = store;
     this.lockChannel = lockChannel;
+    this.disks = new RuntimeDisks(this, s.disks());
     if (s.executor() == null) {
       ownExecutor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pods-runtime-" + THREADS.incrementAndGet());
@@ -201,7 +203,6 @@ public final class DefaultPodRuntime implements PodRuntime {
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
-    DeployChecks.check(pod, s);
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -212,6 +213,7 @@ public final class DefaultPodRuntime implements PodRuntime {
       if (deployments.containsKey(pod.name())) {
         throw new IllegalStateException("pod " + pod.name() + " is already deployed");
       }
+      DeployChecks.check(pod, s, disksInUse(pod.name()));
       deployments.put(pod.name(), d);
     }
     List<String> allocated = new ArrayList<>();
@@ -257,6 +259,25 @@ public final class DefaultPodRuntime implements PodRuntime {
     FaultPoint.reached("addresses");
     d.startAll(executor);
     return d;
+  }
+
+  /**
+   * Disk name to the instance ({@code POD/UNIT-INDEX}) using it, over every deployment of this runtime except the
+   * one of pod {@code exceptPod}.
+   */
+  synchronized Map<String, String> disksInUse(@Nullable String exceptPod) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (DefaultDeployment d : deployments.values()) {
+      if (!d.pod().name().equals(exceptPod)) {
+        DiskUse.of(d.pod()).forEach(out::putIfAbsent);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public dev.pods.Disks disks() {
+    return disks;
   }
 
   /** Registers a deployment {@link Adoption} rebuilt. */

@@ -62,7 +62,7 @@ final class Migrator {
       throw new IllegalArgumentException("pod " + from.name() + " cannot be migrated to pod " + next.name()
           + ": a deployment keeps its pod's name (deploy the other pod instead)");
     }
-    DeployChecks.check(next, d.settings());
+    DeployChecks.check(next, d.settings(), d.runtime().disksInUse(next.name()));
     for (Unit u : next.units()) {
       if (u.publicAddress() && d.publicPool() == null) {
         throw new PodsException("unit " + u.name() + " of pod " + next.name()

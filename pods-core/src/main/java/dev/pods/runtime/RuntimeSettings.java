@@ -10,6 +10,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import dev.pods.spi.DiskStore;
 import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
 import java.util.List;
@@ -37,4 +38,5 @@ public record RuntimeSettings(
     Clock clock,
     List<AutoCloseable> owned,
     @Nullable StateStore stateStore,
-    SecretStore secrets) {}
+    SecretStore secrets,
+    @Nullable DiskStore disks) {}

@@ -345,6 +345,7 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
   rm -rf "$W/spec.new"
   mkdir "$W/spec.new" || return 1
   : >"$W/spec.new/blocks"
+  : >"$W/spec.new/mounts"
   while read -r _kw _a _b _c _d _e; do
     case $_kw in
       version) SPEC_VERSION=$_a ;;
@@ -354,6 +355,7 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
         printf '%s' "$_e" | base64 -d >"$W/spec.new/$_a.src" || return 1
         printf '%s %s %s %s\n' "$_a" "$_b" "$_c" "$_d" >>"$W/spec.new/blocks"
         ;;
+      mount) printf '%s %s %s\n' "$_a" "$_b" "$_c" >>"$W/spec.new/mounts" ;;
     esac
   done <"$W/spec.txt"
   rm -rf "$W/spec"
@@ -600,6 +602,42 @@ exec_loop_exit() {
   exit 0
 }
 
+# ---------------------------------------------------------------------------------------- storage
+
+find_disk() { # SERIAL -> DISK_DEV: the virtio disk whose serial number is SERIAL
+  DISK_DEV=
+  for _fd in /sys/block/vd*; do
+    [ -r "$_fd/serial" ] && [ "$(cat "$_fd/serial")" = "$1" ] || continue
+    DISK_DEV=/dev/${_fd##*/}
+    return 0
+  done
+  return 1
+}
+
+disk_blank() { # DEV: its first 64 KiB are zeros (a new volume; ext4 has its superblock at 1 KiB)
+  [ -z "$(dd if="$1" bs=65536 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' 0\n')" ]
+}
+
+mount_storage() { # mounts the spec's disks (formatting blank ones); returns 1, after saying why, when one fails
+  while read -r _mt _ms _mp; do
+    _mp=$(printf '%s' "$_mp" | base64 -d) && [ -n "$_mp" ] || { pods_log "bad mount line"; return 1; }
+    [ "$_mt" = disk ] || continue
+    _i=0
+    until find_disk "$_ms"; do # the block device may show up a moment after the agent starts
+      _i=$((_i + 1))
+      [ $_i -lt 100 ] || { pods_log "no disk with serial $_ms for $_mp"; return 1; }
+      sleep 0.1
+    done
+    grep -q "^$DISK_DEV $_mp " /proc/mounts && continue
+    if disk_blank "$DISK_DEV"; then
+      pods_log "formatting the blank disk $DISK_DEV (ext4) for $_mp"
+      mkfs.ext4 -q -F "$DISK_DEV" >&2 </dev/null || { pods_log "mkfs.ext4 $DISK_DEV failed"; return 1; }
+    fi
+    mkdir -p "$_mp" && mount -t ext4 "$DISK_DEV" "$_mp" || { pods_log "cannot mount $DISK_DEV on $_mp"; return 1; }
+    pods_log "mounted $DISK_DEV ($_ms) on $_mp"
+  done <"$W/spec/mounts"
+}
+
 # ------------------------------------------------------------------------------------------- main
 
 agent_exit() {
@@ -644,7 +682,7 @@ agent_main() {
   fi
   set_status initializing
   BOOT_OK=0
-  if run_phase $_trigger; then
+  if mount_storage && run_phase $_trigger; then
     BOOT_OK=1
     if [ $_trigger = first_boot ]; then
       printf '%s\n' "$SPEC_VERSION" >"$PODS_STATE_DIR/initialized.new" &&

@@ -262,6 +262,11 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
+    public dev.pods.Disks disks() {
+      return runtime.disks();
+    }
+
+    @Override
     public void close() {
       if (!closed.compareAndSet(false, true)) {
         return;

@@ -53,6 +53,12 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
     return KvmInstanceFiles.on(DiskImages.at(dir));
   }
 
+  /** {@link KvmDiskStore} on {@link DiskImages#at(Path) DiskImages.at(dir)}: {@code dir/data/<name>.qcow2}. */
+  @Override
+  public dev.pods.spi.DiskStore disks(Path dir) {
+    return KvmDiskStore.on(DiskImages.at(dir));
+  }
+
   /** {@link GuestCatalog} on {@link GuestImages#configured()}, downloads cached in {@code DiskImages.at(dir)}. */
   @Override
   public ImageResolver images(Path dir) {

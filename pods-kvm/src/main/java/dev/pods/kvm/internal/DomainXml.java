@@ -104,6 +104,9 @@ public final class DomainXml {
       if (d.readOnly()) {
         x.append("      <readonly/>\n");
       }
+      if (d.serial() != null) {
+        x.append("      <serial>").append(attr(d.serial())).append("</serial>\n");
+      }
       x.append("    </disk>\n");
     }
     if (spec.seedIso() != null) {
@@ -218,7 +221,9 @@ public final class DomainXml {
           Element driver = child(d, "driver");
           DomainDisk.Format f = driver != null && "raw".equals(driver.getAttribute("type"))
               ? DomainDisk.Format.RAW : DomainDisk.Format.QCOW2;
-          disks.add(new DomainDisk(Path.of(file), f, child(d, "readonly") != null));
+          Element serial = child(d, "serial");
+          String sn = serial == null ? "" : serial.getTextContent().strip();
+          disks.add(new DomainDisk(Path.of(file), f, child(d, "readonly") != null, sn.isEmpty() ? null : sn));
         }
       }
       for (Element n : children(devices, "interface")) {

@@ -37,7 +37,7 @@ class DomainXmlTest {
         .vcpus(2)
         .boot(DomainBoot.kernel(KERNEL, INITRD, "console=ttyS0 quiet pods.x='1'"))
         .disk(DomainDisk.qcow2(Path.of("/var/lib/pods/i/root.qcow2")))
-        .disk(new DomainDisk(Path.of("/var/lib/pods/data/db.qcow2"), DomainDisk.Format.RAW, true))
+        .disk(new DomainDisk(Path.of("/var/lib/pods/data/db.qcow2"), DomainDisk.Format.RAW, true, "pods-m0"))
         .seedIso(Path.of("/var/lib/pods/i/seed.iso"))
         .serialLog(Path.of("/var/lib/pods/i/console.log"))
         .acceleration(Acceleration.TCG);
@@ -166,6 +166,11 @@ class DomainXmlTest {
       }
     }
     assertThat(targets).containsExactly("vda", "vdb");
+    // the data disk's serial number (how the agent finds it) is written and read back
+    assertThat(d.getElementsByTagName("serial").item(0).getTextContent()).isEqualTo("pods-m0");
+    DomainSpec back = DomainXml.read(DomainXml.write(spec("t", meta("u")).build(), DomainXml.Options.defaults()))
+        .spec().orElseThrow();
+    assertThat(back.disks()).extracting(DomainDisk::serial).containsExactly(null, "pods-m0");
     assertThat(DomainXml.diskTarget(0)).isEqualTo("vda");
     assertThat(DomainXml.diskTarget(25)).isEqualTo("vdz");
     assertThat(DomainXml.diskTarget(26)).isEqualTo("vdaa");
