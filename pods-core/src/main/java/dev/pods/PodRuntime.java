@@ -188,6 +188,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable StateStore stateStore;
     private @Nullable SecretStore secrets;
     private @Nullable DiskStore disks;
+    private final List<Path> hostFolders = new ArrayList<>();
     private Cidr privateRange = Cidr.parse("10.98.0.0/16");
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
@@ -272,6 +273,22 @@ public interface PodRuntime extends AutoCloseable {
      */
     public Builder disks(DiskStore store) {
       this.disks = Objects.requireNonNull(store, "disks");
+      return this;
+    }
+
+    /**
+     * Allows {@code host_path} mounts of {@code folder} and what is below it (repeatable; none by default, so a
+     * template cannot read the host unless the host application allows it). A mount's {@code hostPath} is resolved
+     * (symbolic links followed) when a pod is deployed and must then lie inside an allowed folder, else the deploy
+     * fails naming the unit, the mount and the path. The folder is shared with virtiofs and mounted at the mount's
+     * {@code path} before the unit's blocks run, read-only unless the mount says {@code readOnly: false}.
+     */
+    public Builder hostFolder(Path folder) {
+      Path f = Objects.requireNonNull(folder, "folder");
+      if (!f.isAbsolute()) {
+        throw new IllegalArgumentException("an allowed host folder is absolute, not " + folder);
+      }
+      hostFolders.add(f.normalize());
       return this;
     }
 
@@ -398,7 +415,8 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore(), dk));
+            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore(), dk,
+            List.copyOf(hostFolders)));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

@@ -35,7 +35,7 @@ final class LocalHost implements AutoCloseable {
   /** What {@code pods up}'s options say about the host. */
   record Options(
       Path dataDir, String prefix, boolean tiny, @Nullable String hostNamespace,
-      PodRuntime.@Nullable PublicNetwork publicNetwork, dev.pods.spi.SecretStore secrets) {}
+      PodRuntime.@Nullable PublicNetwork publicNetwork, dev.pods.spi.SecretStore secrets, List<Path> hostFolders) {}
 
   /**
    * The image resolver of {@code pods up}: the hypervisor's catalogue on {@code dataDir} ({@code debian12},
@@ -60,7 +60,9 @@ final class LocalHost implements AutoCloseable {
    *     pod's state folder
    */
   static LocalHost open(Options o, String pod, ImageResolver images) {
-    return new LocalHost(PodRuntime.localBuilder()
+    PodRuntime.Builder b = PodRuntime.localBuilder();
+    o.hostFolders().forEach(b::hostFolder);
+    return new LocalHost(b
         .dataDir(o.dataDir())
         .stateDir(stateDir(o, pod))
         .owner(owner(o, pod))

@@ -56,6 +56,7 @@ public final class Main {
           "        [--uplink BRIDGE --public-range CIDR [--public-gateway IP]]",
           "                                public addresses for units with publicAddress (gateway: first address)",
           "        [--secret NAME=FILE]    the value of +/secret/NAME: FILE holds KEY=VALUE lines (repeatable)",
+          "        [--host-folder DIR]     allow host_path mounts of DIR and below (repeatable; none by default)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
           "  disks                         the named persistent disks of the data folder: size, room taken, user",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",

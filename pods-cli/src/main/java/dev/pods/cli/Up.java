@@ -97,6 +97,7 @@ final class Up {
     Duration readyTimeout = DEFAULT_READY_TIMEOUT;
     List<Path> files = new ArrayList<>();
     List<String> secretArgs = new ArrayList<>();
+    List<Path> hostFolders = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
@@ -108,6 +109,7 @@ final class Up {
         case "--public-range" -> range = value(args, ++i, a);
         case "--public-gateway" -> gateway = value(args, ++i, a);
         case "--secret" -> secretArgs.add(value(args, ++i, a));
+        case "--host-folder" -> hostFolders.add(Path.of(value(args, ++i, a)).toAbsolutePath().normalize());
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
         default -> {
           if (a.startsWith("-")) {
@@ -157,7 +159,8 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, secrets), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, secrets,
+        List.copyOf(hostFolders)), readyTimeout);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

@@ -30,7 +30,8 @@ import java.net.UnknownHostException;
  *       {@code hash H}, {@code initialized 0|1}, then one {@code block INDEX LANGUAGE PHASE TIMEOUT_S BASE64}
  *       line per script block in document order, one {@code mount disk SERIAL BASE64_PATH} line per persistent
  *       disk mount (the agent mounts the virtio disk of that serial at the path before the phase's blocks run,
- *       after formatting it ext4 when it is blank), then {@code end}. The hash is the {@link StateHash} that
+ *       after formatting it ext4 when it is blank), one {@code mount host TAG BASE64_PATH ro|rw} line per host
+ *       folder (the agent mounts the virtiofs share of that tag at the path), then {@code end}. The hash is the {@link StateHash} that
  *       this spec belongs to; {@code initialized 1} tells a guest without persistent state that this boot is not
  *       the first.</td></tr>
  *   <tr><td>{@code GET /v1/state?hash=H&wait=S}</td><td>200 text {@code hash H2}: at once when the current

@@ -390,9 +390,12 @@ public final class ImdsServer implements AutoCloseable {
     List<Mount> mounts = s.view().spec().mounts();
     for (int i = 0; i < mounts.size(); i++) {
       Mount mt = mounts.get(i);
+      String where = enc.encodeToString(mt.path().getBytes(StandardCharsets.UTF_8));
       if (mt.type() == Mount.Type.DISK) {
-        b.append("mount disk ").append(diskSerial(i)).append(' ')
-            .append(enc.encodeToString(mt.path().getBytes(StandardCharsets.UTF_8))).append('\n');
+        b.append("mount disk ").append(diskSerial(i)).append(' ').append(where).append('\n');
+      } else {
+        b.append("mount host ").append(folderTag(i)).append(' ').append(where)
+            .append(mt.readOnly() ? " ro" : " rw").append('\n');
       }
     }
     return b.append("end\n").toString();
@@ -404,6 +407,11 @@ public final class ImdsServer implements AutoCloseable {
    */
   public static String diskSerial(int index) {
     return "pods-m" + index;
+  }
+
+  /** The virtiofs tag of the host folder that mount {@code index} of a unit shares ({@code podsfs<index>}). */
+  public static String folderTag(int index) {
+    return "podsfs" + index;
   }
 
   private String awaitChange(@Nullable String known, int waitSeconds) throws InterruptedException {

@@ -36,10 +36,14 @@ final class DeployChecks {
       }
       for (int k = 0; k < u.mounts().size(); k++) {
         Mount m = u.mounts().get(k);
-        if (m.type() != Mount.Type.DISK) {
+        String where = "unit " + u.name() + " mounts[" + k + "] (" + m.path() + ")";
+        if (m.type() == Mount.Type.HOST_PATH) {
+          String why = HostFolders.refusal(m, s.hostFolders());
+          if (why != null) {
+            problems.add(where + ": " + why);
+          }
           continue;
         }
-        String where = "unit " + u.name() + " mounts[" + k + "] (" + m.path() + ")";
         if (s.disks() == null) {
           problems.add(where + " mounts disks, but the runtime has no disk store");
           continue;

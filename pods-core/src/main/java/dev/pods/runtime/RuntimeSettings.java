@@ -39,4 +39,5 @@ public record RuntimeSettings(
     List<AutoCloseable> owned,
     @Nullable StateStore stateStore,
     SecretStore secrets,
-    @Nullable DiskStore disks) {}
+    @Nullable DiskStore disks,
+    List<Path> hostFolders) {}

@@ -14,9 +14,12 @@ import org.jspecify.annotations.Nullable;
  * @param path where it is mounted in the guest (absolute)
  * @param hostPath the host folder, for {@link Type#HOST_PATH}
  * @param disks the persistent disks ({@code +/disk/NAME}), for {@link Type#DISK}
+ * @param readOnly for {@link Type#HOST_PATH}: whether the guest mounts the folder read-only (the default; template
+ *     key {@code readOnly: false} makes it writable); always {@code false} for disks
  */
 public record Mount(
-    @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
+    @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks,
+    boolean readOnly) {
 
   /** What is mounted. */
   public enum Type {
@@ -66,5 +69,13 @@ public record Mount(
     } else if (hostPath == null || !hostPath.startsWith("/") || !disks.isEmpty()) {
       throw new IllegalArgumentException("a host_path mount names an absolute hostPath and no disks");
     }
+    if (type == Type.DISK && readOnly) {
+      throw new IllegalArgumentException("readOnly is for host_path mounts; a disk mount is writable");
+    }
+  }
+
+  /** A mount with the default access: a host folder read-only, a disk writable. */
+  public Mount(@Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
+    this(name, type, path, hostPath, disks, type == Type.HOST_PATH);
   }
 }

@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param nics network interfaces in order
  * @param vncListen the address a VNC display listens on (e.g. {@code 127.0.0.1}), or {@code null} for none
  * @param acceleration the requested acceleration; {@link Acceleration#AUTO} lets the hypervisor probe
+ * @param filesystems host folders shared with virtiofs (the domain then has shared memory)
  */
 public record DomainSpec(
     String name,
@@ -38,7 +39,8 @@ public record DomainSpec(
     @Nullable Path serialLog,
     List<DomainNic> nics,
     @Nullable String vncListen,
-    Acceleration acceleration) {
+    Acceleration acceleration,
+    List<DomainFilesystem> filesystems) {
 
   /** The longest accepted domain name. */
   public static final int MAX_NAME_LENGTH = 200;
@@ -57,6 +59,7 @@ public record DomainSpec(
     }
     disks = List.copyOf(disks);
     nics = List.copyOf(nics);
+    filesystems = List.copyOf(filesystems);
     if (seedIso != null && !seedIso.isAbsolute()) {
       throw new IllegalArgumentException("seed ISO path must be absolute: " + seedIso);
     }
@@ -102,6 +105,7 @@ public record DomainSpec(
     b.memoryMib = memoryMib;
     b.boot = boot;
     b.disks.addAll(disks);
+    b.filesystems.addAll(filesystems);
     b.seedIso = seedIso;
     b.serialLog = serialLog;
     b.nics.addAll(nics);
@@ -126,6 +130,7 @@ public record DomainSpec(
     private long memoryMib = 256;
     private @Nullable DomainBoot boot;
     private final List<DomainDisk> disks = new ArrayList<>();
+    private final List<DomainFilesystem> filesystems = new ArrayList<>();
     private @Nullable Path seedIso;
     private @Nullable Path serialLog;
     private final List<DomainNic> nics = new ArrayList<>();
@@ -169,6 +174,12 @@ public record DomainSpec(
     /** Adds a disk after the ones already added. */
     public Builder disk(DomainDisk d) {
       this.disks.add(Objects.requireNonNull(d, "disk"));
+      return this;
+    }
+
+    /** Adds a shared host folder after the ones already added. */
+    public Builder filesystem(DomainFilesystem f) {
+      this.filesystems.add(Objects.requireNonNull(f, "filesystem"));
       return this;
     }
 
@@ -222,7 +233,8 @@ public record DomainSpec(
         throw new IllegalStateException("boot was not set");
       }
       return new DomainSpec(
-          name, metadata, vcpus, memoryMib, boot, disks, seedIso, serialLog, nics, vncListen, acceleration);
+          name, metadata, vcpus, memoryMib, boot, disks, seedIso, serialLog, nics, vncListen, acceleration,
+          filesystems);
     }
   }
 }

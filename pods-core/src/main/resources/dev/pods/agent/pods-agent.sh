@@ -355,7 +355,7 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
         printf '%s' "$_e" | base64 -d >"$W/spec.new/$_a.src" || return 1
         printf '%s %s %s %s\n' "$_a" "$_b" "$_c" "$_d" >>"$W/spec.new/blocks"
         ;;
-      mount) printf '%s %s %s\n' "$_a" "$_b" "$_c" >>"$W/spec.new/mounts" ;;
+      mount) printf '%s %s %s %s\n' "$_a" "$_b" "$_c" "$_d" >>"$W/spec.new/mounts" ;;
     esac
   done <"$W/spec.txt"
   rm -rf "$W/spec"
@@ -618,9 +618,20 @@ disk_blank() { # DEV: its first 64 KiB are zeros (a new volume; ext4 has its sup
   [ -z "$(dd if="$1" bs=65536 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' 0\n')" ]
 }
 
-mount_storage() { # mounts the spec's disks (formatting blank ones); returns 1, after saying why, when one fails
-  while read -r _mt _ms _mp; do
+mount_folder() { # TAG PATH ro|rw: mounts the host folder shared as virtiofs TAG
+  grep -q "^$1 $2 virtiofs " /proc/mounts && return 0
+  modprobe virtiofs 2>/dev/null
+  mkdir -p "$2" && mount -t virtiofs -o "$3" "$1" "$2" || { pods_log "cannot mount the host folder $1 on $2"; return 1; }
+  pods_log "mounted the host folder $1 on $2 ($3)"
+}
+
+mount_storage() { # mounts the spec's disks (formatting blank ones) and host folders; returns 1, after saying why, when one fails
+  while read -r _mt _ms _mp _mo; do
     _mp=$(printf '%s' "$_mp" | base64 -d) && [ -n "$_mp" ] || { pods_log "bad mount line"; return 1; }
+    if [ "$_mt" = host ]; then
+      mount_folder "$_ms" "$_mp" "$_mo" || return 1
+      continue
+    fi
     [ "$_mt" = disk ] || continue
     _i=0
     until find_disk "$_ms"; do # the block device may show up a moment after the agent starts

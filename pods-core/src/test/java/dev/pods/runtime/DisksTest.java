@@ -172,4 +172,44 @@ class DisksTest {
         .hasMessageContaining("the runtime has no disk store");
     assertThat(runtime.disks().list()).isEmpty();
   }
+
+  @Test
+  void hostFoldersOutsideThePolicyAreRefusedAndAllowedOnesShared() throws IOException {
+    Path allowed = Files.createDirectories(tmp.resolve("allowed/share"));
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.createSymbolicLink(tmp.resolve("allowed/escape"), outside);
+    runtime.close();
+    runtime = builder().disks(store).hostFolder(tmp.resolve("allowed")).build();
+    java.util.function.Function<String, Pod> pod = host -> Pod.builder().name("hf")
+        .unit(Unit.builder().name("web").image("tiny")
+            .mount(new Mount(null, Mount.Type.HOST_PATH, "/srv/www", host, List.of()))
+            .mount(new Mount(null, Mount.Type.HOST_PATH, "/srv/rw", allowed.toString(), List.of(), false)).build())
+        .build();
+    assertThatThrownBy(() -> runtime.deploy(pod.apply(outside.toString()))).isInstanceOf(PodsException.class)
+        .hasMessageContaining("unit web mounts[0] (/srv/www): hostPath " + outside + " is outside the host folders");
+    assertThatThrownBy(() -> runtime.deploy(pod.apply(tmp.resolve("allowed/escape").toString())))
+        .isInstanceOf(PodsException.class).hasMessageContaining("(" + outside + ") is outside");
+    assertThatThrownBy(() -> runtime.deploy(pod.apply(tmp.resolve("allowed/nope").toString())))
+        .isInstanceOf(PodsException.class).hasMessageContaining("does not exist on this host");
+    assertThat(runtime.deployments()).isEmpty();
+
+    Deployment d = runtime.deploy(pod.apply(allowed.toString()));
+    runTasks();
+    String name = d.instance("web", 0).domainName();
+    var spec = hv.list(runtime.owner()).stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow().spec();
+    assertThat(spec.filesystems()).containsExactly(
+        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs0"),
+        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs1"));
+    DefaultInstance i = (DefaultInstance) d.instance("web", 0);
+    String text = i.imds().view().spec().mounts().toString();
+    assertThat(text).contains("readOnly=true").contains("readOnly=false");
+  }
+
+  @Test
+  void withoutAPolicyEveryHostFolderIsRefused() throws IOException {
+    Path f = Files.createDirectories(tmp.resolve("f"));
+    assertThatThrownBy(() -> runtime.deploy(Pod.builder().name("hf").unit(Unit.builder().name("web").image("tiny")
+        .mount(new Mount(null, Mount.Type.HOST_PATH, "/srv", f.toString(), List.of())).build()).build()))
+        .isInstanceOf(PodsException.class).hasMessageContaining("allows (none: PodRuntime.Builder.hostFolder");
+  }
 }

@@ -114,8 +114,8 @@ final class UnitArbitraries {
         Combinators.combine(anyText(10).injectNull(0.5), absolutePaths(), refs("disk").list().ofMinSize(1).ofMaxSize(2))
             .as((name, path, disks) -> new Mount(name, Mount.Type.DISK, path, null, disks));
     Arbitrary<Mount> host =
-        Combinators.combine(anyText(10).injectNull(0.5), absolutePaths(), absolutePaths())
-            .as((name, path, hostPath) -> new Mount(name, Mount.Type.HOST_PATH, path, hostPath, List.of()));
+        Combinators.combine(anyText(10).injectNull(0.5), absolutePaths(), absolutePaths(), Arbitraries.of(true, false))
+            .as((name, path, hostPath, ro) -> new Mount(name, Mount.Type.HOST_PATH, path, hostPath, List.of(), ro));
     return Arbitraries.oneOf(disk, host);
   }
 

@@ -46,7 +46,7 @@ tiny)
   # no bash in a busybox guest: `bash` blocks of templates run under busybox's ash (POSIX sh with a few bashisms)
   printf '#!/bin/busybox sh\nexec /bin/busybox ash "$@"\n' >$R/usr/bin/bash && chmod 0755 $R/usr/bin/bash
   [ -f $M/modules.dep ] || $X/bin/busybox depmod -b $X $KV
-  for m in button evdev virtio_pci virtio_blk virtio_console virtio_net virtio_scsi ata_piix sr_mod isofs; do
+  for m in button evdev virtio_pci virtio_blk virtio_console virtio_net virtio_scsi ata_piix sr_mod isofs fuse virtiofs; do
     for f in $(grep -E "/$m\.ko:" $M/modules.dep | tr -d ':'); do
       mkdir -p $R/lib/modules/$KV/$(dirname $f); cp $M/$f $R/lib/modules/$KV/$f
     done

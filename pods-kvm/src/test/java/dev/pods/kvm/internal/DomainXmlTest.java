@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pods.spi.Acceleration;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
+import dev.pods.spi.DomainFilesystem;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.DomainNic;
 import dev.pods.spi.DomainSpec;
@@ -41,6 +42,19 @@ class DomainXmlTest {
         .seedIso(Path.of("/var/lib/pods/i/seed.iso"))
         .serialLog(Path.of("/var/lib/pods/i/console.log"))
         .acceleration(Acceleration.TCG);
+  }
+
+  @Test
+  void aSharedFolderIsVirtiofsWithSharedMemoryAndRoundTrips() throws Exception {
+    DomainSpec withFs = spec("t", meta("u")).filesystem(new DomainFilesystem(Path.of("/srv/share"), "podsfs0")).build();
+    String xml = DomainXml.write(withFs, DomainXml.Options.defaults());
+    Document d = dom(xml);
+    assertThat(((Element) d.getElementsByTagName("access").item(0)).getAttribute("mode")).isEqualTo("shared");
+    assertThat(((Element) ((Element) d.getElementsByTagName("filesystem").item(0)).getElementsByTagName("driver")
+        .item(0)).getAttribute("type")).isEqualTo("virtiofs");
+    assertThat(DomainXml.read(xml).spec().orElseThrow()).isEqualTo(withFs);
+    assertThat(DomainXml.write(spec("t", meta("u")).build(), DomainXml.Options.defaults()))
+        .doesNotContain("memoryBacking").doesNotContain("filesystem");
   }
 
   private static DomainMetadata meta(String unit) {

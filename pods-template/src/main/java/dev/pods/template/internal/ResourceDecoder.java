@@ -62,7 +62,7 @@ public final class ResourceDecoder {
   private static final Set<String> JOURNAL_KEYS = Set.of("name", "kind", "inputs");
   private static final Set<String> INPUT_KEYS = Set.of("key", "type", "unit", "path");
   private static final Set<String> NODE_PORT_KEYS = Set.of("protocol", "externalPort", "internalPort");
-  private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks");
+  private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks", "readOnly");
   private static final String KINDS = "instance, firewall, domain or journal";
 
   /** Every key of the format, by length: keys read by {@link FastYaml} are these very strings (hash cached). */
@@ -485,6 +485,7 @@ public final class ResourceDecoder {
     String name = string(m, "name");
     String where = requiredString(m, "path");
     String hostPath = string(m, "hostPath");
+    Boolean readOnly = bool(m, "readOnly");
     List<Reference> disks = new ArrayList<>();
     List<Node> diskNodes = list(m, "disks");
     for (int i = 0; i < diskNodes.size(); i++) {
@@ -511,7 +512,8 @@ public final class ResourceDecoder {
       return null;
     }
     try {
-      return new Mount(name, type, where, hostPath, disks);
+      return new Mount(name, type, where, hostPath, disks,
+          readOnly != null ? readOnly : type == Mount.Type.HOST_PATH);
     } catch (IllegalArgumentException e) {
       error(m.node, path, message(e));
       return null;
