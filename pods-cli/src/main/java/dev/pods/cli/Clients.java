@@ -110,9 +110,20 @@ final class Clients {
    */
   int logs(List<String> args) throws Up.UsageException, IOException, InterruptedException {
     boolean follow = args.remove("-f") | args.remove("--follow");
-    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
-      throw new Up.UsageException("logs takes [-f] [POD [INSTANCE]]");
+    String journal = null;
+    int j = args.indexOf("--journal");
+    if (j >= 0) {
+      if (j + 1 >= args.size()) {
+        throw new Up.UsageException("logs: --journal needs a key");
+      }
+      journal = args.get(j + 1);
+      args.remove(j + 1);
+      args.remove(j);
     }
+    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
+      throw new Up.UsageException("logs takes [-f] [--journal KEY] [POD [INSTANCE]]");
+    }
+    @Nullable String journalKey = journal;
     String pod;
     if (args.isEmpty()) {
       List<String> logs = logged();
@@ -140,7 +151,7 @@ final class Clients {
           partial.append(new String(chunk, StandardCharsets.UTF_8));
           int nl;
           while ((nl = partial.indexOf("\n")) >= 0) {
-            print(partial.substring(0, nl), instance);
+            print(partial.substring(0, nl), instance, journalKey);
             partial.delete(0, nl + 1);
           }
           out.flush();
@@ -156,7 +167,7 @@ final class Clients {
             // the up process ended: what it wrote last is in the file already
             byte[] rest = in.readAllBytes();
             partial.append(new String(rest, StandardCharsets.UTF_8));
-            partial.toString().lines().forEach(l -> print(l, instance));
+            partial.toString().lines().forEach(l -> print(l, instance, journalKey));
             out.flush();
             return 0;
           }
@@ -174,10 +185,13 @@ final class Clients {
     }
   }
 
-  private void print(String line, @Nullable String instance) {
+  private void print(String line, @Nullable String instance, @Nullable String journal) {
     // <instant> <who> <text>
     String[] f = line.split(" ", 3);
     if (instance != null && (f.length < 2 || !f[1].equals(instance))) {
+      return;
+    }
+    if (journal != null && (f.length < 3 || !f[2].startsWith(EventPrinter.journalPrefix(journal)))) {
       return;
     }
     out.println(line);

@@ -135,9 +135,18 @@ final class EventPrinter implements AutoCloseable {
       line(i, (o.stream() == OutputStream.STDERR ? "! " : "| ") + o.line(), null);
     } else if (e instanceof PodEvent.ExecFinished x) {
       line(i, "exec " + String.join(" ", x.argv()) + " -> exit " + x.result().exitCode(), null);
+    } else if (e instanceof PodEvent.JournalLine j) {
+      line(i, journalPrefix(j.key()) + j.line(), null);
+    } else if (e instanceof PodEvent.JournalDropped j) {
+      line(i, journalPrefix(j.key()) + j.count() + " lines dropped by the guest (the host was too slow)", "31");
     } else if (e instanceof PodEvent.EventsDropped d) {
       line(i, d.count() + " events dropped (the terminal is too slow)", "31");
     }
+  }
+
+  /** How a journal input's lines start in the output and the log: {@code journal[KEY] }. */
+  static String journalPrefix(String key) {
+    return "journal[" + key + "] ";
   }
 
   private static String trigger(dev.pods.Trigger t) {

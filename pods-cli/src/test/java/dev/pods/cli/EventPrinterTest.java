@@ -60,4 +60,25 @@ class EventPrinterTest {
         .contains("\033[2m... web-0 booting 0s\033[0m")
         .endsWith("\r\033[K"); // the status line is cleared on close
   }
+
+  @Test
+  void journalLinesArePrintedWithTheirKeyAndLogsFiltersThem() throws Exception {
+    Path data = dir.resolve("data");
+    try (EventPrinter p = new EventPrinter(out, false, Up.logFile(data, "shop"), () -> T)) {
+      feed(p);
+      p.event(new PodEvent.JournalLine("db-0", T, "postgres", "database system is ready"));
+      p.event(new PodEvent.JournalLine("web-0", T, "access", "GET /"));
+      p.event(new PodEvent.JournalDropped("db-0", T, "postgres", 7));
+    }
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).contains(
+        "db-0   journal[postgres] database system is ready\n", "web-0  journal[access] GET /\n",
+        "db-0   journal[postgres] 7 lines dropped by the guest (the host was too slow)\n");
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    int rc = new Main(new PrintStream(logs, true, StandardCharsets.UTF_8), out)
+        .run("--data-dir", data.toString(), "logs", "--journal", "postgres", "shop");
+    assertThat(rc).isZero();
+    assertThat(logs.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
+        "2026-01-01T00:00:00Z db-0 journal[postgres] database system is ready",
+        "2026-01-01T00:00:00Z db-0 journal[postgres] 7 lines dropped by the guest (the host was too slow)");
+  }
 }

@@ -351,6 +351,10 @@ public final class ImdsServer implements AutoCloseable {
         }
       }
       case "runs" -> runs(ex, m, seg, q, now);
+      case "journal" -> {
+        only(m, "POST", seg, 2);
+        journal(ex, seg.get(1), q, now);
+      }
       case "exec" -> exec(ex, m, seg, q, now);
       default -> throw new HttpError(404, "unknown path " + path);
     }
@@ -396,6 +400,14 @@ public final class ImdsServer implements AutoCloseable {
       } else {
         b.append("mount host ").append(folderTag(i)).append(' ').append(where)
             .append(mt.readOnly() ? " ro" : " rw").append('\n');
+      }
+    }
+    for (dev.pods.spec.Journal j : s.view().spec().journals()) {
+      for (dev.pods.spec.JournalInput in : j.inputs()) {
+        String source = in.type() == dev.pods.spec.JournalInput.Type.SYSTEMD ? in.unit() : in.path();
+        b.append("journal ").append(in.key()).append(' ').append(in.type().id()).append(' ')
+            .append(enc.encodeToString(java.util.Objects.requireNonNull(source).getBytes(StandardCharsets.UTF_8)))
+            .append('\n');
       }
     }
     return b.append("end\n").toString();
@@ -457,6 +469,30 @@ public final class ImdsServer implements AutoCloseable {
       throw new HttpError(404, "nothing at " + ref + " for " + id());
     }
     text(ex, 200, v.get() + "\n");
+  }
+
+  /** {@code POST journal/KEY?dropped=N}: lines of a journal input the unit declares, one per body line. */
+  private void journal(HttpExchange ex, String key, Map<String, String> q, Instant now)
+      throws HttpError, IOException {
+    boolean declared = current.view().spec().journals().stream()
+        .anyMatch(j -> j.inputs().stream().anyMatch(in -> in.key().equals(key)));
+    if (!declared) {
+      drain(ex);
+      throw new HttpError(404, "unit " + current.view().unit() + " has no journal input '" + key + "'");
+    }
+    long dropped;
+    try {
+      dropped = Long.parseLong(q.getOrDefault("dropped", "0"));
+    } catch (NumberFormatException e) {
+      throw new HttpError(400, "dropped must be a number, not '" + q.get("dropped") + "'");
+    }
+    String text = new String(body(ex), StandardCharsets.UTF_8);
+    List<String> lines = text.isEmpty() ? List.of() : Arrays.asList(text.split("\n", -1));
+    if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines = lines.subList(0, lines.size() - 1);
+    }
+    events.publish(new AgentEvent.JournalLines(id(), now, key, lines, Math.max(0, dropped)));
+    noContent(ex);
   }
 
   /** 403 unless the instance's unit declares secret {@code name}. */
