@@ -1,5 +1,6 @@
 package dev.pods.template.internal;
 
+import dev.pods.Problem;
 import dev.pods.SourceLocation;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
@@ -126,6 +127,8 @@ public final class ResourceDecoder {
   private final List<Journal> journals = new ArrayList<>();
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
+  /** Warnings about what takes no effect, reported only for a template without errors ({@link #reportNoEffect}). */
+  private final List<Problem> notInEffect = new ArrayList<>();
 
   /**
    * @param problems where problems go
@@ -145,6 +148,14 @@ public final class ResourceDecoder {
   /** The names of the valid resources declared by the current fence, in order. */
   public List<String> blockNames() {
     return List.copyOf(blockNames);
+  }
+
+  /**
+   * Reports what the template declares that takes no effect on a pods host ({@link NoEffectHere}). Called once the
+   * template is read without errors: a template with errors gets its errors alone.
+   */
+  public void reportNoEffect() {
+    notInEffect.forEach(problems::add);
   }
 
   /** The instance resource, when one was declared. */
@@ -191,6 +202,10 @@ public final class ResourceDecoder {
     if (kind == null) {
       return;
     }
+    String noEffect = NoEffectHere.kind(kind);
+    if (noEffect != null) {
+      notInEffect.add(Problem.warning(at(kindNode), "kind", noEffect));
+    }
     switch (kind) {
       case "instance" -> instance(m, kindNode);
       case "firewall" -> firewall(m);
@@ -227,6 +242,10 @@ public final class ResourceDecoder {
             at(m.keyNode(key)),
             "instance." + key,
             "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
+      }
+      String noEffect = NoEffectHere.instanceKey(key);
+      if (noEffect != null && v != null && !declaresNothing(v)) {
+        notInEffect.add(Problem.warning(at(m.keyNode(key)), "instance." + key, noEffect));
       }
       if (v != null) {
         spec.fieldNodes.put(key, v);
@@ -801,6 +820,12 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- helpers
+
+  /** Whether a value asks for nothing: null, {@code false} or an empty list. */
+  private static boolean declaresNothing(Node n) {
+    return isNull(n) || (n instanceof SequenceNode q && q.getValue().isEmpty())
+        || (n instanceof ScalarNode sc && "false".equals(sc.getValue()));
+  }
 
   static boolean isNull(Node n) {
     if (!(n instanceof ScalarNode s) || s.getScalarStyle() != ScalarStyle.PLAIN || !Tag.STR.equals(s.getTag())) {
