@@ -194,6 +194,7 @@ final class Adoption {
         i.transition(InstanceState.FAILED, e);
       }
     }
+    d.firewalls().sync(); // rules made by an earlier runtime follow the instances as they are now
     return Map.entry(d, build);
   }
 

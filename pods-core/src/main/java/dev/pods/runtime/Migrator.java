@@ -161,6 +161,7 @@ final class Migrator {
         : order.size()).thenComparingInt(DefaultInstance::index));
     d.instances(list);
     d.runtime().saveState(d); // the new instances are recorded before anything of them is built
+    d.firewalls().sync(); // the new addresses enter the rules that name their units before their VMs start
     d.schedule(created, d.runtime().executor());
 
     int live = 0;
@@ -245,6 +246,7 @@ final class Migrator {
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (errs.isEmpty()) {
+      d.firewalls().sync(); // its addresses leave the rules that name its unit before another instance gets them
       // addresses last: a retry after a failure above still knows them
       release(d.privatePool(), i, errs);
       if (d.publicPool() != null) {
@@ -291,6 +293,7 @@ final class Migrator {
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (!next.publicAddress() && pa != null && errs.isEmpty()) {
+      d.firewalls().sync(); // its public address leaves its peers' rules before another instance can get it
       release(Objects.requireNonNull(pub), i, errs);
       pa = null;
     }

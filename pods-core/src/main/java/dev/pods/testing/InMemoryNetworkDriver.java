@@ -1,6 +1,9 @@
 package dev.pods.testing;
 
 import dev.pods.NetworkException;
+import dev.pods.spi.FirewallRuleSpec;
+import dev.pods.spi.NetworkFirewall;
+import dev.pods.spi.NetworkProtocol;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
 import dev.pods.spi.NetworkDriver;
@@ -8,6 +11,7 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -27,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  * instance are real loopback sockets on ephemeral ports; the driver maps each instance's requested address to
  * them, so {@link #connectInNamespace} to an address bound with {@link #bindInNamespace} in the same instance reaches
  * it and any other address is refused, which mimics one namespace per instance. Tasks run on the caller's thread.
+ *
+ * <p>Firewalls are kept and enforced by {@link #admits}, which answers as the Linux driver filters: so a host
+ * application's fast tests see what its firewall rules would let through.
  *
  * <p>Fault knob: {@link #failNext(Operation)} makes the next call of that operation throw a
  * {@link NetworkException} without changing anything. Thread-safe: state is guarded by the driver's monitor, and no
@@ -188,6 +195,48 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
       throw new NetworkException("connect to " + address + " from namespace of instance '" + instanceId
           + "' failed", e);
     }
+  }
+
+  /**
+   * Whether the instance's firewall admits an inbound packet from {@code source} of {@code protocol} to {@code port}
+   * of its VM, on any path from outside the instance (its public address, its VPC), as the Linux driver decides for
+   * every packet that does not answer the instance's own traffic: the packet that opens a connection, and every
+   * later one of a connection opened from outside (so a rule that stops admitting it cuts it). An open firewall
+   * admits everything; an enforced one what some rule admits: same protocol ({@link NetworkProtocol#ALL} matches
+   * every protocol), port in the rule's range (TCP and UDP), source in one of the rule's networks. Replies to the
+   * instance's own connections, DHCP and the metadata service always pass and are not asked about here.
+   *
+   * @param protocol {@link NetworkProtocol#TCP}, {@link NetworkProtocol#UDP} or {@link NetworkProtocol#ICMP}
+   * @param port the destination port, 1..65535; ignored for ICMP
+   * @throws NetworkException when the instance has no network
+   * @throws IllegalArgumentException for {@link NetworkProtocol#ALL} (no packet has it) or a port out of range
+   */
+  public synchronized boolean admits(String instanceId, Inet4Address source, NetworkProtocol protocol, int port) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(protocol, "protocol");
+    if (protocol == NetworkProtocol.ALL) {
+      throw new IllegalArgumentException("a packet is TCP, UDP or ICMP, not ALL");
+    }
+    if (protocol != NetworkProtocol.ICMP && (port < 1 || port > 65535)) {
+      throw new IllegalArgumentException("port must be 1..65535, not " + port);
+    }
+    NetworkInstance n = networks.get(instanceId);
+    if (n == null) {
+      throw new NetworkException("firewall check for instance '" + instanceId + "' failed: no such network");
+    }
+    NetworkFirewall fw = n.spec().firewall();
+    if (!fw.enforced()) {
+      return true;
+    }
+    for (FirewallRuleSpec r : fw.ingress()) {
+      boolean proto = r.protocol() == NetworkProtocol.ALL || r.protocol() == protocol;
+      boolean ports = protocol == NetworkProtocol.ICMP || r.allPorts()
+          || (port >= r.fromPort() && port <= r.toPort());
+      if (proto && ports && r.sources().stream().anyMatch(c -> c.contains(source))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
