@@ -163,6 +163,7 @@ public final class Main {
     for (String f : files) {
       ParseResult r = Templates.read(Path.of(f));
       r.problems().forEach(p -> err.println(p));
+      r.advice().forEach(p -> err.println(p));
       if (r.hasErrors()) {
         errors = true;
         long n = r.problems().stream().filter(Problem::isError).count();
