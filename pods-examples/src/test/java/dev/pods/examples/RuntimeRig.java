@@ -66,6 +66,15 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
+    return start(runRoot, letters, ownerPrefix, images, null);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with a public network whose bridge the caller makes in
+   * {@link #hostNs} before it deploys a unit with a public address (it goes with the namespace on close).
+   */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
+      PodRuntime.@org.jspecify.annotations.Nullable PublicNetwork publicNetwork) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -91,6 +100,7 @@ final class RuntimeRig implements AutoCloseable {
           .hostNamespace(hostNs)
           .owner(owner)
           .namePrefix(p + "-")
+          .publicNetwork(publicNetwork)
           .build();
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
     } catch (Exception | Error e) {
