@@ -243,10 +243,12 @@ final class Migrator {
   /** Removes {@code i} with everything it owns; on failure it stays listed, FAILED, and the error is added. */
   private void remove(DefaultInstance i, List<PodsException> errors) {
     d.settle(i);
+    // its addresses leave the rules that name its unit first: before its VM goes, long before they are released
+    d.firewalls().removing(i);
+    d.firewalls().sync();
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (errs.isEmpty()) {
-      d.firewalls().sync(); // its addresses leave the rules that name its unit before another instance gets them
       // addresses last: a retry after a failure above still knows them
       release(d.privatePool(), i, errs);
       if (d.publicPool() != null) {
