@@ -79,6 +79,7 @@ final class DefaultDeployment implements Deployment {
   private volatile long generation;
   private final WaitSignal waitSignal = new WaitSignal();
   private final FirewallSync firewalls;
+  private final NodePorts nodePorts;
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -89,6 +90,7 @@ final class DefaultDeployment implements Deployment {
     this.publicPool = publicPool;
     this.feed = new EventFeed(s.clock());
     this.firewalls = new FirewallSync(this, s.networkDriver());
+    this.nodePorts = new NodePorts(this, s);
   }
 
   void add(DefaultInstance i) {
@@ -384,6 +386,11 @@ final class DefaultDeployment implements Deployment {
     return out;
   }
 
+  /** The deployment's node-port listeners. */
+  NodePorts nodePorts() {
+    return nodePorts;
+  }
+
   /** Keeps the instances' network firewalls in step. */
   FirewallSync firewalls() {
     return firewalls;
@@ -656,6 +663,7 @@ final class DefaultDeployment implements Deployment {
     }
     destroyLock.lock();
     try {
+      nodePorts.close();
       runtime.saveState(this); // marked destroying: a runtime that starts after a crash from here on finishes it
       for (DefaultInstance i : instances) {
         settle(i);
@@ -734,6 +742,7 @@ final class DefaultDeployment implements Deployment {
 
   /** Runtime closed: stop listening and delivering, leave the VMs. */
   void detach() {
+    nodePorts.close();
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {

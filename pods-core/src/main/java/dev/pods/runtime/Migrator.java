@@ -68,6 +68,7 @@ final class Migrator {
             + " wants a public address, but the runtime has no public network");
       }
     }
+    NodePorts.check(next, d.settings().nodeAddress(), d.runtime().nodePortClaims(d));
     List<Planner.Running> running = new ArrayList<>();
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
@@ -173,6 +174,7 @@ final class Migrator {
     }
     d.refreshViews();
     d.runtime().saveState(d);
+    d.nodePorts().reconcile(next);
     LOG.info("pod {}: {} instances removed, {} scheduled, {} updated live in {} ms", pod, removals.size(),
         created.size(), live, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     if (!removalErrors.isEmpty()) {

@@ -54,6 +54,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   private final Map<String, NetworkInstance> networks = new HashMap<>();
   private final Map<String, Map<InetSocketAddress, ServerSocket>> sockets = new HashMap<>();
   private final Map<String, IpAddressPool> pools = new HashMap<>();
+  /** Sockets bound "in a host namespace", by namespace ("" for the JVM's) and requested address. */
+  private final Map<String, Map<InetSocketAddress, ServerSocket>> hostSockets = new HashMap<>();
   private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
   private boolean closed;
 
@@ -170,6 +172,47 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * Binds a real loopback socket on an ephemeral port that stands for {@code address} in the host namespace;
+   * {@link #hostListener} says where it is. The caller owns it.
+   *
+   * @throws NetworkException when a socket bound for that namespace and address is still open
+   */
+  @Override
+  public synchronized ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
+    Objects.requireNonNull(address, "address");
+    checkOpen();
+    Map<InetSocketAddress, ServerSocket> mine =
+        hostSockets.computeIfAbsent(hostNamespace == null ? "" : hostNamespace, k -> new HashMap<>());
+    ServerSocket old = mine.get(address);
+    if (old != null && !old.isClosed()) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
+          + "' failed: address already in use");
+    }
+    try {
+      ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      mine.put(address, s);
+      return s;
+    } catch (IOException e) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed", e);
+    }
+  }
+
+  /**
+   * Where the open socket bound by {@link #bindInHostNamespace} for {@code address} listens: a loopback address a
+   * test connects to as a client in that host namespace would connect to {@code address}.
+   *
+   * @throws NetworkException when no open socket was bound for that namespace and address
+   */
+  public synchronized InetSocketAddress hostListener(@Nullable String hostNamespace, InetSocketAddress address) {
+    ServerSocket s = hostSockets.getOrDefault(hostNamespace == null ? "" : hostNamespace, Map.of()).get(address);
+    if (s == null || s.isClosed()) {
+      throw new NetworkException("connect to " + address + " in host namespace '" + hostNamespace
+          + "' failed: connection refused");
+    }
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
+  }
+
   @Override
   public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout) {
     ServerSocket target;
@@ -253,6 +296,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     closed = true;
     sockets.values().forEach(InMemoryNetworkDriver::closeSockets);
     sockets.clear();
+    hostSockets.values().forEach(InMemoryNetworkDriver::closeSockets);
+    hostSockets.clear();
   }
 
   private void checkOpen() {

@@ -24,6 +24,7 @@ import dev.pods.kvm.GuestImages;
 import dev.pods.spec.Firewall;
 import dev.pods.spec.IngressRule;
 import dev.pods.spec.IngressSource;
+import dev.pods.spec.NodePort;
 import dev.pods.spec.PortRange;
 import dev.pods.spec.Protocol;
 import dev.pods.spi.Cidr;
@@ -48,11 +49,12 @@ import org.junit.jupiter.api.Timeout;
  * each instance's namespace): {@code web} has a public address and admits only tcp/80 from anywhere, though its
  * guest also listens on 8080; {@code db} admits tcp/7000 only from {@code +/unit/web}, though it also listens on
  * 7001; {@code lb} has no firewall. Scaling web adds web-1 to db's rule; a template change of db's rule applies
- * live (same domain, no new initial phase).
+ * live (same domain, no new initial phase). web's node port 30080 forwards to port 80 of its ready instances, in
+ * turn, and follows the scale.
  *
  * <p>Where things are: the run's host namespace {@code <p>x-host} holds the VPC bridge and the uplink bridge
- * {@code uplink0} with the public gateway 198.51.100.1/24, and plays the outside world: the test's own requests to
- * the public address start there; the others run in the guests ({@code exec}). Every name starts with the per-run
+ * {@code uplink0} with the public gateway 198.51.100.1/24 and the node address 10.77.0.1 (on its loopback), and
+ * plays the outside world: the test's own requests to the public address and the node port start there; the others run in the guests ({@code exec}). Every name starts with the per-run
  * prefix {@code fw????}; leftovers of runs whose JVM died are reaped first. Four tiny guests at most.
  */
 @Tag("system")
@@ -61,6 +63,7 @@ class FirewallIT {
   private static final Path RUN_ROOT = Path.of("/tmp/pods-fw-it");
   private static final String OWNER_PREFIX = "podsfw-owner-";
   private static final String UPLINK = "uplink0";
+  private static final String NODE = "10.77.0.1";
   private static final Duration READY = Duration.ofMinutes(4);
   /** A denied connection gives up after this long (the guests' and curl's connect timeout). */
   private static final int DENIED_SECONDS = 2;
@@ -81,6 +84,7 @@ class FirewallIT {
   private static Pod pod(int webs, String dbSource) {
     return Pod.builder().name("fw")
         .unit(Unit.builder().name("web").image("tiny").memoryMib(192).count(webs).publicAddress(true)
+            .nodePort(new NodePort(Protocol.TCP, 30080, 80))
             .firewall(firewall("web-fw", 80, "0.0.0.0/0")).script(serve(80, 8080)).build())
         .unit(Unit.builder().name("db").image("tiny").memoryMib(192)
             .firewall(firewall("db-fw", 7000, dbSource)).script(serve(7000, 7001)).build())
@@ -114,13 +118,15 @@ class FirewallIT {
     String cmdline = tiny.cmdline("");
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "fw", OWNER_PREFIX,
         image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), cmdline),
-        new PodRuntime.PublicNetwork(UPLINK, Cidr.parse("198.51.100.0/24"), Cidr.parseAddress("198.51.100.1")));
+        new PodRuntime.PublicNetwork(UPLINK, Cidr.parse("198.51.100.0/24"), Cidr.parseAddress("198.51.100.1")),
+        Cidr.parseAddress(NODE));
     List<String> domains = new ArrayList<>();
     List<PodEvent> events = new CopyOnWriteArrayList<>();
     try {
       check(run("ip", "-n", rig.hostNs, "link", "add", UPLINK, "type", "bridge"));
       check(run("ip", "-n", rig.hostNs, "addr", "add", "198.51.100.1/24", "dev", UPLINK));
       check(run("ip", "-n", rig.hostNs, "link", "set", UPLINK, "up"));
+      check(run("ip", "-n", rig.hostNs, "addr", "add", NODE + "/32", "dev", "lo"));
       long t0 = System.nanoTime();
       Deployment d = rig.runtime.deploy(pod(1, "+/unit/web"));
       d.events().subscribe(events::add);
@@ -143,6 +149,9 @@ class FirewallIT {
         assertThat(denied.code()).as("curl timed out connecting: %s", denied).isEqualTo(28);
         assertThat(deniedMs).isLessThan(5000);
         System.out.printf("fw-it: denied connect from outside gave up after %d ms%n", deniedMs);
+        // the node port forwards to web-0's port 80
+        assertThat(curl(rig.hostNs, NODE, 30080).out()).isEqualTo("web-0\n");
+
         // the runtime's own ways in still work: port waits and endpoints
         web0.await(Wait.forPort(8080), Duration.ofSeconds(30));
         assertThat(get(web0.endpoint(8080))).isEqualTo("web-0");
@@ -162,6 +171,12 @@ class FirewallIT {
         Instance web1 = d.instance("web", 1);
         domains.add(web1.domainName());
         assertThat(fetch(web1, db0, 7000)).isEqualTo("db-0");
+        // and the node port spreads over both
+        List<String> answers = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+          answers.add(curl(rig.hostNs, NODE, 30080).out().strip());
+        }
+        assertThat(answers).containsExactlyInAnyOrder("web-0", "web-1", "web-0", "web-1");
 
         // a template change of db's rule is live: lb in, web out, same domain, no new initial phase
         MigrationPlan plan = d.plan(pod(2, "+/unit/lb"));

@@ -483,6 +483,10 @@ public final class ResourceDecoder {
         error(m.get("protocol"), path + ".protocol", "a node port's protocol is tcp or udp, not '" + p + "'");
         protocol = null;
       }
+      if (protocol == Protocol.UDP) {
+        problems.warning(at(m.get("protocol")), path + ".protocol", "udp node ports are not forwarded on a pods host"
+            + " (only tcp): deploying this unit fails");
+      }
     }
     Integer external = requiredInteger(m, "externalPort");
     Integer internal = requiredInteger(m, "internalPort");
