@@ -55,6 +55,7 @@ public final class Main {
           "        [--host-namespace NS]   the named network namespace of the VPC and uplink bridges",
           "        [--uplink BRIDGE --public-range CIDR [--public-gateway IP]]",
           "                                public addresses for units with publicAddress (gateway: first address)",
+          "        [--node-address IP]     units' node ports listen on IP (an address of the host namespace)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
           "  logs [-f] [POD [INSTANCE]]    phase output, phase and state changes of the pod's latest up; -f follows",
