@@ -53,6 +53,15 @@ public abstract class NetworkDriverContract {
    */
   protected abstract boolean reaches(NetworkInstance n, int port) throws Exception;
 
+  /** The host namespace the suite binds in ({@code null}: the JVM's own). */
+  protected abstract @org.jspecify.annotations.Nullable String hostNamespace();
+
+  /** An address of the host namespace, with a free port, that {@link NetworkDriver#bindInHostNamespace} may bind. */
+  protected abstract InetSocketAddress hostAddress();
+
+  /** A connection to {@code address} as a client of the host namespace's network would open it. */
+  protected abstract Socket connectAsHostClient(InetSocketAddress address) throws Exception;
+
   /** An instance id unique to this test run, derived from {@code base}. */
   protected String id(String base) {
     return base;
@@ -236,6 +245,23 @@ public abstract class NetworkDriverContract {
     driver().delete(n.instanceId());
     assertThat(s.isClosed()).isTrue();
     assertThatThrownBy(() -> driver().bindInNamespace(n.instanceId(), IMDS)).isInstanceOf(NetworkException.class);
+  }
+
+  @Test
+  void aSocketBoundInTheHostNamespaceIsReachedThereAndItsAddressIsTaken() throws Exception {
+    InetSocketAddress a = hostAddress();
+    Thread t;
+    try (ServerSocket s = driver().bindInHostNamespace(hostNamespace(), a)) {
+      t = serveOnce(s, "host side");
+      try (Socket c = connectAsHostClient(a)) {
+        c.setSoTimeout(5000);
+        assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("host side");
+      }
+      assertThatThrownBy(() -> driver().bindInHostNamespace(hostNamespace(), a)).isInstanceOf(NetworkException.class)
+          .hasMessageContaining(a.getPort() + "");
+    }
+    t.join(5000);
+    driver().bindInHostNamespace(hostNamespace(), a).close();
   }
 
   @Test

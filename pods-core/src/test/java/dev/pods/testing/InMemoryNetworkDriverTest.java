@@ -37,6 +37,23 @@ class InMemoryNetworkDriverTest extends NetworkDriverContract {
   }
 
   @Override
+  protected @org.jspecify.annotations.Nullable String hostNamespace() {
+    return "host";
+  }
+
+  @Override
+  protected java.net.InetSocketAddress hostAddress() {
+    return new java.net.InetSocketAddress(Cidr.parseAddress("10.77.0.1"), 30080);
+  }
+
+  @Override
+  protected java.net.Socket connectAsHostClient(java.net.InetSocketAddress address) throws java.io.IOException {
+    java.net.Socket s = new java.net.Socket();
+    s.connect(driver.hostListener(hostNamespace(), address), 5000);
+    return s;
+  }
+
+  @Override
   protected String owner() {
     return "test-owner";
   }

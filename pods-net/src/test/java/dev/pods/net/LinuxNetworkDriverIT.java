@@ -112,6 +112,25 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   }
 
   @Override
+  protected @org.jspecify.annotations.Nullable String hostNamespace() {
+    return env.hostNs;
+  }
+
+  @Override
+  protected java.net.InetSocketAddress hostAddress() {
+    return new java.net.InetSocketAddress(Cidr.parseAddress(NetTestEnv.GATEWAY), 30080);
+  }
+
+  @Override
+  protected java.net.Socket connectAsHostClient(java.net.InetSocketAddress address) throws Exception {
+    return Netns.call(Netns.path(env.outsideNs), () -> {
+      java.net.Socket s = new java.net.Socket();
+      s.connect(address, 5000);
+      return s;
+    });
+  }
+
+  @Override
   protected String owner() {
     return owner(env);
   }
