@@ -223,6 +223,28 @@ class FirewallRuntimeTest {
   }
 
   @Test
+  void recreationAndSelfHealKeepTheRules() throws Exception {
+    Deployment d = deploy(pod(web(1), db(tcp(5432, "+/unit/web"))));
+    d.awaitReady(WAIT);
+    Instance db = d.instance("db", 0);
+    Instance web = d.instance("web", 0);
+    d.plan(pod(web(1).toBuilder().memoryMib(web(1).memoryMib() * 2).build(), db(tcp(5432, "+/unit/web")))).apply();
+    assertThat(agents.boots("web-0")).as("web-0 was recreated").isEqualTo(2);
+    assertThat(admits(db, web, 5432)).as("its address is admitted again").isTrue();
+
+    hv.undefine(db.domainName()); // db's domain vanishes: the runtime rebuilds it, rules included
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (agents.boots("db-0") < 2 && System.nanoTime() < end) {
+      runTasks();
+      Thread.sleep(5);
+    }
+    awaitState(db, InstanceState.READY);
+    assertThat(agents.boots("db-0")).isEqualTo(2);
+    assertThat(admits(db, web, 5432)).isTrue();
+    assertThat(admits(db, ELSEWHERE, 5432)).isFalse();
+  }
+
+  @Test
   void publicIpsSourcesAndSelectorsWithoutMeaningHere() {
     Deployment d = deploy(pod(web(1),
         db(tcp(5432, "+/unit/web/public_ips"), tcp(5433, "+/unit/web/cloud_private_ips"), tcp(5434, "::/0"))));
