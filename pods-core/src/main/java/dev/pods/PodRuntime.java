@@ -180,6 +180,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
     private @Nullable String hostNamespace;
+    private @Nullable Inet4Address nodeAddress;
     private @Nullable String owner;
     private String namePrefix = "pods-";
     private InetSocketAddress metadataAddress = ImdsProtocol.METADATA_ADDRESS;
@@ -264,6 +265,17 @@ public interface PodRuntime extends AutoCloseable {
     /** The named network namespace holding the uplink and VPC bridges ({@code null}: the driver's default). */
     public Builder hostNamespace(@Nullable String ns) {
       this.hostNamespace = ns;
+      return this;
+    }
+
+    /**
+     * The node address: units' node ports ({@code nodePorts}) listen on it, in the host namespace
+     * ({@link #hostNamespace}, or the JVM's own), and forward each TCP connection to the {@code internalPort} of one
+     * ready instance of their unit, taken in turn. The address must be one of that namespace's. None by default: a
+     * pod with node ports is then refused.
+     */
+    public Builder nodeAddress(@Nullable Inet4Address address) {
+      this.nodeAddress = address;
       return this;
     }
 
@@ -360,7 +372,7 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore));
+            List.copyOf(owned), stateStore, nodeAddress));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

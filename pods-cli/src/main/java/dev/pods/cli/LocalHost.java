@@ -35,7 +35,7 @@ final class LocalHost implements AutoCloseable {
   /** What {@code pods up}'s options say about the host. */
   record Options(
       Path dataDir, String prefix, boolean tiny, @Nullable String hostNamespace,
-      PodRuntime.@Nullable PublicNetwork publicNetwork) {}
+      PodRuntime.@Nullable PublicNetwork publicNetwork, java.net.@Nullable Inet4Address nodeAddress) {}
 
   /**
    * The image resolver of {@code pods up}: the hypervisor's catalogue on {@code dataDir} ({@code debian12},
@@ -67,6 +67,7 @@ final class LocalHost implements AutoCloseable {
         .images(images)
         .hostNamespace(o.hostNamespace())
         .publicNetwork(o.publicNetwork())
+        .nodeAddress(o.nodeAddress())
         .namePrefix(o.prefix() + "-")
         .build());
   }

@@ -55,6 +55,7 @@ public final class Main {
           "        [--host-namespace NS]   the named network namespace of the VPC and uplink bridges",
           "        [--uplink BRIDGE --public-range CIDR [--public-gateway IP]]",
           "                                public addresses for units with publicAddress (gateway: first address)",
+          "        [--node-address IP]     units' node ports listen on IP (an address of the host namespace)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
           "  logs [-f] [POD [INSTANCE]]    phase output, phase and state changes of the pod's latest up; -f follows",
@@ -163,6 +164,7 @@ public final class Main {
     for (String f : files) {
       ParseResult r = Templates.read(Path.of(f));
       r.problems().forEach(p -> err.println(p));
+      r.advice().forEach(p -> err.println(p));
       if (r.hasErrors()) {
         errors = true;
         long n = r.problems().stream().filter(Problem::isError).count();

@@ -94,6 +94,7 @@ final class Up {
     String uplink = null;
     String range = null;
     String gateway = null;
+    String node = null;
     Duration readyTimeout = DEFAULT_READY_TIMEOUT;
     List<Path> files = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
@@ -106,6 +107,7 @@ final class Up {
         case "--uplink" -> uplink = value(args, ++i, a);
         case "--public-range" -> range = value(args, ++i, a);
         case "--public-gateway" -> gateway = value(args, ++i, a);
+        case "--node-address" -> node = value(args, ++i, a);
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
         default -> {
           if (a.startsWith("-")) {
@@ -122,6 +124,12 @@ final class Up {
       throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
     }
     PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
+    Inet4Address nodeAddress;
+    try {
+      nodeAddress = node == null ? null : ipv4(node);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("up: --node-address: " + e.getMessage());
+    }
 
     List<Unit> units = new ArrayList<>();
     boolean bad = false;
@@ -154,7 +162,7 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress), readyTimeout);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

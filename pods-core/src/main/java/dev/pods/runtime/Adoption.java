@@ -194,6 +194,12 @@ final class Adoption {
         i.transition(InstanceState.FAILED, e);
       }
     }
+    d.firewalls().sync(); // rules made by an earlier runtime follow the instances as they are now
+    try {
+      d.nodePorts().reconcile(d.pod());
+    } catch (RuntimeException e) {
+      LOG.warn("pod {}: cannot open its node ports", r.pod().name(), e);
+    }
     return Map.entry(d, build);
   }
 

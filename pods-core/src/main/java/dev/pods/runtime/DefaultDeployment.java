@@ -30,7 +30,6 @@ import dev.pods.spi.DomainState;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.IpAddressPool;
-import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
@@ -79,6 +78,8 @@ final class DefaultDeployment implements Deployment {
   /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
   private volatile long generation;
   private final WaitSignal waitSignal = new WaitSignal();
+  private final FirewallSync firewalls;
+  private final NodePorts nodePorts;
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -88,6 +89,8 @@ final class DefaultDeployment implements Deployment {
     this.privatePool = privatePool;
     this.publicPool = publicPool;
     this.feed = new EventFeed(s.clock());
+    this.firewalls = new FirewallSync(this, s.networkDriver());
+    this.nodePorts = new NodePorts(this, s);
   }
 
   void add(DefaultInstance i) {
@@ -117,6 +120,13 @@ final class DefaultDeployment implements Deployment {
     feed.publish(e);
     if (persistent(e.from()) || persistent(e.to())) {
       runtime.save(this);
+    }
+    boolean listed = PeerStates.listed(e.from()) != PeerStates.listed(e.to());
+    if (listed || PeerStates.healthy(e.from()) != PeerStates.healthy(e.to())) {
+      refreshImdsViews();
+    }
+    if (listed && !destroyed) {
+      firewalls.request(runtime.executor()); // off this (possibly event) thread: it blocks on the network driver
     }
     lock.lock();
     try {
@@ -187,8 +197,14 @@ final class DefaultDeployment implements Deployment {
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
-        NetworkInstance net = s.networkDriver().create(networkSpec(i));
-        undo.push(() -> s.networkDriver().delete(i.id()));
+        firewalls.building(i);
+        NetworkSpec netSpec = networkSpec(i);
+        NetworkInstance net = s.networkDriver().create(netSpec);
+        undo.push(() -> {
+          firewalls.removing(i);
+          s.networkDriver().delete(i.id());
+        });
+        firewalls.created(i, netSpec.firewall());
         FaultPoint.reached("network");
 
         InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
@@ -355,8 +371,29 @@ final class DefaultDeployment implements Deployment {
         .vpc(new NetworkVpc(DefaultPodRuntime.slug(i.unit.vpc(), 40), s.privateRange()))
         .hostNamespace(s.hostNamespace())
         .uplink(uplink)
-        .firewall(NetworkFirewall.open())
+        .firewall(FirewallRules.of(i.unit, peers()))
         .build();
+  }
+
+  /** The addresses of the instances that count for firewall rules naming their unit (see {@link PeerStates}). */
+  List<FirewallRules.Peer> peers() {
+    List<FirewallRules.Peer> out = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      if (PeerStates.listed(i.state()) && !i.leaving) {
+        out.add(new FirewallRules.Peer(i.unit(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    return out;
+  }
+
+  /** The deployment's node-port listeners. */
+  NodePorts nodePorts() {
+    return nodePorts;
+  }
+
+  /** Keeps the instances' network firewalls in step. */
+  FirewallSync firewalls() {
+    return firewalls;
   }
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
@@ -379,7 +416,7 @@ final class DefaultDeployment implements Deployment {
     }
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
-      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED) {
+      if (!PeerStates.listed(st)) {
         continue;
       }
       List<PeerInstance> peers = units.get(i.unit());
@@ -387,7 +424,7 @@ final class DefaultDeployment implements Deployment {
         continue; // its unit is being removed by a migration
       }
       peers.add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
-          i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
+          i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), PeerStates.healthy(st)));
     }
     units.forEach(b::unitInstances);
     return b.build();
@@ -401,8 +438,17 @@ final class DefaultDeployment implements Deployment {
     }
   }
 
-  /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
+  /**
+   * Hands every running metadata service its current view (a failed peer drops out: the others reload) and brings
+   * every instance's firewall in step with the instances its rules name. Blocks on the network driver.
+   */
   void refreshViews() {
+    refreshImdsViews();
+    firewalls.sync();
+  }
+
+  /** Hands every running metadata service its current view; quick (no I/O). */
+  void refreshImdsViews() {
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -617,6 +663,7 @@ final class DefaultDeployment implements Deployment {
     }
     destroyLock.lock();
     try {
+      nodePorts.close();
       runtime.saveState(this); // marked destroying: a runtime that starts after a crash from here on finishes it
       for (DefaultInstance i : instances) {
         settle(i);
@@ -667,6 +714,7 @@ final class DefaultDeployment implements Deployment {
    * network. Every step is tried; failures are added to {@code errors}.
    */
   void teardown(DefaultInstance i, List<Throwable> errors) {
+    firewalls.removing(i);
     step(errors, () -> {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -694,6 +742,7 @@ final class DefaultDeployment implements Deployment {
 
   /** Runtime closed: stop listening and delivering, leave the VMs. */
   void detach() {
+    nodePorts.close();
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {

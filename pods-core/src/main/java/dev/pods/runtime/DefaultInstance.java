@@ -72,6 +72,14 @@ final class DefaultInstance implements Instance {
    * its agent is seen. (A status alone cannot tell which boot it belongs to, e.g. around a restart.)
    */
   volatile boolean adoptedUnsettled;
+  /**
+   * Set while the instance's network is being removed (scale down, recreation, destroy) until it is built again:
+   * its addresses drop out of its peers' firewall rules and no firewall sync touches its network ({@link
+   * FirewallSync}).
+   */
+  volatile boolean leaving;
+  /** The firewall its network was last given, or null when unknown; guarded by {@link FirewallSync}'s lock. */
+  volatile dev.pods.spi.@Nullable NetworkFirewall firewall;
   /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
   final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 

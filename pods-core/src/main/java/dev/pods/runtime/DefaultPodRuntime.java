@@ -209,6 +209,7 @@ public final class DefaultPodRuntime implements PodRuntime {
       if (deployments.containsKey(pod.name())) {
         throw new IllegalStateException("pod " + pod.name() + " is already deployed");
       }
+      NodePorts.check(pod, s.nodeAddress(), nodePortClaims(null));
       deployments.put(pod.name(), d);
     }
     List<String> allocated = new ArrayList<>();
@@ -240,7 +241,9 @@ public final class DefaultPodRuntime implements PodRuntime {
         }
       }
       writeRecord(d, d::record);
+      d.nodePorts().reconcile(pod);
     } catch (RuntimeException e) {
+      d.nodePorts().close();
       for (String id : allocated) {
         priv.release(id);
         if (pub != null) {
@@ -254,6 +257,17 @@ public final class DefaultPodRuntime implements PodRuntime {
     FaultPoint.reached("addresses");
     d.startAll(executor);
     return d;
+  }
+
+  /** The node ports the deployments but {@code except} claim: external port to a description of its holder. */
+  synchronized Map<Integer, String> nodePortClaims(@Nullable DefaultDeployment except) {
+    Map<Integer, String> out = new LinkedHashMap<>();
+    for (DefaultDeployment other : deployments.values()) {
+      if (other != except) {
+        NodePorts.claims(other.pod()).forEach(out::putIfAbsent);
+      }
+    }
+    return out;
   }
 
   /** Registers a deployment {@link Adoption} rebuilt. */

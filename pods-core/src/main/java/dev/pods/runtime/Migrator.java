@@ -68,6 +68,7 @@ final class Migrator {
             + " wants a public address, but the runtime has no public network");
       }
     }
+    NodePorts.check(next, d.settings().nodeAddress(), d.runtime().nodePortClaims(d));
     List<Planner.Running> running = new ArrayList<>();
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
@@ -161,6 +162,7 @@ final class Migrator {
         : order.size()).thenComparingInt(DefaultInstance::index));
     d.instances(list);
     d.runtime().saveState(d); // the new instances are recorded before anything of them is built
+    d.firewalls().sync(); // the new addresses enter the rules that name their units before their VMs start
     d.schedule(created, d.runtime().executor());
 
     int live = 0;
@@ -172,6 +174,7 @@ final class Migrator {
     }
     d.refreshViews();
     d.runtime().saveState(d);
+    d.nodePorts().reconcile(next);
     LOG.info("pod {}: {} instances removed, {} scheduled, {} updated live in {} ms", pod, removals.size(),
         created.size(), live, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     if (!removalErrors.isEmpty()) {
@@ -242,6 +245,9 @@ final class Migrator {
   /** Removes {@code i} with everything it owns; on failure it stays listed, FAILED, and the error is added. */
   private void remove(DefaultInstance i, List<PodsException> errors) {
     d.settle(i);
+    // its addresses leave the rules that name its unit first: before its VM goes, long before they are released
+    d.firewalls().removing(i);
+    d.firewalls().sync();
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (errs.isEmpty()) {
@@ -291,6 +297,7 @@ final class Migrator {
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (!next.publicAddress() && pa != null && errs.isEmpty()) {
+      d.firewalls().sync(); // its public address leaves its peers' rules before another instance can get it
       release(Objects.requireNonNull(pub), i, errs);
       pa = null;
     }

@@ -67,6 +67,19 @@ final class PortForwarder implements AutoCloseable {
     return f;
   }
 
+  /**
+   * Starts accepting on {@code server}, which the forwarder owns from here on (it closes it).
+   *
+   * @param name for thread names and logs, e.g. {@code node:30080}
+   * @param connector opens the connection to the target for one client; the forwarder owns what it returns
+   */
+  static PortForwarder start(String name, ServerSocket server, Callable<Socket> connector) {
+    Objects.requireNonNull(connector, "connector");
+    PortForwarder f = new PortForwarder(name, connector, Objects.requireNonNull(server, "server"));
+    f.acceptor.start();
+    return f;
+  }
+
   /** The local address clients connect to. */
   InetSocketAddress address() {
     return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());

@@ -35,4 +35,5 @@ public record RuntimeSettings(
     @Nullable Executor executor,
     Clock clock,
     List<AutoCloseable> owned,
-    @Nullable StateStore stateStore) {}
+    @Nullable StateStore stateStore,
+    @Nullable Inet4Address nodeAddress) {}

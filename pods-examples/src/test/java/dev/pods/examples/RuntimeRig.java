@@ -66,6 +66,17 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
+    return start(runRoot, letters, ownerPrefix, images, null, null);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with a public network whose bridge the caller makes in
+   * {@link #hostNs} before it deploys a unit with a public address, and a node address the caller gives to an
+   * interface of {@link #hostNs} before it deploys a unit with node ports (both go with the namespace on close).
+   */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
+      PodRuntime.@org.jspecify.annotations.Nullable PublicNetwork publicNetwork,
+      java.net.@org.jspecify.annotations.Nullable Inet4Address nodeAddress) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -91,6 +102,8 @@ final class RuntimeRig implements AutoCloseable {
           .hostNamespace(hostNs)
           .owner(owner)
           .namePrefix(p + "-")
+          .publicNetwork(publicNetwork)
+          .nodeAddress(nodeAddress)
           .build();
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
     } catch (Exception | Error e) {

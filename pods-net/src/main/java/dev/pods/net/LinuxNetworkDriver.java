@@ -558,6 +558,34 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   @Override
+  public ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
+    Objects.requireNonNull(address, "address");
+    if (hostNamespace == null) {
+      return NetworkDriver.super.bindInHostNamespace(null, address);
+    }
+    if (!Netns.exists(hostNamespace)) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
+          + "' failed: no such namespace");
+    }
+    try {
+      return Netns.call(Netns.path(hostNamespace), () -> {
+        ServerSocket ss = new ServerSocket();
+        try {
+          ss.setReuseAddress(true);
+          ss.bind(address);
+          return ss;
+        } catch (IOException e) {
+          ss.close();
+          throw e;
+        }
+      });
+    } catch (Exception e) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
     Objects.requireNonNull(address, "address");
     return locked(instanceId, "bind a socket in", () -> {

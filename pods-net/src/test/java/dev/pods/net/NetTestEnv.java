@@ -178,6 +178,13 @@ final class NetTestEnv {
     return new Lease(line.substring("LEASE ".length()));
   }
 
+  /** Ends a stand-in's processes and removes its namespace, with its veth (whose peer goes too). */
+  void removeStandIn(String name) throws Exception {
+    String ns = standInNs(name);
+    standIns.remove(ns);
+    removeNamespace(ns);
+  }
+
   String standInNs(String name) {
     return prefix + "x-vm-" + name;
   }

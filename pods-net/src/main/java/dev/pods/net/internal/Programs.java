@@ -130,7 +130,10 @@ public final class Programs {
   }
 
   /**
-   * The nftables program for the instance namespace. With {@code replace} it atomically replaces an existing table
+   * The nftables program for the instance namespace. Forwarded packets that answer a connection (conntrack's reply
+   * direction, or related ICMP errors) pass; the VM's own traffic leaves; every other packet towards the VM, from
+   * its public address or its VPC, goes through the firewall chain, the first packet of a connection and every
+   * later one alike. With {@code replace} it atomically replaces an existing table
    * (create-if-missing, delete, re-add, all in one transaction); without, it adds the table to a fresh namespace.
    */
   public static String nftTable(NetworkSpec s, Names n, boolean replace) {
@@ -177,7 +180,10 @@ public final class Programs {
     b.append("    ip daddr 169.254.0.0/16 drop\n");
     b.append("    ip saddr 169.254.0.0/16 drop\n");
     b.append("    ct state invalid drop\n");
-    b.append("    ct state established,related accept\n");
+    // replies (and ICMP errors) pass; every packet of the original direction is judged again, so a connection
+    // opened from outside is cut as soon as the firewall stops admitting it (no conntrack flush needed)
+    b.append("    ct direction reply accept\n");
+    b.append("    ct state related accept\n");
     if (uplink != null) {
       b.append("    iifname ").append(gw).append(" oifname ").append(up).append(" ip saddr ").append(priv)
           .append(" accept\n");

@@ -57,8 +57,17 @@ class ProgramsTest {
       String t = Programs.nftTable(s, N, false);
       assertThat(t).contains("type filter hook forward priority filter; policy drop;")
           .contains("ip daddr 169.254.0.0/16 drop").contains("ip saddr 169.254.0.0/16 drop");
-      assertThat(t.indexOf("169.254.0.0/16 drop")).isLessThan(t.indexOf("ct state established,related accept"));
+      assertThat(t.indexOf("169.254.0.0/16 drop")).isLessThan(t.indexOf("ct direction reply accept"));
     }
+  }
+
+  @Test
+  void onlyRepliesPassUnjudgedAndEveryInboundPacketMeetsTheFirewall() {
+    String t = Programs.nftTable(FULL, N, false);
+    String forward = t.substring(t.indexOf("chain forward {"), t.indexOf("chain input {"));
+    assertThat(forward).doesNotContain("established").contains("ct direction reply accept\n")
+        .contains("ct state related accept\n");
+    assertThat(forward).contains("iifname \"vpc0\" oifname \"gw0\" ip saddr 10.98.0.0/16 ip daddr 10.98.1.2 jump firewall");
   }
 
   @Test

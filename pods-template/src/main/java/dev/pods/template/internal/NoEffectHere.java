@@ -22,14 +22,12 @@ final class NoEffectHere {
           "subnet", "the runtime gives each instance a /30 of its private range whatever the subnet says",
           "roles", "roles select nothing yet (no firewall or authority uses them)",
           "secrets", "secrets are not served to the guest yet (+/secret/... answers 404)",
-          "nodePorts", "nothing forwards the host's ports to the instances yet",
           "mounts", "no disk or host folder is attached or mounted yet",
           "vnc", "the domain gets no VNC console yet");
 
   /** Resource kinds that the runtime ignores, each with what a user should know. */
   private static final Map<String, String> KINDS =
       Map.of(
-          "firewall", "the rules are not enforced yet: every port of the instances stays open",
           "domain", "the records are published nowhere yet (no resolver or DNS server answers them)",
           "journal", "the inputs are not followed or shipped yet");
 

@@ -326,6 +326,19 @@ public final class ResourceDecoder {
     }
   }
 
+  /** Why a firewall source admits nothing on a pods host, or null when it can admit something. */
+  private static @Nullable String idleSource(IngressSource src) {
+    if (src instanceof IngressSource.Cidr c && c.cidr().contains(":")) {
+      return "IPv6 source '" + c.cidr() + "' admits nothing on a pods host (its instances have no IPv6)";
+    }
+    if (src instanceof IngressSource.Unit u && !u.selector().equals("private_ips")
+        && !u.selector().equals("public_ips")) {
+      return "'" + u.text() + "' admits nothing on a pods host: only private_ips and public_ips name addresses"
+          + " here (no IPv6, no cloud provider, no host addresses)";
+    }
+    return null;
+  }
+
   private @Nullable IngressRule rule(Node n, String path) {
     MapView m = map(n, path);
     if (m == null) {
@@ -342,6 +355,10 @@ public final class ResourceDecoder {
             m.get("protocol"),
             path + ".protocol",
             "unknown protocol '" + p + "': expected " + ids(Protocol.values(), Protocol::id));
+      }
+      if (protocol == Protocol.MULTICAST || protocol == Protocol.BROADCAST) {
+        problems.warning(at(m.get("protocol")), path + ".protocol", "'" + p + "' traffic never reaches a pods"
+            + " instance (it sits alone on a routed /30): this rule admits nothing here");
       }
     }
     PortRange ports = null;
@@ -362,7 +379,12 @@ public final class ResourceDecoder {
       String s = string(sourceNodes.get(i), path + ".source[" + i + "]");
       if (s != null) {
         try {
-          sources.add(IngressSource.parse(s));
+          IngressSource src = IngressSource.parse(s);
+          sources.add(src);
+          String idle = idleSource(src);
+          if (idle != null) {
+            problems.warning(at(sourceNodes.get(i)), path + ".source[" + i + "]", idle);
+          }
         } catch (IllegalArgumentException e) {
           error(sourceNodes.get(i), path + ".source[" + i + "]", message(e));
         }
@@ -479,6 +501,10 @@ public final class ResourceDecoder {
       if (protocol == null || !protocol.hasPorts()) {
         error(m.get("protocol"), path + ".protocol", "a node port's protocol is tcp or udp, not '" + p + "'");
         protocol = null;
+      }
+      if (protocol == Protocol.UDP) {
+        problems.warning(at(m.get("protocol")), path + ".protocol", "udp node ports are not forwarded on a pods host"
+            + " (only tcp): deploying this unit fails");
       }
     }
     Integer external = requiredInteger(m, "externalPort");
