@@ -186,6 +186,7 @@ final class Adoption {
     }
     rt.adopted(d);
     rt.saveState(d);
+    d.refreshDns(); // what changed while no runtime ran; a new runtime's providers learn the names again
     for (DefaultInstance i : running) {
       try {
         d.startImds(i);

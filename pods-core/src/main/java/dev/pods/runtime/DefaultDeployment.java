@@ -21,6 +21,7 @@ import dev.pods.imds.InstanceView;
 import dev.pods.imds.NamespaceRunner;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
 import dev.pods.spi.DomainMetadata;
@@ -79,6 +80,7 @@ final class DefaultDeployment implements Deployment {
   /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
   private volatile long generation;
   private final WaitSignal waitSignal = new WaitSignal();
+  private final DnsPublisher dns;
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -88,6 +90,7 @@ final class DefaultDeployment implements Deployment {
     this.privatePool = privatePool;
     this.publicPool = publicPool;
     this.feed = new EventFeed(s.clock());
+    this.dns = new DnsPublisher(pod.name());
   }
 
   void add(DefaultInstance i) {
@@ -189,6 +192,10 @@ final class DefaultDeployment implements Deployment {
 
         NetworkInstance net = s.networkDriver().create(networkSpec(i));
         undo.push(() -> s.networkDriver().delete(i.id()));
+        List<DnsHost> hosts = dnsHosts();
+        if (!net.spec().dnsHosts().equals(hosts)) {
+          net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+        }
         FaultPoint.reached("network");
 
         InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
@@ -356,7 +363,51 @@ final class DefaultDeployment implements Deployment {
         .hostNamespace(s.hostNamespace())
         .uplink(uplink)
         .firewall(NetworkFirewall.open())
+        .resolver(true)
+        .dnsHosts(dnsHosts())
         .build();
+  }
+
+  /** The names and addresses the pod's DNS records publish now (live instances: not failed, not destroyed). */
+  List<DnsRecords.Name> dnsNames() {
+    List<DnsRecords.Live> live = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (st != InstanceState.FAILED && st != InstanceState.DESTROYED) {
+        live.add(new DnsRecords.Live(i.unit(), i.index(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    return DnsRecords.names(pod, live, s.domains());
+  }
+
+  private List<DnsHost> dnsHosts() {
+    return DnsRecords.hosts(dnsNames());
+  }
+
+  /**
+   * Brings the pod's DNS names up to date: every instance's resolver whose names differ gets the new ones (its
+   * network is updated in place: DHCP and the guest are untouched; an instance whose network is not built yet
+   * gets them when it is), and the registered providers get the names that changed. Blocks on the network driver
+   * and the providers; failures are logged (the next refresh tries again).
+   */
+  void refreshDns() {
+    List<DnsRecords.Name> names = dnsNames();
+    List<DnsHost> hosts = DnsRecords.hosts(names);
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED || st == InstanceState.PENDING) {
+        continue;
+      }
+      try {
+        var net = s.networkDriver().find(i.id());
+        if (net.isPresent() && !net.get().spec().dnsHosts().equals(hosts)) {
+          s.networkDriver().update(net.get().spec().withDnsHosts(hosts));
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("pod {} instance {}: cannot update the names its resolver answers", pod.name(), i.name(), e);
+      }
+    }
+    dns.publish(names);
   }
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
@@ -393,6 +444,11 @@ final class DefaultDeployment implements Deployment {
     return b.build();
   }
 
+  /** Publishes the pod's names through the registered providers (blocks on them; failures are logged). */
+  void publishDns() {
+    dns.publish(dnsNames());
+  }
+
   /** Hands {@code i}'s metadata service its current view. */
   void refreshView(DefaultInstance i) {
     ImdsServer imds = i.imds();
@@ -401,8 +457,16 @@ final class DefaultDeployment implements Deployment {
     }
   }
 
-  /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
+  /**
+   * Hands every running metadata service its current view (a failed peer drops out: the others reload), then
+   * brings the DNS names up to date ({@link #refreshDns()}).
+   */
   void refreshViews() {
+    refreshImdsViews();
+    refreshDns();
+  }
+
+  private void refreshImdsViews() {
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -622,6 +686,7 @@ final class DefaultDeployment implements Deployment {
         settle(i);
       }
       List<Throwable> errors = new ArrayList<>();
+      step(errors, dns::withdraw);
       for (DefaultInstance i : instances) {
         teardown(i, errors);
       }
