@@ -66,6 +66,12 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
+    return start(runRoot, letters, ownerPrefix, images, b -> { });
+  }
+
+  /** As {@link #start(Path, String, String, ImageResolver)}, with {@code more} setting more of the runtime. */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
+      java.util.function.Consumer<PodRuntime.Builder> more) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -82,7 +88,7 @@ final class RuntimeRig implements AutoCloseable {
       check(run("ip", "netns", "add", hostNs));
       check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
       driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
-      PodRuntime runtime = PodRuntime.builder()
+      PodRuntime.Builder builder = PodRuntime.builder()
           .hypervisor(hv)
           .networkDriver(driver)
           .instanceFiles(KvmInstanceFiles.on(disks))
@@ -90,8 +96,9 @@ final class RuntimeRig implements AutoCloseable {
           .stateDir(dir.resolve("state"))
           .hostNamespace(hostNs)
           .owner(owner)
-          .namePrefix(p + "-")
-          .build();
+          .namePrefix(p + "-");
+      more.accept(builder);
+      PodRuntime runtime = builder.build();
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
     } catch (Exception | Error e) {
       List<Throwable> errors = new ArrayList<>();

@@ -22,13 +22,17 @@ import org.junit.jupiter.api.Assumptions;
  * taking dynamic updates signed with a TSIG key this object makes. Its configuration, zone, journal and key live in
  * a folder of the caller's; {@link #close()} ends the process (by its handle) and removes the folder.
  */
-final class Bind9 implements AutoCloseable {
+public final class Bind9 implements AutoCloseable {
   static final Path NAMED = Path.of("/usr/sbin/named");
 
-  final String zone;
-  final String keyName = "pods-test-key";
-  final String secret;
-  final InetSocketAddress address;
+  /** The zone it serves. */
+  public final String zone;
+  /** The TSIG key's name. */
+  public final String keyName = "pods-test-key";
+  /** The TSIG secret, base64. */
+  public final String secret;
+  /** Where it listens (loopback, UDP and TCP). */
+  public final InetSocketAddress address;
   final Path dir;
   private final Process process;
 
@@ -41,12 +45,12 @@ final class Bind9 implements AutoCloseable {
   }
 
   /** Skips the calling test when named is not installed (scripts/setup-host.sh installs bind9). */
-  static void assumeInstalled() {
+  public static void assumeInstalled() {
     Assumptions.assumeTrue(Files.isExecutable(NAMED), NAMED + " is missing (apt-get install bind9)");
   }
 
   /** Starts named for {@code zone} in {@code dir} (created); returns once it serves the zone. */
-  static Bind9 start(String zone, Path dir) throws Exception {
+  public static Bind9 start(String zone, Path dir) throws Exception {
     assumeInstalled();
     Files.createDirectories(dir);
     byte[] key = new byte[32];
@@ -116,13 +120,13 @@ final class Bind9 implements AutoCloseable {
   }
 
   /** A provider for this server and key. */
-  Rfc2136DnsProvider provider() {
+  public Rfc2136DnsProvider provider() {
     return Rfc2136DnsProvider.builder().server(address).tsig("hmac-sha256", keyName, secret)
         .timeout(Duration.ofSeconds(3)).build();
   }
 
   /** The command line of {@code nsupdate} that sends {@code script} to this server with the key. */
-  List<String> nsupdate() {
+  public List<String> nsupdate() {
     return List.of("nsupdate", "-y", "hmac-sha256:" + keyName + ":" + secret);
   }
 
