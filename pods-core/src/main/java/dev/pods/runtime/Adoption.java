@@ -234,6 +234,12 @@ final class Adoption {
       step(errors, () -> removeDomain(ir.domain()));
       step(errors, () -> removeNetwork(ir.id()));
     }
+    // the names the destroyed deployment may have published (removing what is absent does nothing)
+    for (DnsRecords.Name n : DnsRecords.names(r.pod(), List.of(), s.domains())) {
+      if (n.provider() != null) {
+        step(errors, () -> n.provider().replace(n.zone(), n.name(), List.of()));
+      }
+    }
     if (errors.isEmpty()) {
       step(errors, () -> rt.store().remove(r.pod().name()));
     }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * server taking dynamic updates: an update for a zone it does not serve is refused (as a server answers NOTAUTH),
  * names are case-insensitive, a name's set replaces the old one whole. Thread-safe (the provider's monitor guards
  * everything; nothing blocks). {@link #updates()} counts the updates that changed something, for tests that check
- * the runtime does not republish what did not change.
+ * the runtime does not republish what did not change. Fault knob: {@link #failNext(int)} makes the next calls of
+ * {@link #replace} fail without changing anything, as a server that cannot be reached.
  */
 public final class InMemoryDnsProvider implements DnsProvider {
   private static final Pattern NAME = Pattern.compile("(\\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)"
@@ -27,6 +28,7 @@ public final class InMemoryDnsProvider implements DnsProvider {
   private final Set<String> zones;
   private final Map<String, List<Inet4Address>> records = new HashMap<>();
   private int updates;
+  private int failures;
   private boolean closed;
 
   private InMemoryDnsProvider(Set<String> zones) {
@@ -42,9 +44,18 @@ public final class InMemoryDnsProvider implements DnsProvider {
     return new InMemoryDnsProvider(Set.copyOf(z));
   }
 
+  /** Makes the next {@code n} calls of {@link #replace} throw a {@link PodsException} and change nothing. */
+  public synchronized void failNext(int n) {
+    failures += n;
+  }
+
   @Override
   public synchronized void replace(String zone, String name, List<Inet4Address> addresses) {
     String key = key(zone, name);
+    if (failures > 0) {
+      failures--;
+      throw new PodsException("update of " + name + " in zone " + zone + " failed: injected failure");
+    }
     List<Inet4Address> next = List.copyOf(new LinkedHashSet<>(Objects.requireNonNull(addresses, "addresses")));
     List<Inet4Address> old = records.getOrDefault(key, List.of());
     if (Set.copyOf(old).equals(Set.copyOf(next))) {

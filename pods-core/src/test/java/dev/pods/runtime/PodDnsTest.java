@@ -62,7 +62,7 @@ class PodDnsTest {
   private PodRuntime.Builder builder() {
     return PodRuntime.builder().hypervisor(hv).networkDriver(net)
         .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances"))).images(name -> image)
-        .stateDir(tmp.resolve("state")).namePrefix("t-")
+        .stateDir(tmp.resolve("state")).namePrefix("t-").owner("dev.pods/test=dns")
         .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(Runnable::run);
   }
@@ -221,5 +221,37 @@ class PodDnsTest {
         .hasMessageContaining("example");
     assertThatThrownBy(() -> b.domain("x", "bad zone.")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("bad zone");
+  }
+
+  @Test
+  void aProviderThatFailsIsRetriedAtTheNextChange() {
+    try (PodRuntime rt = builder().domain("example", "example.test", provider).build()) {
+      provider.failNext(1);
+      Deployment d = rt.deploy(pod(api(1, record("api", "example", RecordType.PRIVATE, null))));
+      assertThat(provider.names()).isEmpty();
+      assertThat(resolve(d.instance("client", 0), "api.example.test")).containsExactly(priv(d.instance("api", 0)));
+      d.scale("api", 2);
+      assertThat(provider.addresses("example.test", "api"))
+          .containsExactlyInAnyOrder(priv(d.instance("api", 0)), priv(d.instance("api", 1)));
+      d.destroy();
+      assertThat(provider.names()).isEmpty();
+    }
+  }
+
+  @Test
+  void aDestroyThatACrashInterruptedWithdrawsTheNamesInTheNextRuntime() {
+    PodRuntime first = builder().domain("example", "example.test", provider).build();
+    Deployment d = first.deploy(pod(api(2, record("api", "example", RecordType.PRIVATE, null))));
+    assertThat(provider.names()).containsExactly("api.example.test");
+    provider.failNext(1);
+    net.failNext(InMemoryNetworkDriver.Operation.DELETE);
+    assertThatThrownBy(d::destroy).isInstanceOf(dev.pods.PodsException.class);
+    first.close();
+    assertThat(provider.names()).containsExactly("api.example.test");
+
+    try (PodRuntime second = builder().domain("example", "example.test", provider).build()) {
+      assertThat(second.deployment("shop")).isEmpty();
+      assertThat(provider.names()).isEmpty();
+    }
   }
 }
