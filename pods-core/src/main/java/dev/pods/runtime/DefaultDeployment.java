@@ -213,6 +213,9 @@ final class DefaultDeployment implements Deployment {
             .seedIso(files.seedIso())
             .serialLog(files.consoleLog())
             .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+        if (vnc(unit)) {
+          spec.vncListen("127.0.0.1").vncPassword(VncPasswords.next());
+        }
         if (files.disk() != null) {
           spec.disk(DomainDisk.qcow2(files.disk()));
         }
@@ -265,7 +268,36 @@ final class DefaultDeployment implements Deployment {
         .start();
     i.imds(imds);
     imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    if (vnc(i.unit) && i.publicAddress().isPresent()) {
+      startPublicConsole(i);
+    }
     return imds;
+  }
+
+  static boolean vnc(Unit unit) {
+    return Boolean.TRUE.equals(unit.options().vnc());
+  }
+
+  /**
+   * Listens on port {@value dev.pods.VncConsole#PUBLIC_PORT} of {@code i}'s public address (inside its namespace,
+   * where the port is kept back from the VM) and forwards every client to the domain's display, as it is when the
+   * client comes (a recreated domain's display has another port).
+   */
+  private void startPublicConsole(DefaultInstance i) {
+    var at = new java.net.InetSocketAddress(i.publicAddress().orElseThrow(), dev.pods.VncConsole.PUBLIC_PORT);
+    java.net.ServerSocket server = s.networkDriver().bindInNamespace(i.id(), at);
+    i.publicConsole(PortForwarder.serve(i.name() + ":vnc", server, () -> {
+      java.net.InetSocketAddress display = s.hypervisor().vncDisplay(i.domainName())
+          .orElseThrow(() -> new java.io.IOException("instance " + i.name() + " has no running display"));
+      java.net.Socket socket = new java.net.Socket();
+      try {
+        socket.connect(display, 5000);
+      } catch (java.io.IOException e) {
+        socket.close();
+        throw e;
+      }
+      return socket;
+    }));
   }
 
   /**
@@ -362,6 +394,7 @@ final class DefaultDeployment implements Deployment {
         .vpc(new NetworkVpc(DefaultPodRuntime.slug(i.unit.vpc(), 40), s.privateRange()))
         .hostNamespace(s.hostNamespace())
         .uplink(uplink)
+        .keptBackPort(vnc(i.unit) && uplink != null ? new int[] {dev.pods.VncConsole.PUBLIC_PORT} : new int[0])
         .firewall(NetworkFirewall.open())
         .resolver(true)
         .dnsHosts(dnsHosts())

@@ -49,6 +49,17 @@ public final class VncClient {
       throws IOException {
     try (Socket s = new Socket()) {
       s.connect(display, (int) timeout.toMillis());
+      return handshake(s, password, timeout);
+    }
+  }
+
+  /**
+   * As {@link #handshake(InetSocketAddress, String, Duration)} over a connection the caller opened (and closes).
+   *
+   * @throws IOException when the other end does not answer in RFB within {@code timeout}
+   */
+  public static Handshake handshake(Socket s, @Nullable String password, Duration timeout) throws IOException {
+    {
       s.setSoTimeout((int) timeout.toMillis());
       DataInputStream in = new DataInputStream(s.getInputStream());
       OutputStream out = s.getOutputStream();
