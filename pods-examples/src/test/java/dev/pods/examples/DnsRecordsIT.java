@@ -82,7 +82,7 @@ class DnsRecordsIT {
     try (Bind9 bind = Bind9.start(zone, RUN_ROOT.resolve("bind-" + run))) {
       rig = RuntimeRig.start(RUN_ROOT, "dr", OWNER_PREFIX,
           image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")),
-          b -> b.domain("example", zone, bind.provider()));
+          (prefix, b) -> b.domain("example", zone, bind.provider()));
       try {
         Unit api = Templates.parse("api.md", API);
         Unit client = Unit.builder().name("client").image("tiny").memoryMib(192).build();

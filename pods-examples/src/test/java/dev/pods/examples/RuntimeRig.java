@@ -66,12 +66,15 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
-    return start(runRoot, letters, ownerPrefix, images, b -> { });
+    return start(runRoot, letters, ownerPrefix, images, (prefix, b) -> { });
   }
 
-  /** As {@link #start(Path, String, String, ImageResolver)}, with {@code more} setting more of the runtime. */
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with {@code more} setting more of the runtime; it gets
+   * the run's prefix too (for the names of what the test adds, such as an uplink bridge).
+   */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
-      java.util.function.Consumer<PodRuntime.Builder> more) throws Exception {
+      java.util.function.BiConsumer<String, PodRuntime.Builder> more) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -97,7 +100,7 @@ final class RuntimeRig implements AutoCloseable {
           .hostNamespace(hostNs)
           .owner(owner)
           .namePrefix(p + "-");
-      more.accept(builder);
+      more.accept(p, builder);
       PodRuntime runtime = builder.build();
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
     } catch (Exception | Error e) {
