@@ -81,6 +81,11 @@ final class DefaultDeployment implements Deployment {
   private volatile long generation;
   private final WaitSignal waitSignal = new WaitSignal();
   private final DnsPublisher dns;
+  /**
+   * Serialises what hands the resolvers their names: each holder computes the names from the instances as they are
+   * then, so the last update any resolver gets is the latest state (never an older computation finishing late).
+   */
+  private final ReentrantLock dnsLock = new ReentrantLock();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -192,9 +197,14 @@ final class DefaultDeployment implements Deployment {
 
         NetworkInstance net = s.networkDriver().create(networkSpec(i));
         undo.push(() -> s.networkDriver().delete(i.id()));
-        List<DnsHost> hosts = dnsHosts();
-        if (!net.spec().dnsHosts().equals(hosts)) {
-          net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+        dnsLock.lock();
+        try {
+          List<DnsHost> hosts = dnsHosts();
+          if (!net.spec().dnsHosts().equals(hosts)) {
+            net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+          }
+        } finally {
+          dnsLock.unlock();
         }
         FaultPoint.reached("network");
 
@@ -424,6 +434,15 @@ final class DefaultDeployment implements Deployment {
    * and the providers; failures are logged (the next refresh tries again).
    */
   void refreshDns() {
+    dnsLock.lock();
+    try {
+      refreshDnsLocked();
+    } finally {
+      dnsLock.unlock();
+    }
+  }
+
+  private void refreshDnsLocked() {
     List<DnsRecords.Name> names = dnsNames();
     List<DnsHost> hosts = DnsRecords.hosts(names);
     for (DefaultInstance i : instances) {
