@@ -189,14 +189,17 @@ class PodDnsTest {
   void recordsTheRuntimeCannotPublishFailTheDeployNamingTheRecordAndBuildNothing() {
     try (PodRuntime rt = builder().domain("example", "example.test", provider).build()) {
       Pod bad = pod(api(1, record("api", "nowhere", RecordType.PRIVATE, null),
-          record("www", "example", RecordType.PUBLIC, null), record("v6", "example", RecordType.PRIVATE6, null)));
+          record("www", "example", RecordType.PUBLIC, null), record("v6", "example", RecordType.PRIVATE6, null),
+          record("*", "example", RecordType.PRIVATE, null)));
       assertThatThrownBy(() -> rt.deploy(bad))
           .isInstanceOf(PodSpecException.class)
           .hasMessageContaining("api.md:12:5: error: units[api].domains[api-dns].records[0].domain: domain "
               + "'nowhere' is not registered with the runtime (registered: example): register it with "
               + "PodRuntime.Builder.domain(\"nowhere\", ZONE[, provider]), or pods up --domain nowhere=ZONE")
           .hasMessageContaining("records[1].type: a public record needs a public address")
-          .hasMessageContaining("records[2].type: record type 'private6' cannot be published");
+          .hasMessageContaining("records[2].type: record type 'private6' cannot be published")
+          .hasMessageContaining("records[3].name: wildcard record '*' cannot be answered by the instances'"
+              + " resolvers");
       assertThat(net.list(rt.owner())).isEmpty();
       assertThat(hv.list(rt.owner())).isEmpty();
       assertThat(provider.names()).isEmpty();
