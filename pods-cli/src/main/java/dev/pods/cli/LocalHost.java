@@ -32,10 +32,19 @@ final class LocalHost implements AutoCloseable {
     this.runtime = runtime;
   }
 
-  /** What {@code pods up}'s options say about the host. */
+  /**
+   * What {@code pods up}'s options say about the host; {@code domains} maps a {@code +/domain/NAME} to its zone
+   * (answered inside the pod), {@code dnsServers} are the resolvers' upstream servers.
+   */
   record Options(
       Path dataDir, String prefix, boolean tiny, @Nullable String hostNamespace,
-      PodRuntime.@Nullable PublicNetwork publicNetwork, java.net.@Nullable Inet4Address nodeAddress) {}
+      PodRuntime.@Nullable PublicNetwork publicNetwork, java.net.@Nullable Inet4Address nodeAddress,
+      java.util.Map<String, String> domains, List<java.net.Inet4Address> dnsServers) {
+    Options {
+      domains = java.util.Map.copyOf(domains);
+      dnsServers = List.copyOf(dnsServers);
+    }
+  }
 
   /**
    * The image resolver of {@code pods up}: the hypervisor's catalogue on {@code dataDir} ({@code debian12},
@@ -60,7 +69,7 @@ final class LocalHost implements AutoCloseable {
    *     pod's state folder
    */
   static LocalHost open(Options o, String pod, ImageResolver images) {
-    return new LocalHost(PodRuntime.localBuilder()
+    PodRuntime.Builder b = PodRuntime.localBuilder()
         .dataDir(o.dataDir())
         .stateDir(stateDir(o, pod))
         .owner(owner(o, pod))
@@ -69,7 +78,9 @@ final class LocalHost implements AutoCloseable {
         .publicNetwork(o.publicNetwork())
         .nodeAddress(o.nodeAddress())
         .namePrefix(o.prefix() + "-")
-        .build());
+        .dnsServer(o.dnsServers().toArray(new java.net.Inet4Address[0]));
+    o.domains().forEach(b::domain);
+    return new LocalHost(b.build());
   }
 
   private static Path stateDir(Options o, String pod) {

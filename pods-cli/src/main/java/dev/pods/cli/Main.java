@@ -57,6 +57,9 @@ public final class Main {
           "                                public addresses for units with publicAddress (gateway: first address)",
           "        [--node-address IP]     units' node ports listen on IP (an address of the host namespace)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
+          "        [--domain NAME=ZONE]... DNS records of +/domain/NAME are named under ZONE and answered by every",
+          "                                instance's resolver (the gateway DHCP hands out)",
+          "        [--dns-server IP]...    where the resolvers forward every other query",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
           "  logs [-f] [POD [INSTANCE]]    phase output, phase and state changes of the pod's latest up; -f follows",
           "  exec POD INSTANCE [--timeout S] -- CMD [ARG...]",
@@ -171,9 +174,29 @@ public final class Main {
         err.println(f + ": invalid (" + n + (n == 1 ? " error)" : " errors)"));
       } else {
         out.println(f + ": ok (unit " + r.orThrow().name() + ")");
+        domainNotes(r.orThrow()).forEach(out::println);
       }
     }
     return errors ? 1 : 0;
+  }
+
+  /**
+   * One note per DNS record: the domain its host application (or {@code pods up --domain}) must register, since a
+   * deploy refuses records of unregistered domains.
+   */
+  static List<String> domainNotes(dev.pods.Unit u) {
+    List<String> notes = new ArrayList<>();
+    for (dev.pods.spec.DomainRecords d : u.domains()) {
+      for (int i = 0; i < d.records().size(); i++) {
+        dev.pods.spec.DomainRecord rec = d.records().get(i);
+        String name = rec.domain().name();
+        notes.add((rec.location() == null ? "" : rec.location() + ": ") + "note: domains[" + d.name() + "].records["
+            + i + "].domain: " + rec.name() + " is published under the zone registered for domain '" + name
+            + "': register it with PodRuntime.Builder.domain(\"" + name + "\", ZONE[, provider]) or pods up --domain "
+            + name + "=ZONE (a deploy without it fails)");
+      }
+    }
+    return notes;
   }
 
   private int render(List<String> args) throws JsonProcessingException {

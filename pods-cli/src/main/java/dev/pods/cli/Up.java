@@ -96,6 +96,8 @@ final class Up {
     String gateway = null;
     String node = null;
     Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+    java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
+    List<Inet4Address> dnsServers = new ArrayList<>();
     List<Path> files = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -109,6 +111,15 @@ final class Up {
         case "--public-gateway" -> gateway = value(args, ++i, a);
         case "--node-address" -> node = value(args, ++i, a);
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
+        case "--domain" -> domain(domains, value(args, ++i, a));
+        case "--dns-server" -> {
+          String v = value(args, ++i, a);
+          try {
+            dnsServers.add(ipv4(v));
+          } catch (IllegalArgumentException e) {
+            throw new UsageException("up: --dns-server takes an IPv4 address, not '" + v + "'");
+          }
+        }
         default -> {
           if (a.startsWith("-")) {
             throw new UsageException("up: unknown option " + a);
@@ -162,7 +173,27 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, domains,
+        dnsServers),
+        readyTimeout);
+  }
+
+  /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
+  private static void domain(java.util.Map<String, String> domains, String v) throws UsageException {
+    int eq = v.indexOf('=');
+    if (eq <= 0 || eq == v.length() - 1) {
+      throw new UsageException("up: --domain takes NAME=ZONE (the NAME of +/domain/NAME), not '" + v + "'");
+    }
+    String name = v.substring(0, eq);
+    String zone = v.substring(eq + 1);
+    try {
+      new PodRuntime.DnsDomain(name, zone, null);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("up: --domain " + v + ": " + e.getMessage());
+    }
+    if (domains.putIfAbsent(name, zone) != null) {
+      throw new UsageException("up: --domain " + name + " is given twice");
+    }
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

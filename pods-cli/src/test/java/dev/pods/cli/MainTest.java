@@ -147,4 +147,34 @@ class MainTest {
     assertThat(main.run("validate", dir.resolve("nope.md").toString())).isEqualTo(1);
     assertThat(err()).contains("nope.md");
   }
+
+  @Test
+  void validateSaysWhichDomainEachRecordNeedsRegistered() throws IOException {
+    Path api = write("api.md", String.join("\n", "# Api", "", "```yaml", "name: api", "kind: instance",
+        "image: tiny", "---", "name: api-dns", "kind: domain", "records:",
+        "  - {name: api, domain: +/domain/example, type: private}", "```", ""));
+    assertThat(main.run("validate", api.toString())).isZero();
+    assertThat(out()).isEqualTo(api + ": ok (unit api)\n" + api + ":11:5: note: domains[api-dns].records[0].domain:"
+        + " api is published under the zone registered for domain 'example': register it with"
+        + " PodRuntime.Builder.domain(\"example\", ZONE[, provider]) or pods up --domain example=ZONE"
+        + " (a deploy without it fails)\n");
+  }
+
+  @Test
+  void upRefusesABadDomainOptionBeforeDeployingAnything() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "example", web.toString()))
+        .isEqualTo(2);
+    assertThat(err()).contains("--domain takes NAME=ZONE");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "example=bad zone",
+        web.toString())).isEqualTo(2);
+    assertThat(err()).contains("bad zone 'bad zone'");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "e=a.test", "--domain",
+        "e=b.test", web.toString())).isEqualTo(2);
+    assertThat(err()).contains("--domain e is given twice");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--dns-server", "one.one",
+        web.toString())).isEqualTo(2);
+    assertThat(err()).contains("--dns-server takes an IPv4 address");
+    assertThat(dir.resolve("data")).doesNotExist();
+  }
 }

@@ -186,6 +186,7 @@ final class Adoption {
     }
     rt.adopted(d);
     rt.saveState(d);
+    d.refreshDns(); // what changed while no runtime ran; a new runtime's providers learn the names again
     for (DefaultInstance i : running) {
       try {
         d.startImds(i);
@@ -238,6 +239,12 @@ final class Adoption {
     for (DeploymentRecord.InstanceRecord ir : r.instances()) {
       step(errors, () -> removeDomain(ir.domain()));
       step(errors, () -> removeNetwork(ir.id()));
+    }
+    // the names the destroyed deployment may have published (removing what is absent does nothing)
+    for (DnsRecords.Name n : DnsRecords.names(r.pod(), List.of(), s.domains())) {
+      if (n.provider() != null) {
+        step(errors, () -> n.provider().replace(n.zone(), n.name(), List.of()));
+      }
     }
     if (errors.isEmpty()) {
       step(errors, () -> rt.store().remove(r.pod().name()));

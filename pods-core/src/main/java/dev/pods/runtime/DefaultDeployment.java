@@ -21,6 +21,7 @@ import dev.pods.imds.InstanceView;
 import dev.pods.imds.NamespaceRunner;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
 import dev.pods.spi.DomainMetadata;
@@ -80,6 +81,15 @@ final class DefaultDeployment implements Deployment {
   private final WaitSignal waitSignal = new WaitSignal();
   private final FirewallSync firewalls;
   private final NodePorts nodePorts;
+  private final DnsPublisher dns;
+  /**
+   * Serialises what changes the instances' network specs after they are built (firewall rules, resolver names): each
+   * holder reads a spec, changes its own part and writes it back, so two holders must never interleave; and each
+   * computes from the instances as they are then, so the last update is the latest state. The firewall sync's lock.
+   */
+  private final ReentrantLock netLock;
+  private final java.util.concurrent.atomic.AtomicBoolean networkSyncQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -90,7 +100,9 @@ final class DefaultDeployment implements Deployment {
     this.publicPool = publicPool;
     this.feed = new EventFeed(s.clock());
     this.firewalls = new FirewallSync(this, s.networkDriver());
+    this.netLock = firewalls.lock();
     this.nodePorts = new NodePorts(this, s);
+    this.dns = new DnsPublisher(pod.name());
   }
 
   void add(DefaultInstance i) {
@@ -126,7 +138,7 @@ final class DefaultDeployment implements Deployment {
       refreshImdsViews();
     }
     if (listed && !destroyed) {
-      firewalls.request(runtime.executor()); // off this (possibly event) thread: it blocks on the network driver
+      requestNetworkSync(runtime.executor()); // off this (possibly event) thread: it blocks on the network driver
     }
     lock.lock();
     try {
@@ -204,7 +216,16 @@ final class DefaultDeployment implements Deployment {
           firewalls.removing(i);
           s.networkDriver().delete(i.id());
         });
-        firewalls.created(i, netSpec.firewall());
+        netLock.lock();
+        try {
+          List<DnsHost> hosts = dnsHosts();
+          if (!net.spec().dnsHosts().equals(hosts)) {
+            net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+          }
+          firewalls.created(i, netSpec.firewall());
+        } finally {
+          netLock.unlock();
+        }
         FaultPoint.reached("network");
 
         InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
@@ -222,6 +243,9 @@ final class DefaultDeployment implements Deployment {
             .seedIso(files.seedIso())
             .serialLog(files.consoleLog())
             .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+        if (vnc(unit)) {
+          spec.vncListen("127.0.0.1").vncPassword(VncPasswords.next());
+        }
         if (files.disk() != null) {
           spec.disk(DomainDisk.qcow2(files.disk()));
         }
@@ -274,7 +298,36 @@ final class DefaultDeployment implements Deployment {
         .start();
     i.imds(imds);
     imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    if (vnc(i.unit) && i.publicAddress().isPresent()) {
+      startPublicConsole(i);
+    }
     return imds;
+  }
+
+  static boolean vnc(Unit unit) {
+    return Boolean.TRUE.equals(unit.options().vnc());
+  }
+
+  /**
+   * Listens on port {@value dev.pods.VncConsole#PUBLIC_PORT} of {@code i}'s public address (inside its namespace,
+   * where the port is kept back from the VM) and forwards every client to the domain's display, as it is when the
+   * client comes (a recreated domain's display has another port).
+   */
+  private void startPublicConsole(DefaultInstance i) {
+    var at = new java.net.InetSocketAddress(i.publicAddress().orElseThrow(), dev.pods.VncConsole.PUBLIC_PORT);
+    java.net.ServerSocket server = s.networkDriver().bindInNamespace(i.id(), at);
+    i.publicConsole(PortForwarder.serve(i.name() + ":vnc", server, () -> {
+      java.net.InetSocketAddress display = s.hypervisor().vncDisplay(i.domainName())
+          .orElseThrow(() -> new java.io.IOException("instance " + i.name() + " has no running display"));
+      java.net.Socket socket = new java.net.Socket();
+      try {
+        socket.connect(display, 5000);
+      } catch (java.io.IOException e) {
+        socket.close();
+        throw e;
+      }
+      return socket;
+    }));
   }
 
   /**
@@ -371,7 +424,10 @@ final class DefaultDeployment implements Deployment {
         .vpc(new NetworkVpc(DefaultPodRuntime.slug(i.unit.vpc(), 40), s.privateRange()))
         .hostNamespace(s.hostNamespace())
         .uplink(uplink)
+        .keptBackPort(vnc(i.unit) && uplink != null ? new int[] {dev.pods.VncConsole.PUBLIC_PORT} : new int[0])
         .firewall(FirewallRules.of(i.unit, peers()))
+        .resolver(true)
+        .dnsHosts(dnsHosts())
         .build();
   }
 
@@ -394,6 +450,57 @@ final class DefaultDeployment implements Deployment {
   /** Keeps the instances' network firewalls in step. */
   FirewallSync firewalls() {
     return firewalls;
+  }
+
+  /** The names and addresses the pod's DNS records publish now (live instances: not failed, not destroyed). */
+  List<DnsRecords.Name> dnsNames() {
+    List<DnsRecords.Live> live = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (PeerStates.listed(st) && !i.leaving) {
+        live.add(new DnsRecords.Live(i.unit(), i.index(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    return DnsRecords.names(pod, live, s.domains());
+  }
+
+  private List<DnsHost> dnsHosts() {
+    return DnsRecords.hosts(dnsNames());
+  }
+
+  /**
+   * Brings the pod's DNS names up to date: every instance's resolver whose names differ gets the new ones (its
+   * network is updated in place: DHCP and the guest are untouched; an instance whose network is not built yet
+   * gets them when it is), and the registered providers get the names that changed. Blocks on the network driver
+   * and the providers; failures are logged (the next refresh tries again).
+   */
+  void refreshDns() {
+    netLock.lock();
+    try {
+      refreshDnsLocked();
+    } finally {
+      netLock.unlock();
+    }
+  }
+
+  private void refreshDnsLocked() {
+    List<DnsRecords.Name> names = dnsNames();
+    List<DnsHost> hosts = DnsRecords.hosts(names);
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED || st == InstanceState.PENDING) {
+        continue;
+      }
+      try {
+        var net = s.networkDriver().find(i.id());
+        if (net.isPresent() && !net.get().spec().dnsHosts().equals(hosts)) {
+          s.networkDriver().update(net.get().spec().withDnsHosts(hosts));
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("pod {} instance {}: cannot update the names its resolver answers", pod.name(), i.name(), e);
+      }
+    }
+    dns.publish(names);
   }
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
@@ -430,6 +537,11 @@ final class DefaultDeployment implements Deployment {
     return b.build();
   }
 
+  /** Publishes the pod's names through the registered providers (blocks on them; failures are logged). */
+  void publishDns() {
+    dns.publish(dnsNames());
+  }
+
   /** Hands {@code i}'s metadata service its current view. */
   void refreshView(DefaultInstance i) {
     ImdsServer imds = i.imds();
@@ -439,12 +551,36 @@ final class DefaultDeployment implements Deployment {
   }
 
   /**
-   * Hands every running metadata service its current view (a failed peer drops out: the others reload) and brings
-   * every instance's firewall in step with the instances its rules name. Blocks on the network driver.
+   * Hands every running metadata service its current view (a failed peer drops out: the others reload), brings
+   * every instance's firewall in step with the instances its rules name, and the DNS names up to date
+   * ({@link #refreshDns()}). Blocks on the network driver.
    */
   void refreshViews() {
     refreshImdsViews();
     firewalls.sync();
+    refreshDns();
+  }
+
+  /**
+   * Runs the network part of {@link #refreshViews} (firewall rules, then DNS names) on {@code executor}; requests made
+   * while one is queued share it. Never blocks.
+   */
+  void requestNetworkSync(Executor executor) {
+    if (!networkSyncQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(() -> {
+        networkSyncQueued.set(false);
+        if (!destroyed) {
+          firewalls.sync();
+          refreshDns();
+        }
+      });
+    } catch (RuntimeException e) {
+      networkSyncQueued.set(false);
+      LOG.warn("pod {}: cannot schedule a firewall and DNS update", pod.name(), e);
+    }
   }
 
   /** Hands every running metadata service its current view; quick (no I/O). */
@@ -669,6 +805,7 @@ final class DefaultDeployment implements Deployment {
         settle(i);
       }
       List<Throwable> errors = new ArrayList<>();
+      step(errors, dns::withdraw);
       for (DefaultInstance i : instances) {
         teardown(i, errors);
       }

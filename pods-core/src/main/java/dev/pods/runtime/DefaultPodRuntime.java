@@ -199,6 +199,10 @@ public final class DefaultPodRuntime implements PodRuntime {
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
+    List<dev.pods.Problem> dnsProblems = DnsRecords.check(pod, s.domains());
+    if (!dnsProblems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", dnsProblems);
+    }
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -255,6 +259,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
     LOG.info("pod {}: {} instances scheduled", pod.name(), d.instanceList().size());
     FaultPoint.reached("addresses");
+    d.publishDns();
     d.startAll(executor);
     return d;
   }

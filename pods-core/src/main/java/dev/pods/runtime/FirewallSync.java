@@ -6,8 +6,6 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +23,6 @@ final class FirewallSync {
   private final DefaultDeployment d;
   private final NetworkDriver driver;
   private final ReentrantLock lock = new ReentrantLock();
-  private final AtomicBoolean queued = new AtomicBoolean();
 
   FirewallSync(DefaultDeployment d, NetworkDriver driver) {
     this.d = d;
@@ -45,22 +42,12 @@ final class FirewallSync {
     }
   }
 
-  /** Runs {@link #sync} on {@code executor}; requests made while one is queued share it. Never blocks. */
-  void request(Executor executor) {
-    if (!queued.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      executor.execute(() -> {
-        queued.set(false);
-        if (!d.isDestroying()) {
-          sync();
-        }
-      });
-    } catch (RuntimeException e) {
-      queued.set(false);
-      LOG.warn("pod {}: cannot schedule a firewall update", d.pod().name(), e);
-    }
+  /**
+   * The lock every sync holds; the deployment holds it too while it changes another part of the instances' network
+   * specs (their resolver names), so that no two read-modify-writes of one spec interleave.
+   */
+  ReentrantLock lock() {
+    return lock;
   }
 
   /**

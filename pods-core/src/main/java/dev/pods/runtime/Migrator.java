@@ -62,6 +62,10 @@ final class Migrator {
       throw new IllegalArgumentException("pod " + from.name() + " cannot be migrated to pod " + next.name()
           + ": a deployment keeps its pod's name (deploy the other pod instead)");
     }
+    List<dev.pods.Problem> dnsProblems = DnsRecords.check(next, d.settings().domains());
+    if (!dnsProblems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + next.name() + "'", dnsProblems);
+    }
     for (Unit u : next.units()) {
       if (u.publicAddress() && d.publicPool() == null) {
         throw new PodsException("unit " + u.name() + " of pod " + next.name()

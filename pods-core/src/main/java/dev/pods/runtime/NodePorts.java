@@ -131,7 +131,7 @@ final class NodePorts implements AutoCloseable {
       ServerSocket server = s.networkDriver().bindInHostNamespace(s.hostNamespace(),
           new InetSocketAddress(node, external));
       AtomicInteger next = new AtomicInteger();
-      PortForwarder f = PortForwarder.start("node:" + external, server, () -> connect(unit, internal, next));
+      PortForwarder f = PortForwarder.serve("node:" + external, server, () -> connect(unit, internal, next));
       open.put(external, new Listener(e.getValue(), f));
       LOG.info("pod {}: node port {}:{} forwards to port {} of unit {}", pod.name(), node.getHostAddress(), external,
           internal, unit);

@@ -121,6 +121,29 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     closeSockets(sockets.remove(instanceId));
   }
 
+  /**
+   * What the instance's resolver answers for {@code name} (an A query from its VM): the addresses of the spec's
+   * {@link NetworkSpec#dnsHosts()} entry of that name (case-insensitive, a trailing dot ignored), or an empty list
+   * (the real resolver then forwards the query upstream). Without {@link NetworkSpec#resolver()} the VM has no
+   * resolver in its namespace: an error, as a query to the gateway goes unanswered.
+   *
+   * @throws NetworkException when the instance has no network or no resolver
+   */
+  public synchronized List<java.net.Inet4Address> resolve(String instanceId, String name) {
+    NetworkInstance n = networks.get(instanceId);
+    if (n == null) {
+      throw new NetworkException("resolve " + name + " in instance '" + instanceId + "' failed: no such network");
+    }
+    if (!n.spec().resolver()) {
+      throw new NetworkException("resolve " + name + " in instance '" + instanceId
+          + "' failed: its network has no resolver");
+    }
+    String q = name.toLowerCase(java.util.Locale.ROOT);
+    String fqdn = q.endsWith(".") ? q.substring(0, q.length() - 1) : q;
+    return n.spec().dnsHosts().stream().filter(h -> h.name().equals(fqdn)).findFirst()
+        .map(dev.pods.spi.DnsHost::addresses).orElse(List.of());
+  }
+
   @Override
   public synchronized Optional<NetworkInstance> find(String instanceId) {
     return Optional.ofNullable(networks.get(instanceId));

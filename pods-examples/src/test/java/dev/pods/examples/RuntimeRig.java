@@ -66,7 +66,7 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
-    return start(runRoot, letters, ownerPrefix, images, null, null);
+    return start(runRoot, letters, ownerPrefix, images, (prefix, b) -> { });
   }
 
   /**
@@ -77,6 +77,16 @@ final class RuntimeRig implements AutoCloseable {
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
       PodRuntime.@org.jspecify.annotations.Nullable PublicNetwork publicNetwork,
       java.net.@org.jspecify.annotations.Nullable Inet4Address nodeAddress) throws Exception {
+    return start(runRoot, letters, ownerPrefix, images,
+        (prefix, b) -> b.publicNetwork(publicNetwork).nodeAddress(nodeAddress));
+  }
+
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with {@code more} setting more of the runtime; it gets
+   * the run's prefix too (for the names of what the test adds, such as an uplink bridge).
+   */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
+      java.util.function.BiConsumer<String, PodRuntime.Builder> more) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -93,7 +103,7 @@ final class RuntimeRig implements AutoCloseable {
       check(run("ip", "netns", "add", hostNs));
       check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
       driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
-      PodRuntime runtime = PodRuntime.builder()
+      PodRuntime.Builder builder = PodRuntime.builder()
           .hypervisor(hv)
           .networkDriver(driver)
           .instanceFiles(KvmInstanceFiles.on(disks))
@@ -101,10 +111,9 @@ final class RuntimeRig implements AutoCloseable {
           .stateDir(dir.resolve("state"))
           .hostNamespace(hostNs)
           .owner(owner)
-          .namePrefix(p + "-")
-          .publicNetwork(publicNetwork)
-          .nodeAddress(nodeAddress)
-          .build();
+          .namePrefix(p + "-");
+      more.accept(p, builder);
+      PodRuntime runtime = builder.build();
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
     } catch (Exception | Error e) {
       List<Throwable> errors = new ArrayList<>();

@@ -22,13 +22,11 @@ final class NoEffectHere {
           "subnet", "the runtime gives each instance a /30 of its private range whatever the subnet says",
           "roles", "roles select nothing yet (no firewall or authority uses them)",
           "secrets", "secrets are not served to the guest yet (+/secret/... answers 404)",
-          "mounts", "no disk or host folder is attached or mounted yet",
-          "vnc", "the domain gets no VNC console yet");
+          "mounts", "no disk or host folder is attached or mounted yet");
 
   /** Resource kinds that the runtime ignores, each with what a user should know. */
   private static final Map<String, String> KINDS =
       Map.of(
-          "domain", "the records are published nowhere yet (no resolver or DNS server answers them)",
           "journal", "the inputs are not followed or shipped yet");
 
   /** The warning for an instance key with no effect, or {@code null} when the key takes effect. */

@@ -436,7 +436,7 @@ public final class ResourceDecoder {
         continue;
       }
       try {
-        records.add(new DomainRecord(recordName, domain, type, select));
+        records.add(new DomainRecord(recordName, domain, type, select, at(r.node)));
       } catch (IllegalArgumentException e) {
         error(r.node, path, message(e));
       }
