@@ -13,6 +13,7 @@ PACKAGES=(
   cpio mmdebstrap e2fsprogs busybox-static # guest images from Debian packages; stand-in VMs in network tests
   openssh-server                           # sshd for the qemu+ssh:// remote-URI test (RemoteUriIT)
   curl                                     # bin/demo asks the example load balancer from its namespace
+  bind9 bind9-dnsutils                     # BIND 9 and nsupdate: the RFC 2136 DNS provider's tests and benchmark
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }

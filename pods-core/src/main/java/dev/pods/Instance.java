@@ -120,6 +120,17 @@ public interface Instance {
    */
   InetSocketAddress endpoint(int port);
 
+  /**
+   * The instance's VNC console, for a unit with {@code vnc: true} ({@link dev.pods.spec.InstanceOptions#vnc()}):
+   * its domain's display on this host's loopback and the password it takes. With a public address the display
+   * also answers on {@link VncConsole#PUBLIC_PORT} of that address (kept back from the VM), with the same
+   * password, so that the console is never open without it. Blocks on the hypervisor.
+   *
+   * @return the console, or empty when the unit has none or the domain does not run (yet)
+   * @throws PodsException when the hypervisor cannot be asked
+   */
+  Optional<VncConsole> console();
+
   /** {@link #restart(Duration)} with {@link #DEFAULT_RESTART_GRACE}. */
   void restart();
 

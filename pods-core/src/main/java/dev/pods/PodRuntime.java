@@ -3,7 +3,9 @@ package dev.pods;
 import dev.pods.imds.ImdsProtocol;
 import dev.pods.runtime.RuntimeSettings;
 import dev.pods.runtime.DefaultPodRuntime;
+import dev.pods.spec.Reference;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsProvider;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.HypervisorConfig;
 import dev.pods.spi.HypervisorProvider;
@@ -172,6 +174,33 @@ public interface PodRuntime extends AutoCloseable {
   }
 
   /**
+   * A DNS domain the host application registered ({@link Builder#domain(String, String, DnsProvider)}): records
+   * naming {@code +/domain/NAME} get names under {@code zone}, answered by every instance's resolver and, with a
+   * {@code provider}, published to a DNS server.
+   *
+   * @param name the name templates use in {@code +/domain/NAME}
+   * @param zone the zone, without the trailing dot (e.g. {@code example.com})
+   * @param provider where the records are published beyond the pod, or {@code null} for pod-internal answers only
+   */
+  record DnsDomain(String name, String zone, @Nullable DnsProvider provider) {
+    private static final java.util.regex.Pattern ZONE =
+        java.util.regex.Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+            + "(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*");
+
+    /** Validates; lower-cases the zone. */
+    public DnsDomain {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(zone, "zone");
+      Reference.of("domain", name); // the NAME of +/domain/NAME: throws naming what is wrong
+      if (zone.length() > 200 || !ZONE.matcher(zone).matches()) {
+        throw new IllegalArgumentException("bad zone '" + zone + "' for domain " + name
+            + ": expected a DNS name such as example.com, without the trailing dot");
+      }
+      zone = zone.toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
    * Builds a {@link PodRuntime}. Defaults: private range {@code 10.98.0.0/16} (one /30 per instance), no public
    * network, no DNS servers, host namespace = the driver's default, owner {@code dev.pods/session=<uuid>}, name
    * prefix {@code pods-}, metadata address {@code 169.254.169.254:80} inside each instance's namespace, an owned
@@ -193,11 +222,13 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
     private @Nullable String hostNamespace;
+    private @Nullable Inet4Address nodeAddress;
     private @Nullable String owner;
     private String namePrefix = "pods-";
     private InetSocketAddress metadataAddress = ImdsProtocol.METADATA_ADDRESS;
     private @Nullable Executor executor;
     private Clock clock = Clock.systemUTC();
+    private final java.util.Map<String, DnsDomain> domains = new java.util.LinkedHashMap<>();
 
     private Builder(boolean local) {
       this.local = local;
@@ -304,7 +335,11 @@ public interface PodRuntime extends AutoCloseable {
       return this;
     }
 
-    /** DNS servers handed to the guests by DHCP. */
+    /**
+     * The upstream DNS servers: each instance's resolver (the dnsmasq of its namespace, which DHCP hands the guest
+     * as its DNS server) answers the pod's DNS records itself and forwards every other query to these. None: it
+     * answers only the pod's records.
+     */
     public Builder dnsServer(Inet4Address... servers) {
       for (Inet4Address a : servers) {
         dnsServers.add(Objects.requireNonNull(a, "dnsServer"));
@@ -312,9 +347,55 @@ public interface PodRuntime extends AutoCloseable {
       return this;
     }
 
+    /**
+     * Registers a DNS domain: DNS records ({@code kind: domain}) that name {@code +/domain/NAME} publish
+     * {@code RECORD.zone}, answered by the resolver of every instance of the pod (its private or public addresses,
+     * following the pod as it changes). Deploying a pod with a record of an unregistered domain fails, naming the
+     * record. Without a provider, the names are answered inside the pod only.
+     *
+     * @param name the NAME of {@code +/domain/NAME}
+     * @param zone the zone the records are named under, without the trailing dot
+     * @throws IllegalStateException when {@code name} was registered already
+     * @throws IllegalArgumentException when the name or zone is not valid
+     */
+    public Builder domain(String name, String zone) {
+      return register(new DnsDomain(name, zone, null));
+    }
+
+    /**
+     * Registers a DNS domain whose records are also published through {@code provider} (see
+     * {@link #domain(String, String)}): the runtime replaces each name's A records when its instances change, and
+     * removes them when the pod is destroyed. The caller keeps owning the provider.
+     *
+     * @throws IllegalStateException when {@code name} was registered already
+     * @throws IllegalArgumentException when the name or zone is not valid
+     */
+    public Builder domain(String name, String zone, DnsProvider provider) {
+      return register(new DnsDomain(name, zone, Objects.requireNonNull(provider, "provider")));
+    }
+
+    private Builder register(DnsDomain d) {
+      if (domains.containsKey(d.name())) {
+        throw new IllegalStateException("domain " + d.name() + " was already registered");
+      }
+      domains.put(d.name(), d);
+      return this;
+    }
+
     /** The named network namespace holding the uplink and VPC bridges ({@code null}: the driver's default). */
     public Builder hostNamespace(@Nullable String ns) {
       this.hostNamespace = ns;
+      return this;
+    }
+
+    /**
+     * The node address: units' node ports ({@code nodePorts}) listen on it, in the host namespace
+     * ({@link #hostNamespace}, or the JVM's own), and forward each TCP connection to the {@code internalPort} of one
+     * ready instance of their unit, taken in turn. The address must be one of that namespace's. None by default: a
+     * pod with node ports is then refused.
+     */
+    public Builder nodeAddress(@Nullable Inet4Address address) {
+      this.nodeAddress = address;
       return this;
     }
 
@@ -415,8 +496,8 @@ public interface PodRuntime extends AutoCloseable {
         }
         return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
             List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore, secrets != null ? secrets : new InMemorySecretStore(), dk,
-            List.copyOf(hostFolders)));
+            List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains),
+            secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders)));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

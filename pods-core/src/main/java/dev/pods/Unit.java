@@ -197,7 +197,10 @@ public final class Unit {
     return publicAddress;
   }
 
-  /** Host ports forwarded to the instances. */
+  /**
+   * Ports of the runtime's node address forwarded to the unit's ready instances (see {@link NodePort}); a pod with
+   * node ports needs a runtime with a node address ({@code PodRuntime.Builder.nodeAddress}).
+   */
   public List<NodePort> nodePorts() {
     return nodePorts;
   }

@@ -32,10 +32,21 @@ final class LocalHost implements AutoCloseable {
     this.runtime = runtime;
   }
 
-  /** What {@code pods up}'s options say about the host. */
+  /**
+   * What {@code pods up}'s options say about the host; {@code domains} maps a {@code +/domain/NAME} to its zone
+   * (answered inside the pod), {@code dnsServers} are the resolvers' upstream servers.
+   */
   record Options(
       Path dataDir, String prefix, boolean tiny, @Nullable String hostNamespace,
-      PodRuntime.@Nullable PublicNetwork publicNetwork, dev.pods.spi.SecretStore secrets, List<Path> hostFolders) {}
+      PodRuntime.@Nullable PublicNetwork publicNetwork, java.net.@Nullable Inet4Address nodeAddress,
+      java.util.Map<String, String> domains, List<java.net.Inet4Address> dnsServers,
+      dev.pods.spi.SecretStore secrets, List<Path> hostFolders) {
+    Options {
+      domains = java.util.Map.copyOf(domains);
+      dnsServers = List.copyOf(dnsServers);
+      hostFolders = List.copyOf(hostFolders);
+    }
+  }
 
   /**
    * The image resolver of {@code pods up}: the hypervisor's catalogue on {@code dataDir} ({@code debian12},
@@ -60,18 +71,20 @@ final class LocalHost implements AutoCloseable {
    *     pod's state folder
    */
   static LocalHost open(Options o, String pod, ImageResolver images) {
-    PodRuntime.Builder b = PodRuntime.localBuilder();
-    o.hostFolders().forEach(b::hostFolder);
-    return new LocalHost(b
+    PodRuntime.Builder b = PodRuntime.localBuilder()
         .dataDir(o.dataDir())
         .stateDir(stateDir(o, pod))
         .owner(owner(o, pod))
         .images(images)
         .hostNamespace(o.hostNamespace())
         .publicNetwork(o.publicNetwork())
+        .nodeAddress(o.nodeAddress())
         .secrets(o.secrets())
         .namePrefix(o.prefix() + "-")
-        .build());
+        .dnsServer(o.dnsServers().toArray(new java.net.Inet4Address[0]));
+    o.domains().forEach(b::domain);
+    o.hostFolders().forEach(b::hostFolder);
+    return new LocalHost(b.build());
   }
 
   private static Path stateDir(Options o, String pod) {

@@ -55,9 +55,13 @@ public final class Main {
           "        [--host-namespace NS]   the named network namespace of the VPC and uplink bridges",
           "        [--uplink BRIDGE --public-range CIDR [--public-gateway IP]]",
           "                                public addresses for units with publicAddress (gateway: first address)",
-          "        [--secret NAME=FILE]    the value of +/secret/NAME: FILE holds KEY=VALUE lines (repeatable)",
-          "        [--host-folder DIR]     allow host_path mounts of DIR and below (repeatable; none by default)",
+          "        [--node-address IP]     units' node ports listen on IP (an address of the host namespace)",
           "        [--ready-timeout S]     give up (and tear down) when not ready after S seconds (default 600)",
+          "        [--domain NAME=ZONE]... DNS records of +/domain/NAME are named under ZONE and answered by every",
+          "                                instance's resolver (the gateway DHCP hands out)",
+          "        [--dns-server IP]...    where the resolvers forward every other query",
+          "        [--secret NAME=FILE]... the value of +/secret/NAME: FILE holds KEY=VALUE lines",
+          "        [--host-folder DIR]...  allow host_path mounts of DIR and below (none by default)",
           "  disks                         the named persistent disks of the data folder: size, room taken, user",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
           "  logs [-f] [--journal KEY] [POD [INSTANCE]]",
@@ -169,15 +173,36 @@ public final class Main {
     for (String f : files) {
       ParseResult r = Templates.read(Path.of(f));
       r.problems().forEach(p -> err.println(p));
+      r.advice().forEach(p -> err.println(p));
       if (r.hasErrors()) {
         errors = true;
         long n = r.problems().stream().filter(Problem::isError).count();
         err.println(f + ": invalid (" + n + (n == 1 ? " error)" : " errors)"));
       } else {
         out.println(f + ": ok (unit " + r.orThrow().name() + ")");
+        domainNotes(r.orThrow()).forEach(out::println);
       }
     }
     return errors ? 1 : 0;
+  }
+
+  /**
+   * One note per DNS record: the domain its host application (or {@code pods up --domain}) must register, since a
+   * deploy refuses records of unregistered domains.
+   */
+  static List<String> domainNotes(dev.pods.Unit u) {
+    List<String> notes = new ArrayList<>();
+    for (dev.pods.spec.DomainRecords d : u.domains()) {
+      for (int i = 0; i < d.records().size(); i++) {
+        dev.pods.spec.DomainRecord rec = d.records().get(i);
+        String name = rec.domain().name();
+        notes.add((rec.location() == null ? "" : rec.location() + ": ") + "note: domains[" + d.name() + "].records["
+            + i + "].domain: " + rec.name() + " is published under the zone registered for domain '" + name
+            + "': register it with PodRuntime.Builder.domain(\"" + name + "\", ZONE[, provider]) or pods up --domain "
+            + name + "=ZONE (a deploy without it fails)");
+      }
+    }
+    return notes;
   }
 
   private int render(List<String> args) throws JsonProcessingException {

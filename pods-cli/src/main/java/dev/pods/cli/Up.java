@@ -94,7 +94,10 @@ final class Up {
     String uplink = null;
     String range = null;
     String gateway = null;
+    String node = null;
     Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+    java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
+    List<Inet4Address> dnsServers = new ArrayList<>();
     List<Path> files = new ArrayList<>();
     List<String> secretArgs = new ArrayList<>();
     List<Path> hostFolders = new ArrayList<>();
@@ -108,9 +111,19 @@ final class Up {
         case "--uplink" -> uplink = value(args, ++i, a);
         case "--public-range" -> range = value(args, ++i, a);
         case "--public-gateway" -> gateway = value(args, ++i, a);
+        case "--node-address" -> node = value(args, ++i, a);
         case "--secret" -> secretArgs.add(value(args, ++i, a));
         case "--host-folder" -> hostFolders.add(Path.of(value(args, ++i, a)).toAbsolutePath().normalize());
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
+        case "--domain" -> domain(domains, value(args, ++i, a));
+        case "--dns-server" -> {
+          String v = value(args, ++i, a);
+          try {
+            dnsServers.add(ipv4(v));
+          } catch (IllegalArgumentException e) {
+            throw new UsageException("up: --dns-server takes an IPv4 address, not '" + v + "'");
+          }
+        }
         default -> {
           if (a.startsWith("-")) {
             throw new UsageException("up: unknown option " + a);
@@ -126,6 +139,12 @@ final class Up {
       throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
     }
     PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
+    Inet4Address nodeAddress;
+    try {
+      nodeAddress = node == null ? null : ipv4(node);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("up: --node-address: " + e.getMessage());
+    }
     dev.pods.spi.SecretStore secrets = SecretFiles.read(secretArgs);
 
     List<Unit> units = new ArrayList<>();
@@ -159,8 +178,27 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, secrets,
-        List.copyOf(hostFolders)), readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, domains,
+        dnsServers, secrets, hostFolders),
+        readyTimeout);
+  }
+
+  /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
+  private static void domain(java.util.Map<String, String> domains, String v) throws UsageException {
+    int eq = v.indexOf('=');
+    if (eq <= 0 || eq == v.length() - 1) {
+      throw new UsageException("up: --domain takes NAME=ZONE (the NAME of +/domain/NAME), not '" + v + "'");
+    }
+    String name = v.substring(0, eq);
+    String zone = v.substring(eq + 1);
+    try {
+      new PodRuntime.DnsDomain(name, zone, null);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("up: --domain " + v + ": " + e.getMessage());
+    }
+    if (domains.putIfAbsent(name, zone) != null) {
+      throw new UsageException("up: --domain " + name + " is given twice");
+    }
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

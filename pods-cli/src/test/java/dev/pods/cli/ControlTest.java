@@ -140,6 +140,10 @@ class ControlTest {
         "br0", "--public-gateway", "192.0.2.1", "--name", "shop", web.toString())).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("gateway 192.0.2.1 is not in 198.51.100.0/24");
     err.reset();
+    assertThat(main().run("--data-dir", state.toString(), "up", "--node-address", "10.77.0", "--name", "shop",
+        web.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("up: --node-address: not an IPv4 address: 10.77.0");
+    err.reset();
     assertThat(main().run("--data-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("Shop!");
   }

@@ -69,6 +69,8 @@ class DemoIT {
         served.add(m.group(1));
       }
       assertThat(served).as("who answered; output:\n%s", out).hasSize(4).contains("web-0", "web-1");
+      assertThat(out).as("output:\n%s", out)
+          .containsPattern("demo: web-0 resolves shop\\.shop\\.internal to 198\\.51\\.100\\.\\d+\n");
       assertThat(out).contains("lb-0   phase initial ok", "web-0  state initializing -> ready",
           "web-1  state initializing -> ready", "pods   destroyed pod shop");
 

@@ -54,10 +54,32 @@ class MainTest {
 
   @Test
   void validateAcceptsAValidTemplate() throws IOException {
-    Path web = write("web.md", WEB);
+    Path web = write("web.md", WEB.replace("count: 2\n", "count: 2\n---\nname: web-fw\nkind: firewall\ningress:\n"
+        + "  - {protocol: tcp, port: 80, source: [0.0.0.0/0]}\n"));
     assertThat(main.run("validate", web.toString())).isZero();
     assertThat(out()).isEqualTo(web + ": ok (unit web)\n");
     assertThat(err()).isEmpty();
+  }
+
+  @Test
+  void validateWarnsThatAUnitWithoutFirewallIsOpenAndAboutWhatHasNoEffectHere() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("validate", web.toString())).isZero();
+    assertThat(err()).isEqualTo(web + ":4:1: warning: firewall: unit web has no firewall: every port of its"
+        + " instances is open to its VPC peers and, with a public address, to anyone; a 'kind: firewall' resource"
+        + " admits only what its rules name\n");
+    Path idle = write("idle.md", WEB.replace("count: 2\n", "count: 2\nnodePorts:\n"
+        + "  - {protocol: udp, externalPort: 30053, internalPort: 53}\n---\nname: web-fw\nkind: firewall\n"
+        + "ingress:\n  - {protocol: tcp, port: 80, source: [\"::/0\", +/unit/web/cloud_private_ips]}\n"
+        + "  - {protocol: multicast, source: [0.0.0.0/0]}\n"));
+    assertThat(main.run("validate", idle.toString())).isZero();
+    assertThat(err())
+        .contains(idle + ":14:40: warning: firewall[web-fw].ingress[0].source[0]: IPv6 source '::/0' admits nothing")
+        .contains(idle + ":14:48: warning: firewall[web-fw].ingress[0].source[1]: '+/unit/web/cloud_private_ips' admits"
+            + " nothing on a pods host")
+        .contains(idle + ":15:16: warning: firewall[web-fw].ingress[1].protocol: 'multicast' traffic never reaches")
+        .contains(idle + ":9:16: warning: instance.nodePorts[0].protocol: udp node ports are not forwarded")
+        .doesNotContain(idle + ":4:1: warning: firewall:");
   }
 
   @Test
@@ -124,5 +146,35 @@ class MainTest {
   void missingFileIsAProblemNotACrash() {
     assertThat(main.run("validate", dir.resolve("nope.md").toString())).isEqualTo(1);
     assertThat(err()).contains("nope.md");
+  }
+
+  @Test
+  void validateSaysWhichDomainEachRecordNeedsRegistered() throws IOException {
+    Path api = write("api.md", String.join("\n", "# Api", "", "```yaml", "name: api", "kind: instance",
+        "image: tiny", "---", "name: api-dns", "kind: domain", "records:",
+        "  - {name: api, domain: +/domain/example, type: private}", "```", ""));
+    assertThat(main.run("validate", api.toString())).isZero();
+    assertThat(out()).isEqualTo(api + ": ok (unit api)\n" + api + ":11:5: note: domains[api-dns].records[0].domain:"
+        + " api is published under the zone registered for domain 'example': register it with"
+        + " PodRuntime.Builder.domain(\"example\", ZONE[, provider]) or pods up --domain example=ZONE"
+        + " (a deploy without it fails)\n");
+  }
+
+  @Test
+  void upRefusesABadDomainOptionBeforeDeployingAnything() throws IOException {
+    Path web = write("web.md", WEB);
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "example", web.toString()))
+        .isEqualTo(2);
+    assertThat(err()).contains("--domain takes NAME=ZONE");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "example=bad zone",
+        web.toString())).isEqualTo(2);
+    assertThat(err()).contains("bad zone 'bad zone'");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--domain", "e=a.test", "--domain",
+        "e=b.test", web.toString())).isEqualTo(2);
+    assertThat(err()).contains("--domain e is given twice");
+    assertThat(main.run("--data-dir", dir.resolve("data").toString(), "up", "--dns-server", "one.one",
+        web.toString())).isEqualTo(2);
+    assertThat(err()).contains("--dns-server takes an IPv4 address");
+    assertThat(dir.resolve("data")).doesNotExist();
   }
 }

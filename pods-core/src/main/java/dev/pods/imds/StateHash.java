@@ -15,8 +15,9 @@ import java.util.Map;
  * each field of the secrets (never a value).
  * When it changes, a reload is due.
  *
- * <p>Deliberately left out: the instance's own status and the {@code initialized} flag (Pritunl Cloud hashes
- * its whole config, so an instance's own status change triggers its reloads). A cryptographic hash, not CRC32:
+ * <p>Deliberately left out: the instance's own status, its own health in its unit's list and the
+ * {@code initialized} flag (Pritunl Cloud hashes its whole config, so an instance's own status change triggers its
+ * reloads; here only its peers' health does). A cryptographic hash, not CRC32:
  * two different states never share a hash in practice. Stateless and thread-safe.
  */
 public final class StateHash {
@@ -48,8 +49,11 @@ public final class StateHash {
       List<PeerInstance> peers =
           u.getValue().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList();
       c.put(peers.size());
+      boolean ownUnit = u.getKey().equals(view.unit());
       for (PeerInstance p : peers) {
-        c.put(p.name()).put(p.index()).put(p.privateIps()).put(p.publicIps()).put(p.healthy() ? "1" : "0");
+        boolean self = ownUnit && p.index() == view.index();
+        c.put(p.name()).put(p.index()).put(p.privateIps()).put(p.publicIps())
+            .put(self ? "self" : p.healthy() ? "1" : "0");
       }
     }
     c.put(view.secrets().size());

@@ -186,6 +186,7 @@ final class Adoption {
     }
     rt.adopted(d);
     rt.saveState(d);
+    d.refreshDns(); // what changed while no runtime ran; a new runtime's providers learn the names again
     for (DefaultInstance i : running) {
       try {
         d.startImds(i);
@@ -193,6 +194,12 @@ final class Adoption {
         LOG.warn("pod {} instance {}: cannot start its metadata service", r.pod().name(), i.name(), e);
         i.transition(InstanceState.FAILED, e);
       }
+    }
+    d.firewalls().sync(); // rules made by an earlier runtime follow the instances as they are now
+    try {
+      d.nodePorts().reconcile(d.pod());
+    } catch (RuntimeException e) {
+      LOG.warn("pod {}: cannot open its node ports", r.pod().name(), e);
     }
     return Map.entry(d, build);
   }
@@ -232,6 +239,12 @@ final class Adoption {
     for (DeploymentRecord.InstanceRecord ir : r.instances()) {
       step(errors, () -> removeDomain(ir.domain()));
       step(errors, () -> removeNetwork(ir.id()));
+    }
+    // the names the destroyed deployment may have published (removing what is absent does nothing)
+    for (DnsRecords.Name n : DnsRecords.names(r.pod(), List.of(), s.domains())) {
+      if (n.provider() != null) {
+        step(errors, () -> n.provider().replace(n.zone(), n.name(), List.of()));
+      }
     }
     if (errors.isEmpty()) {
       step(errors, () -> rt.store().remove(r.pod().name()));

@@ -21,6 +21,7 @@ import dev.pods.imds.InstanceView;
 import dev.pods.imds.NamespaceRunner;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
 import dev.pods.spi.DomainMetadata;
@@ -30,7 +31,6 @@ import dev.pods.spi.DomainState;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.IpAddressPool;
-import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
@@ -79,6 +79,17 @@ final class DefaultDeployment implements Deployment {
   /** Bumped (under destroyLock) when a migration starts and when it ends: odd while one runs. */
   private volatile long generation;
   private final WaitSignal waitSignal = new WaitSignal();
+  private final FirewallSync firewalls;
+  private final NodePorts nodePorts;
+  private final DnsPublisher dns;
+  /**
+   * Serialises what changes the instances' network specs after they are built (firewall rules, resolver names): each
+   * holder reads a spec, changes its own part and writes it back, so two holders must never interleave; and each
+   * computes from the instances as they are then, so the last update is the latest state. The firewall sync's lock.
+   */
+  private final ReentrantLock netLock;
+  private final java.util.concurrent.atomic.AtomicBoolean networkSyncQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -88,6 +99,10 @@ final class DefaultDeployment implements Deployment {
     this.privatePool = privatePool;
     this.publicPool = publicPool;
     this.feed = new EventFeed(s.clock());
+    this.firewalls = new FirewallSync(this, s.networkDriver());
+    this.netLock = firewalls.lock();
+    this.nodePorts = new NodePorts(this, s);
+    this.dns = new DnsPublisher(pod.name());
   }
 
   void add(DefaultInstance i) {
@@ -117,6 +132,13 @@ final class DefaultDeployment implements Deployment {
     feed.publish(e);
     if (persistent(e.from()) || persistent(e.to())) {
       runtime.save(this);
+    }
+    boolean listed = PeerStates.listed(e.from()) != PeerStates.listed(e.to());
+    if (listed || PeerStates.healthy(e.from()) != PeerStates.healthy(e.to())) {
+      refreshImdsViews();
+    }
+    if (listed && !destroyed) {
+      requestNetworkSync(runtime.executor()); // off this (possibly event) thread: it blocks on the network driver
     }
     lock.lock();
     try {
@@ -187,8 +209,23 @@ final class DefaultDeployment implements Deployment {
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
-        NetworkInstance net = s.networkDriver().create(networkSpec(i));
-        undo.push(() -> s.networkDriver().delete(i.id()));
+        firewalls.building(i);
+        NetworkSpec netSpec = networkSpec(i);
+        NetworkInstance net = s.networkDriver().create(netSpec);
+        undo.push(() -> {
+          firewalls.removing(i);
+          s.networkDriver().delete(i.id());
+        });
+        netLock.lock();
+        try {
+          List<DnsHost> hosts = dnsHosts();
+          if (!net.spec().dnsHosts().equals(hosts)) {
+            net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+          }
+          firewalls.created(i, netSpec.firewall());
+        } finally {
+          netLock.unlock();
+        }
         FaultPoint.reached("network");
 
         InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
@@ -206,6 +243,9 @@ final class DefaultDeployment implements Deployment {
             .seedIso(files.seedIso())
             .serialLog(files.consoleLog())
             .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+        if (vnc(unit)) {
+          spec.vncListen("127.0.0.1").vncPassword(VncPasswords.next());
+        }
         if (files.disk() != null) {
           spec.disk(DomainDisk.qcow2(files.disk()));
         }
@@ -282,7 +322,36 @@ final class DefaultDeployment implements Deployment {
         .start();
     i.imds(imds);
     imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    if (vnc(i.unit) && i.publicAddress().isPresent()) {
+      startPublicConsole(i);
+    }
     return imds;
+  }
+
+  static boolean vnc(Unit unit) {
+    return Boolean.TRUE.equals(unit.options().vnc());
+  }
+
+  /**
+   * Listens on port {@value dev.pods.VncConsole#PUBLIC_PORT} of {@code i}'s public address (inside its namespace,
+   * where the port is kept back from the VM) and forwards every client to the domain's display, as it is when the
+   * client comes (a recreated domain's display has another port).
+   */
+  private void startPublicConsole(DefaultInstance i) {
+    var at = new java.net.InetSocketAddress(i.publicAddress().orElseThrow(), dev.pods.VncConsole.PUBLIC_PORT);
+    java.net.ServerSocket server = s.networkDriver().bindInNamespace(i.id(), at);
+    i.publicConsole(PortForwarder.serve(i.name() + ":vnc", server, () -> {
+      java.net.InetSocketAddress display = s.hypervisor().vncDisplay(i.domainName())
+          .orElseThrow(() -> new java.io.IOException("instance " + i.name() + " has no running display"));
+      java.net.Socket socket = new java.net.Socket();
+      try {
+        socket.connect(display, 5000);
+      } catch (java.io.IOException e) {
+        socket.close();
+        throw e;
+      }
+      return socket;
+    }));
   }
 
   /**
@@ -379,8 +448,83 @@ final class DefaultDeployment implements Deployment {
         .vpc(new NetworkVpc(DefaultPodRuntime.slug(i.unit.vpc(), 40), s.privateRange()))
         .hostNamespace(s.hostNamespace())
         .uplink(uplink)
-        .firewall(NetworkFirewall.open())
+        .keptBackPort(vnc(i.unit) && uplink != null ? new int[] {dev.pods.VncConsole.PUBLIC_PORT} : new int[0])
+        .firewall(FirewallRules.of(i.unit, peers()))
+        .resolver(true)
+        .dnsHosts(dnsHosts())
         .build();
+  }
+
+  /** The addresses of the instances that count for firewall rules naming their unit (see {@link PeerStates}). */
+  List<FirewallRules.Peer> peers() {
+    List<FirewallRules.Peer> out = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      if (PeerStates.listed(i.state()) && !i.leaving) {
+        out.add(new FirewallRules.Peer(i.unit(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    return out;
+  }
+
+  /** The deployment's node-port listeners. */
+  NodePorts nodePorts() {
+    return nodePorts;
+  }
+
+  /** Keeps the instances' network firewalls in step. */
+  FirewallSync firewalls() {
+    return firewalls;
+  }
+
+  /** The names and addresses the pod's DNS records publish now (live instances: not failed, not destroyed). */
+  List<DnsRecords.Name> dnsNames() {
+    List<DnsRecords.Live> live = new ArrayList<>();
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (PeerStates.listed(st) && !i.leaving) {
+        live.add(new DnsRecords.Live(i.unit(), i.index(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    return DnsRecords.names(pod, live, s.domains());
+  }
+
+  private List<DnsHost> dnsHosts() {
+    return DnsRecords.hosts(dnsNames());
+  }
+
+  /**
+   * Brings the pod's DNS names up to date: every instance's resolver whose names differ gets the new ones (its
+   * network is updated in place: DHCP and the guest are untouched; an instance whose network is not built yet
+   * gets them when it is), and the registered providers get the names that changed. Blocks on the network driver
+   * and the providers; failures are logged (the next refresh tries again).
+   */
+  void refreshDns() {
+    netLock.lock();
+    try {
+      refreshDnsLocked();
+    } finally {
+      netLock.unlock();
+    }
+  }
+
+  private void refreshDnsLocked() {
+    List<DnsRecords.Name> names = dnsNames();
+    List<DnsHost> hosts = DnsRecords.hosts(names);
+    for (DefaultInstance i : instances) {
+      InstanceState st = i.state();
+      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED || st == InstanceState.PENDING) {
+        continue;
+      }
+      try {
+        var net = s.networkDriver().find(i.id());
+        if (net.isPresent() && !net.get().spec().dnsHosts().equals(hosts)) {
+          s.networkDriver().update(net.get().spec().withDnsHosts(hosts));
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("pod {} instance {}: cannot update the names its resolver answers", pod.name(), i.name(), e);
+      }
+    }
+    dns.publish(names);
   }
 
   /** What instance {@code self} sees: itself, and every live instance of every unit of the pod. */
@@ -403,7 +547,7 @@ final class DefaultDeployment implements Deployment {
     }
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
-      if (st == InstanceState.FAILED || st == InstanceState.DESTROYED) {
+      if (!PeerStates.listed(st)) {
         continue;
       }
       List<PeerInstance> peers = units.get(i.unit());
@@ -411,7 +555,7 @@ final class DefaultDeployment implements Deployment {
         continue; // its unit is being removed by a migration
       }
       peers.add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
-          i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), true));
+          i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), PeerStates.healthy(st)));
     }
     units.forEach(b::unitInstances);
     for (dev.pods.spec.Reference r : spec.secrets()) {
@@ -419,6 +563,11 @@ final class DefaultDeployment implements Deployment {
       b.secret(r.name(), s.secrets().get(r.name()).orElse(Map.of()));
     }
     return b.build();
+  }
+
+  /** Publishes the pod's names through the registered providers (blocks on them; failures are logged). */
+  void publishDns() {
+    dns.publish(dnsNames());
   }
 
   /** Hands {@code i}'s metadata service its current view. */
@@ -429,8 +578,41 @@ final class DefaultDeployment implements Deployment {
     }
   }
 
-  /** Hands every running metadata service its current view (a failed peer drops out: the others reload). */
+  /**
+   * Hands every running metadata service its current view (a failed peer drops out: the others reload), brings
+   * every instance's firewall in step with the instances its rules name, and the DNS names up to date
+   * ({@link #refreshDns()}). Blocks on the network driver.
+   */
   void refreshViews() {
+    refreshImdsViews();
+    firewalls.sync();
+    refreshDns();
+  }
+
+  /**
+   * Runs the network part of {@link #refreshViews} (firewall rules, then DNS names) on {@code executor}; requests made
+   * while one is queued share it. Never blocks.
+   */
+  void requestNetworkSync(Executor executor) {
+    if (!networkSyncQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(() -> {
+        networkSyncQueued.set(false);
+        if (!destroyed) {
+          firewalls.sync();
+          refreshDns();
+        }
+      });
+    } catch (RuntimeException e) {
+      networkSyncQueued.set(false);
+      LOG.warn("pod {}: cannot schedule a firewall and DNS update", pod.name(), e);
+    }
+  }
+
+  /** Hands every running metadata service its current view; quick (no I/O). */
+  void refreshImdsViews() {
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -645,11 +827,13 @@ final class DefaultDeployment implements Deployment {
     }
     destroyLock.lock();
     try {
+      nodePorts.close();
       runtime.saveState(this); // marked destroying: a runtime that starts after a crash from here on finishes it
       for (DefaultInstance i : instances) {
         settle(i);
       }
       List<Throwable> errors = new ArrayList<>();
+      step(errors, dns::withdraw);
       for (DefaultInstance i : instances) {
         teardown(i, errors);
       }
@@ -695,6 +879,7 @@ final class DefaultDeployment implements Deployment {
    * network. Every step is tried; failures are added to {@code errors}.
    */
   void teardown(DefaultInstance i, List<Throwable> errors) {
+    firewalls.removing(i);
     step(errors, () -> {
       ImdsServer imds = i.imds();
       if (imds != null) {
@@ -722,6 +907,7 @@ final class DefaultDeployment implements Deployment {
 
   /** Runtime closed: stop listening and delivering, leave the VMs. */
   void detach() {
+    nodePorts.close();
     for (DefaultInstance i : instances) {
       ImdsServer imds = i.imds();
       if (imds != null) {

@@ -61,6 +61,8 @@ final class DefaultInstance implements Instance {
   private final InstanceProgress progress = new InstanceProgress();
   /** The forwarders of {@link #endpoint}, by VM port; closed when the metadata service goes ({@link #imds}). */
   private final Map<Integer, PortForwarder> forwarders = new TreeMap<>();
+  /** The console's listener on the public address, for a unit with {@code vnc} and a public address. */
+  private @Nullable PortForwarder publicConsole;
   volatile CompletableFuture<Void> creation = CompletableFuture.completedFuture(null);
   /** Taken once: by the creation task when it starts, or by destroy() when the task has not started yet. */
   final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -75,6 +77,14 @@ final class DefaultInstance implements Instance {
    * its agent is seen. (A status alone cannot tell which boot it belongs to, e.g. around a restart.)
    */
   volatile boolean adoptedUnsettled;
+  /**
+   * Set while the instance's network is being removed (scale down, recreation, destroy) until it is built again:
+   * its addresses drop out of its peers' firewall rules and no firewall sync touches its network ({@link
+   * FirewallSync}).
+   */
+  volatile boolean leaving;
+  /** The firewall its network was last given, or null when unknown; guarded by {@link FirewallSync}'s lock. */
+  volatile dev.pods.spi.@Nullable NetworkFirewall firewall;
   /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
   final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -152,6 +162,26 @@ final class DefaultInstance implements Instance {
   }
 
   @Override
+  public Optional<dev.pods.VncConsole> console() {
+    if (!Boolean.TRUE.equals(unit.options().vnc())) {
+      return Optional.empty();
+    }
+    try {
+      Optional<InetSocketAddress> display = deployment.hypervisor().vncDisplay(domain);
+      String password = deployment.hypervisor().find(domain).map(d -> d.spec().vncPassword()).orElse(null);
+      if (display.isEmpty() || password == null) {
+        return Optional.empty();
+      }
+      return Optional.of(new dev.pods.VncConsole(display.get(), password));
+    } catch (BackendException e) {
+      if (deployment.hypervisor().state(domain) == dev.pods.spi.DomainState.MISSING) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
   public String consoleOutput() {
     try {
       return deployment.hypervisor().consoleOutput(domain);
@@ -195,7 +225,10 @@ final class DefaultInstance implements Instance {
     return imds;
   }
 
-  /** Sets the metadata service; {@code null} (network or listener gone) also closes the port forwarders. */
+  /**
+   * Sets the metadata service; {@code null} (network or listener gone) also closes the port forwarders and the
+   * console's listener on the public address.
+   */
   void imds(@Nullable ImdsServer server) {
     List<PortForwarder> gone = new ArrayList<>();
     synchronized (this) {
@@ -203,9 +236,25 @@ final class DefaultInstance implements Instance {
       if (server == null) {
         gone.addAll(forwarders.values());
         forwarders.clear();
+        if (publicConsole != null) {
+          gone.add(publicConsole);
+          publicConsole = null;
+        }
       }
     }
     gone.forEach(PortForwarder::close);
+  }
+
+  /** Hands over the console's listener on the public address (closed with the metadata service). */
+  void publicConsole(PortForwarder f) {
+    PortForwarder old;
+    synchronized (this) {
+      old = publicConsole;
+      publicConsole = f;
+    }
+    if (old != null) {
+      old.close();
+    }
   }
 
   InstanceProgress progress() {

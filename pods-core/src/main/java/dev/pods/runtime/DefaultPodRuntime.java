@@ -203,6 +203,10 @@ public final class DefaultPodRuntime implements PodRuntime {
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
+    List<dev.pods.Problem> dnsProblems = DnsRecords.check(pod, s.domains());
+    if (!dnsProblems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", dnsProblems);
+    }
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -213,6 +217,7 @@ public final class DefaultPodRuntime implements PodRuntime {
       if (deployments.containsKey(pod.name())) {
         throw new IllegalStateException("pod " + pod.name() + " is already deployed");
       }
+      NodePorts.check(pod, s.nodeAddress(), nodePortClaims(null));
       DeployChecks.check(pod, s, disksInUse(pod.name()));
       deployments.put(pod.name(), d);
     }
@@ -245,7 +250,9 @@ public final class DefaultPodRuntime implements PodRuntime {
         }
       }
       writeRecord(d, d::record);
+      d.nodePorts().reconcile(pod);
     } catch (RuntimeException e) {
+      d.nodePorts().close();
       for (String id : allocated) {
         priv.release(id);
         if (pub != null) {
@@ -257,8 +264,20 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
     LOG.info("pod {}: {} instances scheduled", pod.name(), d.instanceList().size());
     FaultPoint.reached("addresses");
+    d.publishDns();
     d.startAll(executor);
     return d;
+  }
+
+  /** The node ports the deployments but {@code except} claim: external port to a description of its holder. */
+  synchronized Map<Integer, String> nodePortClaims(@Nullable DefaultDeployment except) {
+    Map<Integer, String> out = new LinkedHashMap<>();
+    for (DefaultDeployment other : deployments.values()) {
+      if (other != except) {
+        NodePorts.claims(other.pod()).forEach(out::putIfAbsent);
+      }
+    }
+    return out;
   }
 
   /**

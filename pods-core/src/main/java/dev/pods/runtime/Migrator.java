@@ -62,6 +62,10 @@ final class Migrator {
       throw new IllegalArgumentException("pod " + from.name() + " cannot be migrated to pod " + next.name()
           + ": a deployment keeps its pod's name (deploy the other pod instead)");
     }
+    List<dev.pods.Problem> dnsProblems = DnsRecords.check(next, d.settings().domains());
+    if (!dnsProblems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + next.name() + "'", dnsProblems);
+    }
     DeployChecks.check(next, d.settings(), d.runtime().disksInUse(next.name()));
     for (Unit u : next.units()) {
       if (u.publicAddress() && d.publicPool() == null) {
@@ -69,6 +73,7 @@ final class Migrator {
             + " wants a public address, but the runtime has no public network");
       }
     }
+    NodePorts.check(next, d.settings().nodeAddress(), d.runtime().nodePortClaims(d));
     List<Planner.Running> running = new ArrayList<>();
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
@@ -162,6 +167,7 @@ final class Migrator {
         : order.size()).thenComparingInt(DefaultInstance::index));
     d.instances(list);
     d.runtime().saveState(d); // the new instances are recorded before anything of them is built
+    d.firewalls().sync(); // the new addresses enter the rules that name their units before their VMs start
     d.schedule(created, d.runtime().executor());
 
     int live = 0;
@@ -173,6 +179,7 @@ final class Migrator {
     }
     d.refreshViews();
     d.runtime().saveState(d);
+    d.nodePorts().reconcile(next);
     LOG.info("pod {}: {} instances removed, {} scheduled, {} updated live in {} ms", pod, removals.size(),
         created.size(), live, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     if (!removalErrors.isEmpty()) {
@@ -243,6 +250,9 @@ final class Migrator {
   /** Removes {@code i} with everything it owns; on failure it stays listed, FAILED, and the error is added. */
   private void remove(DefaultInstance i, List<PodsException> errors) {
     d.settle(i);
+    // its addresses leave the rules that name its unit first: before its VM goes, long before they are released
+    d.firewalls().removing(i);
+    d.firewalls().sync();
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (errs.isEmpty()) {
@@ -292,6 +302,7 @@ final class Migrator {
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (!next.publicAddress() && pa != null && errs.isEmpty()) {
+      d.firewalls().sync(); // its public address leaves its peers' rules before another instance can get it
       release(Objects.requireNonNull(pub), i, errs);
       pa = null;
     }

@@ -67,6 +67,20 @@ final class PortForwarder implements AutoCloseable {
     return f;
   }
 
+  /**
+   * Accepts on {@code server}, a listener the caller bound (a node port in the host namespace, an instance's
+   * console on its public address inside its namespace); the forwarder owns it from here on (it closes it).
+   *
+   * @param name for thread names and logs, e.g. {@code node:30080} or {@code web-0:vnc}
+   * @param connector opens the connection to the target for one client; the forwarder owns what it returns
+   */
+  static PortForwarder serve(String name, ServerSocket server, Callable<Socket> connector) {
+    Objects.requireNonNull(connector, "connector");
+    PortForwarder f = new PortForwarder(name, connector, Objects.requireNonNull(server, "server"));
+    f.acceptor.start();
+    return f;
+  }
+
   /** The local address clients connect to. */
   InetSocketAddress address() {
     return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());

@@ -14,12 +14,14 @@ import dev.pods.spi.DiskStore;
 import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link PodRuntime.Builder} collected; internal. {@code executor} is {@code null} when the runtime makes and
- * owns its own; {@code owned} are the parts a local builder made, closed by the runtime after its own threads.
+ * owns its own; {@code owned} are the parts a local builder made, closed by the runtime after its own threads;
+ * {@code domains} the registered DNS domains by name.
  */
 public record RuntimeSettings(
     Hypervisor hypervisor,
@@ -38,6 +40,8 @@ public record RuntimeSettings(
     Clock clock,
     List<AutoCloseable> owned,
     @Nullable StateStore stateStore,
+    @Nullable Inet4Address nodeAddress,
+    Map<String, PodRuntime.DnsDomain> domains,
     SecretStore secrets,
     @Nullable DiskStore disks,
     List<Path> hostFolders) {}

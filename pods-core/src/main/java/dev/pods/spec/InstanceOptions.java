@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * @param secureBoot UEFI secure boot
  * @param cloudType {@code linux}, {@code linux_legacy} or {@code bsd}
  * @param tpm a virtual TPM
- * @param vnc a VNC console (honoured: bound to an address the runtime chooses)
+ * @param vnc a VNC console (honoured: the domain's display on this host's loopback with a generated password, and
+ *     port 5900 of the public address kept back for it; see {@link dev.pods.Instance#console()})
  * @param gui a graphical console
  * @param deleteProtection refuse to destroy the instance
  * @param skipSourceDestCheck allow traffic not addressed to the instance

@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Everything a hypervisor needs to define one instance domain: its name, the pods metadata it carries, CPU and
  * memory, how it boots, its disks, the NoCloud seed, the serial console log, its NICs, an optional VNC display
- * and the acceleration choice.
+ * (with an optional password) and the acceleration choice.
  *
  * <p>Immutable and free of I/O: building a spec checks the values, not the files. Whether the files exist is
  * checked by {@link Hypervisor#define(DomainSpec)} (kernel, initrd) or {@link Hypervisor#start(String)}
@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  * @param nics network interfaces in order
  * @param vncListen the address a VNC display listens on (e.g. {@code 127.0.0.1}), or {@code null} for none
  * @param acceleration the requested acceleration; {@link Acceleration#AUTO} lets the hypervisor probe
+ * @param vncPassword the password a VNC client must give (VNC authentication; 1 to 8 printable ASCII characters,
+ *     only with {@code vncListen}), or {@code null} for a display without password
  * @param filesystems host folders shared with virtiofs (the domain then has shared memory)
  */
 public record DomainSpec(
@@ -40,6 +42,7 @@ public record DomainSpec(
     List<DomainNic> nics,
     @Nullable String vncListen,
     Acceleration acceleration,
+    @Nullable String vncPassword,
     List<DomainFilesystem> filesystems) {
 
   /** The longest accepted domain name. */
@@ -71,6 +74,15 @@ public record DomainSpec(
     }
     if (vncListen != null && vncListen.isBlank()) {
       throw new IllegalArgumentException("vncListen must not be blank");
+    }
+    if (vncPassword != null) {
+      if (vncListen == null) {
+        throw new IllegalArgumentException("vncPassword needs a VNC display (vncListen)");
+      }
+      if (vncPassword.isEmpty() || vncPassword.length() > 8
+          || !vncPassword.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '\'' && c != '"')) {
+        throw new IllegalArgumentException("vncPassword must be 1 to 8 printable ASCII characters without quotes");
+      }
     }
   }
 
@@ -111,6 +123,7 @@ public record DomainSpec(
     b.nics.addAll(nics);
     b.vncListen = vncListen;
     b.acceleration = acceleration;
+    b.vncPassword = vncPassword;
     return b;
   }
 
@@ -136,6 +149,7 @@ public record DomainSpec(
     private final List<DomainNic> nics = new ArrayList<>();
     private @Nullable String vncListen;
     private Acceleration acceleration = Acceleration.AUTO;
+    private @Nullable String vncPassword;
 
     private Builder(String name) {
       this.name = name;
@@ -213,6 +227,12 @@ public record DomainSpec(
       return this;
     }
 
+    /** Sets the VNC password, or {@code null} for a display without password. */
+    public Builder vncPassword(@Nullable String password) {
+      this.vncPassword = password;
+      return this;
+    }
+
     /** Sets the requested acceleration. */
     public Builder acceleration(Acceleration a) {
       this.acceleration = a;
@@ -234,7 +254,7 @@ public record DomainSpec(
       }
       return new DomainSpec(
           name, metadata, vcpus, memoryMib, boot, disks, seedIso, serialLog, nics, vncListen, acceleration,
-          filesystems);
+          vncPassword, filesystems);
     }
   }
 }

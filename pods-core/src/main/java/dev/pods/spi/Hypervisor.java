@@ -113,6 +113,16 @@ public interface Hypervisor extends AutoCloseable {
   String consoleOutput(String name);
 
   /**
+   * Where the VNC display of a running domain listens now: the spec's {@link DomainSpec#vncListen()} address and
+   * the port the backend chose when the domain started (it may change when the domain is started again). The
+   * display speaks RFB; with a {@link DomainSpec#vncPassword()} it offers VNC authentication only.
+   *
+   * @return the address, or empty when the domain has no display or does not run
+   * @throws dev.pods.BackendException when the domain is missing
+   */
+  Optional<java.net.InetSocketAddress> vncDisplay(String name);
+
+  /**
    * Subscribes to events of every domain on this host and of the connection. The listener may be called on a
    * backend thread and must return quickly; exceptions it throws are logged and ignored.
    *

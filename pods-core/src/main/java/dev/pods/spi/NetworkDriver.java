@@ -81,6 +81,41 @@ public interface NetworkDriver extends AutoCloseable {
   ServerSocket bindInNamespace(String instanceId, InetSocketAddress address);
 
   /**
+   * Binds a listening TCP socket to {@code address} in the host namespace: the named namespace
+   * {@code hostNamespace} (the one holding the uplink and VPC bridges), or the JVM's own when it is null. The
+   * runtime's node ports listen there. The caller owns the socket and may accept on any thread. In-memory fakes may
+   * bind elsewhere (and say where).
+   *
+   * <p>The default binds in the JVM's own namespace and refuses a named one.
+   *
+   * @throws dev.pods.NetworkException when the namespace does not exist or the bind fails
+   * @since 0.2
+   */
+  default ServerSocket bindInHostNamespace(@org.jspecify.annotations.Nullable String hostNamespace,
+      InetSocketAddress address) {
+    if (hostNamespace != null) {
+      throw new dev.pods.NetworkException("bind " + address + " in host namespace '" + hostNamespace
+          + "' failed: this driver binds only in the JVM's own namespace");
+    }
+    ServerSocket s = null;
+    try {
+      s = new ServerSocket();
+      s.setReuseAddress(true);
+      s.bind(address);
+      return s;
+    } catch (java.io.IOException e) {
+      if (s != null) {
+        try {
+          s.close();
+        } catch (java.io.IOException c) {
+          e.addSuppressed(c);
+        }
+      }
+      throw new dev.pods.NetworkException("bind " + address + " in the JVM's namespace failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Opens a TCP connection from inside the instance's namespace to {@code address}. The caller owns the socket.
    *
    * @throws dev.pods.NetworkException when the instance has no network or the connection fails within

@@ -20,6 +20,11 @@ import org.jspecify.annotations.Nullable;
  * and the VM's outbound traffic leaves with the public address. With a {@code vpc}, members reach each other by
  * private address. {@code firewall} filters every inbound path.
  *
+ * <p>With {@code resolver}, the namespace's dnsmasq is also the VM's DNS server: DHCP hands out {@code gateway}
+ * instead of {@code dnsServers}, dnsmasq answers the names of {@code dnsHosts} itself (TTL 0) and forwards every
+ * other query to {@code dnsServers} (none: it refuses them). A change of {@code dnsHosts} alone reaches the
+ * resolver without restarting it (DHCP leases and the VM's address are untouched).
+ *
  * @param instanceId the instance's identity and the base of its namespace name (lower-case letters, digits and
  *     '-', 1..40 characters)
  * @param owner the owner label (for example {@code dev.pods/session=<uuid>}); {@link NetworkDriver#list(String)}
@@ -38,6 +43,8 @@ import org.jspecify.annotations.Nullable;
  *     beyond its VPC)
  * @param keptBackPorts ports of the public address that are not forwarded to the VM (TCP and UDP, 1..65535)
  * @param firewall the ingress firewall
+ * @param resolver whether the namespace's dnsmasq serves DNS to the VM on {@code gateway}:53
+ * @param dnsHosts the names the resolver answers itself (only with {@code resolver}; distinct names)
  * @since 0.1
  */
 public record NetworkSpec(
@@ -54,7 +61,9 @@ public record NetworkSpec(
     @Nullable String hostNamespace,
     @Nullable NetworkUplink uplink,
     List<Integer> keptBackPorts,
-    NetworkFirewall firewall) {
+    NetworkFirewall firewall,
+    boolean resolver,
+    List<DnsHost> dnsHosts) {
 
   private static final Pattern ID = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?");
   private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(?::[0-9a-f]{2}){5}");
@@ -108,6 +117,13 @@ public record NetworkSpec(
       throw new IllegalArgumentException("keptBackPorts need an uplink");
     }
     Objects.requireNonNull(firewall, "firewall");
+    dnsHosts = List.copyOf(dnsHosts);
+    if (!dnsHosts.isEmpty() && !resolver) {
+      throw new IllegalArgumentException("dnsHosts need the resolver");
+    }
+    if (dnsHosts.stream().map(DnsHost::name).distinct().count() != dnsHosts.size()) {
+      throw new IllegalArgumentException("dnsHosts name a host twice: " + dnsHosts);
+    }
   }
 
   /** A builder with no field set; {@code gateway} and {@code privateAddress} default to the subnet's first two. */
@@ -132,7 +148,14 @@ public record NetworkSpec(
     b.uplink = uplink;
     b.keptBackPorts.addAll(keptBackPorts);
     b.firewall = firewall;
+    b.resolver = resolver;
+    b.dnsHosts.addAll(dnsHosts);
     return b;
+  }
+
+  /** The same spec with other names for the resolver to answer. */
+  public NetworkSpec withDnsHosts(List<DnsHost> hosts) {
+    return toBuilder().dnsHosts(hosts).build();
   }
 
   /** The same spec with another firewall. */
@@ -176,6 +199,8 @@ public record NetworkSpec(
     private @Nullable NetworkUplink uplink;
     private final List<Integer> keptBackPorts = new ArrayList<>();
     private NetworkFirewall firewall = NetworkFirewall.open();
+    private boolean resolver;
+    private final List<DnsHost> dnsHosts = new ArrayList<>();
 
     private Builder() {}
 
@@ -265,6 +290,19 @@ public record NetworkSpec(
       return this;
     }
 
+    /** @see NetworkSpec#resolver() ; off by default */
+    public Builder resolver(boolean value) {
+      resolver = value;
+      return this;
+    }
+
+    /** Replaces the names the resolver answers itself. */
+    public Builder dnsHosts(List<DnsHost> values) {
+      dnsHosts.clear();
+      dnsHosts.addAll(values);
+      return this;
+    }
+
     /**
      * Builds the spec.
      *
@@ -277,7 +315,7 @@ public record NetworkSpec(
       Inet4Address gw = gateway != null ? gateway : subnet.address(1);
       Inet4Address ip = privateAddress != null ? privateAddress : subnet.address(2);
       return new NetworkSpec(instanceId, owner, hostname != null ? hostname : instanceId, mac, subnet, ip, gw,
-          dnsServers, searchDomains, vpc, hostNamespace, uplink, keptBackPorts, firewall);
+          dnsServers, searchDomains, vpc, hostNamespace, uplink, keptBackPorts, firewall, resolver, dnsHosts);
     }
   }
 }

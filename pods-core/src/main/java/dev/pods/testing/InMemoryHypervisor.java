@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * contract says (idempotency, ownership, events, forced stop after the grace period) and checks what a real
  * emulator would check (kernel and initrd at define; disks and seed at start). Time is simulated: a stop of a
  * guest that ignores ACPI returns {@link StopOutcome#FORCED} at once instead of waiting for the grace period.
+ * A running domain with a {@link DomainSpec#vncListen()} has a real loopback VNC display that speaks the start of
+ * RFB as QEMU does (greeting, VNC authentication with the spec's password), until it stops or the hypervisor is
+ * closed.
  *
  * <p>Fault knobs: {@link #failNext(String)}, {@link #ignoreShutdown(String)}, {@link #crash(String)},
  * {@link #guestPrints(String, String)}.
@@ -72,6 +75,15 @@ public final class InMemoryHypervisor implements Hypervisor {
     boolean ignoresShutdown;
     @Nullable Instant startedAt;
     final StringBuilder console = new StringBuilder();
+    /** The VNC display while the domain runs with a {@code vncListen}. */
+    @Nullable FakeDisplay display;
+
+    void stopDisplay() {
+      if (display != null) {
+        display.close();
+        display = null;
+      }
+    }
 
     Dom(DomainSpec spec) {
       this.spec = spec;
@@ -144,6 +156,7 @@ public final class InMemoryHypervisor implements Hypervisor {
       }
       d.state = DomainState.CRASHED;
       d.startedAt = null;
+      d.stopDisplay();
       ev.add(event(HypervisorEvent.Type.CRASHED, name, "PANICKED"));
       ev.add(event(HypervisorEvent.Type.STOPPED, name, "CRASHED"));
     }
@@ -235,6 +248,14 @@ public final class InMemoryHypervisor implements Hypervisor {
       if (d.spec.seedIso() != null) {
         requireFile("start", name, d.spec.seedIso(), "seed ISO");
       }
+      if (d.spec.vncListen() != null) {
+        try {
+          d.display = FakeDisplay.start(name, d.spec.vncListen(), d.spec.vncPassword());
+        } catch (java.io.IOException e) {
+          throw new BackendException("start", name, -1, "cannot open the VNC display on " + d.spec.vncListen()
+              + ": " + e.getMessage(), e);
+        }
+      }
       d.state = DomainState.RUNNING;
       d.startedAt = clock.instant();
       ev.add(event(HypervisorEvent.Type.STARTED, name, "BOOTED"));
@@ -260,6 +281,7 @@ public final class InMemoryHypervisor implements Hypervisor {
       }
       d.state = DomainState.SHUT_OFF;
       d.startedAt = null;
+      d.stopDisplay();
       ev.add(event(HypervisorEvent.Type.STOPPED, name, graceful ? "SHUTDOWN" : "DESTROYED"));
       outcome = graceful ? StopOutcome.GRACEFUL : StopOutcome.FORCED;
     }
@@ -296,6 +318,7 @@ public final class InMemoryHypervisor implements Hypervisor {
       injected("destroy", name);
       d.state = DomainState.SHUT_OFF;
       d.startedAt = null;
+      d.stopDisplay();
       ev.add(event(HypervisorEvent.Type.STOPPED, name, "DESTROYED"));
     }
     publish(ev);
@@ -314,6 +337,7 @@ public final class InMemoryHypervisor implements Hypervisor {
       if (d.state.isActive()) {
         ev.add(event(HypervisorEvent.Type.STOPPED, name, "DESTROYED"));
       }
+      d.stopDisplay();
       domains.remove(name);
       ev.add(event(HypervisorEvent.Type.UNDEFINED, name, "REMOVED"));
     }
@@ -345,6 +369,15 @@ public final class InMemoryHypervisor implements Hypervisor {
       List<DomainInfo> out = new ArrayList<>();
       domains.forEach((n, d) -> out.add(snapshot(n, d)));
       return out;
+    }
+  }
+
+  @Override
+  public Optional<java.net.InetSocketAddress> vncDisplay(String name) {
+    synchronized (lock) {
+      checkOpen();
+      Dom d = require("vncDisplay", name);
+      return d.display == null ? Optional.empty() : Optional.of(d.display.address());
     }
   }
 
@@ -393,6 +426,7 @@ public final class InMemoryHypervisor implements Hypervisor {
   public void close() {
     synchronized (lock) {
       closed = true;
+      domains.values().forEach(Dom::stopDisplay); // no emulator runs beyond the fake: its displays end with it
     }
     listeners.clear();
   }

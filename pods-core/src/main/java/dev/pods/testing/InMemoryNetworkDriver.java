@@ -1,6 +1,9 @@
 package dev.pods.testing;
 
 import dev.pods.NetworkException;
+import dev.pods.spi.FirewallRuleSpec;
+import dev.pods.spi.NetworkFirewall;
+import dev.pods.spi.NetworkProtocol;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
 import dev.pods.spi.NetworkDriver;
@@ -8,6 +11,7 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -28,6 +32,9 @@ import org.jspecify.annotations.Nullable;
  * them, so {@link #connectInNamespace} to an address bound with {@link #bindInNamespace} in the same instance reaches
  * it and any other address is refused, which mimics one namespace per instance. Tasks run on the caller's thread.
  *
+ * <p>Firewalls are kept and enforced by {@link #admits}, which answers as the Linux driver filters: so a host
+ * application's fast tests see what its firewall rules would let through.
+ *
  * <p>Fault knob: {@link #failNext(Operation)} makes the next call of that operation throw a
  * {@link NetworkException} without changing anything. Thread-safe: state is guarded by the driver's monitor, and no
  * blocking I/O happens while holding it except closing sockets.
@@ -47,6 +54,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   private final Map<String, NetworkInstance> networks = new HashMap<>();
   private final Map<String, Map<InetSocketAddress, ServerSocket>> sockets = new HashMap<>();
   private final Map<String, IpAddressPool> pools = new HashMap<>();
+  /** Sockets bound "in a host namespace", by namespace ("" for the JVM's) and requested address. */
+  private final Map<String, Map<InetSocketAddress, ServerSocket>> hostSockets = new HashMap<>();
   private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
   private boolean closed;
 
@@ -112,6 +121,29 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     closeSockets(sockets.remove(instanceId));
   }
 
+  /**
+   * What the instance's resolver answers for {@code name} (an A query from its VM): the addresses of the spec's
+   * {@link NetworkSpec#dnsHosts()} entry of that name (case-insensitive, a trailing dot ignored), or an empty list
+   * (the real resolver then forwards the query upstream). Without {@link NetworkSpec#resolver()} the VM has no
+   * resolver in its namespace: an error, as a query to the gateway goes unanswered.
+   *
+   * @throws NetworkException when the instance has no network or no resolver
+   */
+  public synchronized List<java.net.Inet4Address> resolve(String instanceId, String name) {
+    NetworkInstance n = networks.get(instanceId);
+    if (n == null) {
+      throw new NetworkException("resolve " + name + " in instance '" + instanceId + "' failed: no such network");
+    }
+    if (!n.spec().resolver()) {
+      throw new NetworkException("resolve " + name + " in instance '" + instanceId
+          + "' failed: its network has no resolver");
+    }
+    String q = name.toLowerCase(java.util.Locale.ROOT);
+    String fqdn = q.endsWith(".") ? q.substring(0, q.length() - 1) : q;
+    return n.spec().dnsHosts().stream().filter(h -> h.name().equals(fqdn)).findFirst()
+        .map(dev.pods.spi.DnsHost::addresses).orElse(List.of());
+  }
+
   @Override
   public synchronized Optional<NetworkInstance> find(String instanceId) {
     return Optional.ofNullable(networks.get(instanceId));
@@ -163,6 +195,47 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * Binds a real loopback socket on an ephemeral port that stands for {@code address} in the host namespace;
+   * {@link #hostListener} says where it is. The caller owns it.
+   *
+   * @throws NetworkException when a socket bound for that namespace and address is still open
+   */
+  @Override
+  public synchronized ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
+    Objects.requireNonNull(address, "address");
+    checkOpen();
+    Map<InetSocketAddress, ServerSocket> mine =
+        hostSockets.computeIfAbsent(hostNamespace == null ? "" : hostNamespace, k -> new HashMap<>());
+    ServerSocket old = mine.get(address);
+    if (old != null && !old.isClosed()) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
+          + "' failed: address already in use");
+    }
+    try {
+      ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      mine.put(address, s);
+      return s;
+    } catch (IOException e) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed", e);
+    }
+  }
+
+  /**
+   * Where the open socket bound by {@link #bindInHostNamespace} for {@code address} listens: a loopback address a
+   * test connects to as a client in that host namespace would connect to {@code address}.
+   *
+   * @throws NetworkException when no open socket was bound for that namespace and address
+   */
+  public synchronized InetSocketAddress hostListener(@Nullable String hostNamespace, InetSocketAddress address) {
+    ServerSocket s = hostSockets.getOrDefault(hostNamespace == null ? "" : hostNamespace, Map.of()).get(address);
+    if (s == null || s.isClosed()) {
+      throw new NetworkException("connect to " + address + " in host namespace '" + hostNamespace
+          + "' failed: connection refused");
+    }
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
+  }
+
   @Override
   public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout) {
     ServerSocket target;
@@ -190,6 +263,48 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * Whether the instance's firewall admits an inbound packet from {@code source} of {@code protocol} to {@code port}
+   * of its VM, on any path from outside the instance (its public address, its VPC), as the Linux driver decides for
+   * every packet that does not answer the instance's own traffic: the packet that opens a connection, and every
+   * later one of a connection opened from outside (so a rule that stops admitting it cuts it). An open firewall
+   * admits everything; an enforced one what some rule admits: same protocol ({@link NetworkProtocol#ALL} matches
+   * every protocol), port in the rule's range (TCP and UDP), source in one of the rule's networks. Replies to the
+   * instance's own connections, DHCP and the metadata service always pass and are not asked about here.
+   *
+   * @param protocol {@link NetworkProtocol#TCP}, {@link NetworkProtocol#UDP} or {@link NetworkProtocol#ICMP}
+   * @param port the destination port, 1..65535; ignored for ICMP
+   * @throws NetworkException when the instance has no network
+   * @throws IllegalArgumentException for {@link NetworkProtocol#ALL} (no packet has it) or a port out of range
+   */
+  public synchronized boolean admits(String instanceId, Inet4Address source, NetworkProtocol protocol, int port) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(protocol, "protocol");
+    if (protocol == NetworkProtocol.ALL) {
+      throw new IllegalArgumentException("a packet is TCP, UDP or ICMP, not ALL");
+    }
+    if (protocol != NetworkProtocol.ICMP && (port < 1 || port > 65535)) {
+      throw new IllegalArgumentException("port must be 1..65535, not " + port);
+    }
+    NetworkInstance n = networks.get(instanceId);
+    if (n == null) {
+      throw new NetworkException("firewall check for instance '" + instanceId + "' failed: no such network");
+    }
+    NetworkFirewall fw = n.spec().firewall();
+    if (!fw.enforced()) {
+      return true;
+    }
+    for (FirewallRuleSpec r : fw.ingress()) {
+      boolean proto = r.protocol() == NetworkProtocol.ALL || r.protocol() == protocol;
+      boolean ports = protocol == NetworkProtocol.ICMP || r.allPorts()
+          || (port >= r.fromPort() && port <= r.toPort());
+      if (proto && ports && r.sources().stream().anyMatch(c -> c.contains(source))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public synchronized IpAddressPool pool(IpPoolSpec spec) {
     IpAddressPool p = pools.computeIfAbsent(spec.name(), k -> new InMemoryIpAddressPool(spec));
@@ -204,6 +319,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     closed = true;
     sockets.values().forEach(InMemoryNetworkDriver::closeSockets);
     sockets.clear();
+    hostSockets.values().forEach(InMemoryNetworkDriver::closeSockets);
+    hostSockets.clear();
   }
 
   private void checkOpen() {

@@ -48,6 +48,18 @@ class StateHashTest {
   }
 
   @Test
+  void ignoresTheInstancesOwnHealthButNotThatOfTheOthersOfItsUnit() {
+    List<PeerInstance> web = BASE.units().get("web");
+    PeerInstance self = web.stream().filter(p -> p.index() == BASE.index()).findFirst().orElseThrow();
+    List<PeerInstance> selfFlipped = web.stream().map(p -> p == self ? p.withHealthy(!p.healthy()) : p).toList();
+    assertThat(StateHash.of(BASE.toBuilder().unitInstances("web", selfFlipped).build())).isEqualTo(StateHash.of(BASE));
+    List<PeerInstance> otherFlipped = web.stream().map(p -> p == self ? p : p.withHealthy(!p.healthy())).toList();
+    assertThat(otherFlipped).isNotEqualTo(web);
+    assertThat(StateHash.of(BASE.toBuilder().unitInstances("web", otherFlipped).build()))
+        .isNotEqualTo(StateHash.of(BASE));
+  }
+
+  @Test
   void ignoresTheInitializedFlag() {
     assertThat(StateHash.of(BASE.toBuilder().initialized(true).build())).isEqualTo(StateHash.of(BASE));
   }

@@ -51,6 +51,11 @@ public abstract class HypervisorContract {
     return Duration.ofSeconds(10);
   }
 
+  /** Whether started domains really run a VNC display here (libvirt's test driver runs no emulator). */
+  protected boolean runsDisplays() {
+    return true;
+  }
+
   /** Grace period used for graceful stops in this suite. */
   protected Duration stopGrace() {
     return Duration.ofSeconds(2);
@@ -422,5 +427,36 @@ public abstract class HypervisorContract {
       Files.createFile(p);
     }
     return p;
+  }
+
+  @Test
+  void aRunningDomainsDisplayGreetsInRfbAndTakesOnlyItsPassword() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(runsDisplays(), "this hypervisor runs no displays");
+    DomainSpec s = bootableSpec(prefix + "vnc", owner).vncListen("127.0.0.1").vncPassword("s3cr3t").build();
+    DomainInfo defined = hv.define(s);
+    assertThat(defined.spec().vncPassword()).isEqualTo("s3cr3t");
+    assertThat(hv.find(s.name()).orElseThrow().spec().vncPassword()).isEqualTo("s3cr3t");
+    assertThat(hv.vncDisplay(s.name())).isEmpty();
+    hv.start(s.name());
+    java.net.InetSocketAddress display = hv.vncDisplay(s.name()).orElseThrow();
+    assertThat(display.getAddress().isLoopbackAddress()).isTrue();
+    dev.pods.testing.VncClient.Handshake h =
+        dev.pods.testing.VncClient.handshake(display, "s3cr3t", Duration.ofSeconds(10));
+    assertThat(h.greeting()).matches("RFB 003\\.00[3-8]");
+    assertThat(h.securityTypes()).containsExactly(dev.pods.testing.VncClient.VNC_AUTH);
+    assertThat(h.authenticated()).isTrue();
+    assertThat(dev.pods.testing.VncClient.handshake(display, "wrong", Duration.ofSeconds(10)).authenticated())
+        .isFalse();
+    hv.stop(s.name(), Duration.ZERO);
+    assertThat(hv.vncDisplay(s.name())).isEmpty();
+  }
+
+  @Test
+  void aDomainWithoutDisplayHasNone() throws Exception {
+    DomainSpec s = spec("novnc");
+    hv.define(s);
+    hv.start(s.name());
+    assertThat(hv.vncDisplay(s.name())).isEmpty();
+    assertThatThrownBy(() -> hv.vncDisplay(prefix + "missing")).isInstanceOf(dev.pods.BackendException.class);
   }
 }

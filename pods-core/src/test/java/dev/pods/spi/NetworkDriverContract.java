@@ -7,6 +7,7 @@ import dev.pods.NetworkException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -41,6 +42,25 @@ public abstract class NetworkDriverContract {
 
   /** The owner label of the networks this suite creates; unique per test run. */
   protected abstract String owner();
+
+  /** An address outside every network the suite creates, from which {@link #reaches} opens its connections. */
+  protected abstract Inet4Address outside();
+
+  /**
+   * Whether a TCP connection from {@link #outside()} to {@code port} of the VM of {@code n}, through its public
+   * address, gets through; the VM listens on ports 80 and 8080. Called with networks built from
+   * {@link #spec(String, int)} with index 1 only.
+   */
+  protected abstract boolean reaches(NetworkInstance n, int port) throws Exception;
+
+  /** The host namespace the suite binds in ({@code null}: the JVM's own). */
+  protected abstract @org.jspecify.annotations.Nullable String hostNamespace();
+
+  /** An address of the host namespace, with a free port, that {@link NetworkDriver#bindInHostNamespace} may bind. */
+  protected abstract InetSocketAddress hostAddress();
+
+  /** A connection to {@code address} as a client of the host namespace's network would open it. */
+  protected abstract Socket connectAsHostClient(InetSocketAddress address) throws Exception;
 
   /** An instance id unique to this test run, derived from {@code base}. */
   protected String id(String base) {
@@ -102,6 +122,36 @@ public abstract class NetworkDriverContract {
     assertThat(driver().find(n.instanceId()).orElseThrow().spec().firewall()).isEqualTo(fw);
     NetworkInstance reopened = driver().update(updated.spec().withFirewall(NetworkFirewall.open()));
     assertThat(reopened.spec().firewall()).isEqualTo(NetworkFirewall.open());
+  }
+
+  @Test
+  void theFirewallAdmitsWhatSomeRuleAdmitsAndNothingElse() throws Exception {
+    NetworkInstance n = create("c1", 1);
+    Cidr me = Cidr.host(outside());
+    assertThat(reaches(n, 80)).as("open").isTrue();
+    assertThat(reaches(n, 8080)).as("open").isTrue();
+    firewall(n, NetworkFirewall.rules(FirewallRuleSpec.tcp(80, me)));
+    assertThat(reaches(n, 80)).as("tcp/80 from here").isTrue();
+    assertThat(reaches(n, 8080)).as("no rule for 8080").isFalse();
+    firewall(n, NetworkFirewall.rules(FirewallRuleSpec.tcp(80, Cidr.parse("192.0.2.0/24"))));
+    assertThat(reaches(n, 80)).as("tcp/80 from elsewhere only").isFalse();
+    firewall(n, NetworkFirewall.rules(new FirewallRuleSpec(NetworkProtocol.TCP, 8000, 8100,
+        List.of(Cidr.parse("0.0.0.0/0")))));
+    assertThat(reaches(n, 8080)).as("a port range from anywhere").isTrue();
+    assertThat(reaches(n, 80)).as("outside the range").isFalse();
+    firewall(n, NetworkFirewall.rules(FirewallRuleSpec.udp(80, me), FirewallRuleSpec.icmp(me)));
+    assertThat(reaches(n, 80)).as("udp and icmp rules admit no tcp").isFalse();
+    firewall(n, NetworkFirewall.rules());
+    assertThat(reaches(n, 80)).as("no rules").isFalse();
+    firewall(n, NetworkFirewall.rules(FirewallRuleSpec.all(Cidr.containing(outside(), 16))));
+    assertThat(reaches(n, 80)).as("all protocols from a network holding here").isTrue();
+    assertThat(reaches(n, 8080)).as("all protocols from a network holding here").isTrue();
+    firewall(n, NetworkFirewall.open());
+    assertThat(reaches(n, 8080)).as("open again").isTrue();
+  }
+
+  private void firewall(NetworkInstance n, NetworkFirewall fw) {
+    driver().update(driver().find(n.instanceId()).orElseThrow().spec().withFirewall(fw));
   }
 
   @Test
@@ -195,6 +245,23 @@ public abstract class NetworkDriverContract {
     driver().delete(n.instanceId());
     assertThat(s.isClosed()).isTrue();
     assertThatThrownBy(() -> driver().bindInNamespace(n.instanceId(), IMDS)).isInstanceOf(NetworkException.class);
+  }
+
+  @Test
+  void aSocketBoundInTheHostNamespaceIsReachedThereAndItsAddressIsTaken() throws Exception {
+    InetSocketAddress a = hostAddress();
+    Thread t;
+    try (ServerSocket s = driver().bindInHostNamespace(hostNamespace(), a)) {
+      t = serveOnce(s, "host side");
+      try (Socket c = connectAsHostClient(a)) {
+        c.setSoTimeout(5000);
+        assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("host side");
+      }
+      assertThatThrownBy(() -> driver().bindInHostNamespace(hostNamespace(), a)).isInstanceOf(NetworkException.class)
+          .hasMessageContaining(a.getPort() + "");
+    }
+    t.join(5000);
+    driver().bindInHostNamespace(hostNamespace(), a).close();
   }
 
   @Test

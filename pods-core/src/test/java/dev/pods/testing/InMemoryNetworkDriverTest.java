@@ -27,8 +27,55 @@ class InMemoryNetworkDriverTest extends NetworkDriverContract {
   }
 
   @Override
+  protected java.net.Inet4Address outside() {
+    return Cidr.parseAddress("10.99.0.9");
+  }
+
+  @Override
+  protected boolean reaches(dev.pods.spi.NetworkInstance n, int port) {
+    return driver.admits(n.instanceId(), outside(), dev.pods.spi.NetworkProtocol.TCP, port);
+  }
+
+  @Override
+  protected @org.jspecify.annotations.Nullable String hostNamespace() {
+    return "host";
+  }
+
+  @Override
+  protected java.net.InetSocketAddress hostAddress() {
+    return new java.net.InetSocketAddress(Cidr.parseAddress("10.77.0.1"), 30080);
+  }
+
+  @Override
+  protected java.net.Socket connectAsHostClient(java.net.InetSocketAddress address) throws java.io.IOException {
+    java.net.Socket s = new java.net.Socket();
+    s.connect(driver.hostListener(hostNamespace(), address), 5000);
+    return s;
+  }
+
+  @Override
   protected String owner() {
     return "test-owner";
+  }
+
+  @Test
+  void admitsAnswersPerProtocolAndRejectsWhatIsNoPacket() {
+    NetworkSpec s = spec("a1", 1).owner(owner()).firewall(dev.pods.spi.NetworkFirewall.rules(
+        dev.pods.spi.FirewallRuleSpec.icmp(Cidr.parse("10.0.0.0/8")),
+        dev.pods.spi.FirewallRuleSpec.udp(53, Cidr.parse("10.0.0.0/8")))).build();
+    driver.create(s);
+    java.net.Inet4Address inside = Cidr.parseAddress("10.1.1.1");
+    assertThat(driver.admits("a1", inside, dev.pods.spi.NetworkProtocol.ICMP, 0)).isTrue();
+    assertThat(driver.admits("a1", Cidr.parseAddress("11.1.1.1"), dev.pods.spi.NetworkProtocol.ICMP, 0)).isFalse();
+    assertThat(driver.admits("a1", inside, dev.pods.spi.NetworkProtocol.UDP, 53)).isTrue();
+    assertThat(driver.admits("a1", inside, dev.pods.spi.NetworkProtocol.TCP, 53)).isFalse();
+    assertThatThrownBy(() -> driver.admits("a1", inside, dev.pods.spi.NetworkProtocol.ALL, 53))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ALL");
+    assertThatThrownBy(() -> driver.admits("a1", inside, dev.pods.spi.NetworkProtocol.TCP, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
+    assertThatThrownBy(() -> driver.admits("nope", inside, dev.pods.spi.NetworkProtocol.TCP, 80))
+        .isInstanceOf(NetworkException.class).hasMessageContaining("nope");
+    driver.delete("a1");
   }
 
   @Test

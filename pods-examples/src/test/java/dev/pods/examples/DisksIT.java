@@ -73,7 +73,7 @@ class DisksIT {
         throw new PodsException("this test only knows the image 'tiny', not '" + image + "'");
       }
       return BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
-    }, b -> b.disks(store));
+    }, (p, b) -> b.disks(store));
     String disk = rig.prefix + "-data";
     Deployment d = null;
     try {

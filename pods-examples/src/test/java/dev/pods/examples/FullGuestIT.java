@@ -101,7 +101,7 @@ class FullGuestIT {
         throw new PodsException("this test only knows the image 'full', not '" + image + "'");
       }
       return new BootImage(full.kernel(), full.initrd(), full.cmdline(), full.disk());
-    }, b -> b.secrets(secrets).disks(store));
+    }, (p, b) -> b.secrets(secrets).disks(store));
     String disk = rig.prefix + "-fg";
     try {
       long t0 = System.nanoTime();

@@ -50,7 +50,7 @@ class HostFoldersIT {
         throw new PodsException("this test only knows the image 'tiny', not '" + image + "'");
       }
       return BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
-    }, b -> b.hostFolder(shares));
+    }, (p, b) -> b.hostFolder(shares));
     try {
       Pod outside = Pod.builder().name("hx").unit(Unit.builder().name("x").image("tiny").memoryMib(192)
           .mount(new Mount(null, Mount.Type.HOST_PATH, "/mnt/etc", "/etc", List.of())).build()).build();

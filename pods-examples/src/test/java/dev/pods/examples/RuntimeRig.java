@@ -76,12 +76,27 @@ final class RuntimeRig implements AutoCloseable {
    * first.
    */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images) throws Exception {
-    return start(runRoot, letters, ownerPrefix, images, b -> {});
+    return start(runRoot, letters, ownerPrefix, images, (prefix, b) -> { });
   }
 
-  /** As {@link #start(Path, String, String, ImageResolver)}, with {@code customize} applied to the runtime's builder. */
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with a public network whose bridge the caller makes in
+   * {@link #hostNs} before it deploys a unit with a public address, and a node address the caller gives to an
+   * interface of {@link #hostNs} before it deploys a unit with node ports (both go with the namespace on close).
+   */
   static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
-      java.util.function.Consumer<PodRuntime.Builder> customize) throws Exception {
+      PodRuntime.@org.jspecify.annotations.Nullable PublicNetwork publicNetwork,
+      java.net.@org.jspecify.annotations.Nullable Inet4Address nodeAddress) throws Exception {
+    return start(runRoot, letters, ownerPrefix, images,
+        (prefix, b) -> b.publicNetwork(publicNetwork).nodeAddress(nodeAddress));
+  }
+
+  /**
+   * As {@link #start(Path, String, String, ImageResolver)}, with {@code more} setting more of the runtime; it gets
+   * the run's prefix too (for the names of what the test adds, such as an uplink bridge).
+   */
+  static RuntimeRig start(Path runRoot, String letters, String ownerPrefix, ImageResolver images,
+      java.util.function.BiConsumer<String, PodRuntime.Builder> more) throws Exception {
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
     String p = letters + "0000".substring(rnd.length()) + rnd;
     Path dir = Files.createDirectories(runRoot.resolve(p));
@@ -100,7 +115,7 @@ final class RuntimeRig implements AutoCloseable {
       driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
       LinuxNetworkDriver net = driver;
       java.util.function.Supplier<PodRuntime> build = () -> {
-        PodRuntime.Builder b = PodRuntime.builder()
+        PodRuntime.Builder builder = PodRuntime.builder()
             .hypervisor(hv)
             .networkDriver(net)
             .instanceFiles(KvmInstanceFiles.on(disks))
@@ -109,8 +124,8 @@ final class RuntimeRig implements AutoCloseable {
             .hostNamespace(hostNs)
             .owner(owner)
             .namePrefix(p + "-");
-        customize.accept(b);
-        return b.build();
+        more.accept(p, builder);
+        return builder.build();
       };
       return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, build);
     } catch (Exception | Error e) {

@@ -100,7 +100,7 @@ class SecretsIT {
           throw new PodsException("this test only knows the image 'tiny', not '" + image + "'");
         }
         return BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
-      }, b -> b.secrets(secrets));
+      }, (p, b) -> b.secrets(secrets));
       Deployment d = rig.runtime.deploy(pod());
       d.events().subscribe(events::add);
       d.instances().forEach(i -> domains.add(i.domainName()));

@@ -68,7 +68,7 @@ public final class StorageBenchmark {
     GuestImages.Tiny tiny = GuestImages.configured().tiny();
     DiskStore store = KvmDiskStore.on(DiskImages.at(RuntimeRig.DISK_ROOT));
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "pg", OWNER_PREFIX,
-        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")), b -> b.disks(store));
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")), (p, b) -> b.disks(store));
     List<String> disks = new ArrayList<>();
     List<String> domains = new ArrayList<>();
     try {

@@ -74,7 +74,8 @@ import org.slf4j.LoggerFactory;
 public final class LibvirtHypervisor implements Hypervisor {
   private static final Logger LOG = LoggerFactory.getLogger(LibvirtHypervisor.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final int XML_INACTIVE = Domain.XMLFlags.INACTIVE;
+  /** The definition, with secrets (the VNC password) so that a read-back spec equals the one defined. */
+  private static final int XML_INACTIVE = Domain.XMLFlags.INACTIVE | Domain.XMLFlags.SECURE;
 
   /** The connection URI used when none is configured. */
   public static final String DEFAULT_URI = "qemu:///system";
@@ -566,6 +567,22 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
     out.sort(Comparator.comparing(DomainInfo::name));
     return out;
+  }
+
+  @Override
+  public Optional<java.net.InetSocketAddress> vncDisplay(String name) {
+    Domain d = require("vncDisplay", name);
+    org.libvirt.DomainInfo i = call("vncDisplay", name, d::getInfo);
+    DomainState st = map(i.state);
+    if (st == DomainState.SHUT_OFF || st == DomainState.CRASHED) {
+      return Optional.empty();
+    }
+    DomainXml.Parsed p = parse("vncDisplay", name, d, 0);
+    String listen = p.spec().map(DomainSpec::vncListen).orElse(null);
+    if (listen == null || p.live().vncPort() <= 0) {
+      return Optional.empty();
+    }
+    return Optional.of(new java.net.InetSocketAddress(listen, p.live().vncPort()));
   }
 
   @Override

@@ -24,6 +24,11 @@ import org.libvirt.Connect;
  * test gets a private empty host ({@code test:///ABS/node.xml}).
  */
 class TestDriverHypervisorTest extends HypervisorContract {
+  @Override
+  protected boolean runsDisplays() {
+    return false; // the test driver starts no emulator
+  }
+
   @TempDir Path dir;
 
   @BeforeAll

@@ -318,6 +318,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       return build(spec);
     }
     Path ns = Netns.path(r.names.namespace());
+    if (Programs.onlyDnsHostsDiffer(r.spec, spec)) {
+      // the resolver's names alone: no rule changes, dnsmasq re-reads its hosts file (DHCP untouched)
+      Record updated = new Record(spec, r.names, r.index, r.vpcIndex, READY);
+      writeRecord(updated);
+      reloadHosts(updated);
+      LOG.debug("network of instance '{}': resolver names updated", id);
+      return updated.instance();
+    }
     Netns.call(ns, () -> {
       Nft.run(Programs.nftTable(spec, r.names, true), netlink, nft, timeout);
       return null;
@@ -328,6 +336,8 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       stopDnsmasq(r);
       Process p = Netns.call(ns, () -> startDnsmasq(spec, instanceDir(id)));
       awaitDnsmasq(p, instanceDir(id), id);
+    } else if (!r.spec.dnsHosts().equals(spec.dnsHosts())) {
+      reloadHosts(updated);
     }
     LOG.debug("network of instance '{}' updated", id);
     return updated.instance();
@@ -558,6 +568,34 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   @Override
+  public ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
+    Objects.requireNonNull(address, "address");
+    if (hostNamespace == null) {
+      return NetworkDriver.super.bindInHostNamespace(null, address);
+    }
+    if (!Netns.exists(hostNamespace)) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
+          + "' failed: no such namespace");
+    }
+    try {
+      return Netns.call(Netns.path(hostNamespace), () -> {
+        ServerSocket ss = new ServerSocket();
+        try {
+          ss.setReuseAddress(true);
+          ss.bind(address);
+          return ss;
+        } catch (IOException e) {
+          ss.close();
+          throw e;
+        }
+      });
+    } catch (Exception e) {
+      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
     Objects.requireNonNull(address, "address");
     return locked(instanceId, "bind a socket in", () -> {
@@ -688,7 +726,26 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     return Netns.call(ns, work);
   }
 
+  /** Rewrites the resolver's hosts file (atomically) and has dnsmasq re-read it; starts dnsmasq when it is gone. */
+  private void reloadHosts(Record r) throws Exception {
+    writeHosts(r.spec, instanceDir(r.spec.instanceId()));
+    Long pid = dnsmasqPid(r);
+    if (pid == null) {
+      ensureDnsmasq(r);
+    } else {
+      Processes.hangUp(pid);
+    }
+  }
+
+  private static void writeHosts(NetworkSpec spec, Path dir) throws IOException {
+    if (spec.resolver()) {
+      AtomicFiles.write(dir.resolve(Programs.HOSTS_FILE),
+          Programs.hostsFile(spec).getBytes(StandardCharsets.UTF_8), false);
+    }
+  }
+
   private Process startDnsmasq(NetworkSpec spec, Path dir) throws IOException {
+    writeHosts(spec, dir);
     Files.deleteIfExists(dir.resolve("dnsmasq.pid"));
     return new ProcessBuilder(Programs.dnsmasq(dnsmasq, spec, dir))
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

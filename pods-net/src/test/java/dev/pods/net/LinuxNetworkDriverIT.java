@@ -84,6 +84,52 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
     return b;
   }
 
+  /** The stand-in VMs made by {@link #reaches}, by instance id; removed after each test. */
+  private final java.util.Map<String, String> standIns = new java.util.HashMap<>();
+
+  @Override
+  protected java.net.Inet4Address outside() {
+    return Cidr.parseAddress(NetTestEnv.OUTSIDE);
+  }
+
+  @Override
+  protected boolean reaches(NetworkInstance n, int port) throws Exception {
+    if (!standIns.containsKey(n.instanceId())) {
+      String name = "p" + standIns.size();
+      env.standIn(name, n.spec().mac(), env.hostNs, n.vmBridge(), 80, 8080);
+      standIns.put(n.instanceId(), name);
+    }
+    String pub = Cidr.dotted(n.spec().uplink().address());
+    return NetTestEnv.get(env.outsideNs, pub, port, java.time.Duration.ofMillis(800)).startsWith("hello");
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void removeStandIns() throws Exception {
+    for (String name : standIns.values()) {
+      env.removeStandIn(name);
+    }
+    standIns.clear();
+  }
+
+  @Override
+  protected @org.jspecify.annotations.Nullable String hostNamespace() {
+    return env.hostNs;
+  }
+
+  @Override
+  protected java.net.InetSocketAddress hostAddress() {
+    return new java.net.InetSocketAddress(Cidr.parseAddress(NetTestEnv.GATEWAY), 30080);
+  }
+
+  @Override
+  protected java.net.Socket connectAsHostClient(java.net.InetSocketAddress address) throws Exception {
+    return Netns.call(Netns.path(env.outsideNs), () -> {
+      java.net.Socket s = new java.net.Socket();
+      s.connect(address, 5000);
+      return s;
+    });
+  }
+
   @Override
   protected String owner() {
     return owner(env);

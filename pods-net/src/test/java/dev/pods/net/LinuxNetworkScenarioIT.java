@@ -1,6 +1,7 @@
 package dev.pods.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Processes;
@@ -11,8 +12,14 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
 import dev.pods.spi.NetworkVpc;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,6 +210,60 @@ class LinuxNetworkScenarioIT {
 
   @Test
   @Order(7)
+  void tighteningTheFirewallCutsTheConnectionsItNoLongerAdmitsAndRepliesStillPass() throws Exception {
+    NetworkSpec web = NETS.get("web").spec();
+    ServerSocket server = Netns.call(Netns.path(env.standInNs("web")), () -> new ServerSocket(7007));
+    echo(server);
+    ServerSocket outsideServer = Netns.call(Netns.path(env.outsideNs), () -> {
+      ServerSocket s = new ServerSocket();
+      s.bind(new InetSocketAddress(Cidr.parseAddress(NetTestEnv.OUTSIDE), 7001));
+      return s;
+    });
+    try (server; outsideServer; Socket client = Netns.call(Netns.path(env.outsideNs), () -> {
+      Socket c = new Socket();
+      c.connect(new InetSocketAddress(pub("web", 1), 7007), 2000);
+      return c;
+    })) {
+      NetTestEnv.serve(outsideServer, "{peer}");
+      client.setSoTimeout(1500);
+      assertThat(roundTrip(client, "one")).isEqualTo("one");
+      driver.update(web.withFirewall(NetworkFirewall.rules(FirewallRuleSpec.tcp(80, Cidr.parse("0.0.0.0/0")))));
+      assertThatThrownBy(() -> roundTrip(client, "two")).as("the established connection is cut")
+          .isInstanceOf(SocketTimeoutException.class);
+      assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 7007, REFUSED)).startsWith("ERR");
+      assertThat(NetTestEnv.get(env.outsideNs, pubOf("web"), 80, QUICK)).isEqualTo("hello from web");
+      assertThat(fromVm("web", NetTestEnv.OUTSIDE, 7001, QUICK)).as("replies to the VM's own connections")
+          .isEqualTo(pubOf("web"));
+    } finally {
+      driver.update(web);
+    }
+  }
+
+  private static String roundTrip(Socket s, String line) throws IOException {
+    s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+  }
+
+  /** Echoes the lines of one connection accepted on {@code server}, in a daemon thread. */
+  private static void echo(ServerSocket server) {
+    Thread t = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+        for (String l = in.readLine(); l != null; l = in.readLine()) {
+          s.getOutputStream().write((l + "\n").getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+        }
+      } catch (IOException e) {
+        // the connection ended: what the test asserts about it is checked on the client's side
+      }
+    }, "test-echo");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @Test
+  @Order(9)
   void deletingLeavesNoNamespaceLinkTableProcessOrFile() throws Exception {
     List<Long> pids = new ArrayList<>();
     for (NetworkInstance n : NETS.values()) {

@@ -159,11 +159,7 @@ final class NetTestEnv {
     ipIn(ns, "link set lo up\nlink add eth0 address " + mac + " type veth peer name " + peer + " netns " + bridgeNs
         + "\n");
     ipIn(bridgeNs, "link set " + peer + " master " + vmBridge + "\nlink set " + peer + " up\n");
-    Exec.Result r = Netns.call(Netns.path(ns), () -> Exec.check(List.of(BUSYBOX, "udhcpc", "-i", "eth0", "-s",
-        dir.resolve("udhcpc.script").toString(), "-O", "search", "-t", "5", "-T", "1", "-n", "-q", "-f"), null,
-        Duration.ofSeconds(30)));
-    String line = r.stdout().lines().filter(l -> l.startsWith("LEASE ")).findFirst()
-        .orElseThrow(() -> new AssertionError("no lease for " + name + ": " + r.stdout() + r.stderr()));
+    Lease lease = dhcp(name);
     Path www = dir.resolve("www-" + name);
     Files.createDirectories(www);
     Files.writeString(www.resolve("index.html"), "hello from " + name + "\n");
@@ -175,7 +171,29 @@ final class NetTestEnv {
     for (int port : httpPorts) {
       awaitListening(ns, port);
     }
+    return lease;
+  }
+
+  /** Runs the stand-in's DHCP client once more (a new DISCOVER); the lease it got. */
+  Lease renew(String name) throws Exception {
+    return dhcp(name);
+  }
+
+  private Lease dhcp(String name) throws Exception {
+    String ns = standInNs(name);
+    Exec.Result r = Netns.call(Netns.path(ns), () -> Exec.check(List.of(BUSYBOX, "udhcpc", "-i", "eth0", "-s",
+        dir.resolve("udhcpc.script").toString(), "-O", "search", "-t", "5", "-T", "1", "-n", "-q", "-f"), null,
+        Duration.ofSeconds(30)));
+    String line = r.stdout().lines().filter(l -> l.startsWith("LEASE ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no lease for " + name + ": " + r.stdout() + r.stderr()));
     return new Lease(line.substring("LEASE ".length()));
+  }
+
+  /** Ends a stand-in's processes and removes its namespace, with its veth (whose peer goes too). */
+  void removeStandIn(String name) throws Exception {
+    String ns = standInNs(name);
+    standIns.remove(ns);
+    removeNamespace(ns);
   }
 
   String standInNs(String name) {

@@ -18,10 +18,16 @@ public final class ParseResult {
   private final String source;
   private final @Nullable Unit unit;
   private final List<Problem> problems;
+  private final List<Problem> advice;
 
   ParseResult(String source, @Nullable Unit unit, List<Problem> problems) {
+    this(source, unit, problems, List.of());
+  }
+
+  ParseResult(String source, @Nullable Unit unit, List<Problem> problems, List<Problem> advice) {
     this.source = Objects.requireNonNull(source, "source");
     this.problems = List.copyOf(problems);
+    this.advice = List.copyOf(advice);
     boolean errors = this.problems.stream().anyMatch(Problem::isError);
     if ((unit == null) != errors) {
       throw new IllegalArgumentException("a result holds a unit exactly when it has no errors");
@@ -42,6 +48,15 @@ public final class ParseResult {
   /** Every problem, errors and warnings, in source order (line, then column). */
   public List<Problem> problems() {
     return problems;
+  }
+
+  /**
+   * Warnings about what a valid template leaves open rather than about what is wrong in it: a unit without a
+   * firewall ({@code kind: firewall}) has every port of its instances open to its VPC peers and, with a public
+   * address, to anyone. Empty when the template has errors. {@code pods validate} prints them with the problems.
+   */
+  public List<Problem> advice() {
+    return advice;
   }
 
   /** Only the errors, in source order. */

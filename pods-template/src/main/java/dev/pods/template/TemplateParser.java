@@ -109,7 +109,8 @@ final class TemplateParser {
       problems.error(problems.at(1, 1), "template", "internal error while reading the template: " + e);
       unit = null;
     }
-    return new ParseResult(source, problems.hasErrors() ? null : unit, problems.sorted());
+    return problems.hasErrors() ? new ParseResult(source, null, problems.sorted())
+        : new ParseResult(source, unit, problems.sorted(), problems.advice());
   }
 
   private static @Nullable Unit parse(String markdown, Problems problems) {
@@ -210,6 +211,14 @@ final class TemplateParser {
     b.firewalls(decoder.firewalls()).domains(decoder.domains()).journals(decoder.journals()).blocks(blocks);
     try {
       Unit unit = b.build();
+      if (!problems.hasErrors()) {
+        decoder.reportNoEffect();
+      }
+      if (unit.firewalls().isEmpty()) {
+        problems.advise(spec.start, "firewall", "unit " + unit.name() + " has no firewall: every port of its"
+            + " instances is open to its VPC peers and, with a public address, to anyone; a 'kind: firewall'"
+            + " resource admits only what its rules name");
+      }
       return problems.hasErrors() ? null : unit;
     } catch (PodSpecException e) {
       for (Problem p : e.problems()) {

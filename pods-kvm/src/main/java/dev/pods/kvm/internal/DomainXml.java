@@ -146,7 +146,11 @@ public final class DomainXml {
     }
     if (spec.vncListen() != null) {
       String a = attr(spec.vncListen());
-      x.append("    <graphics type='vnc' autoport='yes' listen='").append(a).append("'>\n");
+      x.append("    <graphics type='vnc' autoport='yes' listen='").append(a).append('\'');
+      if (spec.vncPassword() != null) {
+        x.append(" passwd='").append(attr(spec.vncPassword())).append('\'');
+      }
+      x.append(">\n");
       x.append("      <listen type='address' address='").append(a).append("'/>\n    </graphics>\n");
     }
     // no USB controller and no balloon: nothing for the guest to probe that pods does not use
@@ -189,8 +193,11 @@ public final class DomainXml {
   /** A domain XML read back: the spec when the domain carries pods metadata, plus libvirt's identity. */
   public record Parsed(String name, @Nullable String uuid, Optional<DomainSpec> spec, Live live) {}
 
-  /** Device names of a running domain, for statistics. */
-  public record Live(List<String> diskTargets, List<String> interfaceTargets) {}
+  /**
+   * Device names of a running domain, for statistics, and the port its VNC display listens on ({@code -1}: none,
+   * or the domain does not run).
+   */
+  public record Live(List<String> diskTargets, List<String> interfaceTargets, int vncPort) {}
 
   /**
    * Parses a libvirt domain XML (live or inactive).
@@ -215,6 +222,8 @@ public final class DomainXml {
     List<DomainNic> nics = new ArrayList<>();
     List<DomainFilesystem> filesystems = new ArrayList<>();
     String vnc = null;
+    String vncPassword = null;
+    int vncPort = -1;
     if (devices != null) {
       for (Element d : children(devices, "disk")) {
         Element target = child(d, "target");
@@ -281,10 +290,16 @@ public final class DomainXml {
           String a = l != null && !l.getAttribute("address").isEmpty() ? l.getAttribute("address")
               : g.getAttribute("listen");
           vnc = a.isEmpty() ? null : a;
+          vncPassword = g.getAttribute("passwd").isEmpty() ? null : g.getAttribute("passwd");
+          try {
+            vncPort = Integer.parseInt(g.getAttribute("port"));
+          } catch (NumberFormatException e) {
+            vncPort = -1; // inactive XML: no port yet
+          }
         }
       }
     }
-    Live live = new Live(List.copyOf(diskTargets), List.copyOf(ifTargets));
+    Live live = new Live(List.copyOf(diskTargets), List.copyOf(ifTargets), vncPort);
     DomainMetadata meta = readMetadata(root);
     if (meta == null) {
       return new Parsed(name, uuid, Optional.empty(), live);
@@ -304,7 +319,7 @@ public final class DomainXml {
           cmdline == null ? "" : text(cmdline));
     }
     DomainSpec spec = new DomainSpec(name, meta, vcpus, memoryMib, boot, disks, seed, log, nics, vnc, acc,
-        filesystems);
+        vncPassword, filesystems);
     return new Parsed(name, uuid, Optional.of(spec), live);
   }
 

@@ -45,6 +45,31 @@ public final class Processes {
     return out;
   }
 
+  /** The C function used to signal; loaded on first use. */
+  interface Signals extends com.sun.jna.Library {
+    int kill(int pid, int sig) throws com.sun.jna.LastErrorException;
+  }
+
+  private static final class Holder {
+    static final Signals C = com.sun.jna.Native.load("c", Signals.class);
+  }
+
+  private static final int SIGHUP = 1;
+
+  /**
+   * Sends SIGHUP to {@code pid} (dnsmasq then re-reads its hosts files and clears its cache, keeping its leases
+   * and sockets).
+   *
+   * @throws IOException when the signal cannot be sent (no such process, or not permitted)
+   */
+  public static void hangUp(long pid) throws IOException {
+    try {
+      Holder.C.kill(Math.toIntExact(pid), SIGHUP);
+    } catch (com.sun.jna.LastErrorException e) {
+      throw new IOException("cannot send SIGHUP to process " + pid + " (errno " + e.getErrorCode() + ")", e);
+    }
+  }
+
   /** Whether {@code pid} is alive and inside the namespace of inode {@code nsInode}. */
   public static boolean aliveIn(long pid, long nsInode) {
     try {

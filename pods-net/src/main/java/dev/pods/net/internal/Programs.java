@@ -130,7 +130,10 @@ public final class Programs {
   }
 
   /**
-   * The nftables program for the instance namespace. With {@code replace} it atomically replaces an existing table
+   * The nftables program for the instance namespace. Forwarded packets that answer a connection (conntrack's reply
+   * direction, or related ICMP errors) pass; the VM's own traffic leaves; every other packet towards the VM, from
+   * its public address or its VPC, goes through the firewall chain, the first packet of a connection and every
+   * later one alike. With {@code replace} it atomically replaces an existing table
    * (create-if-missing, delete, re-add, all in one transaction); without, it adds the table to a fresh namespace.
    */
   public static String nftTable(NetworkSpec s, Names n, boolean replace) {
@@ -177,7 +180,10 @@ public final class Programs {
     b.append("    ip daddr 169.254.0.0/16 drop\n");
     b.append("    ip saddr 169.254.0.0/16 drop\n");
     b.append("    ct state invalid drop\n");
-    b.append("    ct state established,related accept\n");
+    // replies (and ICMP errors) pass; every packet of the original direction is judged again, so a connection
+    // opened from outside is cut as soon as the firewall stops admitting it (no conntrack flush needed)
+    b.append("    ct direction reply accept\n");
+    b.append("    ct state related accept\n");
     if (uplink != null) {
       b.append("    iifname ").append(gw).append(" oifname ").append(up).append(" ip saddr ").append(priv)
           .append(" accept\n");
@@ -198,6 +204,10 @@ public final class Programs {
     b.append("    iifname ").append(gw).append(" udp dport 67 accept\n");
     b.append("    iifname ").append(gw).append(" ip daddr ").append(IMDS).append(" tcp dport 80 accept\n");
     b.append("    iifname ").append(gw).append(" icmp type echo-request accept\n");
+    if (s.resolver()) {
+      b.append("    iifname ").append(gw).append(" ip daddr ").append(Cidr.dotted(s.gateway()))
+          .append(" meta l4proto { tcp, udp } th dport 53 accept\n");
+    }
     if (uplink != null && !kept.isEmpty()) {
       b.append("    iifname ").append(up).append(" ip daddr ").append(Cidr.dotted(uplink.address()))
           .append(" meta l4proto { tcp, udp } th dport { ").append(kept).append(" } accept\n");
@@ -222,10 +232,15 @@ public final class Programs {
     return "\"" + ifname + "\"";
   }
 
+  /** The name of the hosts file (in the instance's state folder) whose names the resolver answers. */
+  public static final String HOSTS_FILE = "hosts";
+
   /**
-   * dnsmasq's command line: DHCP only (its DNS is off), in the foreground, serving the gateway interface, handing the
-   * fixed address to the VM's MAC with the router, DNS servers and search domains; lease and log files in
-   * {@code dir}.
+   * dnsmasq's command line: in the foreground, serving the gateway interface, handing the fixed address to the VM's
+   * MAC with the router, DNS servers and search domains; lease and log files in {@code dir}. Without
+   * {@link NetworkSpec#resolver()} DHCP only (its DNS is off) and the DNS servers are handed to the VM; with it,
+   * DHCP hands out the gateway as DNS server, and dnsmasq answers the names of {@link #HOSTS_FILE} in {@code dir}
+   * (TTL 0; re-read on SIGHUP) and forwards other queries to the spec's DNS servers.
    */
   public static List<String> dnsmasq(String executable, NetworkSpec s, Path dir) {
     List<String> a = new ArrayList<>();
@@ -236,7 +251,15 @@ public final class Programs {
     a.add("--no-resolv");
     a.add("--no-hosts");
     a.add("--no-poll");
-    a.add("--port=0");
+    if (s.resolver()) {
+      a.add("--addn-hosts=" + dir.resolve(HOSTS_FILE));
+      a.add("--local-ttl=0");
+      for (var server : s.dnsServers()) {
+        a.add("--server=" + Cidr.dotted(server));
+      }
+    } else {
+      a.add("--port=0");
+    }
     // no --bind-interfaces: the wildcard DHCP socket lets dnsmasq start before gw0 exists (the namespace has no
     // other interface a request could come from but lo, which is excluded)
     a.add("--interface=" + Names.GW_IF);
@@ -245,7 +268,9 @@ public final class Programs {
     a.add("--dhcp-range=" + priv + ",static," + s.subnet().netmask() + ",infinite");
     a.add("--dhcp-host=" + s.mac() + "," + priv + "," + s.hostname() + ",infinite");
     a.add("--dhcp-option=option:router," + Cidr.dotted(s.gateway()));
-    if (!s.dnsServers().isEmpty()) {
+    if (s.resolver()) {
+      a.add("--dhcp-option=option:dns-server," + Cidr.dotted(s.gateway()));
+    } else if (!s.dnsServers().isEmpty()) {
       a.add("--dhcp-option=option:dns-server,"
           + s.dnsServers().stream().map(Cidr::dotted).collect(Collectors.joining(",")));
     }
@@ -268,9 +293,28 @@ public final class Programs {
         && java.util.Objects.equals(a.uplink(), b.uplink());
   }
 
-  /** Whether two specs give dnsmasq the same configuration. */
+  /**
+   * The hosts file of the resolver: one {@code address name} line per address of each of the spec's
+   * {@link NetworkSpec#dnsHosts()}.
+   */
+  public static String hostsFile(NetworkSpec s) {
+    StringBuilder b = new StringBuilder();
+    for (var h : s.dnsHosts()) {
+      for (var a : h.addresses()) {
+        b.append(Cidr.dotted(a)).append(' ').append(h.name()).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  /** Whether two specs differ in nothing but the names the resolver answers. */
+  public static boolean onlyDnsHostsDiffer(NetworkSpec a, NetworkSpec b) {
+    return !a.dnsHosts().equals(b.dnsHosts()) && a.equals(b.withDnsHosts(a.dnsHosts()));
+  }
+
+  /** Whether two specs give dnsmasq the same configuration (the hosts file apart: it is re-read on SIGHUP). */
   public static boolean sameDhcp(NetworkSpec a, NetworkSpec b) {
-    return a.mac().equals(b.mac()) && a.hostname().equals(b.hostname()) && a.dnsServers().equals(b.dnsServers())
+    return a.resolver() == b.resolver() && a.mac().equals(b.mac()) && a.hostname().equals(b.hostname()) && a.dnsServers().equals(b.dnsServers())
         && a.searchDomains().equals(b.searchDomains()) && sameLinks(a, b);
   }
 }

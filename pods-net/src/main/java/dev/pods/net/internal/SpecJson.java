@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
 import dev.pods.spi.FirewallRuleSpec;
 import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkProtocol;
@@ -58,6 +59,12 @@ public final class SpecJson {
       ArrayNode src = rn.putArray("sources");
       r.sources().forEach(c -> src.add(c.toString()));
     }
+    o.put("resolver", s.resolver());
+    ArrayNode hosts = o.putArray("dnsHosts");
+    for (DnsHost h : s.dnsHosts()) {
+      ArrayNode addresses = hosts.addObject().put("name", h.name()).putArray("addresses");
+      h.addresses().forEach(a -> addresses.add(Cidr.dotted(a)));
+    }
     return o;
   }
 
@@ -97,6 +104,14 @@ public final class SpecJson {
           r.path("fromPort").asInt(), r.path("toPort").asInt(), src));
     });
     b.firewall(new NetworkFirewall(fw.path("enforced").asBoolean(), rules));
+    b.resolver(o.path("resolver").asBoolean(false));
+    List<DnsHost> hosts = new ArrayList<>();
+    o.path("dnsHosts").forEach(h -> {
+      List<java.net.Inet4Address> addresses = new ArrayList<>();
+      h.path("addresses").forEach(a -> addresses.add(Cidr.parseAddress(a.asText())));
+      hosts.add(new DnsHost(h.path("name").asText(), addresses));
+    });
+    b.dnsHosts(hosts);
     return b.build();
   }
 }

@@ -3,6 +3,7 @@ package dev.pods.net.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
 import dev.pods.spi.FirewallRuleSpec;
 import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkProtocol;
@@ -57,8 +58,17 @@ class ProgramsTest {
       String t = Programs.nftTable(s, N, false);
       assertThat(t).contains("type filter hook forward priority filter; policy drop;")
           .contains("ip daddr 169.254.0.0/16 drop").contains("ip saddr 169.254.0.0/16 drop");
-      assertThat(t.indexOf("169.254.0.0/16 drop")).isLessThan(t.indexOf("ct state established,related accept"));
+      assertThat(t.indexOf("169.254.0.0/16 drop")).isLessThan(t.indexOf("ct direction reply accept"));
     }
+  }
+
+  @Test
+  void onlyRepliesPassUnjudgedAndEveryInboundPacketMeetsTheFirewall() {
+    String t = Programs.nftTable(FULL, N, false);
+    String forward = t.substring(t.indexOf("chain forward {"), t.indexOf("chain input {"));
+    assertThat(forward).doesNotContain("established").contains("ct direction reply accept\n")
+        .contains("ct state related accept\n");
+    assertThat(forward).contains("iifname \"vpc0\" oifname \"gw0\" ip saddr 10.98.0.0/16 ip daddr 10.98.1.2 jump firewall");
   }
 
   @Test
@@ -151,6 +161,33 @@ class ProgramsTest {
         "--dhcp-leasefile=/st/web-0/leases", "--pid-file=/st/web-0/dnsmasq.pid");
     assertThat(Programs.dnsmasq("dnsmasq", BARE, Path.of("/st"))).noneMatch(s -> s.contains("dns-server"))
         .noneMatch(s -> s.contains("domain-search"));
+  }
+
+  @Test
+  void withTheResolverDnsmasqAnswersTheHostsFileForwardsTheRestAndHandsOutTheGateway() {
+    NetworkSpec r = FULL.toBuilder().resolver(true).dnsHosts(List.of(
+        new DnsHost("api.example.test", List.of(Cidr.parseAddress("10.98.1.2"), Cidr.parseAddress("10.98.2.2"))),
+        new DnsHost("db.example.test", List.of(Cidr.parseAddress("10.98.3.2"))))).build();
+    List<String> a = Programs.dnsmasq("dnsmasq", r, Path.of("/st/web-0"));
+    assertThat(a).contains("--addn-hosts=/st/web-0/hosts", "--local-ttl=0", "--server=10.99.0.53",
+        "--dhcp-option=option:dns-server,10.98.1.1", "--interface=gw0", "--except-interface=lo")
+        .doesNotContain("--port=0", "--dhcp-option=option:dns-server,10.99.0.53");
+    assertThat(Programs.hostsFile(r)).isEqualTo(
+        "10.98.1.2 api.example.test\n10.98.2.2 api.example.test\n10.98.3.2 db.example.test\n");
+    assertThat(Programs.nftTable(r, N, false))
+        .contains("iifname \"gw0\" ip daddr 10.98.1.1 meta l4proto { tcp, udp } th dport 53 accept");
+    assertThat(Programs.nftTable(FULL, N, false)).doesNotContain("dport 53");
+  }
+
+  @Test
+  void aChangeOfTheResolversNamesAloneIsToldApart() {
+    NetworkSpec r = FULL.toBuilder().resolver(true).build();
+    NetworkSpec named = r.withDnsHosts(List.of(new DnsHost("a.example.test", List.of(Cidr.parseAddress("10.98.1.2")))));
+    assertThat(Programs.onlyDnsHostsDiffer(r, named)).isTrue();
+    assertThat(Programs.sameDhcp(r, named)).isTrue();
+    assertThat(Programs.onlyDnsHostsDiffer(r, r)).isFalse();
+    assertThat(Programs.onlyDnsHostsDiffer(r, named.withFirewall(NetworkFirewall.open()))).isFalse();
+    assertThat(Programs.sameDhcp(FULL, r)).isFalse();
   }
 
   @Test

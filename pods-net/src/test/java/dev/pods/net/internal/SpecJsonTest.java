@@ -3,6 +3,8 @@ package dev.pods.net.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pods.spi.Cidr;
+import dev.pods.spi.DnsHost;
+import java.util.List;
 import dev.pods.spi.FirewallRuleSpec;
 import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkSpec;
@@ -22,7 +24,10 @@ class SpecJsonTest {
         .build();
     NetworkSpec bare = NetworkSpec.builder().instanceId("x").owner("o").mac("02:00:00:00:00:01")
         .subnet(Cidr.parse("10.0.0.0/30")).build();
-    for (NetworkSpec s : new NetworkSpec[] {full, bare}) {
+    NetworkSpec resolving = full.toBuilder().resolver(true).dnsHosts(List.of(
+        new DnsHost("api.example.test", List.of(Cidr.parseAddress("10.98.4.5"), Cidr.parseAddress("10.98.5.5"))),
+        new DnsHost("db.example.test", List.of(Cidr.parseAddress("10.98.6.5"))))).build();
+    for (NetworkSpec s : new NetworkSpec[] {full, bare, resolving}) {
       String text = SpecJson.JSON.writeValueAsString(SpecJson.write(s));
       assertThat(SpecJson.read(SpecJson.JSON.readTree(text))).isEqualTo(s);
     }

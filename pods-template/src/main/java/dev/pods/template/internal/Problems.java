@@ -17,6 +17,7 @@ public final class Problems {
 
   private final String source;
   private final List<Problem> list = new ArrayList<>();
+  private final List<Problem> advice = new ArrayList<>();
   private boolean errors;
   private boolean full;
   private int lastLine = 1;
@@ -46,7 +47,21 @@ public final class Problems {
     add(Problem.warning(where, field, message));
   }
 
-  private void add(Problem p) {
+  /**
+   * Records advice: a warning about what a valid template leaves open (a unit without a firewall), kept apart from
+   * the template's problems.
+   */
+  public void advise(SourceLocation where, String field, String message) {
+    advice.add(Problem.warning(where, field, message));
+  }
+
+  /** The advice, in the order given. */
+  public List<Problem> advice() {
+    return List.copyOf(advice);
+  }
+
+  /** Records a problem made elsewhere. */
+  public void add(Problem p) {
     if (p.isError()) {
       errors = true;
     }

@@ -1,5 +1,6 @@
 package dev.pods.template.internal;
 
+import dev.pods.Problem;
 import dev.pods.SourceLocation;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
@@ -126,6 +127,8 @@ public final class ResourceDecoder {
   private final List<Journal> journals = new ArrayList<>();
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
+  /** Warnings about what takes no effect, reported only for a template without errors ({@link #reportNoEffect}). */
+  private final List<Problem> notInEffect = new ArrayList<>();
 
   /**
    * @param problems where problems go
@@ -145,6 +148,14 @@ public final class ResourceDecoder {
   /** The names of the valid resources declared by the current fence, in order. */
   public List<String> blockNames() {
     return List.copyOf(blockNames);
+  }
+
+  /**
+   * Reports what the template declares that takes no effect on a pods host ({@link NoEffectHere}). Called once the
+   * template is read without errors: a template with errors gets its errors alone.
+   */
+  public void reportNoEffect() {
+    notInEffect.forEach(problems::add);
   }
 
   /** The instance resource, when one was declared. */
@@ -191,6 +202,10 @@ public final class ResourceDecoder {
     if (kind == null) {
       return;
     }
+    String noEffect = NoEffectHere.kind(kind);
+    if (noEffect != null) {
+      notInEffect.add(Problem.warning(at(kindNode), "kind", noEffect));
+    }
     switch (kind) {
       case "instance" -> instance(m, kindNode);
       case "firewall" -> firewall(m);
@@ -227,6 +242,10 @@ public final class ResourceDecoder {
             at(m.keyNode(key)),
             "instance." + key,
             "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
+      }
+      String noEffect = NoEffectHere.instanceKey(key);
+      if (noEffect != null && v != null && !declaresNothing(v)) {
+        notInEffect.add(Problem.warning(at(m.keyNode(key)), "instance." + key, noEffect));
       }
       if (v != null) {
         spec.fieldNodes.put(key, v);
@@ -307,6 +326,19 @@ public final class ResourceDecoder {
     }
   }
 
+  /** Why a firewall source admits nothing on a pods host, or null when it can admit something. */
+  private static @Nullable String idleSource(IngressSource src) {
+    if (src instanceof IngressSource.Cidr c && c.cidr().contains(":")) {
+      return "IPv6 source '" + c.cidr() + "' admits nothing on a pods host (its instances have no IPv6)";
+    }
+    if (src instanceof IngressSource.Unit u && !u.selector().equals("private_ips")
+        && !u.selector().equals("public_ips")) {
+      return "'" + u.text() + "' admits nothing on a pods host: only private_ips and public_ips name addresses"
+          + " here (no IPv6, no cloud provider, no host addresses)";
+    }
+    return null;
+  }
+
   private @Nullable IngressRule rule(Node n, String path) {
     MapView m = map(n, path);
     if (m == null) {
@@ -323,6 +355,10 @@ public final class ResourceDecoder {
             m.get("protocol"),
             path + ".protocol",
             "unknown protocol '" + p + "': expected " + ids(Protocol.values(), Protocol::id));
+      }
+      if (protocol == Protocol.MULTICAST || protocol == Protocol.BROADCAST) {
+        problems.warning(at(m.get("protocol")), path + ".protocol", "'" + p + "' traffic never reaches a pods"
+            + " instance (it sits alone on a routed /30): this rule admits nothing here");
       }
     }
     PortRange ports = null;
@@ -343,7 +379,12 @@ public final class ResourceDecoder {
       String s = string(sourceNodes.get(i), path + ".source[" + i + "]");
       if (s != null) {
         try {
-          sources.add(IngressSource.parse(s));
+          IngressSource src = IngressSource.parse(s);
+          sources.add(src);
+          String idle = idleSource(src);
+          if (idle != null) {
+            problems.warning(at(sourceNodes.get(i)), path + ".source[" + i + "]", idle);
+          }
         } catch (IllegalArgumentException e) {
           error(sourceNodes.get(i), path + ".source[" + i + "]", message(e));
         }
@@ -395,7 +436,7 @@ public final class ResourceDecoder {
         continue;
       }
       try {
-        records.add(new DomainRecord(recordName, domain, type, select));
+        records.add(new DomainRecord(recordName, domain, type, select, at(r.node)));
       } catch (IllegalArgumentException e) {
         error(r.node, path, message(e));
       }
@@ -460,6 +501,10 @@ public final class ResourceDecoder {
       if (protocol == null || !protocol.hasPorts()) {
         error(m.get("protocol"), path + ".protocol", "a node port's protocol is tcp or udp, not '" + p + "'");
         protocol = null;
+      }
+      if (protocol == Protocol.UDP) {
+        problems.warning(at(m.get("protocol")), path + ".protocol", "udp node ports are not forwarded on a pods host"
+            + " (only tcp): deploying this unit fails");
       }
     }
     Integer external = requiredInteger(m, "externalPort");
@@ -803,6 +848,12 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- helpers
+
+  /** Whether a value asks for nothing: null, {@code false} or an empty list. */
+  private static boolean declaresNothing(Node n) {
+    return isNull(n) || (n instanceof SequenceNode q && q.getValue().isEmpty())
+        || (n instanceof ScalarNode sc && "false".equals(sc.getValue()));
+  }
 
   static boolean isNull(Node n) {
     if (!(n instanceof ScalarNode s) || s.getScalarStyle() != ScalarStyle.PLAIN || !Tag.STR.equals(s.getTag())) {

@@ -1,0 +1,26 @@
+package dev.pods.runtime;
+
+import dev.pods.InstanceState;
+
+/**
+ * What an instance's state means to its peers, in one place: whether it is listed at all (in {@code +/unit/NAME}
+ * views and in firewall rules that name its unit) and whether it counts as healthy. Pure; thread-safe.
+ *
+ * <p>Listed: every instance that holds its addresses and has not failed ({@link InstanceState#PENDING} to
+ * {@link InstanceState#READY}), as Pritunl Cloud lists every deployed instance of a unit in {@code private_ips}
+ * whatever its health. Healthy: {@link InstanceState#READY} (its initial or reboot phase finished). Liveness
+ * checks, when they come, narrow {@link #healthy} here and nowhere else.
+ */
+final class PeerStates {
+  private PeerStates() {}
+
+  /** Whether an instance in state {@code st} appears in its peers' views and in unit-sourced firewall rules. */
+  static boolean listed(InstanceState st) {
+    return st != InstanceState.FAILED && st != InstanceState.DESTROYED;
+  }
+
+  /** Whether a listed instance in state {@code st} is healthy ({@code healthy_*} rather than {@code unhealthy_*}). */
+  static boolean healthy(InstanceState st) {
+    return st == InstanceState.READY;
+  }
+}
