@@ -56,6 +56,16 @@ class ControlTest {
   }
 
   @Test
+  void psTellsWhyAnInstanceIsStoppedSinceWhenAndWhenItRestarts() {
+    ObjectNode i = Control.JSON.createObjectNode().put("name", "web-0").put("state", "STOPPED")
+        .put("since", "2026-01-01T17:02:11Z").put("reason", "its domain was destroyed at 17:02:11 UTC")
+        .put("restartAt", "2026-01-01T17:02:21Z").put("attempt", 1);
+    assertThat(Clients.why(i)).isEqualTo("since 17:02:11 UTC: its domain was destroyed at 17:02:11 UTC; restart 1 "
+        + "at 17:02:21 UTC");
+    assertThat(Clients.why(Control.JSON.createObjectNode().put("state", "READY").put("reason", ""))).isEmpty();
+  }
+
+  @Test
   void psExecAndErrorsGoThroughTheSocket() throws Exception {
     List<String> replied = new CopyOnWriteArrayList<>();
     try (Control.Server s = Control.serve(dir(), "shop", this::handle, r -> replied.add(r.get("op").asText()))) {
