@@ -84,7 +84,11 @@ public interface Instance {
   /** {@link #exec(String...)} with a full request (stdin, timeout); blocks. */
   ExecResult exec(ExecRequest request);
 
-  /** Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. */
+  /**
+   * Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. The future fails with a {@link PodsException}
+   * as {@link #exec(String...)} says (at once for a stopped instance, when it stops, or when the agent did not
+   * answer within the request's timeout and {@link dev.pods.imds.ImdsServer#EXEC_GRACE}).
+   */
   CompletableFuture<ExecResult> execAsync(ExecRequest request);
 
   /** How long {@link #restart()} lets the guest take to reboot before it powers the domain off and on. */

@@ -232,12 +232,20 @@ final class DefaultInstance implements Instance {
       }
       throw new PodsException("exec " + request.argv() + " in instance " + name + " failed: " + c, c);
     } catch (TimeoutException e) {
-      ImdsServer s = imds();
-      Optional<Instant> last = s == null ? Optional.empty() : s.lastContact();
-      throw new PodsException("exec " + request.argv() + " in instance " + name + ": its agent did not answer within "
-          + wait.toSeconds() + " s; " + last.map(t -> "the guest last contacted its metadata service at " + hms(t))
-              .orElse("the guest never contacted its metadata service") + " (" + describe() + ")", e);
+      throw noAnswer(request, wait, e);
     }
+  }
+
+  /**
+   * The failure of an exec whose agent did not answer within {@code wait}: who did not answer, and when the guest
+   * last contacted its metadata service.
+   */
+  PodsException noAnswer(ExecRequest request, Duration wait, @Nullable Throwable cause) {
+    ImdsServer s = imds();
+    Optional<Instant> last = s == null ? Optional.empty() : s.lastContact();
+    return new PodsException("exec " + request.argv() + " in instance " + name + ": its agent did not answer within "
+        + wait.toSeconds() + " s; " + last.map(t -> "the guest last contacted its metadata service at " + hms(t))
+            .orElse("the guest never contacted its metadata service") + " (" + describe() + ")", cause);
   }
 
   @Override
@@ -255,7 +263,10 @@ final class DefaultInstance implements Instance {
     pendingExecs.add(mine);
     f.whenComplete((r, x) -> {
       pendingExecs.remove(mine);
-      if (x != null) {
+      Throwable c = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
+      if (c instanceof TimeoutException) {
+        mine.completeExceptionally(noAnswer(request, request.timeout().plus(ImdsServer.EXEC_GRACE), c));
+      } else if (x != null) {
         mine.completeExceptionally(x);
       } else {
         mine.complete(r);

@@ -267,6 +267,22 @@ class HealthTest {
   }
 
   @Test
+  void anExecTheAgentDoesNotAnswerSaysWhoAndSinceWhenTheGuestWasSilent() throws Exception {
+    Instance web0 = inst("web", 0);
+    PodsException never = impl(web0).noAnswer(ExecRequest.of("true"), Duration.ofSeconds(100), null);
+    assertThat(never).hasMessage("exec [true] in instance web-0: its agent did not answer within 100 s; the guest "
+        + "never contacted its metadata service (instance web-0 is READY)");
+    clock.advance(Duration.ofSeconds(5));
+    contact(web0);
+    clock.advance(Duration.ofSeconds(70));
+    runtime.tick(false);
+    assertThat(impl(web0).noAnswer(ExecRequest.of("true"), Duration.ofSeconds(100), null)).hasMessage("exec [true] "
+        + "in instance web-0: its agent did not answer within 100 s; the guest last contacted its metadata service at "
+        + "10:00:05 UTC (instance web-0 is UNHEALTHY: no contact from its guest since 10:00:05 UTC (liveness timeout "
+        + "60 s))");
+  }
+
+  @Test
   void awaitReadyWaitsForAPlannedRestartButFailsAtOnceWhenNoneIsPlanned() {
     hv.destroy(inst("once", 0).domainName());
     assertThatThrownBy(() -> d.awaitReady(Duration.ofMinutes(1))).isInstanceOf(PodsException.class)
