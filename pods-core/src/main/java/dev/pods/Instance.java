@@ -14,8 +14,8 @@ import java.util.concurrent.CompletableFuture;
  * and metadata service.
  *
  * <p>Thread-safe. Accessors never block; {@link #exec} blocks until the guest agent answered (or the request
- * timed out), {@link #await} until its condition held, {@link #restart} until the domain was rebooted, and
- * {@link #consoleOutput()} reads a file. The handle owns nothing: its resources (including the forwarders of
+ * timed out), {@link #await} until its condition held, {@link #restart} until the domain was rebooted,
+ * {@link #stop} until it is shut off, {@link #start} until it started, and {@link #consoleOutput()} reads a file. The handle owns nothing: its resources (including the forwarders of
  * {@link #endpoint}) belong to the deployment, which removes them in {@link Deployment#destroy()}.
  *
  * @since 0.1

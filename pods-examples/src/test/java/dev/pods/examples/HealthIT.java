@@ -20,6 +20,7 @@ import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
 import dev.pods.kvm.GuestImages;
 import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.spi.HypervisorEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,6 +79,8 @@ class HealthIT {
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hl", OWNER_PREFIX,
         image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
     String uri = LibvirtHypervisor.configuredUri();
+    List<HypervisorEvent> hvEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    rig.hv.subscribe(hvEvents::add);
     try {
       long t0 = System.nanoTime();
       java.time.Instant deployed = java.time.Instant.now();
@@ -103,15 +106,15 @@ class HealthIT {
         assertThat(before).hasSize(3);
 
         // 1. virsh destroy: STOPPED at once, restarted after 10 s (the same domain)
-        fault("virsh destroy", web0, job, events, rig, before, figures, freshBoot,
+        fault("virsh destroy", web0, job, events, hvEvents, rig, before, figures, freshBoot,
             () -> check(run("virsh", "-c", uri, "destroy", web0.domainName())), "its domain was destroyed at ");
 
         // 2. kill -9 of the QEMU process
-        fault("kill -9 qemu", web1, job, events, rig, before, figures, freshBoot,
+        fault("kill -9 qemu", web1, job, events, hvEvents, rig, before, figures, freshBoot,
             () -> check(run("kill", "-9", qemuPid(web1))), "its emulator process died at ");
 
         // 3. the guest powers itself off under restart: always (web-0's second restart: 20 s back-off)
-        fault("guest poweroff (always)", web0, job, events, rig, before, figures, freshBoot,
+        fault("guest poweroff (always)", web0, job, events, hvEvents, rig, before, figures, freshBoot,
             () -> web0.execAsync(ExecRequest.of("poweroff", "-f")), "the guest powered itself off at ");
 
         // 4. a kernel panic: the guest resets (panic=-1), BOOTING until its reboot run ended
@@ -197,15 +200,22 @@ class HealthIT {
    * peer's reload must drop its address and list it again, and it must be READY again with the same address and no
    * domain added or removed.
    */
-  private static void fault(String what, Instance victim, Instance peer, EventLog events, RuntimeRig rig,
+  private static void fault(String what, Instance victim, Instance peer, EventLog events,
+      List<HypervisorEvent> hvEvents, RuntimeRig rig,
       Set<String> domains, List<String> figures, java.util.Map<String, Long> freshBoot, Fault fault, String reason)
       throws Exception {
     String address = victim.privateAddress().getHostAddress();
     long mark = events.mark();
+    int hvMark = hvEvents.size();
     long t0 = System.nanoTime();
     fault.inject();
     PodEvent.StateChanged stopped = events.await(mark, stateChange(victim, InstanceState.STOPPED), BOOT);
     long seen = System.nanoTime() - t0;
+    java.time.Instant hvStopped = hvEvents.subList(hvMark, hvEvents.size()).stream()
+        .filter(e -> victim.domainName().equals(e.domain()) && e.type() == HypervisorEvent.Type.STOPPED)
+        .map(HypervisorEvent::at).findFirst().orElseThrow();
+    long leaves = Duration.between(hvStopped, stopped.at()).toMillis();
+    assertThat(leaves).as("%s: libvirt's STOPPED event -> STOPPED state, ms", what).isLessThan(3000);
     assertThat(stopped.from()).isEqualTo(InstanceState.READY);
     assertThat(stopped.reason()).startsWith(reason);
     PodEvent reload = events.awaitAny(mark, e -> e instanceof PodEvent.PhaseStarted s
@@ -225,8 +235,9 @@ class HealthIT {
     assertThat(domainsOf(rig)).isEqualTo(domains);
     ExecResult r = victim.exec("cat", "/proc/sys/kernel/random/boot_id");
     assertThat(r.exitCode()).isZero();
-    figures.add(String.format("%s: leaves READY %d ms, peer's reload starts %d ms after; restart back-off then "
-            + "READY in %d ms (%.2fx its fresh boot)", what, ms(seen), reloadStarts, ms(back),
+    figures.add(String.format("%s: leaves READY %d ms after libvirt's event (%d ms after the fault was injected), "
+            + "peer's reload starts %d ms after; restart back-off then READY in %d ms (%.2fx its fresh boot)", what,
+        leaves, ms(seen), reloadStarts, ms(back),
         (double) back / freshBoot.get(victim.name())));
   }
 
