@@ -118,7 +118,8 @@ final class EventPrinter implements AutoCloseable {
         case INITIALIZING -> steps.put(i, new Step("initial phase", e.at()));
         default -> steps.remove(i);
       }
-      line(i, "state " + text, s.to() == InstanceState.FAILED ? "31" : null);
+      line(i, "state " + text, s.to() == InstanceState.FAILED ? "31"
+          : s.to() == InstanceState.STOPPED || s.to() == InstanceState.UNHEALTHY ? "33" : null);
     } else if (e instanceof PodEvent.PhaseStarted p) {
       if (!steps.containsKey(i) || !steps.get(i).what().equals("initial phase")) {
         steps.put(i, new Step(trigger(p.trigger()) + " phase", e.at()));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.Deployment;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
+import dev.pods.InstanceStatus;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.PodSpecException;
@@ -424,9 +425,12 @@ final class Up {
     if (d != null) {
       o.put("pod", d.pod().name());
       for (Instance i : d.instances()) {
-        ObjectNode n = a.addObject().put("name", i.name()).put("unit", i.unit()).put("state", i.state().name())
-            .put("domain", i.domainName()).put("private", i.privateAddress().getHostAddress());
+        InstanceStatus st = i.status();
+        ObjectNode n = a.addObject().put("name", i.name()).put("unit", i.unit()).put("state", st.state().name())
+            .put("domain", i.domainName()).put("private", i.privateAddress().getHostAddress())
+            .put("since", st.since().toString()).put("reason", st.reason());
         i.publicAddress().ifPresent(x -> n.put("public", x.getHostAddress()));
+        st.nextRestart().ifPresent(x -> n.put("restartAt", x.toString()).put("attempt", st.attempt() + 1));
       }
     }
     return o;

@@ -198,6 +198,12 @@ final class TemplateParser {
     if (spec.publicAddress != null) {
       b.publicAddress(spec.publicAddress);
     }
+    if (spec.restart != null) {
+      b.restart(spec.restart);
+    }
+    if (spec.livenessTimeoutSeconds != null) {
+      b.livenessTimeout(java.time.Duration.ofSeconds(spec.livenessTimeoutSeconds));
+    }
     b.nodePorts(spec.nodePorts).mounts(spec.mounts).roles(spec.roles).secrets(spec.secrets);
     try {
       b.options(

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.pods.Problem;
 import dev.pods.Problem.Severity;
 import dev.pods.TemplateException;
+import dev.pods.Unit;
 import java.util.List;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
@@ -121,6 +122,18 @@ class TemplateProblemsTest {
                   .contains("t.md:7:1: warning: instance.zone:")
                   .contains("t.md:8:8: error: instance.count: -1 is out of range 0-1000");
             });
+  }
+
+  @Test
+  void restartAndLivenessTimeoutAreReadAndBadValuesAreErrorsAtTheValue() {
+    Unit u = Templates.parse("t.md", yaml(INSTANCE + "restart: on-failure\nlivenessTimeout: 12\n"));
+    assertThat(u.restart()).isEqualTo(dev.pods.RestartPolicy.ON_FAILURE);
+    assertThat(u.livenessTimeout()).isEqualTo(java.time.Duration.ofSeconds(12));
+    assertThat(Templates.parse("t.md", yaml(INSTANCE)).restart()).isEqualTo(dev.pods.RestartPolicy.ALWAYS);
+    assertProblems(yaml(INSTANCE + "restart: sometimes\nlivenessTimeout: 2\n"))
+        .containsExactly(
+            error(7, 10, "instance.restart", "'sometimes' is not a valid restart: expected always or on-failure or never"),
+            error(8, 18, "instance.livenessTimeout", "2 s is out of range 3-3600 s (whole seconds)"));
   }
 
   @Test

@@ -269,7 +269,9 @@ final class UnitArbitraries {
                         Arbitraries.oneOf(Arbitraries.just(Unit.DEFAULT_VPC), names()),
                         subnets().injectNull(0.5))
                     .as(UnitArbitraries::tuple),
-                Arbitraries.of(true, false),
+                Combinators.combine(Arbitraries.of(true, false), Arbitraries.of(dev.pods.RestartPolicy.class),
+                        Arbitraries.integers().between(3, 3600))
+                    .as((p, r, l) -> List.<Object>of(p, r, l)),
                 nodePorts().list().ofMaxSize(3).uniqueElements(p -> p.protocol() + "/" + p.externalPort()),
                 mounts().list().ofMaxSize(2),
                 roles().list().ofMaxSize(3),
@@ -286,7 +288,9 @@ final class UnitArbitraries {
                         .diskSizeGib((Integer) a.get(5))
                         .vpc((String) a.get(6))
                         .subnet((String) a.get(7))
-                        .publicAddress(pub)
+                        .publicAddress((Boolean) pub.get(0))
+                        .restart((dev.pods.RestartPolicy) pub.get(1))
+                        .livenessTimeout(java.time.Duration.ofSeconds((Integer) pub.get(2)))
                         .nodePorts(ports)
                         .mounts(mounts)
                         .roles(roles)

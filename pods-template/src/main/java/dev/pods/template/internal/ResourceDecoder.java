@@ -11,6 +11,7 @@ import dev.pods.spec.IngressSource;
 import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
+import dev.pods.RestartPolicy;
 import dev.pods.spec.Mount;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.PortRange;
@@ -53,7 +54,7 @@ public final class ResourceDecoder {
           "name", "kind", "count", "zone", "node", "shape", "vpc", "subnet", "image", "plan", "processors", "memory",
           "diskSize", "uefi", "secureBoot", "cloudType", "tpm", "vnc", "gui", "deleteProtection",
           "skipSourceDestCheck", "dhcpServer", "hostAddress", "publicAddress", "publicAddress6", "roles", "secrets",
-          "certificates", "pods", "nodePorts", "mounts", "failover");
+          "certificates", "pods", "nodePorts", "mounts", "failover", "restart", "livenessTimeout");
 
   private static final Set<String> INSTANCE_KEY_SET = Set.copyOf(INSTANCE_KEYS);
   private static final Set<String> FIREWALL_KEYS = Set.of("name", "kind", "ingress");
@@ -286,6 +287,9 @@ public final class ResourceDecoder {
     spec.hostAddress = bool(m, "hostAddress");
     spec.publicAddress6 = bool(m, "publicAddress6");
     spec.failover = choice(m, "failover", List.of("primary"));
+    String restart = choice(m, "restart", List.of("always", "on-failure", "never"));
+    spec.restart = restart == null ? null : RestartPolicy.fromTemplateName(restart);
+    spec.livenessTimeoutSeconds = integer(m, "livenessTimeout");
     List<Node> ports = list(m, "nodePorts");
     for (int i = 0; i < ports.size(); i++) {
       NodePort p = nodePort(ports.get(i), "instance.nodePorts[" + i + "]");
