@@ -75,6 +75,31 @@ class MainTest {
   }
 
   @Test
+  void validateAppliesTheHostsImagePolicyAtTheImageLine() throws IOException {
+    Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
+    Path imds = write("imds.md", WEB.replace("image: debian12", "image: http://169.254.169.254/latest/user-data"));
+    Path mine = write("mine.md", WEB.replace("image: debian12", "image: /srv/images/web.qcow2"));
+
+    assertThat(main.run("validate", shadow.toString(), imds.toString(), mine.toString())).isEqualTo(1);
+    assertThat(err())
+        .contains(shadow + ":6:8: error: instance.image: image '/etc/shadow' is refused by the host's image policy:"
+            + " disk image paths are not allowed (rule: no host folder is allowed for images)")
+        .contains(imds + ":6:8: error: instance.image: image 'http://169.254.169.254/latest/user-data' is refused"
+            + " by the host's image policy: image URLs are not allowed (rule: no URL prefix is allowed for images)")
+        .contains(mine + ":6:8: error: instance.image: image '/srv/images/web.qcow2' is refused");
+
+    err.reset();
+    out.reset();
+    assertThat(main.run("validate", "--allow-image-folder", "/srv/images", "--allow-image-url",
+        "http://169.254.169.254/latest/", mine.toString(), imds.toString())).isZero();
+    assertThat(out()).isEqualTo(mine + ": ok (unit web)\n" + imds + ": ok (unit web)\n");
+
+    err.reset();
+    assertThat(main.run("validate", "--allow-image-url", "http://example.org", mine.toString())).isEqualTo(2);
+    assertThat(err()).startsWith("pods: validate: --allow-image-url: an image URL prefix is http(s)://HOST[:PORT]/PATH/");
+  }
+
+  @Test
   void renderPrintsCanonicalMarkdownThatParsesBack() throws IOException {
     Path web = write("web.md", WEB);
     assertThat(main.run("render", web.toString())).isZero();

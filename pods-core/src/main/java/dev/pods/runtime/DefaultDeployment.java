@@ -43,6 +43,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -184,6 +185,11 @@ final class DefaultDeployment implements Deployment {
       Unit unit = i.unit;
       if (fresh) {
         i.initialized = false;
+        Optional<String> refused = s.imagePolicy().refusal(unit.image());
+        if (refused.isPresent()) {
+          throw new PodsException("image '" + unit.image() + "' of unit " + unit.name()
+              + " is refused by the host's image policy: " + refused.get());
+        }
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
@@ -531,6 +537,7 @@ final class DefaultDeployment implements Deployment {
 
   @Override
   public MigrationPlan plan(Pod next) {
+    DefaultPodRuntime.checkImages(s, next);
     return Migrator.plan(this, next);
   }
 

@@ -1,6 +1,7 @@
 package dev.pods.kvm;
 
 import com.sun.jna.NativeLibrary;
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.spi.Hypervisor;
 import dev.pods.spi.HypervisorConfig;
@@ -53,9 +54,12 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
     return KvmInstanceFiles.on(DiskImages.at(dir));
   }
 
-  /** {@link GuestCatalog} on {@link GuestImages#configured()}, downloads cached in {@code DiskImages.at(dir)}. */
+  /**
+   * {@link GuestCatalog} on {@link GuestImages#configured()}, copies and downloads cached in
+   * {@code DiskImages.at(dir, policy)}.
+   */
   @Override
-  public ImageResolver images(Path dir) {
-    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir));
+  public ImageResolver images(Path dir, ImagePolicy policy) {
+    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir, policy));
   }
 }

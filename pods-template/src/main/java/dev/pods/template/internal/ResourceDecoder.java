@@ -1,5 +1,6 @@
 package dev.pods.template.internal;
 
+import dev.pods.ImagePolicy;
 import dev.pods.SourceLocation;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -126,14 +128,26 @@ public final class ResourceDecoder {
   private final List<Journal> journals = new ArrayList<>();
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
+  private final @Nullable ImagePolicy imagePolicy;
 
   /**
    * @param problems where problems go
    * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
    */
   public ResourceDecoder(Problems problems, YamlSegment first) {
+    this(problems, first, null);
+  }
+
+  /**
+   * @param problems where problems go
+   * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
+   * @param imagePolicy the host's image policy, whose refusal of the unit's image is an error at the image, or
+   *     {@code null} for none
+   */
+  public ResourceDecoder(Problems problems, YamlSegment first, @Nullable ImagePolicy imagePolicy) {
     this.problems = problems;
     this.segment = first;
+    this.imagePolicy = imagePolicy;
   }
 
   /** Starts decoding the documents of another fence. */
@@ -570,6 +584,13 @@ public final class ResourceDecoder {
         }
       } catch (IllegalArgumentException e) {
         error(n, "instance.image", message(e));
+        return null;
+      }
+    }
+    if (imagePolicy != null) {
+      Optional<String> refused = imagePolicy.refusal(image);
+      if (refused.isPresent()) {
+        error(n, "instance.image", "image '" + image + "' is refused by the host's image policy: " + refused.get());
         return null;
       }
     }
