@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,6 +98,22 @@ class MainTest {
     err.reset();
     assertThat(main.run("validate", "--allow-image-url", "http://example.org", mine.toString())).isEqualTo(2);
     assertThat(err()).startsWith("pods: validate: --allow-image-url: an image URL prefix is http(s)://HOST[:PORT]/PATH/");
+  }
+
+  @Test
+  void templateTextCannotForgeProblemLines() throws IOException {
+    // a double-quoted YAML value may hold newlines and escape sequences; echoed in a problem, they stay visible
+    Path web = write("web.md", WEB.replace("image: debian12",
+        "image: \"tiny\\nweb.md:1:1: error: forged\\e[2K\"\nvpc: \"x\\ry\""));
+
+    assertThat(main.run("validate", web.toString())).isEqualTo(1);
+
+    List<String> lines = err().lines().toList();
+    assertThat(lines).allSatisfy(l -> assertThat(l).startsWith(web.toString()));
+    assertThat(lines).noneMatch(l -> l.startsWith("web.md:1:1"));
+    assertThat(err()).doesNotContain("\033").doesNotContain("\r")
+        .contains(web + ":6:8: error: instance.image: image 'tiny\\nweb.md:1:1: error: forged\\e[2K' is refused"
+            + " by the host's image policy: the image contains a control character (U+000A)");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.internal.SafeText;
 import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
@@ -514,6 +515,9 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
+  /** The longest guest line quoted in a message, in characters. */
+  private static final int TAIL_LINE_CHARS = 500;
+
   static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
@@ -524,7 +528,9 @@ final class DefaultDeployment implements Deployment {
     if (lines.isEmpty()) {
       return "; no output";
     }
-    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
+    // guest text: escaped, so that it cannot move a terminal's cursor or pass for a line of pods' own
+    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()).stream()
+        .map(l -> SafeText.outputLine(l, TAIL_LINE_CHARS)).toList();
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
