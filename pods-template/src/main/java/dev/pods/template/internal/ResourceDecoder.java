@@ -2,6 +2,7 @@ package dev.pods.template.internal;
 
 import dev.pods.ImagePolicy;
 import dev.pods.SourceLocation;
+import dev.pods.internal.HostStrings;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
 import dev.pods.spec.DomainRecords;
@@ -445,6 +446,8 @@ public final class ResourceDecoder {
       }
       String unit = string(r, "unit");
       String file = string(r, "path");
+      hostString(r, "unit", path + ".unit", unit, HostStrings.unitProblem(unit == null ? "x" : unit));
+      hostString(r, "path", path + ".path", file, HostStrings.pathProblem(file == null ? "/" : file));
       if (errors != inputErrors || key == null || type == null) {
         continue;
       }
@@ -499,6 +502,9 @@ public final class ResourceDecoder {
     String name = string(m, "name");
     String where = requiredString(m, "path");
     String hostPath = string(m, "hostPath");
+    hostString(m, "path", path + ".path", where, HostStrings.pathProblem(where == null ? "/" : where));
+    hostString(m, "hostPath", path + ".hostPath", hostPath,
+        HostStrings.pathProblem(hostPath == null ? "/" : hostPath));
     List<Reference> disks = new ArrayList<>();
     List<Node> diskNodes = list(m, "disks");
     for (int i = 0; i < diskNodes.size(); i++) {
@@ -533,6 +539,17 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- fields
+
+  /**
+   * Reports, at the value of {@code key}, why a string that reaches the host or the guest's system (a path, a unit
+   * name) is refused; nothing when {@code value} is absent or {@code problem} is {@code null}.
+   */
+  private void hostString(MapView m, String key, String field, @Nullable String value, @Nullable String problem) {
+    // a relative path is the resource's own rule (its message names the combination): not reported twice
+    if (value != null && problem != null && (value.startsWith("/") || !key.toLowerCase(Locale.ROOT).endsWith("path"))) {
+      error(m.get(key), field, problem);
+    }
+  }
 
   /** The resource's name (required, a DNS label, unique in the unit); {@code null} when invalid. */
   private @Nullable String name(MapView m) {
