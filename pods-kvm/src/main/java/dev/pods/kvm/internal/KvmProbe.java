@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Checking {@code /dev/kvm} is not enough: on a host whose KVM is PVM (pagetable-based virtual machine),
  * {@code /dev/kvm} exists, QEMU starts, real-mode and even long-mode code runs, yet a stock kernel hangs right
- * after its real-mode setup. Only booting a kernel tells. The result is cached per process and in a small file
- * next to the guest images (keyed by host kernel, hypervisor version and probe kernel), so a host pays the
- * probe (at most {@code timeout}) once.
+ * after its real-mode setup. Only booting a kernel tells. A completed probe's verdict (the banner seen, or the guest
+ * stopped without it) is cached per process and in a small file next to the guest images, keyed by the host
+ * kernel's release, the hypervisor's (QEMU's) version and the probe kernel ({@link #cacheKey}), so a host pays the
+ * probe (at most {@code timeout}) once per upgrade. A probe that timed out, was interrupted or could not run is not
+ * cached: guests run under TCG this time, and the next probe tries again.
  *
  * <p>The probe domain is transient and named {@code pods-kvmprobe-<pid>-<random>}; it carries pods metadata
  * whose owner is that name ({@link #OWNER_PREFIX}{@code <pid>-<random>}, the form
@@ -77,40 +79,129 @@ public final class KvmProbe {
           + "Build a guest image or set a probe kernel to enable KVM.");
       return Acceleration.TCG;
     }
-    String key;
+    String qemuVersion;
+    String kernelRelease;
+    long kernelSize;
     try {
-      key = key(conn.getVersion() + "|" + Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim()
-          + "|" + kernel + "|" + Files.size(kernel));
-    } catch (LibvirtException | IOException e) {
-      key = key(kernel.toString());
+      qemuVersion = Long.toString(conn.getVersion());
+    } catch (LibvirtException e) {
+      LOG.debug("cannot read the hypervisor's version; the probe's verdict will not be cached", e);
+      qemuVersion = null;
     }
-    Path cached = cacheDir.resolve("kvm-probe-" + key + ".txt");
-    Acceleration known = VERDICTS.get(cached.toString());
+    try {
+      kernelRelease = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+      kernelSize = Files.size(kernel);
+    } catch (IOException e) {
+      LOG.debug("cannot read the kernel release or the probe kernel; the probe's verdict will not be cached", e);
+      kernelRelease = null;
+      kernelSize = -1;
+    }
+    String key = cacheKey(qemuVersion, kernelRelease, kernel, kernelSize);
+    if (key != null) {
+      Acceleration known = cached(cacheDir, key);
+      if (known != null) {
+        return known;
+      }
+    }
+    Outcome o = boot(conn, kernel, cacheDir, timeout);
+    if (key != null && o.completed()) {
+      store(cacheDir, key, o.acceleration());
+    }
+    logResult(o.acceleration(), o.completed() ? "probed" : o.describe() + "; probed again next time");
+    return o.acceleration();
+  }
+
+  /** How a probe ended. */
+  public enum Outcome {
+    /** The kernel printed its banner under KVM: KVM runs guests. */
+    KVM_RUNS,
+    /** The guest stopped without a banner: KVM does not run guests here. */
+    KVM_FAILS,
+    /** No banner within the timeout: a hang (a PVM host) or a host too busy to tell; not conclusive. */
+    TIMED_OUT,
+    /** The probing thread was interrupted; not conclusive. */
+    INTERRUPTED,
+    /** The probe could not run (domain not started, log unreadable); not conclusive. */
+    FAILED;
+
+    /** Whether the outcome is a verdict about the host, which may be cached. */
+    public boolean completed() {
+      return this == KVM_RUNS || this == KVM_FAILS;
+    }
+
+    /** What to run guests with after this outcome: KVM only when it was seen to work. */
+    public Acceleration acceleration() {
+      return this == KVM_RUNS ? Acceleration.KVM : Acceleration.TCG;
+    }
+
+    String describe() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    }
+  }
+
+  /**
+   * One look at a probe in progress: the outcome once known, or {@code null} to keep waiting. The banner wins over
+   * everything (it may arrive just as the guest stops or the time runs out). Pure.
+   */
+  public static @Nullable Outcome observe(boolean bannerSeen, boolean domainActive, boolean pastDeadline) {
+    if (bannerSeen) {
+      return Outcome.KVM_RUNS;
+    }
+    if (!domainActive) {
+      return Outcome.KVM_FAILS;
+    }
+    return pastDeadline ? Outcome.TIMED_OUT : null;
+  }
+
+  /**
+   * The cache key of a verdict: the hypervisor's (QEMU's) version, the host kernel's release and the probe kernel,
+   * so that an upgrade of either probes again; {@code null} (do not cache) when a version is unknown. Pure.
+   */
+  public static @Nullable String cacheKey(@Nullable String qemuVersion, @Nullable String kernelRelease, Path kernel,
+      long kernelSize) {
+    if (qemuVersion == null || qemuVersion.isBlank() || kernelRelease == null || kernelRelease.isBlank()
+        || kernelSize < 0) {
+      return null;
+    }
+    return key("qemu " + qemuVersion + "|kernel " + kernelRelease + "|probe " + kernel + "|" + kernelSize);
+  }
+
+  /** The verdict cached under {@code key} (in memory, else in its file under {@code cacheDir}), or {@code null}. */
+  public static synchronized @Nullable Acceleration cached(Path cacheDir, String key) {
+    Path file = cacheFile(cacheDir, key);
+    Acceleration known = VERDICTS.get(file.toString());
     if (known != null) {
       return known;
     }
     try {
-      if (Files.isRegularFile(cached)) {
-        Acceleration a = Acceleration.valueOf(Files.readString(cached).trim());
-        logResult(a, "cached in " + cached);
-        VERDICTS.put(cached.toString(), a);
+      if (Files.isRegularFile(file)) {
+        Acceleration a = Acceleration.valueOf(Files.readString(file).trim());
+        logResult(a, "cached in " + file);
+        VERDICTS.put(file.toString(), a);
         return a;
       }
     } catch (IOException | IllegalArgumentException e) {
-      LOG.debug("ignoring unreadable probe cache {}", cached, e);
+      LOG.debug("ignoring unreadable probe cache {}", file, e);
     }
-    Acceleration a = boot(conn, kernel, cacheDir, timeout);
+    return null;
+  }
+
+  /** Caches a completed probe's verdict under {@code key}, in memory and in a file (written atomically). */
+  public static synchronized void store(Path cacheDir, String key, Acceleration verdict) {
+    Path file = cacheFile(cacheDir, key);
+    VERDICTS.put(file.toString(), verdict);
     try {
       Files.createDirectories(cacheDir);
-      Path tmp = cacheDir.resolve(cached.getFileName() + ".tmp-" + UUID.randomUUID());
-      Files.writeString(tmp, a.name());
-      Files.move(tmp, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Path tmp = cacheDir.resolve(file.getFileName() + ".tmp-" + UUID.randomUUID());
+      Files.writeString(tmp, verdict.name());
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      LOG.debug("cannot cache the KVM probe result in {}", cached, e);
+      LOG.debug("cannot cache the KVM probe result in {}", file, e);
     }
-    logResult(a, "probed");
-    VERDICTS.put(cached.toString(), a);
-    return a;
+  }
+
+  private static Path cacheFile(Path cacheDir, String key) {
+    return cacheDir.resolve("kvm-probe-" + key + ".txt");
   }
 
   private static void logResult(Acceleration a, String how) {
@@ -122,7 +213,7 @@ public final class KvmProbe {
     }
   }
 
-  private static Acceleration boot(Connect conn, Path kernel, Path cacheDir, Duration timeout) {
+  private static Outcome boot(Connect conn, Path kernel, Path cacheDir, Duration timeout) {
     reapOrphans(conn);
     String name = OWNER_PREFIX + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Path log;
@@ -131,7 +222,7 @@ public final class KvmProbe {
       log = Files.createTempFile(cacheDir, "kvm-probe-", ".log");
     } catch (IOException e) {
       LOG.warn("cannot create the KVM probe log in {}; using TCG", cacheDir, e);
-      return Acceleration.TCG;
+      return Outcome.FAILED;
     }
     String xml = xml(name, "kvm", kernel, log);
     Domain d = null;
@@ -139,26 +230,24 @@ public final class KvmProbe {
     try {
       d = conn.domainCreateXML(xml, 0);
       long deadline = t0 + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
-        if (Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(MARK)) {
-          LOG.debug("KVM probe kernel printed its banner after {} ms", (System.nanoTime() - t0) / 1_000_000);
-          return Acceleration.KVM;
+      while (true) {
+        boolean banner = Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(MARK);
+        Outcome o = observe(banner, banner || d.isActive() == 1, System.nanoTime() >= deadline);
+        if (o != null) {
+          LOG.debug("KVM probe: {} after {} ms", o, (System.nanoTime() - t0) / 1_000_000);
+          return o;
         }
-        if (d.isActive() != 1) {
-          return Acceleration.TCG;
-        }
-        Thread.sleep(100);
+        Thread.sleep(100); // the console log file offers no event to wait on
       }
-      return Acceleration.TCG;
     } catch (LibvirtException e) {
       LOG.debug("KVM probe domain failed to start", e);
-      return Acceleration.TCG;
+      return Outcome.FAILED;
     } catch (IOException e) {
       LOG.debug("cannot read the KVM probe log", e);
-      return Acceleration.TCG;
+      return Outcome.FAILED;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Acceleration.TCG;
+      return Outcome.INTERRUPTED;
     } finally {
       if (d != null) {
         try {
