@@ -101,6 +101,22 @@ class MainTest {
   }
 
   @Test
+  void upRefusesAnImageThePolicyRefusesBeforeTouchingTheHost() throws IOException {
+    Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
+    Path data = dir.resolve("data");
+
+    assertThat(main.run("--data-dir", data.toString(), "up", "--tiny", "--name", "evil", shadow.toString()))
+        .isEqualTo(1);
+    assertThat(err()).contains(shadow + ":6:8: error: instance.image: image '/etc/shadow' is refused by the host's"
+        + " image policy: disk image paths are not allowed (rule: no host folder is allowed for images)");
+    assertThat(data).doesNotExist();
+
+    err.reset();
+    assertThat(main.run("up", "--allow-image-folder", "etc", shadow.toString())).isEqualTo(2);
+    assertThat(err()).startsWith("pods: up: --allow-image-folder: an image folder must be absolute");
+  }
+
+  @Test
   void templateTextCannotForgeProblemLines() throws IOException {
     // a double-quoted YAML value may hold newlines and escape sequences; echoed in a problem, they stay visible
     Path web = write("web.md", WEB.replace("image: debian12",

@@ -140,11 +140,7 @@ public final class DiskImages {
           .matches()) {
         Path cached = p.toAbsolutePath().normalize();
         checkChain(cached, baseDir);
-        try {
-          restrict(cached);
-        } catch (IOException e) {
-          throw new BackendException("base image", null, -1, "cannot restrict " + cached + ": " + e, e);
-        }
+        restrictCached(cached);
         return cached;
       }
       try {
@@ -164,7 +160,7 @@ public final class DiskImages {
       try {
         Path target = fetch(source, progress, baseDir, index);
         checkChain(target, baseDir);
-        restrict(target);
+        restrictCached(target);
         return target;
       } finally {
         fileLock.release();
@@ -244,6 +240,22 @@ public final class DiskImages {
       } catch (IOException | SecurityException e) {
         LOG.debug("cannot give {} to group {}", file, group, e);
       }
+    }
+  }
+
+  /**
+   * Restricts a file already in the cache (made by an older pods, or by hand) when anyone but its owner and group
+   * may read it, or anyone may write it; a file in use by a domain is otherwise left as it is (libvirt may have
+   * given it to its emulator user meanwhile). A failure is logged, since the image itself is sound.
+   */
+  private static void restrictCached(Path file) {
+    try {
+      Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
+      if (!RO_MODE.containsAll(p)) {
+        restrict(file);
+      }
+    } catch (IOException | SecurityException e) {
+      LOG.warn("cannot make the cached image {} unreadable by others", file, e);
     }
   }
 

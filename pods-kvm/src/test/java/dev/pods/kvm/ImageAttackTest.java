@@ -205,6 +205,19 @@ class ImageAttackTest {
   }
 
   @Test
+  void aWorldReadableCopyLeftByAnOlderCacheIsRestrictedOnUse() throws IOException {
+    DiskImages d = disks(ImagePolicy.catalogueOnly());
+    Path base = Files.createDirectories(tmp.resolve("data").resolve("base"));
+    Path old = qcow2(base.resolve("b".repeat(64) + ".qcow2"));
+    Files.setPosixFilePermissions(old, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+
+    assertThat(d.base(ImageSource.file(old), e -> {})).isEqualTo(old);
+
+    assertThat(Files.getPosixFilePermissions(old)).extracting(Object::toString)
+        .containsExactlyInAnyOrder("OWNER_READ", "GROUP_READ");
+  }
+
+  @Test
   void theMetadataAddressIsNeverFetched() throws IOException {
     ImagePolicy p = ImagePolicy.builder().allowUrlPrefix("http://169.254.169.254/").build();
 
