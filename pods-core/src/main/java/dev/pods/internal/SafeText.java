@@ -3,11 +3,11 @@ package dev.pods.internal;
 /**
  * Makes text from templates and guests safe to print on a terminal, in a log or inside an error message: control
  * characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides are replaced by visible escapes
- * ({@code \n}, {@code \r}, {@code \t}, {@code \e}, else {@code \xHH} or {@code \u202E}), so no escape sequence
- * reaches the terminal and no embedded newline can forge a {@code file:line:col: error:} line; very long text is
- * cut, saying how much was left out. Printable text, non-ASCII letters included, passes unchanged; a backslash
- * stays a backslash (so a literal {@code \n} reads like an escaped newline: harmless, since neither moves the
- * cursor).
+ * ({@code \n}, {@code \r}, {@code \t}, {@code \e}, else {@code \xHH}, or a backslash, {@code u} and four hex
+ * digits), so no escape sequence reaches the terminal and no embedded newline can forge a
+ * {@code file:line:col: error:} line; very long text is cut, saying how much was left out. Printable text,
+ * non-ASCII letters included, passes unchanged; a backslash stays a backslash (so a literal {@code \n} reads like an
+ * escaped newline: harmless, since neither moves the cursor).
  *
  * <p>Written here rather than taken from a library: Commons Text's {@code escapeJava} also escapes every non-ASCII
  * letter and quotes, Guava's escapers need Guava, and neither cuts long values; this is one small loop. Not API:

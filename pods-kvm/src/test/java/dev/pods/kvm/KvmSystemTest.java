@@ -376,6 +376,11 @@ class KvmSystemTest {
     try {
       Acceleration probed = dev.pods.kvm.internal.KvmProbe.probe(c, tiny.kernel(), cache, Duration.ofSeconds(8));
       System.out.println("KVM probe on this host: " + probed);
+      // the probe ran to a verdict here (KVM boots the kernel, or TCG does and KVM does not): cached under this
+      // host's kernel release and QEMU version
+      String key = dev.pods.kvm.internal.KvmProbe.cacheKey(Long.toString(c.getVersion()),
+          Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim(), tiny.kernel(), Files.size(tiny.kernel()));
+      assertThat(dev.pods.kvm.internal.KvmProbe.cached(cache, key)).isEqualTo(probed);
       DomainSpec s = tinySpec("accel", seed("accel", "a", null), "").acceleration(probed).build();
       assertThat(hv.define(s).spec().acceleration()).isEqualTo(probed);
       hv.start(s.name());

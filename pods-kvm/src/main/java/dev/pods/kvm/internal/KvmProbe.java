@@ -25,11 +25,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Checking {@code /dev/kvm} is not enough: on a host whose KVM is PVM (pagetable-based virtual machine),
  * {@code /dev/kvm} exists, QEMU starts, real-mode and even long-mode code runs, yet a stock kernel hangs right
- * after its real-mode setup. Only booting a kernel tells. A completed probe's verdict (the banner seen, or the guest
- * stopped without it) is cached per process and in a small file next to the guest images, keyed by the host
+ * after its real-mode setup. Only booting a kernel tells. When no banner comes under KVM (the guest stops or nothing
+ * comes in time), the same kernel is booted under TCG as a control: a banner there (TCG being slower than any working
+ * KVM) shows that KVM fails or hangs guests, while none shows a probe that cannot boot this kernel or a host too busy
+ * to tell. A completed probe's verdict (the banner seen under KVM, or seen under TCG only) is cached per process and in a small file next to the guest images, keyed by the host
  * kernel's release, the hypervisor's (QEMU's) version and the probe kernel ({@link #cacheKey}), so a host pays the
- * probe (at most {@code timeout}) once per upgrade. A probe that timed out, was interrupted or could not run is not
- * cached: guests run under TCG this time, and the next probe tries again.
+ * probe once per upgrade (at most {@code timeout}, plus {@link #controlTimeout} for the TCG control boot). A probe
+ * that timed out under both, was interrupted or could not run is not cached: guests run under TCG this time, and
+ * the next process probes again (this one after {@link #RETRY_AFTER}).
  *
  * <p>The probe domain is transient and named {@code pods-kvmprobe-<pid>-<random>}; it carries pods metadata
  * whose owner is that name ({@link #OWNER_PREFIX}{@code <pid>-<random>}, the form
@@ -46,6 +49,12 @@ public final class KvmProbe {
   public static final String OWNER_PREFIX = "pods-kvmprobe-";
   private static final String MARK = "Linux version";
   private static final java.util.Map<String, Acceleration> VERDICTS = new java.util.HashMap<>();
+  /** When a probe of a key last ended inconclusively in this process ({@link System#nanoTime()}). */
+  private static final java.util.Map<String, Long> INCONCLUSIVE = new java.util.HashMap<>();
+  /** The probe guest's memory: enough for the kernel to decompress itself and print its banner. */
+  static final int PROBE_MEMORY_MIB = 256;
+  /** How long an inconclusive probe is not repeated in one process. */
+  public static final Duration RETRY_AFTER = Duration.ofMinutes(5);
 
   private KvmProbe() {}
 
@@ -97,36 +106,93 @@ public final class KvmProbe {
       kernelSize = -1;
     }
     String key = cacheKey(qemuVersion, kernelRelease, kernel, kernelSize);
+    String memo = key != null ? key : "unkeyed|" + kernel;
     if (key != null) {
       Acceleration known = cached(cacheDir, key);
       if (known != null) {
         return known;
       }
     }
-    Outcome o = boot(conn, kernel, cacheDir, timeout);
-    if (key != null && o.completed()) {
-      store(cacheDir, key, o.acceleration());
+    Long last = INCONCLUSIVE.get(memo);
+    if (last != null && !retryDue(last, System.nanoTime())) {
+      LOG.debug("the last KVM probe in this process was inconclusive less than {} ago; using TCG", RETRY_AFTER);
+      return Acceleration.TCG;
     }
-    logResult(o.acceleration(), o.completed() ? "probed" : o.describe() + "; probed again next time");
+    Seen underKvm = boot(conn, "kvm", kernel, cacheDir, timeout);
+    // no banner under KVM: the same kernel under TCG (slower than any working KVM) tells a KVM that fails or hangs
+    // from a probe that cannot boot this kernel at all or a host too busy to tell
+    Seen underTcg = underKvm == Seen.NOTHING_IN_TIME || underKvm == Seen.STOPPED
+        ? boot(conn, "qemu", kernel, cacheDir, controlTimeout(timeout)) : null;
+    Outcome o = conclude(underKvm, underTcg);
+    if (o.completed()) {
+      INCONCLUSIVE.remove(memo);
+      if (key != null) {
+        store(cacheDir, key, o.acceleration());
+      }
+    } else {
+      INCONCLUSIVE.put(memo, System.nanoTime());
+    }
+    logResult(o.acceleration(), o.completed() ? "probed: " + o.describe()
+        : o.describe() + "; probed again next time");
     return o.acceleration();
+  }
+
+  /**
+   * How long the TCG control boot may take: TCG is several times slower than KVM, and a loaded host slower still.
+   * Pure.
+   */
+  public static Duration controlTimeout(Duration kvmTimeout) {
+    Duration scaled = kvmTimeout.multipliedBy(6);
+    return scaled.compareTo(Duration.ofMinutes(1)) > 0 ? scaled : Duration.ofMinutes(1);
+  }
+
+  /**
+   * Whether an inconclusive probe made at {@code lastNanos} ({@link System#nanoTime()}) may be tried again at
+   * {@code nowNanos}: after {@link #RETRY_AFTER}, so that the hypervisors a process opens in a burst do not each
+   * pay the probe. Pure.
+   */
+  public static boolean retryDue(long lastNanos, long nowNanos) {
+    return nowNanos - lastNanos >= RETRY_AFTER.toNanos();
+  }
+
+  /** What one probe boot saw. */
+  public enum Seen {
+    /** The kernel's banner on the console. */
+    BANNER,
+    /** The guest stopped without a banner. */
+    STOPPED,
+    /** Neither within the timeout. */
+    NOTHING_IN_TIME,
+    /** The probing thread was interrupted. */
+    INTERRUPTED,
+    /** The boot could not run (domain not started, log unreadable). */
+    FAILED
   }
 
   /** How a probe ended. */
   public enum Outcome {
     /** The kernel printed its banner under KVM: KVM runs guests. */
     KVM_RUNS,
-    /** The guest stopped without a banner: KVM does not run guests here. */
+    /** The guest stopped without a banner under KVM, and printed it under TCG: KVM does not run guests here. */
     KVM_FAILS,
-    /** No banner within the timeout: a hang (a PVM host) or a host too busy to tell; not conclusive. */
+    /**
+     * No banner under KVM in time, while the same kernel printed it under TCG in time: KVM hangs guests (a PVM
+     * host).
+     */
+    KVM_HANGS,
+    /** No banner in time under KVM nor under TCG: a host too busy to tell; not conclusive. */
     TIMED_OUT,
     /** The probing thread was interrupted; not conclusive. */
     INTERRUPTED,
-    /** The probe could not run (domain not started, log unreadable); not conclusive. */
+    /**
+     * The probe could not run (domain not started, log unreadable), or the kernel does not boot under TCG either;
+     * not conclusive.
+     */
     FAILED;
 
     /** Whether the outcome is a verdict about the host, which may be cached. */
     public boolean completed() {
-      return this == KVM_RUNS || this == KVM_FAILS;
+      return this == KVM_RUNS || this == KVM_FAILS || this == KVM_HANGS;
     }
 
     /** What to run guests with after this outcome: KVM only when it was seen to work. */
@@ -140,17 +206,33 @@ public final class KvmProbe {
   }
 
   /**
-   * One look at a probe in progress: the outcome once known, or {@code null} to keep waiting. The banner wins over
-   * everything (it may arrive just as the guest stops or the time runs out). Pure.
+   * The outcome of a probe from what the KVM boot saw and, when it saw nothing in time, what the TCG control boot
+   * of the same kernel saw ({@code null}: not run). Pure.
    */
-  public static @Nullable Outcome observe(boolean bannerSeen, boolean domainActive, boolean pastDeadline) {
+  public static Outcome conclude(Seen kvm, @Nullable Seen tcgControl) {
+    return switch (kvm) {
+      case BANNER -> Outcome.KVM_RUNS;
+      case INTERRUPTED -> Outcome.INTERRUPTED;
+      case FAILED -> Outcome.FAILED;
+      case STOPPED -> tcgControl == Seen.BANNER ? Outcome.KVM_FAILS
+          : tcgControl == Seen.INTERRUPTED ? Outcome.INTERRUPTED : Outcome.FAILED;
+      case NOTHING_IN_TIME -> tcgControl == Seen.BANNER ? Outcome.KVM_HANGS
+          : tcgControl == Seen.INTERRUPTED ? Outcome.INTERRUPTED : Outcome.TIMED_OUT;
+    };
+  }
+
+  /**
+   * One look at a probe boot in progress: what it saw once known, or {@code null} to keep waiting. The banner wins
+   * over everything (it may arrive just as the guest stops or the time runs out). Pure.
+   */
+  public static @Nullable Seen observe(boolean bannerSeen, boolean domainActive, boolean pastDeadline) {
     if (bannerSeen) {
-      return Outcome.KVM_RUNS;
+      return Seen.BANNER;
     }
     if (!domainActive) {
-      return Outcome.KVM_FAILS;
+      return Seen.STOPPED;
     }
-    return pastDeadline ? Outcome.TIMED_OUT : null;
+    return pastDeadline ? Seen.NOTHING_IN_TIME : null;
   }
 
   /**
@@ -213,7 +295,7 @@ public final class KvmProbe {
     }
   }
 
-  private static Outcome boot(Connect conn, Path kernel, Path cacheDir, Duration timeout) {
+  private static Seen boot(Connect conn, String type, Path kernel, Path cacheDir, Duration timeout) {
     reapOrphans(conn);
     String name = OWNER_PREFIX + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     Path log;
@@ -222,9 +304,9 @@ public final class KvmProbe {
       log = Files.createTempFile(cacheDir, "kvm-probe-", ".log");
     } catch (IOException e) {
       LOG.warn("cannot create the KVM probe log in {}; using TCG", cacheDir, e);
-      return Outcome.FAILED;
+      return Seen.FAILED;
     }
-    String xml = xml(name, "kvm", kernel, log);
+    String xml = xml(name, type, kernel, log);
     Domain d = null;
     long t0 = System.nanoTime();
     try {
@@ -232,22 +314,22 @@ public final class KvmProbe {
       long deadline = t0 + timeout.toNanos();
       while (true) {
         boolean banner = Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(MARK);
-        Outcome o = observe(banner, banner || d.isActive() == 1, System.nanoTime() >= deadline);
-        if (o != null) {
-          LOG.debug("KVM probe: {} after {} ms", o, (System.nanoTime() - t0) / 1_000_000);
-          return o;
+        Seen seen = observe(banner, banner || d.isActive() == 1, System.nanoTime() >= deadline);
+        if (seen != null) {
+          LOG.debug("KVM probe boot ({}): {} after {} ms", type, seen, (System.nanoTime() - t0) / 1_000_000);
+          return seen;
         }
         Thread.sleep(100); // the console log file offers no event to wait on
       }
     } catch (LibvirtException e) {
       LOG.debug("KVM probe domain failed to start", e);
-      return Outcome.FAILED;
+      return Seen.FAILED;
     } catch (IOException e) {
       LOG.debug("cannot read the KVM probe log", e);
-      return Outcome.FAILED;
+      return Seen.FAILED;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Outcome.INTERRUPTED;
+      return Seen.INTERRUPTED;
     } finally {
       if (d != null) {
         try {
@@ -274,10 +356,13 @@ public final class KvmProbe {
     }
     return "<domain type='" + DomainXml.escape(type) + "'>\n  <name>" + DomainXml.escape(name) + "</name>\n"
         + DomainXml.metadata(new DomainMetadata(name, "", "kvm-probe", 0, ""))
-        + "  <memory unit='MiB'>64</memory>\n  <vcpu>1</vcpu>\n"
+        // 64 MiB is too little for a Debian cloud kernel to decompress: it reboots in a loop and never prints
+        + "  <memory unit='MiB'>" + PROBE_MEMORY_MIB + "</memory>\n  <vcpu>1</vcpu>\n"
         + "  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>" + DomainXml.escape(kernel.toString())
         + "</kernel><cmdline>console=ttyS0 earlyprintk=serial panic=-1</cmdline></os>\n"
-        + "  <features><acpi/></features><on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>\n"
+        // a reboot (panic=-1) stops the probe at once rather than looping
+        + "  <features><acpi/></features><on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
+        + "<on_crash>destroy</on_crash>\n"
         + "  <devices><serial type='pty'><log file='" + DomainXml.escape(log.toString())
         + "' append='off'/><target port='0'/></serial><memballoon model='none'/></devices>\n</domain>\n";
   }
