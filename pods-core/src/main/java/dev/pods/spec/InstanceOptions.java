@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param secureBoot UEFI secure boot
  * @param cloudType {@code linux}, {@code linux_legacy} or {@code bsd}
  * @param tpm a virtual TPM
- * @param vnc a VNC console (honoured: bound to an address the runtime chooses)
+ * @param vnc a VNC console (not acted on yet: {@code pods validate} warns)
  * @param gui a graphical console
  * @param deleteProtection refuse to destroy the instance
  * @param skipSourceDestCheck allow traffic not addressed to the instance

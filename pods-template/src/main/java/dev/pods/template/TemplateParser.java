@@ -224,6 +224,9 @@ final class TemplateParser {
     b.firewalls(decoder.firewalls()).domains(decoder.domains()).journals(decoder.journals()).blocks(blocks);
     try {
       Unit unit = b.build();
+      if (!problems.hasErrors()) {
+        decoder.reportNoEffect();
+      }
       return problems.hasErrors() ? null : unit;
     } catch (PodSpecException e) {
       for (Problem p : e.problems()) {

@@ -37,6 +37,7 @@ class TemplateParsingTest {
 
     assertThat(r.errors()).isEmpty();
     assertThat(r.warnings())
+        .filteredOn(p -> !p.message().contains(NoEffectWarningsTest.NOT_YET))
         .extracting(p -> p.location().line() + ":" + p.location().column() + " " + p.field())
         .containsExactly("8:1 instance.zone", "9:1 instance.shape", "13:1 instance.plan", "15:1 instance.certificates",
             "17:1 instance.pods");
@@ -125,7 +126,8 @@ class TemplateParsingTest {
   void theTypicalTemplateParsesCleanly() {
     ParseResult r = Templates.read(Fixtures.path("typical.md"));
 
-    assertThat(r.problems()).isEmpty();
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.warnings()).allSatisfy(p -> assertThat(p.message()).contains(NoEffectWarningsTest.NOT_YET));
     Unit u = r.orThrow();
     assertThat(u.blocks()).extracting(b -> describe(b).split("\n")[0])
         .containsExactly(

@@ -303,6 +303,7 @@ class TemplateProblemsTest {
 
     assertThat(r.errors()).isEmpty();
     assertThat(r.warnings())
+        .filteredOn(p -> !p.message().contains(NoEffectWarningsTest.NOT_YET))
         .extracting(p -> p.location().line() + " " + p.field())
         .containsExactly(
             "7 instance.zone", "8 instance.node", "9 instance.shape", "10 instance.plan", "11 instance.uefi",

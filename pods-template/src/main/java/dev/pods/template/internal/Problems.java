@@ -46,7 +46,8 @@ public final class Problems {
     add(Problem.warning(where, field, message));
   }
 
-  private void add(Problem p) {
+  /** Records a problem made elsewhere. */
+  public void add(Problem p) {
     if (p.isError()) {
       errors = true;
     }

@@ -1,6 +1,7 @@
 package dev.pods.template.internal;
 
 import dev.pods.ImagePolicy;
+import dev.pods.Problem;
 import dev.pods.SourceLocation;
 import dev.pods.internal.HostStrings;
 import dev.pods.internal.Names;
@@ -130,6 +131,8 @@ public final class ResourceDecoder {
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
   private final @Nullable ImagePolicy imagePolicy;
+  /** Warnings about what takes no effect, reported only for a template without errors ({@link #reportNoEffect}). */
+  private final List<Problem> notInEffect = new ArrayList<>();
 
   /**
    * @param problems where problems go
@@ -160,6 +163,14 @@ public final class ResourceDecoder {
   /** The names of the valid resources declared by the current fence, in order. */
   public List<String> blockNames() {
     return List.copyOf(blockNames);
+  }
+
+  /**
+   * Reports what the template declares that takes no effect on a pods host ({@link NoEffectHere}). Called once the
+   * template is read without errors: a template with errors gets its errors alone.
+   */
+  public void reportNoEffect() {
+    notInEffect.forEach(problems::add);
   }
 
   /** The instance resource, when one was declared. */
@@ -206,6 +217,10 @@ public final class ResourceDecoder {
     if (kind == null) {
       return;
     }
+    String noEffect = NoEffectHere.kind(kind);
+    if (noEffect != null) {
+      notInEffect.add(Problem.warning(at(kindNode), "kind", noEffect));
+    }
     switch (kind) {
       case "instance" -> instance(m, kindNode);
       case "firewall" -> firewall(m);
@@ -242,6 +257,10 @@ public final class ResourceDecoder {
             at(m.keyNode(key)),
             "instance." + key,
             "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
+      }
+      String noEffect = NoEffectHere.instanceKey(key);
+      if (noEffect != null && v != null && !declaresNothing(v)) {
+        notInEffect.add(Problem.warning(at(m.keyNode(key)), "instance." + key, noEffect));
       }
       if (v != null) {
         spec.fieldNodes.put(key, v);
@@ -839,6 +858,12 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- helpers
+
+  /** Whether a value asks for nothing: null, {@code false} or an empty list. */
+  private static boolean declaresNothing(Node n) {
+    return isNull(n) || (n instanceof SequenceNode q && q.getValue().isEmpty())
+        || (n instanceof ScalarNode sc && "false".equals(sc.getValue()));
+  }
 
   static boolean isNull(Node n) {
     if (!(n instanceof ScalarNode s) || s.getScalarStyle() != ScalarStyle.PLAIN || !Tag.STR.equals(s.getTag())) {
