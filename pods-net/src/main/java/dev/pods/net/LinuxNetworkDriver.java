@@ -168,6 +168,13 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         LOG.info("network of instance '{}' is incomplete ({}); rebuilding it", id, r.state);
         teardown(id, r, true);
       } else if (Netns.exists(Names.namespace(prefix, id))) {
+        String ns = Names.namespace(prefix, id);
+        if (!ownerMark(spec.owner()).equals(ownerMarkOf(ns))) {
+          // the same prefix and instance id in another state folder (another data folder), or not made by pods
+          throw new NetworkException("create network of instance '" + id + "' failed: namespace " + ns
+              + " exists and is not " + spec.owner() + "'s; another data folder uses the prefix '" + prefix
+              + "': give each its own prefix");
+        }
         teardown(id, null);
       }
       return build(spec);
@@ -213,6 +220,16 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Names names = r.names;
     long vpcIndex = r.vpcIndex;
     laps.lap("record");
+    String foreign = foreignLink(spec, names);
+    if (foreign != null) {
+      // nothing is built: only this record goes, never links of that name, which are another driver's
+      Files.deleteIfExists(dir.resolve("record.json"));
+      AtomicFiles.deleteTree(dir);
+      indexes.release("i-" + id);
+      throw new NetworkException("create network of instance '" + id + "' failed: link " + foreign
+          + " exists and is not this driver's; another data folder uses the link prefix '" + linkPrefix
+          + "': give each its own prefix");
+    }
     java.util.concurrent.Future<Process> nftDone = null;
     java.util.concurrent.Future<Object> hostDone = null;
     try {
@@ -373,6 +390,27 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       }
     }
     return out;
+  }
+
+  /**
+   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth and
+   * the host-side veths. This driver removes an instance's links before its record, so such a link is another
+   * driver's (another state folder with the same link prefix allocated the same index). VPC bridges, shared by the
+   * members of a VPC, are not checked.
+   */
+  private @Nullable String foreignLink(NetworkSpec spec, Names n) throws Exception {
+    // not the tap: a running domain's QEMU keeps its tap alive while the network is rebuilt under the same index
+    for (String name : List.of(n.bridge(), n.vmVeth())) {
+      if (inNamespace(vmNs(), () -> linkExists(name))) {
+        return name;
+      }
+    }
+    for (String name : List.of(n.uplinkVeth(), n.vpcVeth())) {
+      if (inNamespace(hostNs(spec), () -> linkExists(name))) {
+        return name;
+      }
+    }
+    return null;
   }
 
   /** Whether the namespace still holds the addresses the record says it has (a hand-made change breaks it). */

@@ -109,4 +109,38 @@ class SeparateOwnersIT {
     }
     assertThat(NetTestEnv.namespaces(env.prefix + "-")).isEmpty();
   }
+
+  @Test
+  void aCollidingNamespaceOrLinkOfAnotherStateFolderIsRefusedAndLeftAlone() throws Exception {
+    // c shares a's VM and host namespaces: the same prefix then means the same link names for the same index.
+    // c's index pool starts as a copy of a's, so that c's next index is a's next one
+    Path cState = Files.createDirectories(env.dir.resolve("data-c/net"));
+    Files.copy(env.dir.resolve("data-a/net/link-index.json"), cState.resolve("link-index.json"));
+    try (LinuxNetworkDriver c = LinuxNetworkDriver.builder().stateDir(cState)
+        .prefix(env.prefix).vmNamespace(env.vmNs).build()) {
+      a.create(spec("shop-a-0", 1, OWNER_A));
+      String owner = "dev.pods/up=/data/c#shop";
+
+      // the same pod in both data folders: the same namespace name
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.create(spec("shop-a-0", 5, owner).toBuilder()
+              .hostNamespace(env.vmNs).build()))
+          .isInstanceOf(dev.pods.NetworkException.class)
+          .hasMessageContaining("namespace " + env.prefix + "-shop-a-0 exists and is not " + owner + "'s")
+          .hasMessageContaining("give each its own prefix");
+      // another pod, but c's first index is a's: the same link names
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.create(spec("shop-c-0", 6, owner).toBuilder()
+              .hostNamespace(env.vmNs).build()))
+          .isInstanceOf(dev.pods.NetworkException.class)
+          .hasMessageContaining("exists and is not this driver's")
+          .hasMessageContaining("give each its own prefix");
+
+      assertThat(a.find("shop-a-0")).isPresent();
+      assertThat(Netns.exists(env.prefix + "-shop-a-0")).isTrue();
+      String bridge = a.find("shop-a-0").orElseThrow().vmBridge();
+      assertThat(NetTestEnv.links(env.vmNs, bridge)).containsExactly(bridge);
+      assertThat(c.reap(owner)).isEmpty();
+      assertThat(a.find("shop-a-0")).isPresent();
+      assertThat(a.reap(OWNER_A)).containsExactly("shop-a-0");
+    }
+  }
 }
