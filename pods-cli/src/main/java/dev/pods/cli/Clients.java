@@ -3,6 +3,7 @@ package dev.pods.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.internal.SafeText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -42,7 +43,7 @@ final class Clients {
   }
 
   private int failed(ObjectNode reply, int status) {
-    err.println("pods: " + reply.path("error").asText("the up process failed"));
+    err.println("pods: " + SafeText.oneLine(reply.path("error").asText("the up process failed")));
     return status;
   }
 
@@ -217,7 +218,8 @@ final class Clients {
     if (instance != null && (f.length < 2 || !f[1].equals(instance))) {
       return;
     }
-    out.println(line);
+    // the file is written escaped by EventPrinter; escaped again in case anything else wrote to it
+    out.println(SafeText.outputLine(line, EventPrinter.MAX_LINE_CHARS + 200));
   }
 
   private List<String> logged() throws IOException {

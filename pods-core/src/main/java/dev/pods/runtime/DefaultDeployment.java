@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.internal.SafeText;
 import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
@@ -44,6 +45,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -207,6 +209,11 @@ final class DefaultDeployment implements Deployment {
       Unit unit = i.unit;
       if (fresh) {
         i.initialized = false;
+        Optional<String> refused = s.imagePolicy().refusal(unit.image());
+        if (refused.isPresent()) {
+          throw new PodsException("image '" + unit.image() + "' of unit " + unit.name()
+              + " is refused by the host's image policy: " + refused.get());
+        }
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
@@ -792,6 +799,9 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
+  /** The longest guest line quoted in a message, in characters. */
+  private static final int TAIL_LINE_CHARS = 500;
+
   static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
@@ -802,7 +812,9 @@ final class DefaultDeployment implements Deployment {
     if (lines.isEmpty()) {
       return "; no output";
     }
-    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
+    // guest text: escaped, so that it cannot move a terminal's cursor or pass for a line of pods' own
+    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()).stream()
+        .map(l -> SafeText.outputLine(l, TAIL_LINE_CHARS)).toList();
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
@@ -815,6 +827,7 @@ final class DefaultDeployment implements Deployment {
 
   @Override
   public MigrationPlan plan(Pod next) {
+    DefaultPodRuntime.checkImages(s, next);
     return Migrator.plan(this, next);
   }
 

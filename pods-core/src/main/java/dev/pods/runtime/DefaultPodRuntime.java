@@ -219,6 +219,14 @@ public final class DefaultPodRuntime implements PodRuntime {
         s.publicNetwork().gateway()));
   }
 
+  /** Refuses a pod with an image the runtime's image policy refuses, before anything is recorded or built. */
+  static void checkImages(RuntimeSettings s, Pod pod) {
+    List<dev.pods.Problem> problems = s.imagePolicy().problems(pod);
+    if (!problems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", problems);
+    }
+  }
+
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
@@ -226,6 +234,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     if (!dnsProblems.isEmpty()) {
       throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", dnsProblems);
     }
+    checkImages(s, pod);
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
