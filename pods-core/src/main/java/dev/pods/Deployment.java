@@ -56,7 +56,8 @@ public interface Deployment extends AutoCloseable {
    * @throws PhaseTimeoutException when {@code timeout} passes first; its message names the instances that are not
    *     ready, each with its last output lines (or its last console lines when the agent reported nothing)
    * @throws PodsException as soon as an instance failed (its creation or its initial phase), with its last output
-   *     lines; the other instances are left as they are
+   *     lines, or is {@link InstanceState#STOPPED} with no restart planned (saying why); the other instances are
+   *     left as they are. A stopped instance whose restart is planned is waited for.
    * @throws IllegalStateException when the deployment was destroyed
    */
   void awaitReady(Duration timeout);
@@ -69,7 +70,8 @@ public interface Deployment extends AutoCloseable {
    * @throws WaitTimeoutException when {@code timeout} passes first; its message names each instance the condition
    *     does not hold for, with its state and last output lines
    * @throws PodsException at once when an instance is or becomes {@link InstanceState#FAILED} (or a reload waited
-   *     for failed), with its cause and last output lines; when interrupted
+   *     for failed), with its cause and last output lines, or {@link InstanceState#STOPPED}, saying what happened
+   *     when and when it restarts; when interrupted
    * @throws IllegalStateException when the deployment is or becomes destroyed
    */
   void await(Wait condition, Duration timeout);
@@ -112,6 +114,7 @@ public interface Deployment extends AutoCloseable {
    *
    * @throws IllegalArgumentException when {@code next} has another name than the deployed pod
    * @throws PodsException when a unit of {@code next} wants a public address and the runtime has no public network
+   * @throws PodSpecException when the runtime's {@link ImagePolicy} refuses an image of {@code next}
    * @throws IllegalStateException when the deployment was destroyed
    */
   MigrationPlan plan(Pod next);

@@ -14,8 +14,8 @@ import java.util.concurrent.CompletableFuture;
  * and metadata service.
  *
  * <p>Thread-safe. Accessors never block; {@link #exec} blocks until the guest agent answered (or the request
- * timed out), {@link #await} until its condition held, {@link #restart} until the domain was rebooted, and
- * {@link #consoleOutput()} reads a file. The handle owns nothing: its resources (including the forwarders of
+ * timed out), {@link #await} until its condition held, {@link #restart} until the domain was rebooted,
+ * {@link #stop} until it is shut off, {@link #start} until it started, and {@link #consoleOutput()} reads a file. The handle owns nothing: its resources (including the forwarders of
  * {@link #endpoint}) belong to the deployment, which removes them in {@link Deployment#destroy()}.
  *
  * @since 0.1
@@ -42,6 +42,12 @@ public interface Instance {
 
   /** Why the instance is {@link InstanceState#FAILED}, if it is. */
   Optional<Throwable> failure();
+
+  /**
+   * The current state with why and since when (e.g. {@code STOPPED since 17:02:11: its domain was destroyed;
+   * restart 1 at 17:02:21}). Never blocks.
+   */
+  InstanceStatus status();
 
   /**
    * The VM's private address (allocated when the instance was scheduled: by {@link PodRuntime#deploy},
@@ -79,14 +85,20 @@ public interface Instance {
    * {@link ExecResult#timedOut()}.
    *
    * @throws IllegalStateException when the instance has no metadata service (failed, destroyed, not yet created)
-   * @throws PodsException when the agent does not answer in time
+   * @throws PodsException at once when the instance is {@link InstanceState#STOPPED} or becomes so while the
+   *     command runs, saying what happened and when (and when a restart is due); when the agent does not answer
+   *     in time, saying when the guest last contacted its metadata service
    */
   ExecResult exec(String... argv);
 
   /** {@link #exec(String...)} with a full request (stdin, timeout); blocks. */
   ExecResult exec(ExecRequest request);
 
-  /** Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. */
+  /**
+   * Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. The future fails with a {@link PodsException}
+   * as {@link #exec(String...)} says (at once for a stopped instance, when it stops, or when the agent did not
+   * answer within the request's timeout and {@link dev.pods.imds.ImdsServer#EXEC_GRACE}).
+   */
   CompletableFuture<ExecResult> execAsync(ExecRequest request);
 
   /** How long {@link #restart()} lets the guest take to reboot before it powers the domain off and on. */
@@ -98,7 +110,9 @@ public interface Instance {
    * @throws WaitTimeoutException when {@code timeout} passes first; its message names the instance, the
    *     condition, the instance's state and its last output lines (or console lines when the agent reported none)
    * @throws PodsException at once when the instance is or becomes {@link InstanceState#FAILED}, or the reload
-   *     waited for failed, with the cause and the last output lines; when interrupted (the flag is set again)
+   *     waited for failed, with the cause and the last output lines; at once when it is or becomes
+   *     {@link InstanceState#STOPPED}, saying what happened when and when it restarts; when interrupted (the flag
+   *     is set again)
    * @throws IllegalStateException when the instance is or becomes {@link InstanceState#DESTROYED}
    */
   void await(Wait condition, Duration timeout);
@@ -114,8 +128,8 @@ public interface Instance {
    * connections, when the deployment is destroyed or the runtime closed. Never blocks beyond binding the socket.
    *
    * @throws IllegalArgumentException unless {@code 1 <= port <= 65535}
-   * @throws IllegalStateException when the instance has no network (not yet created, failed creation, destroyed)
-   *     or the runtime is closed
+   * @throws IllegalStateException when the instance has no network (not yet created, failed creation, destroyed),
+   *     when it is {@link InstanceState#STOPPED} (saying what happened when), or the runtime is closed
    * @throws PodsException when the local socket cannot be bound
    */
   InetSocketAddress endpoint(int port);
@@ -130,6 +144,37 @@ public interface Instance {
    * @throws PodsException when the hypervisor cannot be asked
    */
   Optional<VncConsole> console();
+
+  /** How long {@link #stop()} lets the guest take to power off before the domain is powered off forcibly. */
+  Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
+
+  /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_GRACE}. */
+  void stop();
+
+  /**
+   * Stops the instance's VM: asks the guest to power off and, after {@code grace}, powers the domain off. The
+   * instance becomes {@link InstanceState#STOPPED} (reason {@code "stopped by Instance.stop()"}) and stays so,
+   * whatever its unit's {@link RestartPolicy}, until {@link #start()}; peers stop listing it. Its network,
+   * disk, addresses, token and metadata service are kept. Blocks until the domain is shut off. A no-op when the
+   * instance is already stopped this way.
+   *
+   * @throws IllegalStateException unless the instance is {@code BOOTING}, {@code INITIALIZING}, {@code READY},
+   *     {@code UNHEALTHY} or {@code STOPPED}
+   * @throws PodsException when the hypervisor fails
+   */
+  void stop(Duration grace);
+
+  /**
+   * Starts a {@link InstanceState#STOPPED} instance's domain again (the same disk, addresses and token): it
+   * becomes {@link InstanceState#BOOTING}, its agent runs the {@code reboot} and {@code reload} blocks (or the
+   * initial phase, when the first boot never finished) and it is {@code READY} again. Cancels a pending automatic
+   * restart. Returns once the domain started, not when the blocks ran (wait with
+   * {@code await(Wait.forPhase(Phase.REBOOT), ...)}).
+   *
+   * @throws IllegalStateException unless the instance is {@code STOPPED}
+   * @throws PodsException when the hypervisor fails (the instance stays stopped)
+   */
+  void start();
 
   /** {@link #restart(Duration)} with {@link #DEFAULT_RESTART_GRACE}. */
   void restart();
@@ -147,8 +192,9 @@ public interface Instance {
    * {@link Deployment#awaitReady} and {@link Deployment#isReady()} keep meaning "every instance finished its
    * current boot's phases". A reboot the guest does by itself goes the same way once its run starts.
    *
-   * @throws IllegalStateException unless the instance finished its first boot and is {@code READY} (or
-   *     {@code BOOTING} after an earlier restart)
+   * @throws IllegalStateException unless the instance finished its first boot and is {@code READY},
+   *     {@code UNHEALTHY}, {@code STOPPED} (its domain is started; a planned restart or a {@link #stop()} ends) or
+   *     {@code BOOTING} after an earlier restart
    * @throws PodsException when the hypervisor fails (the instance's state is left as it was then), or interrupted
    */
   void restart(Duration grace);

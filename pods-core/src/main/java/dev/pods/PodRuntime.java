@@ -71,6 +71,8 @@ public interface PodRuntime extends AutoCloseable {
    * parallel (network, files and seed with a fresh agent token, domain, metadata service, start). An instance whose
    * creation fails is cleaned up and marked {@link InstanceState#FAILED}; the others go on.
    *
+   * @throws PodSpecException when the runtime's {@link ImagePolicy} refuses the image of a unit (nothing is
+   *     recorded nor built then)
    * @throws PodsException when addresses cannot be allocated (nothing is left allocated then)
    * @throws IllegalStateException when a pod of that name is already deployed by this runtime, or the runtime is
    *     closed
@@ -213,6 +215,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable NetworkDriver networkDriver;
     private @Nullable InstanceFiles instanceFiles;
     private @Nullable ImageResolver images;
+    private ImagePolicy imagePolicy = ImagePolicy.catalogueOnly();
     private @Nullable Path stateDir;
     private @Nullable StateStore stateStore;
     private @Nullable SecretStore secrets;
@@ -264,6 +267,18 @@ public interface PodRuntime extends AutoCloseable {
     /** How unit images map to boot files. */
     public Builder images(ImageResolver r) {
       this.images = Objects.requireNonNull(r, "images");
+      return this;
+    }
+
+    /**
+     * Which images units may name ({@link ImagePolicy#catalogueOnly()} by default): {@link PodRuntime#deploy} and
+     * {@link Deployment#plan} refuse a pod with a unit whose image the policy refuses ({@link PodSpecException}
+     * naming the unit, the image and the rule), and a {@link #localBuilder() local} runtime's image catalogue
+     * applies it when it copies or downloads an image (symbolic links resolved, size bound, redirects and
+     * destination addresses checked).
+     */
+    public Builder imagePolicy(ImagePolicy policy) {
+      this.imagePolicy = Objects.requireNonNull(policy, "imagePolicy");
       return this;
     }
 
@@ -471,7 +486,7 @@ public interface PodRuntime extends AutoCloseable {
               files = hp.instanceFiles(data);
             }
             if (img == null) {
-              img = hp.images(data);
+              img = hp.images(data, imagePolicy);
             }
             if (dk == null) {
               dk = hp.disks(data);
@@ -494,8 +509,8 @@ public interface PodRuntime extends AutoCloseable {
         if (own == null) {
           own = "dev.pods/session=" + UUID.randomUUID();
         }
-        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
-            List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
+        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, imagePolicy, state, privateRange,
+            publicNetwork, List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
             List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains),
             secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders)));
       } catch (RuntimeException | Error e) {

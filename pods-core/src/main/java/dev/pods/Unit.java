@@ -35,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Defaults, stated rather than silent: {@code count} 1, {@code processors} 1, {@code memoryMib} 1024,
  * {@code diskSizeGib} 10, {@code vpc} {@code default}, no subnet (the runtime allocates one), no public
- * address.
+ * address, {@code restart} {@link RestartPolicy#ALWAYS}, {@code livenessTimeout} 60 s.
  */
 public final class Unit {
   /** The default number of instances. */
@@ -48,6 +48,14 @@ public final class Unit {
   public static final int DEFAULT_DISK_SIZE_GIB = 10;
   /** The default VPC's name. */
   public static final String DEFAULT_VPC = "default";
+  /** The default restart policy. */
+  public static final RestartPolicy DEFAULT_RESTART = RestartPolicy.ALWAYS;
+  /** The default liveness timeout: three times the agent's longest poll (20 s). */
+  public static final java.time.Duration DEFAULT_LIVENESS_TIMEOUT = java.time.Duration.ofSeconds(60);
+  /** The shortest liveness timeout. */
+  public static final java.time.Duration MIN_LIVENESS_TIMEOUT = java.time.Duration.ofSeconds(3);
+  /** The longest liveness timeout. */
+  public static final java.time.Duration MAX_LIVENESS_TIMEOUT = java.time.Duration.ofHours(1);
 
   /** The largest replica count. */
   public static final int MAX_COUNT = 1000;
@@ -71,6 +79,8 @@ public final class Unit {
   private final String vpc;
   private final @Nullable String subnet;
   private final boolean publicAddress;
+  private final RestartPolicy restart;
+  private final java.time.Duration livenessTimeout;
   private final List<NodePort> nodePorts;
   private final List<Mount> mounts;
   private final List<String> roles;
@@ -91,6 +101,8 @@ public final class Unit {
     this.vpc = b.vpc;
     this.subnet = b.subnet;
     this.publicAddress = b.publicAddress;
+    this.restart = b.restart;
+    this.livenessTimeout = b.livenessTimeout;
     this.nodePorts = List.copyOf(b.nodePorts);
     this.mounts = List.copyOf(b.mounts);
     this.roles = List.copyOf(b.roles);
@@ -137,6 +149,8 @@ public final class Unit {
     b.vpc = vpc;
     b.subnet = subnet;
     b.publicAddress = publicAddress;
+    b.restart = restart;
+    b.livenessTimeout = livenessTimeout;
     b.nodePorts.addAll(nodePorts);
     b.mounts.addAll(mounts);
     b.roles.addAll(roles);
@@ -195,6 +209,24 @@ public final class Unit {
   /** Whether each instance gets a public address, NATed 1:1 to its private one. */
   public boolean publicAddress() {
     return publicAddress;
+  }
+
+  /**
+   * Whether the runtime starts an instance again after its domain stopped behind its back; default
+   * {@link RestartPolicy#ALWAYS} (template key {@code restart}).
+   */
+  public RestartPolicy restart() {
+    return restart;
+  }
+
+  /**
+   * How long a {@link InstanceState#READY} instance's guest may go without contacting its metadata service before
+   * the instance is {@link InstanceState#UNHEALTHY}; default {@link #DEFAULT_LIVENESS_TIMEOUT} (template key
+   * {@code livenessTimeout}, in seconds). The guest's agent contacts its metadata service at least every third
+   * of it (at most every 20 s), so a live guest never reaches it.
+   */
+  public java.time.Duration livenessTimeout() {
+    return livenessTimeout;
   }
 
   /**
@@ -297,6 +329,8 @@ public final class Unit {
         && memoryMib == u.memoryMib
         && diskSizeGib == u.diskSizeGib
         && publicAddress == u.publicAddress
+        && restart == u.restart
+        && livenessTimeout.equals(u.livenessTimeout)
         && name.equals(u.name)
         && image.equals(u.image)
         && vpc.equals(u.vpc)
@@ -315,15 +349,16 @@ public final class Unit {
   @Override
   public int hashCode() {
     return Objects.hash(
-        name, count, image, processors, memoryMib, diskSizeGib, vpc, subnet, publicAddress, nodePorts, mounts,
-        roles, secrets, options, firewalls, domains, journals, blocks);
+        name, count, image, processors, memoryMib, diskSizeGib, vpc, subnet, publicAddress, restart,
+        livenessTimeout, nodePorts, mounts, roles, secrets, options, firewalls, domains, journals, blocks);
   }
 
   @Override
   public String toString() {
     return "Unit[name=" + name + ", count=" + count + ", image=" + image + ", processors=" + processors
         + ", memoryMib=" + memoryMib + ", diskSizeGib=" + diskSizeGib + ", vpc=" + vpc + ", subnet=" + subnet
-        + ", publicAddress=" + publicAddress + ", nodePorts=" + nodePorts + ", mounts=" + mounts + ", roles="
+        + ", publicAddress=" + publicAddress + ", restart=" + restart + ", livenessTimeout=" + livenessTimeout
+        + ", nodePorts=" + nodePorts + ", mounts=" + mounts + ", roles="
         + roles + ", secrets=" + secrets + ", options=" + options + ", firewalls=" + firewalls + ", domains="
         + domains + ", journals=" + journals + ", blocks=" + blocks + "]";
   }
@@ -342,6 +377,8 @@ public final class Unit {
     private String vpc = DEFAULT_VPC;
     private @Nullable String subnet;
     private boolean publicAddress;
+    private RestartPolicy restart = DEFAULT_RESTART;
+    private java.time.Duration livenessTimeout = DEFAULT_LIVENESS_TIMEOUT;
     private final List<NodePort> nodePorts = new ArrayList<>();
     private final List<Mount> mounts = new ArrayList<>();
     private final List<String> roles = new ArrayList<>();
@@ -405,6 +442,21 @@ public final class Unit {
     /** Whether instances get a public address; default {@code false}. */
     public Builder publicAddress(boolean publicAddress) {
       this.publicAddress = publicAddress;
+      return this;
+    }
+
+    /** The restart policy (see {@link Unit#restart()}); default {@link RestartPolicy#ALWAYS}. */
+    public Builder restart(RestartPolicy restart) {
+      this.restart = Objects.requireNonNull(restart, "restart");
+      return this;
+    }
+
+    /**
+     * The liveness timeout (see {@link Unit#livenessTimeout()}): whole seconds from {@link #MIN_LIVENESS_TIMEOUT}
+     * to {@link #MAX_LIVENESS_TIMEOUT}; default {@link #DEFAULT_LIVENESS_TIMEOUT}.
+     */
+    public Builder livenessTimeout(java.time.Duration livenessTimeout) {
+      this.livenessTimeout = Objects.requireNonNull(livenessTimeout, "livenessTimeout");
       return this;
     }
 
@@ -567,6 +619,12 @@ public final class Unit {
       range(problems, "processors", processors, 1, MAX_PROCESSORS);
       range(problems, "memory", memoryMib, MIN_MEMORY_MIB, MAX_MEMORY_MIB);
       range(problems, "diskSize", diskSizeGib, 1, MAX_DISK_SIZE_GIB);
+      if (livenessTimeout.getNano() != 0 || livenessTimeout.compareTo(MIN_LIVENESS_TIMEOUT) < 0
+          || livenessTimeout.compareTo(MAX_LIVENESS_TIMEOUT) > 0) {
+        problems.add(Problem.error("livenessTimeout", (livenessTimeout.getNano() == 0
+            ? livenessTimeout.toSeconds() + " s" : livenessTimeout.toMillis() + " ms") + " is out of range "
+            + MIN_LIVENESS_TIMEOUT.toSeconds() + "-" + MAX_LIVENESS_TIMEOUT.toSeconds() + " s (whole seconds)"));
+      }
       if (!Names.isValid(vpc)) {
         problems.add(Problem.error("vpc", "'" + vpc + "' is invalid: " + Names.rule()));
       }

@@ -3,6 +3,7 @@ package dev.pods.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.internal.SafeText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -42,7 +43,7 @@ final class Clients {
   }
 
   private int failed(ObjectNode reply, int status) {
-    err.println("pods: " + reply.path("error").asText("the up process failed"));
+    err.println("pods: " + SafeText.oneLine(reply.path("error").asText("the up process failed")));
     return status;
   }
 
@@ -74,7 +75,21 @@ final class Clients {
       }
       for (JsonNode i : r.path("instances")) {
         rows.add(new String[] {pod, i.path("name").asText(), i.path("state").asText().toLowerCase(Locale.ROOT),
-            i.path("private").asText("-"), i.path("public").asText("-"), i.path("domain").asText("-")});
+            i.path("private").asText("-"), i.path("public").asText("-"), i.path("domain").asText("-"), why(i)});
+      }
+    }
+    // the WHY column only when an instance has something to tell (a stop, a lost contact)
+    boolean anyWhy = rows.stream().skip(1).anyMatch(x -> x.length > 6 && !x[6].isEmpty());
+    for (int k = 0; k < rows.size(); k++) {
+      String[] x = rows.get(k);
+      if (k == 0 && anyWhy) {
+        rows.set(0, new String[] {x[0], x[1], x[2], x[3], x[4], x[5], "WHY"});
+      } else if (k > 0) {
+        String[] six = java.util.Arrays.copyOf(x, 6);
+        rows.set(k, anyWhy ? java.util.Arrays.copyOf(x, 7) : six);
+        if (anyWhy && rows.get(k)[6] == null) {
+          rows.get(k)[6] = "";
+        }
       }
     }
     if (json) {
@@ -85,6 +100,29 @@ final class Clients {
       table(rows);
     }
     return 0;
+  }
+
+  /**
+   * What an instance's status tells beyond its state, for the WHY column: {@code since HH:mm:ss: reason; restart N
+   * at HH:mm:ss} (times in UTC); empty for the ordinary steps of a start.
+   */
+  static String why(JsonNode i) {
+    String reason = i.path("reason").asText("");
+    if (reason.isEmpty()) {
+      return "";
+    }
+    java.time.format.DateTimeFormatter hms = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")
+        .withZone(java.time.ZoneOffset.UTC);
+    StringBuilder b = new StringBuilder();
+    if (i.hasNonNull("since")) {
+      b.append("since ").append(hms.format(java.time.Instant.parse(i.path("since").asText()))).append(" UTC: ");
+    }
+    b.append(reason);
+    if (i.hasNonNull("restartAt")) {
+      b.append("; restart ").append(i.path("attempt").asInt()).append(" at ")
+          .append(hms.format(java.time.Instant.parse(i.path("restartAt").asText()))).append(" UTC");
+    }
+    return b.toString();
   }
 
   private void table(List<String[]> rows) {
@@ -194,7 +232,8 @@ final class Clients {
     if (journal != null && (f.length < 3 || !f[2].startsWith(EventPrinter.journalPrefix(journal)))) {
       return;
     }
-    out.println(line);
+    // the file is written escaped by EventPrinter; escaped again in case anything else wrote to it
+    out.println(SafeText.outputLine(line, EventPrinter.MAX_LINE_CHARS + 200));
   }
 
   private List<String> logged() throws IOException {

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.Deployment;
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
+import dev.pods.InstanceStatus;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.PodSpecException;
@@ -99,6 +101,8 @@ final class Up {
     java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
     List<Inet4Address> dnsServers = new ArrayList<>();
     List<Path> files = new ArrayList<>();
+    args = new ArrayList<>(args);
+    ImagePolicy imagePolicy = ImageOptions.take("up", args);
     List<String> secretArgs = new ArrayList<>();
     List<Path> hostFolders = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
@@ -150,7 +154,7 @@ final class Up {
     List<Unit> units = new ArrayList<>();
     boolean bad = false;
     for (Path f : files) {
-      ParseResult r = Templates.read(f);
+      ParseResult r = Templates.read(f, imagePolicy);
       r.problems().forEach(err::println);
       if (r.hasErrors()) {
         bad = true;
@@ -178,9 +182,8 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, domains,
-        dnsServers, secrets, hostFolders),
-        readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, imagePolicy,
+        domains, dnsServers, secrets, hostFolders), readyTimeout);
   }
 
   /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
@@ -284,7 +287,7 @@ final class Up {
   }
 
   private int deployAndWait(Pod pod, LocalHost.Options options, Duration readyTimeout, EventPrinter p) {
-    ImageResolver images = LocalHost.images(options.dataDir(), options.tiny());
+    ImageResolver images = LocalHost.images(options);
     List<String> names = pod.units().stream().map(Unit::image).distinct().toList();
     if (options.tiny()) {
       p.say("--tiny: every unit boots the tiny busybox guest instead of " + String.join(", ", names));
@@ -429,9 +432,12 @@ final class Up {
     if (d != null) {
       o.put("pod", d.pod().name());
       for (Instance i : d.instances()) {
-        ObjectNode n = a.addObject().put("name", i.name()).put("unit", i.unit()).put("state", i.state().name())
-            .put("domain", i.domainName()).put("private", i.privateAddress().getHostAddress());
+        InstanceStatus st = i.status();
+        ObjectNode n = a.addObject().put("name", i.name()).put("unit", i.unit()).put("state", st.state().name())
+            .put("domain", i.domainName()).put("private", i.privateAddress().getHostAddress())
+            .put("since", st.since().toString()).put("reason", st.reason());
         i.publicAddress().ifPresent(x -> n.put("public", x.getHostAddress()));
+        st.nextRestart().ifPresent(x -> n.put("restartAt", x.toString()).put("attempt", st.attempt() + 1));
       }
     }
     return o;

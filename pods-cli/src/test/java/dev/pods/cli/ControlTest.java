@@ -56,6 +56,38 @@ class ControlTest {
   }
 
   @Test
+  void psTellsWhyAnInstanceIsStoppedSinceWhenAndWhenItRestarts() {
+    ObjectNode i = Control.JSON.createObjectNode().put("name", "web-0").put("state", "STOPPED")
+        .put("since", "2026-01-01T17:02:11Z").put("reason", "its domain was destroyed at 17:02:11 UTC")
+        .put("restartAt", "2026-01-01T17:02:21Z").put("attempt", 1);
+    assertThat(Clients.why(i)).isEqualTo("since 17:02:11 UTC: its domain was destroyed at 17:02:11 UTC; restart 1 "
+        + "at 17:02:21 UTC");
+    assertThat(Clients.why(Control.JSON.createObjectNode().put("state", "READY").put("reason", ""))).isEmpty();
+  }
+
+  @Test
+  @SuppressWarnings("try") // the server only has to be up while ps talks to it
+  void psAddsAWhyColumnWhenAnInstanceHasSomethingToTell() throws Exception {
+    try (Control.Server s = Control.serve(dir(), "lab", req -> {
+      ObjectNode o = Control.ok().put("phase", "ready");
+      var a = o.putArray("instances");
+      a.addObject().put("name", "web-0").put("state", "STOPPED").put("private", "10.98.0.2").put("domain", "d0")
+          .put("since", "2026-01-01T17:02:11Z").put("reason", "its domain was destroyed at 17:02:11 UTC")
+          .put("restartAt", "2026-01-01T17:02:21Z").put("attempt", 1);
+      a.addObject().put("name", "web-1").put("state", "READY").put("private", "10.98.0.6").put("domain", "d1")
+          .put("since", "2026-01-01T17:00:00Z").put("reason", "");
+      return o;
+    }, r -> {})) {
+      assertThat(main().run("--data-dir", state.toString(), "ps", "lab")).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(
+          "POD  INSTANCE  STATE    PRIVATE    PUBLIC  DOMAIN  WHY\n"
+              + "lab  web-0     stopped  10.98.0.2  -       d0      since 17:02:11 UTC: its domain was destroyed at "
+              + "17:02:11 UTC; restart 1 at 17:02:21 UTC\n"
+              + "lab  web-1     ready    10.98.0.6  -       d1\n");
+    }
+  }
+
+  @Test
   void psExecAndErrorsGoThroughTheSocket() throws Exception {
     List<String> replied = new CopyOnWriteArrayList<>();
     try (Control.Server s = Control.serve(dir(), "shop", this::handle, r -> replied.add(r.get("op").asText()))) {
@@ -126,6 +158,15 @@ class ControlTest {
     out.reset();
     assertThat(main().run("--data-dir", state.toString(), "logs")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(3);
+  }
+
+  @Test
+  void logsPrintsControlCharactersEscapedWhateverWroteTheFile() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(Up.logFile(state, "shop"), "2026-01-01T00:00:01Z web-0 | \033[2J\033[Hpwned\rok\ttab\n");
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .isEqualTo("2026-01-01T00:00:01Z web-0 | \\e[2J\\e[Hpwned\\rok\ttab\n");
   }
 
   @Test

@@ -62,6 +62,11 @@ public record AgentConfig(
         "/", "/bin/sh", "python3", null, Duration.ofSeconds(20));
   }
 
+  /** This configuration with another {@link #pollWait}. */
+  public AgentConfig withPollWait(Duration wait) {
+    return new AgentConfig(url, token, stateDir, runDir, binDir, workdir, shell, python, http, wait);
+  }
+
   /** The {@code key=value} pairs, in file order. */
   public Map<String, String> entries() {
     Map<String, String> m = new LinkedHashMap<>();

@@ -30,9 +30,10 @@ import org.jspecify.annotations.Nullable;
  * each classified by its {@link Impact}.
  *
  * <p>Live changes (applied by a reload): {@code count}, scripts, firewalls, DNS records, journals, roles,
- * secrets, the public address and node ports. Recreate changes (a new domain and disk): {@code image},
- * {@code diskSize}, {@code processors}, {@code memory}, {@code vpc}, {@code subnet}, mounts, {@code vnc}, and
- * the unit's name. No impact: prose, and Pritunl options that have no effect on a pods host.
+ * secrets, the public address, node ports and the restart policy. Recreate changes (a new domain and disk):
+ * {@code image}, {@code diskSize}, {@code processors}, {@code memory}, {@code vpc}, {@code subnet}, mounts,
+ * {@code vnc}, {@code livenessTimeout} (the agent's poll interval on the guest's seed follows it), and the unit's
+ * name. No impact: prose, and Pritunl options that have no effect on a pods host.
  *
  * <p>Immutable and thread-safe. Computing a diff does no I/O.
  */
@@ -61,6 +62,10 @@ public final class UnitDiff {
     field(out, "vpc", before.vpc(), after.vpc(), Impact.RECREATE);
     field(out, "subnet", before.subnet(), after.subnet(), Impact.RECREATE);
     field(out, "publicAddress", before.publicAddress(), after.publicAddress(), Impact.LIVE);
+    field(out, "restart", before.restart().templateName(), after.restart().templateName(), Impact.LIVE);
+    // the agent's poll interval follows it, and it is on the guest's seed
+    field(out, "livenessTimeout", before.livenessTimeout().toSeconds(), after.livenessTimeout().toSeconds(),
+        Impact.RECREATE);
     list(out, "nodePorts", before.nodePorts(), after.nodePorts(), UnitDiff::nodePort, Impact.LIVE);
     list(out, "mounts", before.mounts(), after.mounts(), UnitDiff::mount, Impact.RECREATE);
     list(out, "roles", before.roles(), after.roles(), s -> s, Impact.LIVE);

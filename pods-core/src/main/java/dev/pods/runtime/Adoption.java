@@ -162,6 +162,22 @@ final class Adoption {
       Optional<NetworkInstance> net = s.networkDriver().find(i.id());
       Optional<DomainInfo> dom = s.hypervisor().find(i.domainName());
       boolean filesThere = dom.isPresent() && filesExist(dom.get());
+      if (ir.state() == InstanceState.STOPPED) {
+        String why = ir.failure() == null ? "its domain stopped" : ir.failure();
+        // stopped by Instance.stop(), or by the guest where the restart policy did not restart it: it stays so
+        boolean keep = ir.held() || why.contains("; not restarted (");
+        if (keep && net.isPresent() && filesThere && !dom.get().state().isActive()) {
+          i.restoreStopped(why, ir.held(), ir.initialized());
+          i.claimed.set(true);
+          running.add(i);
+          LOG.info("pod {} instance {}: adopted, stopped ({})", r.pod().name(), i.name(), why);
+          continue;
+        }
+        // stopped behind the runtime's back: started (or rebuilt) now, as its restart policy would
+        i.restoreStopped(why, false, ir.initialized());
+        i.restore(InstanceState.BOOTING, null);
+        i.initialized = ir.initialized();
+      }
       if (net.isPresent() && filesThere && dom.get().state().isActive()) {
         if (ir.state() == InstanceState.PENDING || ir.state() == InstanceState.CREATING) {
           i.restore(InstanceState.BOOTING, null); // the crash came between the start and its record

@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.internal.SafeText;
 import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
@@ -29,6 +30,7 @@ import dev.pods.spi.DomainNic;
 import dev.pods.spi.DomainSpec;
 import dev.pods.spi.DomainState;
 import dev.pods.spi.Hypervisor;
+import dev.pods.spi.HypervisorEvent;
 import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.NetworkInstance;
@@ -43,6 +45,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -155,7 +158,7 @@ final class DefaultDeployment implements Deployment {
    * record's removal.
    */
   private static boolean persistent(InstanceState st) {
-    return st == InstanceState.READY || st == InstanceState.FAILED;
+    return st == InstanceState.READY || st == InstanceState.FAILED || st == InstanceState.STOPPED;
   }
 
   // ------------------------------------------------------------------------------------------ creation
@@ -206,6 +209,11 @@ final class DefaultDeployment implements Deployment {
       Unit unit = i.unit;
       if (fresh) {
         i.initialized = false;
+        Optional<String> refused = s.imagePolicy().refusal(unit.image());
+        if (refused.isPresent()) {
+          throw new PodsException("image '" + unit.image() + "' of unit " + unit.name()
+              + " is refused by the host's image policy: " + refused.get());
+        }
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
@@ -229,7 +237,7 @@ final class DefaultDeployment implements Deployment {
         FaultPoint.reached("network");
 
         InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
-            AgentConfig.forGuest(i.token).render(), Map.of());
+            AgentConfig.forGuest(i.token).withPollWait(pollWait(unit)).render(), Map.of());
         InstanceFiles.Prepared files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
             image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
         undo.push(() -> s.instanceFiles().delete(i.domainName()));
@@ -311,6 +319,15 @@ final class DefaultDeployment implements Deployment {
     }
   }
 
+  /**
+   * How long the agent's long polls of {@code unit}'s instances last: a third of the liveness timeout, 1 to 20 s, so
+   * that a live guest makes contact at least three times per timeout.
+   */
+  static Duration pollWait(Unit unit) {
+    long s = Math.max(1, Math.min(20, unit.livenessTimeout().toSeconds() / 3));
+    return Duration.ofSeconds(s);
+  }
+
   /** Starts the instance's metadata service (recorded token, current view) and hands it to the instance. */
   ImdsServer startImds(DefaultInstance i) {
     ImdsServer imds = ImdsServer.builder()
@@ -386,7 +403,8 @@ final class DefaultDeployment implements Deployment {
       return; // destroyed, closed, removed, or a migration (which removes and rebuilds domains on purpose) runs
     }
     InstanceState st = i.state();
-    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY) {
+    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY
+        && st != InstanceState.UNHEALTHY && !(st == InstanceState.STOPPED && !i.held())) {
       return;
     }
     if (s.hypervisor().state(i.domainName()) != DomainState.MISSING) {
@@ -426,6 +444,93 @@ final class DefaultDeployment implements Deployment {
     } catch (RuntimeException e) {
       i.healing.set(false);
       LOG.warn("pod {} instance {}: cannot schedule its recreation", pod.name(), i.name(), e);
+    }
+  }
+
+  /**
+   * Compares {@code i}'s domain with its state: a domain that is gone is recreated ({@link #checkVanished}); one
+   * that is no longer running while the instance was up makes it STOPPED, saying what happened ({@code event}'s
+   * detail when an event told, else the state found) and planning a restart as its unit's policy says. Ignored
+   * while the runtime itself stops, starts or restarts the domain, and when {@link #checkVanished} would ignore it.
+   * Blocks on the hypervisor; never call it on an event thread.
+   */
+  void checkDomain(DefaultInstance i, @Nullable HypervisorEvent event, Executor executor) {
+    if (destroyed || runtime.isClosed() || !instances.contains(i) || generation % 2 == 1 || i.busy.get()) {
+      return;
+    }
+    InstanceState st = i.state();
+    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY
+        && st != InstanceState.UNHEALTHY && st != InstanceState.STOPPED) {
+      return;
+    }
+    DomainState ds = s.hypervisor().state(i.domainName());
+    if (ds == DomainState.MISSING) {
+      checkVanished(i, executor);
+      return;
+    }
+    if (ds.isActive() || st == InstanceState.STOPPED || i.busy.get()) {
+      return;
+    }
+    Stop how = Stop.of(event, ds, clock().instant());
+    if (i.domainStopped(how.what(), how.failure())) {
+      LOG.warn("pod {} instance {}: {}", pod.name(), i.name(), i.describe());
+    }
+  }
+
+  /** What a stop was, in words, and whether it counts as a failure for {@link dev.pods.RestartPolicy#ON_FAILURE}. */
+  record Stop(String what, boolean failure) {
+    static Stop of(@Nullable HypervisorEvent e, DomainState found, java.time.Instant now) {
+      if (e != null && e.type() == HypervisorEvent.Type.STOPPED) {
+        String at = " at " + DefaultInstance.hms(e.at());
+        return switch (e.detail()) {
+          case "SHUTDOWN" -> new Stop("the guest powered itself off" + at, false);
+          case "DESTROYED" -> new Stop("its domain was destroyed" + at, true);
+          case "CRASHED" -> new Stop("the guest crashed" + at, true);
+          case "FAILED" -> new Stop("its emulator process died" + at, true);
+          default -> new Stop("its domain stopped" + at + (e.detail().isEmpty() ? "" : " (" + e.detail() + ")"),
+              true);
+        };
+      }
+      if (e != null && e.type() == HypervisorEvent.Type.CRASHED) {
+        return new Stop("the guest crashed at " + DefaultInstance.hms(e.at()), true);
+      }
+      return new Stop("its domain was found " + (found == DomainState.CRASHED ? "crashed" : "shut off") + " at "
+          + DefaultInstance.hms(now), true);
+    }
+  }
+
+  /**
+   * The periodic watch, at {@code now}: liveness of every instance, restarts that are due (on {@code executor}),
+   * and with {@code reconcile} a comparison of every instance with its domain ({@link #checkDomain}), for events
+   * missed. Blocks on the hypervisor when reconciling.
+   */
+  void watch(java.time.Instant now, boolean reconcile, Executor executor) {
+    if (destroyed || runtime.isClosed() || generation % 2 == 1) {
+      return;
+    }
+    for (DefaultInstance i : instances) {
+      if (reconcile) {
+        checkDomain(i, null, executor);
+      }
+      i.checkLiveness(now);
+      if (i.state() == InstanceState.STOPPED && i.status().restartAt() != null
+          && !now.isBefore(i.status().restartAt()) && i.busy.compareAndSet(false, true)) {
+        try {
+          executor.execute(() -> {
+            i.busy.set(false);
+            if (!destroyed && !runtime.isClosed() && generation % 2 == 0 && destroyLock.tryLock()) {
+              try {
+                i.restartIfDue(clock().instant());
+              } finally {
+                destroyLock.unlock();
+              }
+            }
+          });
+        } catch (RuntimeException e) {
+          i.busy.set(false);
+          LOG.warn("pod {} instance {}: cannot schedule its restart", pod.name(), i.name(), e);
+        }
+      }
     }
   }
 
@@ -684,7 +789,8 @@ final class DefaultDeployment implements Deployment {
         if (destroyed) {
           throw new IllegalStateException("pod " + pod.name() + " was destroyed");
         }
-        failed = instances.stream().filter(i -> i.state() == InstanceState.FAILED).findFirst().orElse(null);
+        failed = instances.stream().filter(i -> i.state() == InstanceState.FAILED
+            || (i.state() == InstanceState.STOPPED && i.status().restartAt() == null)).findFirst().orElse(null);
         if (failed != null || isReady()) {
           break;
         }
@@ -700,6 +806,9 @@ final class DefaultDeployment implements Deployment {
     } finally {
       lock.unlock();
     }
+    if (failed != null && failed.state() == InstanceState.STOPPED) {
+      throw new PodsException("pod " + pod.name() + " cannot get ready: " + failed.describe());
+    }
     if (failed != null) {
       Throwable cause = failed.failure().orElse(null);
       throw new PodsException("instance " + failed.name() + " of pod " + pod.name() + " failed: "
@@ -712,11 +821,14 @@ final class DefaultDeployment implements Deployment {
     StringBuilder m = new StringBuilder("pod " + pod.name() + " not ready after " + elapsed.toMillis() + " ms:");
     for (DefaultInstance i : instances) {
       if (i.state() != InstanceState.READY) {
-        m.append("\ninstance ").append(i.name()).append(" is ").append(i.state()).append(tail(i));
+        m.append("\n").append(i.describe()).append(tail(i));
       }
     }
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
+
+  /** The longest guest line quoted in a message, in characters. */
+  private static final int TAIL_LINE_CHARS = 500;
 
   static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
@@ -728,7 +840,9 @@ final class DefaultDeployment implements Deployment {
     if (lines.isEmpty()) {
       return "; no output";
     }
-    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
+    // guest text: escaped, so that it cannot move a terminal's cursor or pass for a line of pods' own
+    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()).stream()
+        .map(l -> SafeText.outputLine(l, TAIL_LINE_CHARS)).toList();
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
@@ -741,6 +855,7 @@ final class DefaultDeployment implements Deployment {
 
   @Override
   public MigrationPlan plan(Pod next) {
+    DefaultPodRuntime.checkImages(s, next);
     return Migrator.plan(this, next);
   }
 
@@ -930,7 +1045,9 @@ final class DefaultDeployment implements Deployment {
       InstanceState st = i.state();
       list.add(new DeploymentRecord.InstanceRecord(i.unit(), i.index(), i.id(), i.domainName(), i.subnet.toString(),
           i.publicAddress().map(java.net.Inet4Address::getHostAddress).orElse(null), specVersion(i.unit), i.token,
-          st, st == InstanceState.FAILED ? i.failure().map(Throwable::getMessage).orElse("?") : null));
+          st, st == InstanceState.FAILED ? i.failure().map(Throwable::getMessage).orElse("?")
+              : st == InstanceState.STOPPED ? i.status().reason() : null,
+          st == InstanceState.STOPPED && i.held(), i.initialized));
     }
     return new DeploymentRecord(pod, s.owner(), destroyed, list);
   }

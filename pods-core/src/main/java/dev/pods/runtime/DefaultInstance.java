@@ -3,6 +3,8 @@ package dev.pods.runtime;
 import dev.pods.BackendException;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
+import dev.pods.InstanceStatus;
+import dev.pods.RestartPolicy;
 import dev.pods.PodEvent;
 import dev.pods.PodsException;
 import dev.pods.Trigger;
@@ -17,6 +19,9 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +29,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,8 +58,28 @@ final class DefaultInstance implements Instance {
   /** The agent's token: on the guest's seed, and what its metadata service accepts (kept across restarts). */
   final String token;
 
+  private static final DateTimeFormatter HMS = DateTimeFormatter.ofPattern("HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+
   private InstanceState state = InstanceState.PENDING;
   private @Nullable Throwable failure;
+  /** When the instance entered its state, and why (see {@link InstanceStatus}). */
+  private Instant since;
+  private String reason = "";
+  /** When the restart policy starts a STOPPED instance again; null when none is planned. */
+  private @Nullable Instant restartAt;
+  /** Restarts since the instance was last READY for {@link RestartPolicy#BACKOFF_RESET}. */
+  private int attempts;
+  /** When it last became READY; null while it is not READY. */
+  private @Nullable Instant readySince;
+  /** Stopped by {@link #stop()}: the runtime never starts it again by itself. */
+  private boolean held;
+  /**
+   * Set while the runtime itself stops, starts or restarts the domain: the domain events this causes are not
+   * failures, and detection leaves the instance alone.
+   */
+  final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Execs waiting for the agent: failed at once when the instance stops. */
+  private final Set<CompletableFuture<ExecResult>> pendingExecs = ConcurrentHashMap.newKeySet();
   private @Nullable ImdsServer imds;
   private final ArrayDeque<String> recent = new ArrayDeque<>();
   /** Journal key to its last {@link #JOURNAL_LINES} lines; guarded by this. */
@@ -99,6 +126,7 @@ final class DefaultInstance implements Instance {
     this.subnet = subnet;
     this.publicAddress = publicAddress;
     this.token = Objects.requireNonNull(token, "token");
+    this.since = deployment.clock().instant();
   }
 
   @Override
@@ -134,6 +162,39 @@ final class DefaultInstance implements Instance {
   @Override
   public synchronized Optional<Throwable> failure() {
     return Optional.ofNullable(failure);
+  }
+
+  @Override
+  public synchronized InstanceStatus status() {
+    return new InstanceStatus(state, since, reason, restartAt, attempts);
+  }
+
+  /** Whether it was stopped by {@link #stop()}. */
+  synchronized boolean held() {
+    return held;
+  }
+
+  /** {@code at} as {@code HH:mm:ss UTC}, for messages. */
+  static String hms(Instant at) {
+    return HMS.format(at);
+  }
+
+  /**
+   * What the instance's state means for a caller that wants the guest, e.g. {@code "instance web-0 is STOPPED: its
+   * domain was destroyed at 17:02:11 UTC; restarting in 10 s"} (the reason only for STOPPED and UNHEALTHY).
+   */
+  String describe() {
+    InstanceStatus st = status();
+    StringBuilder m = new StringBuilder("instance ").append(name).append(" is ").append(st.state());
+    boolean down = st.state() == InstanceState.STOPPED || st.state() == InstanceState.UNHEALTHY;
+    if (down && !st.reason().isEmpty()) {
+      m.append(": ").append(st.reason());
+    }
+    if (st.restartAt() != null) {
+      long s = Math.max(0, Duration.between(deployment.clock().instant(), st.restartAt()).toSeconds());
+      m.append("; restarting in ").append(s).append(" s");
+    }
+    return m.toString();
   }
 
   @Override
@@ -204,11 +265,26 @@ final class DefaultInstance implements Instance {
       Thread.currentThread().interrupt();
       throw new PodsException("exec " + request.argv() + " in instance " + name + " interrupted", e);
     } catch (ExecutionException e) {
-      throw new PodsException("exec " + request.argv() + " in instance " + name + " failed: " + e.getCause(),
-          e.getCause());
+      Throwable c = e.getCause();
+      if (c instanceof PodsException p) {
+        throw new PodsException(p.getMessage(), p);
+      }
+      throw new PodsException("exec " + request.argv() + " in instance " + name + " failed: " + c, c);
     } catch (TimeoutException e) {
-      throw new PodsException("exec " + request.argv() + " in instance " + name + ": no answer within " + wait, e);
+      throw noAnswer(request, wait, e);
     }
+  }
+
+  /**
+   * The failure of an exec whose agent did not answer within {@code wait}: who did not answer, and when the guest
+   * last contacted its metadata service.
+   */
+  PodsException noAnswer(ExecRequest request, Duration wait, @Nullable Throwable cause) {
+    ImdsServer s = imds();
+    Optional<Instant> last = s == null ? Optional.empty() : s.lastContact();
+    return new PodsException("exec " + request.argv() + " in instance " + name + ": its agent did not answer within "
+        + wait.toSeconds() + " s; " + last.map(t -> "the guest last contacted its metadata service at " + hms(t))
+            .orElse("the guest never contacted its metadata service") + " (" + describe() + ")", cause);
   }
 
   @Override
@@ -218,7 +294,35 @@ final class DefaultInstance implements Instance {
     if (s == null) {
       throw new IllegalStateException("instance " + name + " has no metadata service (state " + state() + ")");
     }
-    return s.exec(request);
+    if (state() == InstanceState.STOPPED) {
+      return CompletableFuture.failedFuture(new PodsException("cannot exec " + request.argv() + ": " + describe()));
+    }
+    CompletableFuture<ExecResult> f = s.exec(request);
+    CompletableFuture<ExecResult> mine = new CompletableFuture<>();
+    pendingExecs.add(mine);
+    f.whenComplete((r, x) -> {
+      pendingExecs.remove(mine);
+      Throwable c = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
+      if (c instanceof TimeoutException) {
+        mine.completeExceptionally(noAnswer(request, request.timeout().plus(ImdsServer.EXEC_GRACE), c));
+      } else if (x != null) {
+        mine.completeExceptionally(x);
+      } else {
+        mine.complete(r);
+      }
+    });
+    if (state() == InstanceState.STOPPED) { // stopped while it was being handed over
+      mine.completeExceptionally(new PodsException("exec " + request.argv() + " ended: " + describe()));
+    }
+    return mine;
+  }
+
+  /** Fails every exec still waiting for the agent with what happened to the instance. */
+  private void failPendingExecs() {
+    for (CompletableFuture<ExecResult> f : List.copyOf(pendingExecs)) {
+      pendingExecs.remove(f);
+      f.completeExceptionally(new PodsException("exec ended without an answer: " + describe()));
+    }
   }
 
   synchronized @Nullable ImdsServer imds() {
@@ -279,6 +383,9 @@ final class DefaultInstance implements Instance {
         return f.address();
       }
       requireNetwork("forward port " + port);
+      if (state == InstanceState.STOPPED) {
+        throw new IllegalStateException("cannot forward port " + port + ": " + describe());
+      }
     }
     InetSocketAddress target = new InetSocketAddress(privateAddress(), port);
     PortForwarder made;
@@ -330,29 +437,224 @@ final class DefaultInstance implements Instance {
     InstanceState before;
     synchronized (this) {
       before = state;
-      if (!progress.initialized() || (state != InstanceState.READY && state != InstanceState.BOOTING)) {
+      if (!progress.initialized() || (state != InstanceState.READY && state != InstanceState.BOOTING
+          && state != InstanceState.UNHEALTHY && state != InstanceState.STOPPED)) {
         throw new IllegalStateException("cannot restart instance " + name + ": it is " + state
             + (progress.initialized() ? "" : " and never finished its first boot"));
       }
       requireNetwork("restart");
+      held = false; // a restart asked for ends a stop asked for
     }
-    // before asking: the new boot's run may be reported before the hypervisor call returns
-    InstanceProgress.Boot old = progress.rebooting();
-    transition(InstanceState.BOOTING, null);
-    deployment.waitSignal().signal();
-    DomainRestart.Outcome how;
+    busy.set(true);
     try {
-      how = DomainRestart.restart(deployment.hypervisor(), domain, grace);
-    } catch (RuntimeException e) {
-      progress.restore(old);
-      if (before == InstanceState.READY && old.bootDone()) {
-        transition(InstanceState.READY, null);
-      }
+      // before asking: the new boot's run may be reported before the hypervisor call returns
+      InstanceProgress.Boot old = progress.rebooting();
+      move(InstanceState.BOOTING, null, "restarted by Instance.restart()", null);
       deployment.waitSignal().signal();
-      throw e instanceof PodsException p ? p
-          : new PodsException("restart of instance " + name + " failed: " + e.getMessage(), e);
+      DomainRestart.Outcome how;
+      try {
+        how = DomainRestart.restart(deployment.hypervisor(), domain, grace);
+      } catch (RuntimeException e) {
+        progress.restore(old);
+        if (before == InstanceState.READY && old.bootDone()) {
+          transition(InstanceState.READY, null);
+        }
+        deployment.waitSignal().signal();
+        throw e instanceof PodsException p ? p
+            : new PodsException("restart of instance " + name + " failed: " + e.getMessage(), e);
+      }
+      LOG.info("instance {}: domain {} restarted ({})", name, domain, how);
+    } finally {
+      busy.set(false);
     }
-    LOG.info("instance {}: domain {} restarted ({})", name, domain, how);
+  }
+
+  @Override
+  public void stop() {
+    stop(DEFAULT_STOP_GRACE);
+  }
+
+  @Override
+  public void stop(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("grace must not be negative: " + grace);
+    }
+    synchronized (this) {
+      switch (state) {
+        case BOOTING, INITIALIZING, READY, UNHEALTHY -> { }
+        case STOPPED -> {
+          held = true; // already down: from now on it stays so
+          restartAt = null;
+        }
+        default -> throw new IllegalStateException("cannot stop instance " + name + ": it is " + state);
+      }
+      held = true;
+    }
+    busy.set(true);
+    try {
+      deployment.hypervisor().stop(domain, grace);
+      move(InstanceState.STOPPED, null, "stopped by Instance.stop() at " + hms(deployment.clock().instant()), null);
+    } catch (RuntimeException e) {
+      synchronized (this) {
+        held = state == InstanceState.STOPPED;
+      }
+      throw e instanceof PodsException p ? p
+          : new PodsException("stop of instance " + name + " failed: " + e.getMessage(), e);
+    } finally {
+      busy.set(false);
+    }
+    LOG.info("instance {}: domain {} stopped by Instance.stop()", name, domain);
+  }
+
+  @Override
+  public void start() {
+    String was;
+    synchronized (this) {
+      if (state != InstanceState.STOPPED) {
+        throw new IllegalStateException("cannot start instance " + name + ": it is " + state + ", not STOPPED");
+      }
+      requireNetwork("start");
+      was = reason;
+    }
+    startDomain("started by Instance.start()", was, true);
+  }
+
+  /**
+   * The restart policy's restart of a STOPPED instance, when it is due at {@code now}: starts the same domain
+   * (reboot and reload blocks run). Blocks on the hypervisor; a failure leaves it STOPPED with the next restart
+   * planned further off.
+   *
+   * @return whether a restart was made (or tried)
+   */
+  boolean restartIfDue(Instant now) {
+    int attempt;
+    String was;
+    synchronized (this) {
+      if (state != InstanceState.STOPPED || held || restartAt == null || now.isBefore(restartAt)
+          || imds == null) {
+        return false;
+      }
+      attempts++;
+      attempt = attempts;
+      restartAt = null;
+      was = reason;
+    }
+    LOG.info("instance {}: restart {} of domain {} ({})", name, attempt, domain, was);
+    startDomain("restart " + attempt + " by its restart policy (" + unit.restart().templateName() + ") after: "
+        + was, was, false);
+    return true;
+  }
+
+  private void startDomain(String why, String was, boolean byUser) {
+    busy.set(true);
+    try {
+      InstanceProgress.Boot old = progress.rebooting();
+      synchronized (this) {
+        held = false;
+        restartAt = null;
+      }
+      move(InstanceState.BOOTING, null, why, null);
+      try {
+        deployment.hypervisor().start(domain);
+      } catch (RuntimeException e) {
+        progress.restore(old);
+        Instant now = deployment.clock().instant();
+        Instant next = byUser ? null : now.plus(backoff(attempts() + 1));
+        synchronized (this) {
+          held = byUser;
+        }
+        move(InstanceState.STOPPED, null, "its start failed at " + hms(now) + " (" + e.getMessage() + "); before: "
+            + was, next);
+        if (byUser) {
+          throw e instanceof PodsException p ? p
+              : new PodsException("start of instance " + name + " failed: " + e.getMessage(), e);
+        }
+        LOG.warn("instance {}: restart failed; next at {}", name, next, e);
+      }
+    } finally {
+      busy.set(false);
+    }
+  }
+
+  private synchronized int attempts() {
+    return attempts;
+  }
+
+  /** The delay before restart number {@code attempt} (from 1): 10 s doubling up to 5 min. */
+  static Duration backoff(int attempt) {
+    Duration d = RestartPolicy.FIRST_BACKOFF;
+    for (int i = 1; i < attempt && d.compareTo(RestartPolicy.MAX_BACKOFF) < 0; i++) {
+      d = d.multipliedBy(2);
+    }
+    return d.compareTo(RestartPolicy.MAX_BACKOFF) > 0 ? RestartPolicy.MAX_BACKOFF : d;
+  }
+
+  /**
+   * Its domain stopped (or was found stopped) without the runtime asking: when the instance was up, it becomes
+   * STOPPED with {@code what} happened, and a restart is planned as its unit's policy says ({@code failure}: the
+   * stop was a failure, not a power-off the guest asked for).
+   *
+   * @return whether the instance changed
+   */
+  boolean domainStopped(String what, boolean failure) {
+    Instant now = deployment.clock().instant();
+    RestartPolicy policy = unit.restart();
+    Instant next;
+    synchronized (this) {
+      if (state != InstanceState.BOOTING && state != InstanceState.INITIALIZING && state != InstanceState.READY
+          && state != InstanceState.UNHEALTHY) {
+        return false;
+      }
+      if (readySince != null && Duration.between(readySince, now).compareTo(RestartPolicy.BACKOFF_RESET) >= 0) {
+        attempts = 0; // healthy long enough: the back-off starts again
+      }
+      boolean restart = policy == RestartPolicy.ALWAYS || (policy == RestartPolicy.ON_FAILURE && failure);
+      next = restart ? now.plus(backoff(attempts + 1)) : null;
+    }
+    return move(InstanceState.STOPPED, null, what + (next != null ? ""
+        : "; not restarted (restart: " + policy.templateName() + ")"), next);
+  }
+
+  /**
+   * Liveness, at {@code now}: a READY instance whose guest has not contacted its metadata service for its unit's
+   * liveness timeout becomes UNHEALTHY; an UNHEALTHY one whose guest made contact since becomes READY again.
+   */
+  void checkLiveness(Instant now) {
+    ImdsServer s = imds();
+    if (s == null) {
+      return;
+    }
+    Instant contact = s.lastContact().orElse(null);
+    InstanceState st;
+    Instant from;
+    synchronized (this) {
+      st = state;
+      from = since;
+    }
+    if (st == InstanceState.READY) {
+      Instant last = contact == null || contact.isBefore(from) ? from : contact;
+      Duration limit = unit.livenessTimeout();
+      if (Duration.between(last, now).compareTo(limit) > 0) {
+        move(InstanceState.UNHEALTHY, null, "no contact from its guest since " + hms(last) + " (liveness timeout "
+            + limit.toSeconds() + " s)", null);
+      }
+    } else if (st == InstanceState.UNHEALTHY && contact != null && contact.isAfter(from)) {
+      move(InstanceState.READY, null, "its guest made contact again at " + hms(contact), null);
+    }
+  }
+
+  /**
+   * The guest rebooted by itself (a reset, or a kernel panic with {@code panic=-1}): a READY or UNHEALTHY instance
+   * is BOOTING until its reboot run finished.
+   */
+  void guestRebooted(Instant at) {
+    InstanceState st = state();
+    if (st == InstanceState.READY || st == InstanceState.UNHEALTHY) {
+      progress.rebooting();
+      move(InstanceState.BOOTING, null, "the guest rebooted by itself at " + hms(at) + " (a reset or a kernel panic)",
+          null);
+    }
   }
 
   /**
@@ -381,7 +683,19 @@ final class DefaultInstance implements Instance {
 
   /** Moves to {@code to} unless the instance is already in a final state; publishes the change. */
   boolean transition(InstanceState to, @Nullable Throwable cause) {
+    return move(to, cause, null, null);
+  }
+
+  /**
+   * Moves to {@code to} unless the instance is already there or in a final state, with {@code why} (else the
+   * cause's message) as the status's reason and {@code nextRestart} as its planned restart; publishes the change.
+   * Entering or leaving STOPPED or UNHEALTHY hands every peer its new view (it drops out of, or comes back into,
+   * their lists); entering STOPPED, FAILED or DESTROYED fails the execs still waiting.
+   */
+  boolean move(InstanceState to, @Nullable Throwable cause, @Nullable String why, @Nullable Instant nextRestart) {
     InstanceState from;
+    Instant now = deployment.clock().instant();
+    String text;
     synchronized (this) {
       from = state;
       boolean isFinal = from == InstanceState.DESTROYED
@@ -390,6 +704,11 @@ final class DefaultInstance implements Instance {
         return false;
       }
       state = to;
+      since = now;
+      text = why != null ? why : cause != null ? String.valueOf(cause.getMessage()) : "";
+      reason = text;
+      restartAt = to == InstanceState.STOPPED ? nextRestart : null;
+      readySince = to == InstanceState.READY ? now : null;
       if (to == InstanceState.READY) {
         initialized = true;
       }
@@ -397,8 +716,14 @@ final class DefaultInstance implements Instance {
         failure = cause;
       }
     }
-    deployment.stateChanged(new PodEvent.StateChanged(name, deployment.clock().instant(), from, to,
-        cause == null ? null : String.valueOf(cause.getMessage())));
+    deployment.stateChanged(new PodEvent.StateChanged(name, now, from, to, text.isEmpty() ? null : text));
+    if (to == InstanceState.STOPPED || to == InstanceState.FAILED || to == InstanceState.DESTROYED) {
+      failPendingExecs();
+    }
+    if (from == InstanceState.STOPPED || from == InstanceState.UNHEALTHY || to == InstanceState.STOPPED
+        || to == InstanceState.UNHEALTHY) {
+      deployment.refreshViews();
+    }
     return true;
   }
 
@@ -409,8 +734,21 @@ final class DefaultInstance implements Instance {
   synchronized void restore(InstanceState recorded, @Nullable Throwable cause) {
     state = recorded;
     failure = recorded == InstanceState.FAILED ? cause : null;
-    initialized = recorded == InstanceState.READY;
+    // UNHEALTHY comes only from READY: the guest finished its boot (its liveness is judged again from here on)
+    initialized = recorded == InstanceState.READY || recorded == InstanceState.UNHEALTHY;
     progress.adopted(initialized);
+  }
+
+  /**
+   * Restores a recorded STOPPED instance: {@code why} it stopped, whether {@link #stop()} stopped it
+   * ({@code held}) and whether its guest was initialized (no event, as {@link #restore(InstanceState, Throwable)}).
+   */
+  synchronized void restoreStopped(String why, boolean held, boolean wasInitialized) {
+    state = InstanceState.STOPPED;
+    reason = why;
+    this.held = held;
+    initialized = wasInitialized;
+    progress.adopted(wasInitialized);
   }
 
   /** Called on the metadata service's event thread: must return quickly. */
@@ -443,8 +781,10 @@ final class DefaultInstance implements Instance {
       if (r.trigger() == Trigger.FIRST_BOOT && state() == InstanceState.BOOTING) {
         transition(InstanceState.INITIALIZING, null);
         FaultPoint.reached("initializing");
-      } else if (r.trigger() == Trigger.REBOOT && state() == InstanceState.READY) {
-        transition(InstanceState.BOOTING, null); // a reboot the guest did by itself
+      } else if (r.trigger() == Trigger.REBOOT && (state() == InstanceState.READY
+          || state() == InstanceState.UNHEALTHY || state() == InstanceState.STOPPED)) {
+        // a reboot the guest did by itself, or a start of its domain the runtime did not make
+        move(InstanceState.BOOTING, null, "its guest began a new boot", null);
       }
     } else if (e instanceof AgentEvent.OutputLine l) {
       progress.onOutput(l.line());

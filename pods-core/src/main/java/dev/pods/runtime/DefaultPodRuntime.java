@@ -45,7 +45,10 @@ import org.slf4j.LoggerFactory;
  * The runtime behind {@link PodRuntime#builder()}. Keeps one {@link DeploymentRecord} per deployment in its
  * state folder ({@link FileStateStore}, written before anything is built and at every change adoption depends on);
  * on start it adopts what those records describe and removes what its owner has but no record wants
- * ({@link Adoption}); while it runs, it recreates instances whose domain vanished (hypervisor events).
+ * ({@link Adoption}); while it runs, it recreates instances whose domain vanished and marks STOPPED those whose
+ * domain stopped behind its back (hypervisor events, and a reconcile every {@link #RECONCILE_EVERY} watch periods),
+ * restarts them as their unit's restart policy says, and marks UNHEALTHY the READY instances whose guest stopped
+ * contacting its metadata service (its watcher thread, {@code pods-watch-N}).
  */
 public final class DefaultPodRuntime implements PodRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultPodRuntime.class);
@@ -69,6 +72,13 @@ public final class DefaultPodRuntime implements PodRuntime {
   private volatile dev.pods.spi.SecretStore.@Nullable Registration secretEvents;
   private volatile boolean closed;
   private final RuntimeDisks disks;
+  /** Runs {@link #tick} every {@link #WATCH_PERIOD}; made by {@link #start}. */
+  private volatile java.util.concurrent.@Nullable ScheduledExecutorService watcher;
+  private final AtomicInteger ticks = new AtomicInteger();
+  /** How often liveness and due restarts are looked at. */
+  static final java.time.Duration WATCH_PERIOD = java.time.Duration.ofSeconds(1);
+  /** Every how many watch periods the domains' real states are compared with the instances' (for lost events). */
+  static final int RECONCILE_EVERY = 5;
 
   private DefaultPodRuntime(RuntimeSettings s, StateStore store, FileChannel lockChannel) {
     this.s = s;
@@ -121,6 +131,19 @@ public final class DefaultPodRuntime implements PodRuntime {
       Adoption.run(rt, s);
       rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
       rt.secretEvents = s.secrets().onChange(rt::onSecretChanged);
+      java.util.concurrent.ScheduledExecutorService w = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pods-watch-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      rt.watcher = w;
+      w.scheduleWithFixedDelay(() -> {
+        try {
+          rt.tick(rt.ticks.incrementAndGet() % RECONCILE_EVERY == 0);
+        } catch (RuntimeException e) {
+          LOG.warn("runtime watch failed", e);
+        }
+      }, WATCH_PERIOD.toMillis(), WATCH_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RuntimeException | Error e) {
       rt.close();
       throw e;
@@ -200,6 +223,14 @@ public final class DefaultPodRuntime implements PodRuntime {
         s.publicNetwork().gateway()));
   }
 
+  /** Refuses a pod with an image the runtime's image policy refuses, before anything is recorded or built. */
+  static void checkImages(RuntimeSettings s, Pod pod) {
+    List<dev.pods.Problem> problems = s.imagePolicy().problems(pod);
+    if (!problems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", problems);
+    }
+  }
+
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
@@ -207,6 +238,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     if (!dnsProblems.isEmpty()) {
       throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", dnsProblems);
     }
+    checkImages(s, pod);
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -380,13 +412,34 @@ public final class DefaultPodRuntime implements PodRuntime {
   }
 
   /**
-   * On a backend thread: hands a vanished-domain check of the instance concerned to the executor; after a
-   * reconnection (events may have been lost meanwhile), a check of every instance.
+   * One watch of every deployment ({@link DefaultDeployment#watch}): liveness and due restarts, and with
+   * {@code reconcile} the domains' real states. Run every {@link #WATCH_PERIOD} by the watcher thread (every
+   * {@link #RECONCILE_EVERY}th with {@code reconcile}); tests call it after moving their clock.
+   */
+  void tick(boolean reconcile) {
+    if (closed) {
+      return;
+    }
+    List<DefaultDeployment> ds;
+    synchronized (this) {
+      ds = List.copyOf(deployments.values());
+    }
+    java.time.Instant now = s.clock().instant();
+    for (DefaultDeployment d : ds) {
+      d.watch(now, reconcile, executor);
+    }
+  }
+
+  /**
+   * On a backend thread: hands a check of the instance concerned to the executor (its domain stopped, crashed or
+   * vanished: {@link DefaultDeployment#checkDomain}; its guest rebooted by itself); after a reconnection (events
+   * may have been lost meanwhile), a check of every instance.
    */
   private void onHypervisorEvent(HypervisorEvent e) {
     boolean all = e.type() == HypervisorEvent.Type.RECONNECTED;
     if (closed || (!all && (e.domain() == null
-        || (e.type() != HypervisorEvent.Type.UNDEFINED && e.type() != HypervisorEvent.Type.STOPPED)))) {
+        || (e.type() != HypervisorEvent.Type.UNDEFINED && e.type() != HypervisorEvent.Type.STOPPED
+            && e.type() != HypervisorEvent.Type.CRASHED && e.type() != HypervisorEvent.Type.REBOOTED)))) {
       return;
     }
     List<DefaultDeployment> ds;
@@ -396,10 +449,16 @@ public final class DefaultPodRuntime implements PodRuntime {
     for (DefaultDeployment d : ds) {
       for (DefaultInstance i : List.copyOf(d.instanceList())) {
         if (all || i.domainName().equals(e.domain())) {
+          if (e.type() == HypervisorEvent.Type.REBOOTED) {
+            if (!i.busy.get()) {
+              i.guestRebooted(e.at());
+            }
+            continue;
+          }
           try {
             executor.execute(() -> {
               try {
-                d.checkVanished(i, executor);
+                d.checkDomain(i, all ? null : e, executor);
               } catch (RuntimeException x) {
                 LOG.warn("pod {} instance {}: self-heal check failed", d.pod().name(), i.name(), x);
               }
@@ -448,6 +507,10 @@ public final class DefaultPodRuntime implements PodRuntime {
     dev.pods.spi.SecretStore.Registration secretSub = secretEvents;
     if (secretSub != null) {
       secretSub.close();
+    }
+    java.util.concurrent.ScheduledExecutorService w = watcher;
+    if (w != null) {
+      w.shutdownNow();
     }
     if (ownExecutor != null) {
       ownExecutor.shutdown();

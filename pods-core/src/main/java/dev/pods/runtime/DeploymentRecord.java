@@ -51,11 +51,14 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
    * @param specVersion the version of the unit spec it was built from
    * @param token the agent's token (the guest keeps it on its seed)
    * @param state the last known state
-   * @param failure why it failed, when {@code state} is {@link InstanceState#FAILED}
+   * @param failure why it failed, when {@code state} is {@link InstanceState#FAILED}; why it stopped, when
+   *     {@link InstanceState#STOPPED}
+   * @param held whether it was stopped by {@code Instance.stop()} (a new runtime leaves it stopped)
+   * @param initialized whether the guest on its disk finished its initial phase
    */
   record InstanceRecord(String unit, int index, String id, String domain, @Nullable String subnet,
       @Nullable String publicAddress, String specVersion, String token, InstanceState state,
-      @Nullable String failure) {
+      @Nullable String failure, boolean held, boolean initialized) {
     /** Validates. */
     InstanceRecord {
       Objects.requireNonNull(unit, "unit");
@@ -64,6 +67,14 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
       Objects.requireNonNull(specVersion, "specVersion");
       Objects.requireNonNull(token, "token");
       Objects.requireNonNull(state, "state");
+    }
+
+    /** A record that is not held by {@code Instance.stop()}, initialized when {@code state} is READY. */
+    InstanceRecord(String unit, int index, String id, String domain, @Nullable String subnet,
+        @Nullable String publicAddress, String specVersion, String token, InstanceState state,
+        @Nullable String failure) {
+      this(unit, index, id, domain, subnet, publicAddress, specVersion, token, state, failure, false,
+          state == InstanceState.READY);
     }
   }
 
@@ -92,6 +103,12 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
       r.put("state", i.state().name());
       if (i.failure() != null) {
         r.put("failure", i.failure());
+      }
+      if (i.held()) {
+        r.put("held", true);
+      }
+      if (i.initialized() && i.state() != InstanceState.READY) {
+        r.put("initialized", true);
       }
     }
     o.set("spec", PodJson.encode(pod));
@@ -140,7 +157,8 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
       list.add(new InstanceRecord(text(r, "unit"), r.path("index").asInt(), text(r, "id"), text(r, "domain"),
           r.hasNonNull("subnet") ? text(r, "subnet") : null,
           r.hasNonNull("publicAddress") ? text(r, "publicAddress") : null, text(r, "specVersion"),
-          text(r, "token"), st, r.hasNonNull("failure") ? text(r, "failure") : null));
+          text(r, "token"), st, r.hasNonNull("failure") ? text(r, "failure") : null,
+          r.path("held").asBoolean(false), st == InstanceState.READY || r.path("initialized").asBoolean(false)));
     }
     return new DeploymentRecord(pod, text(o, "owner"), o.path("destroying").asBoolean(false), list);
   }

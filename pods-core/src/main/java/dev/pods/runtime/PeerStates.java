@@ -6,9 +6,10 @@ import dev.pods.InstanceState;
  * What an instance's state means to its peers, in one place: whether it is listed at all (in {@code +/unit/NAME}
  * views and in firewall rules that name its unit) and whether it counts as healthy. Pure; thread-safe.
  *
- * <p>Listed: every instance that holds its addresses and has not failed ({@link InstanceState#PENDING} to
- * {@link InstanceState#READY}), as Pritunl Cloud lists every deployed instance of a unit in {@code private_ips}
- * whatever its health. Healthy: {@link InstanceState#READY} (its initial or reboot phase finished). Liveness
+ * <p>Listed: every instance that holds its addresses, has not failed and is not down ({@link InstanceState#PENDING}
+ * to {@link InstanceState#READY}; not {@link InstanceState#STOPPED} nor {@link InstanceState#UNHEALTHY}, which
+ * come back when their guest does), as Pritunl Cloud lists every deployed instance of a unit in {@code private_ips}
+ * while it runs. Healthy: {@link InstanceState#READY} (its initial or reboot phase finished). Liveness
  * checks, when they come, narrow {@link #healthy} here and nowhere else.
  */
 final class PeerStates {
@@ -16,7 +17,8 @@ final class PeerStates {
 
   /** Whether an instance in state {@code st} appears in its peers' views and in unit-sourced firewall rules. */
   static boolean listed(InstanceState st) {
-    return st != InstanceState.FAILED && st != InstanceState.DESTROYED;
+    return st != InstanceState.FAILED && st != InstanceState.DESTROYED && st != InstanceState.STOPPED
+        && st != InstanceState.UNHEALTHY; // down or not heard from: its peers stop using it until it is back
   }
 
   /** Whether a listed instance in state {@code st} is healthy ({@code healthy_*} rather than {@code unhealthy_*}). */

@@ -100,6 +100,8 @@ final class PodJson {
     o.put("vpc", u.vpc());
     putNullable(o, "subnet", u.subnet());
     o.put("publicAddress", u.publicAddress());
+    o.put("restart", u.restart().name());
+    o.put("livenessTimeoutSeconds", u.livenessTimeout().toSeconds());
     ArrayNode ports = o.putArray("nodePorts");
     for (NodePort p : u.nodePorts()) {
       ports.addObject().put("protocol", p.protocol().name()).put("externalPort", p.externalPort())
@@ -175,6 +177,12 @@ final class PodJson {
         .vpc(text(o, "vpc"))
         .subnet(nullableText(o, "subnet"))
         .publicAddress(bool(o, "publicAddress"));
+    if (o.hasNonNull("restart")) { // absent from records of earlier versions: the defaults
+      b.restart(dev.pods.RestartPolicy.valueOf(text(o, "restart")));
+    }
+    if (o.hasNonNull("livenessTimeoutSeconds")) {
+      b.livenessTimeout(java.time.Duration.ofSeconds(integer(o, "livenessTimeoutSeconds")));
+    }
     b.nodePorts(list(o, "nodePorts", p -> new NodePort(Protocol.valueOf(text(p, "protocol")),
         integer(p, "externalPort"), integer(p, "internalPort"))));
     b.mounts(list(o, "mounts", m -> new Mount(nullableText(m, "name"), Mount.Type.valueOf(text(m, "type")),

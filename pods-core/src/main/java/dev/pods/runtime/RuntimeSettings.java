@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.PodRuntime;
 import dev.pods.spi.Cidr;
@@ -28,6 +29,7 @@ public record RuntimeSettings(
     NetworkDriver networkDriver,
     InstanceFiles instanceFiles,
     ImageResolver images,
+    ImagePolicy imagePolicy,
     Path stateDir,
     Cidr privateRange,
     PodRuntime.@Nullable PublicNetwork publicNetwork,

@@ -124,6 +124,10 @@ final class Waiter {
       throw new IllegalStateException("instance " + i.name() + " of pod " + deployment.pod().name()
           + " was destroyed while waiting for " + condition.describe());
     }
+    if (i.state() == InstanceState.STOPPED) {
+      throw new PodsException(i.describe() + " (pod " + deployment.pod().name() + ", waiting for "
+          + condition.describe() + ")");
+    }
     if (i.state() == InstanceState.FAILED) {
       Throwable cause = i.failure().orElse(null);
       throw new PodsException("instance " + i.name() + " of pod " + deployment.pod().name()
@@ -179,7 +183,7 @@ final class Waiter {
         }
       }
       if (!missing.isEmpty()) {
-        m.append("\ninstance ").append(t.instance.name()).append(" is ").append(t.instance.state())
+        m.append("\n").append(t.instance.describe())
             .append(", no ").append(String.join(", no ", missing)).append(DefaultDeployment.tail(t.instance));
       }
     }

@@ -1,5 +1,7 @@
 package dev.pods.spec;
 
+import dev.pods.internal.HostStrings;
+import dev.pods.internal.SafeText;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -49,13 +51,35 @@ public record Mount(
     }
   }
 
-  /** Validates the combination. */
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+  /**
+   * Validates the combination, and the strings that reach the guest's or the host's file system as strictly as
+   * names ({@link HostStrings#pathProblem}): {@code path} and {@code hostPath} absolute, without {@code .},
+   * {@code ..} or empty segments, control characters or line breaks; {@code name} 1-63 letters, digits and
+   * {@code _.-}, without {@code ..}.
+   */
   public Mount {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(path, "path");
     disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
     if (!path.startsWith("/")) {
-      throw new IllegalArgumentException("a mount path is absolute, not '" + path + "'");
+      throw new IllegalArgumentException("a mount path is absolute, not '" + SafeText.oneLine(path, 200) + "'");
+    }
+    String bad = HostStrings.pathProblem(path);
+    if (bad != null) {
+      throw new IllegalArgumentException("mount path: " + bad);
+    }
+    if (type == Type.HOST_PATH && (hostPath == null || !hostPath.startsWith("/") || !disks.isEmpty())) {
+      throw new IllegalArgumentException("a host_path mount names an absolute hostPath and no disks");
+    }
+    if (hostPath != null && (bad = HostStrings.pathProblem(hostPath)) != null) {
+      throw new IllegalArgumentException("mount hostPath: " + bad);
+    }
+    if (name != null && (!NAME.matcher(name).matches() || name.contains(".."))) {
+      throw new IllegalArgumentException("a mount name is 1-63 letters, digits and '_.-' without '..', not '"
+          + SafeText.oneLine(name, 100) + "'");
     }
     if (type == Type.DISK) {
       if (disks.isEmpty() || hostPath != null) {

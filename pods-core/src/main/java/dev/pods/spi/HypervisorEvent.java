@@ -24,7 +24,12 @@ public record HypervisorEvent(Type type, @Nullable String domain, Instant at, St
     UNDEFINED,
     /** A domain started. */
     STARTED,
-    /** A domain stopped (any reason: shutdown, destroy, crash). */
+    /**
+     * A domain stopped (any reason). The detail tells which, in libvirt's words, which the runtime relies on:
+     * {@code SHUTDOWN} (the guest powered itself off, or a graceful stop), {@code DESTROYED} (powered off from
+     * outside), {@code CRASHED} (the guest crashed), {@code FAILED} (the emulator process died); others are
+     * possible.
+     */
     STOPPED,
     /** The guest was reset or rebooted without the domain stopping. */
     REBOOTED,

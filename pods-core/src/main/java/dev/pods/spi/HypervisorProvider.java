@@ -46,7 +46,8 @@ public interface HypervisorProvider {
   /**
    * The images this backend knows by name (its catalogue), for {@link dev.pods.PodRuntime#local()}; downloaded
    * images are cached under {@code dir} (the same folder as {@link #instanceFiles(Path)}'s). Resolving may build or
-   * download an image, and blocks meanwhile.
+   * download an image, and blocks meanwhile. The resolver applies {@code policy} to every image it is asked for
+   * (paths with their symbolic links resolved, download size, redirects, destination addresses).
    */
-  ImageResolver images(Path dir);
+  ImageResolver images(Path dir, dev.pods.ImagePolicy policy);
 }

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * closed.
  *
  * <p>Fault knobs: {@link #failNext(String)}, {@link #ignoreShutdown(String)}, {@link #crash(String)},
- * {@link #guestPrints(String, String)}.
+ * {@link #guestPowersOff(String)}, {@link #emulatorDies(String)}, {@link #guestResets(String)},
+ * {@link #guestPrints(String, String)}. Each reports what libvirt reports for the same thing, with libvirt's event
+ * details ({@code STOPPED} with {@code SHUTDOWN}, {@code DESTROYED}, {@code CRASHED} or {@code FAILED}).
  *
  * <p>Thread-safe: every operation holds the instance's lock for its (short, non-blocking) duration; listeners
  * are called on the calling thread after the lock is released. {@link #close()} is idempotent.
@@ -159,6 +161,51 @@ public final class InMemoryHypervisor implements Hypervisor {
       d.stopDisplay();
       ev.add(event(HypervisorEvent.Type.CRASHED, name, "PANICKED"));
       ev.add(event(HypervisorEvent.Type.STOPPED, name, "CRASHED"));
+    }
+    publish(ev);
+  }
+
+  /**
+   * Simulates a running guest powering itself off (ACPI power-off from inside, e.g. {@code poweroff}): the domain
+   * is shut off, with {@link HypervisorEvent.Type#SHUTTING_DOWN} and a {@code STOPPED} event whose detail is
+   * {@code SHUTDOWN}, as libvirt reports it.
+   */
+  public void guestPowersOff(String name) {
+    stopBehindTheBack(name, "guestPowersOff", List.of(HypervisorEvent.Type.SHUTTING_DOWN), "SHUTDOWN");
+  }
+
+  /**
+   * Simulates the emulator process of a running domain dying (e.g. QEMU killed with SIGKILL): the domain is shut
+   * off with a {@code STOPPED} event whose detail is {@code FAILED}, as libvirt reports it.
+   */
+  public void emulatorDies(String name) {
+    stopBehindTheBack(name, "emulatorDies", List.of(), "FAILED");
+  }
+
+  /** Simulates a running guest resetting itself (a reboot from inside, or a kernel panic with {@code panic=-1}). */
+  public void guestResets(String name) {
+    List<HypervisorEvent> ev = new ArrayList<>();
+    synchronized (lock) {
+      Dom d = require("guestResets", name);
+      if (d.state != DomainState.RUNNING) {
+        throw new BackendException("guestResets", name, OPERATION_INVALID, "domain is not running", null);
+      }
+      ev.add(event(HypervisorEvent.Type.REBOOTED, name, ""));
+    }
+    publish(ev);
+  }
+
+  private void stopBehindTheBack(String name, String op, List<HypervisorEvent.Type> before, String detail) {
+    List<HypervisorEvent> ev = new ArrayList<>();
+    synchronized (lock) {
+      Dom d = require(op, name);
+      if (!d.state.isActive()) {
+        throw new BackendException(op, name, OPERATION_INVALID, "domain is not running", null);
+      }
+      d.state = DomainState.SHUT_OFF;
+      d.startedAt = null;
+      before.forEach(t -> ev.add(event(t, name, "")));
+      ev.add(event(HypervisorEvent.Type.STOPPED, name, detail));
     }
     publish(ev);
   }

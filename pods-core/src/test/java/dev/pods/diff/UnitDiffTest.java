@@ -54,6 +54,17 @@ class UnitDiffTest {
   }
 
   @Test
+  void theRestartPolicyChangesLiveAndTheLivenessTimeoutByRecreation() {
+    Unit next = web.toBuilder().restart(dev.pods.RestartPolicy.NEVER)
+        .livenessTimeout(java.time.Duration.ofSeconds(30)).build();
+    assertThat(UnitDiff.between(web, next).changes())
+        .extracting(Change::path, Change::before, Change::after, Change::impact)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("restart", "always", "never", Impact.LIVE),
+            org.assertj.core.groups.Tuple.tuple("livenessTimeout", "60", "30", Impact.RECREATE));
+  }
+
+  @Test
   void diffsScriptsByPhaseWithLines() {
     Unit next =
         web.toBuilder()

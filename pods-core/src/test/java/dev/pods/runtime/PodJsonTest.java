@@ -35,6 +35,7 @@ class PodJsonTest {
   static Unit everything() {
     return Unit.builder().name("web").count(3).image("debian12").processors(2).memoryMib(2048).diskSizeGib(20)
         .vpc("backend").subnet("10.7.0.0/24").publicAddress(true)
+        .restart(dev.pods.RestartPolicy.ON_FAILURE).livenessTimeout(Duration.ofSeconds(42))
         .nodePort(new NodePort(Protocol.TCP, 8080, 80))
         .nodePort(new NodePort(Protocol.UDP, 5353, 53))
         .mount(new Mount("data", Mount.Type.DISK, "/var/data", null, List.of(Reference.of("disk", "data-1"))))
@@ -63,6 +64,26 @@ class PodJsonTest {
         .script(Script.python(Phase.REBOOT, "print('x')\n"))
         .script(new Script(Script.Language.SH, Phase.INITIAL, "true", Duration.ofMillis(1500)))
         .build();
+  }
+
+  @Test
+  void aRecordOfAnEarlierVersionWithoutRestartOrLivenessGetsTheDefaults() {
+    ObjectNode o = PodJson.encode(Pod.builder().name("shop").unit(everything())
+        .unit(Unit.builder().name("db").image("i").build()).build());
+    ObjectNode u = null;
+    for (com.fasterxml.jackson.databind.JsonNode n : o.get("units")) {
+      if (n.get("name").asText().equals("web")) {
+        u = (ObjectNode) n;
+      }
+    }
+    assertThat(u).isNotNull();
+    u.remove("restart");
+    u.remove("livenessTimeoutSeconds");
+    Unit back = PodJson.decode(o).unit("web").orElseThrow();
+    assertThat(back.restart()).isEqualTo(Unit.DEFAULT_RESTART);
+    assertThat(back.livenessTimeout()).isEqualTo(Unit.DEFAULT_LIVENESS_TIMEOUT);
+    assertThat(back.toBuilder().restart(dev.pods.RestartPolicy.ON_FAILURE).livenessTimeout(Duration.ofSeconds(42))
+        .build()).isEqualTo(everything());
   }
 
   @Test

@@ -569,14 +569,15 @@ class RuntimeRestartTest {
   }
 
   @Test
-  void aDomainThatMerelyStoppedIsLeftAlone() {
+  void aDomainThatMerelyStoppedIsNotRecreatedButItsInstanceIsStopped() {
     PodRuntime rt = runtime();
     Deployment d = rt.deploy(pod());
     runTasks();
     d.instances().forEach(RuntimeRestartTest::initialPhase);
     hv.destroy("t-shop-db-0"); // powered off, still defined
     runTasks();
-    assertThat(hv.state("t-shop-db-0")).isEqualTo(DomainState.SHUT_OFF);
-    assertThat(d.instance("db", 0).state()).isEqualTo(InstanceState.READY);
+    assertThat(hv.state("t-shop-db-0")).isEqualTo(DomainState.SHUT_OFF); // the same domain: no recreation
+    assertThat(d.instance("db", 0).state()).isEqualTo(InstanceState.STOPPED); // no longer claims to be READY
+    assertThat(d.instance("db", 0).status().reason()).startsWith("its domain was destroyed at ");
   }
 }

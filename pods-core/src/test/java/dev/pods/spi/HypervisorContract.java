@@ -319,6 +319,23 @@ public abstract class HypervisorContract {
         HypervisorEvent.Type.STOPPED, HypervisorEvent.Type.UNDEFINED);
   }
 
+  /**
+   * A forced power-off tells its cause: the STOPPED event's detail is {@code DESTROYED} (libvirt's stop detail),
+   * which the runtime reports as "its domain was destroyed"; the domain is then shut off, not gone.
+   */
+  @Test
+  void destroyIsReportedAsStoppedWithDetailDestroyed() throws Exception {
+    BlockingEvents ev = events();
+    DomainSpec s = spec("destroyed");
+    hv.define(s);
+    hv.start(s.name());
+    hv.destroy(s.name());
+    ev.awaitTypes(s.name(), List.of(HypervisorEvent.Type.STARTED, HypervisorEvent.Type.STOPPED), eventTimeout());
+    assertThat(ev.all()).filteredOn(e -> s.name().equals(e.domain()) && e.type() == HypervisorEvent.Type.STOPPED)
+        .extracting(HypervisorEvent::detail).containsExactly("DESTROYED");
+    assertThat(hv.state(s.name())).isEqualTo(DomainState.SHUT_OFF);
+  }
+
   @Test
   void closedSubscriptionsReceiveNothing() throws Exception {
     BlockingEvents ev = events();

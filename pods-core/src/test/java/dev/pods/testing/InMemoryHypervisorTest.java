@@ -95,6 +95,31 @@ class InMemoryHypervisorTest extends HypervisorContract {
   }
 
   @Test
+  void aGuestPowerOffAnEmulatorDeathAndAResetAreReportedAsLibvirtReportsThem() throws Exception {
+    List<String> seen = new ArrayList<>();
+    hv.subscribe(e -> seen.add(e.type() + " " + e.detail()));
+    DomainSpec a = spec("off");
+    DomainSpec b = spec("killed");
+    for (DomainSpec s : List.of(a, b)) {
+      hv.define(s);
+      hv.start(s.name());
+    }
+    seen.clear();
+    fake().guestResets(a.name());
+    assertThat(hv.state(a.name())).isEqualTo(DomainState.RUNNING);
+    fake().guestPowersOff(a.name());
+    fake().emulatorDies(b.name());
+    assertThat(hv.state(a.name())).isEqualTo(DomainState.SHUT_OFF);
+    assertThat(hv.state(b.name())).isEqualTo(DomainState.SHUT_OFF);
+    assertThat(seen).containsExactly("REBOOTED ", "SHUTTING_DOWN ", "STOPPED SHUTDOWN", "STOPPED FAILED");
+    assertThatThrownBy(() -> fake().emulatorDies(b.name())).isInstanceOf(dev.pods.BackendException.class)
+        .hasMessageContaining("not running");
+    assertThatThrownBy(() -> fake().guestResets(b.name())).isInstanceOf(dev.pods.BackendException.class);
+    hv.start(b.name()); // a stopped domain starts again, as libvirt's does
+    assertThat(hv.state(b.name())).isEqualTo(DomainState.RUNNING);
+  }
+
+  @Test
   void guestOutputGoesToTheSerialLog() throws Exception {
     DomainSpec s = spec("print");
     hv.define(s);

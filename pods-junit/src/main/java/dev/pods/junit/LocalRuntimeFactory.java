@@ -140,7 +140,7 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
       PodRuntime runtime = PodRuntime.localBuilder()
           .dataDir(dir)
           .hypervisor(hv)
-          .images(hp.images(root))
+          .images(hp.images(root, dev.pods.ImagePolicy.catalogueOnly()))
           .hostNamespace(hostNs)
           .owner(owner.label())
           .namePrefix(prefix + "-")

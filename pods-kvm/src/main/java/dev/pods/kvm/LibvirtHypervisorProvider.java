@@ -2,6 +2,7 @@ package dev.pods.kvm;
 
 import com.sun.jna.NativeLibrary;
 import dev.pods.BackendUnavailableException;
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.kvm.internal.QemuReach;
 import dev.pods.spi.Hypervisor;
@@ -92,9 +93,12 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
     }
   }
 
-  /** {@link GuestCatalog} on {@link GuestImages#configured()}, downloads cached in {@code DiskImages.at(dir)}. */
+  /**
+   * {@link GuestCatalog} on {@link GuestImages#configured()}, copies and downloads cached in
+   * {@code DiskImages.at(dir, policy)}.
+   */
   @Override
-  public ImageResolver images(Path dir) {
-    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir));
+  public ImageResolver images(Path dir, ImagePolicy policy) {
+    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir, policy));
   }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.pods.Problem;
 import dev.pods.Problem.Severity;
 import dev.pods.TemplateException;
+import dev.pods.Unit;
 import java.util.List;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
@@ -121,6 +122,18 @@ class TemplateProblemsTest {
                   .contains("t.md:7:1: warning: instance.zone:")
                   .contains("t.md:8:8: error: instance.count: -1 is out of range 0-1000");
             });
+  }
+
+  @Test
+  void restartAndLivenessTimeoutAreReadAndBadValuesAreErrorsAtTheValue() {
+    Unit u = Templates.parse("t.md", yaml(INSTANCE + "restart: on-failure\nlivenessTimeout: 12\n"));
+    assertThat(u.restart()).isEqualTo(dev.pods.RestartPolicy.ON_FAILURE);
+    assertThat(u.livenessTimeout()).isEqualTo(java.time.Duration.ofSeconds(12));
+    assertThat(Templates.parse("t.md", yaml(INSTANCE)).restart()).isEqualTo(dev.pods.RestartPolicy.ALWAYS);
+    assertProblems(yaml(INSTANCE + "restart: sometimes\nlivenessTimeout: 2\n"))
+        .containsExactly(
+            error(7, 10, "instance.restart", "'sometimes' is not a valid restart: expected always or on-failure or never"),
+            error(8, 18, "instance.livenessTimeout", "2 s is out of range 3-3600 s (whole seconds)"));
   }
 
   @Test
@@ -346,6 +359,34 @@ class TemplateProblemsTest {
             error(9, 22, "instance.mounts[1].type", "unknown mount type 'nfs': expected disk or host_path"),
             error(10, 5, "instance.mounts[2]", "a mount path is absolute, not 'rel'"),
             error(11, 24, "instance.mounts[3].disks[0]", "expected a reference +/disk/NAME, not '+/secret/s'"));
+  }
+
+  @Test
+  void pathsAndUnitsThatReachTheHostAreCheckedAtTheirValue() {
+    assertProblems(
+            yaml(
+                INSTANCE
+                    + "mounts:\n  - {path: /data/../etc, disks: [+/disk/d]}\n  - {path: /srv, hostPath: \"/srv/\\nx\"}\n"
+                    + "  - {path: /x, hostPath: relative/dir}\n  - {path: /y, hostPath: /a//b}\n"
+                    + "  - {name: ../up, path: /z, disks: [+/disk/e]}\n"
+                    + "---\nname: logs\nkind: journal\ninputs:\n"
+                    + "  - {key: a, type: systemd, unit: \"-.slice --no-pager\"}\n"
+                    + "  - {key: b, type: file, path: /var/log/../../etc/shadow}\n"
+                    + "  - {key: c, type: systemd, unit: \"nginx\\nx\"}\n"
+                    + "  - {key: d, type: systemd, unit: nginx.service}\n"))
+        .containsExactly(
+            error(8, 12, "instance.mounts[0].path", "a path has no '.', '..' or empty segments, not '/data/../etc'"),
+            error(9, 28, "instance.mounts[1].hostPath",
+                "a path has no control characters or line breaks: '/srv/\\nx'"),
+            error(10, 5, "instance.mounts[2]", "a host_path mount names an absolute hostPath and no disks"),
+            error(11, 26, "instance.mounts[3].hostPath", "a path has no '.', '..' or empty segments, not '/a//b'"),
+            error(12, 5, "instance.mounts[4]", "a mount name is 1-63 letters, digits and '_.-' without '..', not '../up'"),
+            error(17, 35, "journal[logs].inputs[0].unit", "a systemd unit name is 1-255 of letters, digits and"
+                + " ':_.@\\-', a letter or digit first, without '..', not '-.slice --no-pager'"),
+            error(18, 32, "journal[logs].inputs[1].path",
+                "a path has no '.', '..' or empty segments, not '/var/log/../../etc/shadow'"),
+            error(19, 35, "journal[logs].inputs[2].unit",
+                "a systemd unit name has no control characters or line breaks: 'nginx\\nx'"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.pods.template.internal;
 
+import dev.pods.RestartPolicy;
 import dev.pods.SourceLocation;
 import dev.pods.spec.Mount;
 import dev.pods.spec.NodePort;
@@ -59,6 +60,10 @@ public final class InstanceSpec {
   public final List<Reference> certificates = new ArrayList<>();
   public final List<Reference> pods = new ArrayList<>();
   public @Nullable String failover;
+  /** {@code restart}, or null when absent. */
+  public @Nullable RestartPolicy restart;
+  /** {@code livenessTimeout} in seconds, or null when absent. */
+  public @Nullable Integer livenessTimeoutSeconds;
 
   /**
    * @param start where the resource starts

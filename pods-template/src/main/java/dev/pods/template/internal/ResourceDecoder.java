@@ -1,7 +1,9 @@
 package dev.pods.template.internal;
 
+import dev.pods.ImagePolicy;
 import dev.pods.Problem;
 import dev.pods.SourceLocation;
+import dev.pods.internal.HostStrings;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
 import dev.pods.spec.DomainRecords;
@@ -11,6 +13,7 @@ import dev.pods.spec.IngressSource;
 import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
+import dev.pods.RestartPolicy;
 import dev.pods.spec.Mount;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.PortRange;
@@ -25,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -53,7 +57,7 @@ public final class ResourceDecoder {
           "name", "kind", "count", "zone", "node", "shape", "vpc", "subnet", "image", "plan", "processors", "memory",
           "diskSize", "uefi", "secureBoot", "cloudType", "tpm", "vnc", "gui", "deleteProtection",
           "skipSourceDestCheck", "dhcpServer", "hostAddress", "publicAddress", "publicAddress6", "roles", "secrets",
-          "certificates", "pods", "nodePorts", "mounts", "failover");
+          "certificates", "pods", "nodePorts", "mounts", "failover", "restart", "livenessTimeout");
 
   private static final Set<String> INSTANCE_KEY_SET = Set.copyOf(INSTANCE_KEYS);
   private static final Set<String> FIREWALL_KEYS = Set.of("name", "kind", "ingress");
@@ -127,6 +131,7 @@ public final class ResourceDecoder {
   private final List<Journal> journals = new ArrayList<>();
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
+  private final @Nullable ImagePolicy imagePolicy;
   /** Warnings about what takes no effect, reported only for a template without errors ({@link #reportNoEffect}). */
   private final List<Problem> notInEffect = new ArrayList<>();
 
@@ -135,8 +140,19 @@ public final class ResourceDecoder {
    * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
    */
   public ResourceDecoder(Problems problems, YamlSegment first) {
+    this(problems, first, null);
+  }
+
+  /**
+   * @param problems where problems go
+   * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
+   * @param imagePolicy the host's image policy, whose refusal of the unit's image is an error at the image, or
+   *     {@code null} for none
+   */
+  public ResourceDecoder(Problems problems, YamlSegment first, @Nullable ImagePolicy imagePolicy) {
     this.problems = problems;
     this.segment = first;
+    this.imagePolicy = imagePolicy;
   }
 
   /** Starts decoding the documents of another fence. */
@@ -286,6 +302,9 @@ public final class ResourceDecoder {
     spec.hostAddress = bool(m, "hostAddress");
     spec.publicAddress6 = bool(m, "publicAddress6");
     spec.failover = choice(m, "failover", List.of("primary"));
+    String restart = choice(m, "restart", List.of("always", "on-failure", "never"));
+    spec.restart = restart == null ? null : RestartPolicy.fromTemplateName(restart);
+    spec.livenessTimeoutSeconds = integer(m, "livenessTimeout");
     List<Node> ports = list(m, "nodePorts");
     for (int i = 0; i < ports.size(); i++) {
       NodePort p = nodePort(ports.get(i), "instance.nodePorts[" + i + "]");
@@ -472,6 +491,8 @@ public final class ResourceDecoder {
       }
       String unit = string(r, "unit");
       String file = string(r, "path");
+      hostString(r, "unit", path + ".unit", unit, HostStrings.unitProblem(unit == null ? "x" : unit));
+      hostString(r, "path", path + ".path", file, HostStrings.pathProblem(file == null ? "/" : file));
       if (errors != inputErrors || key == null || type == null) {
         continue;
       }
@@ -530,6 +551,9 @@ public final class ResourceDecoder {
     String name = string(m, "name");
     String where = requiredString(m, "path");
     String hostPath = string(m, "hostPath");
+    hostString(m, "path", path + ".path", where, HostStrings.pathProblem(where == null ? "/" : where));
+    hostString(m, "hostPath", path + ".hostPath", hostPath,
+        HostStrings.pathProblem(hostPath == null ? "/" : hostPath));
     Boolean readOnly = bool(m, "readOnly");
     List<Reference> disks = new ArrayList<>();
     List<Node> diskNodes = list(m, "disks");
@@ -566,6 +590,17 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- fields
+
+  /**
+   * Reports, at the value of {@code key}, why a string that reaches the host or the guest's system (a path, a unit
+   * name) is refused; nothing when {@code value} is absent or {@code problem} is {@code null}.
+   */
+  private void hostString(MapView m, String key, String field, @Nullable String value, @Nullable String problem) {
+    // a relative path is the resource's own rule (its message names the combination): not reported twice
+    if (value != null && problem != null && (value.startsWith("/") || !key.toLowerCase(Locale.ROOT).endsWith("path"))) {
+      error(m.get(key), field, problem);
+    }
+  }
 
   /** The resource's name (required, a DNS label, unique in the unit); {@code null} when invalid. */
   private @Nullable String name(MapView m) {
@@ -617,6 +652,13 @@ public final class ResourceDecoder {
         }
       } catch (IllegalArgumentException e) {
         error(n, "instance.image", message(e));
+        return null;
+      }
+    }
+    if (imagePolicy != null) {
+      Optional<String> refused = imagePolicy.refusal(image);
+      if (refused.isPresent()) {
+        error(n, "instance.image", "image '" + image + "' is refused by the host's image policy: " + refused.get());
         return null;
       }
     }

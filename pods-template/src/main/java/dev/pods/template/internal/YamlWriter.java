@@ -114,6 +114,12 @@ public final class YamlWriter {
     if (o.failover() != null) {
       key(b, "failover").append(scalar(o.failover(), false)).append('\n');
     }
+    if (u.restart() != Unit.DEFAULT_RESTART) {
+      key(b, "restart").append(u.restart().templateName()).append('\n');
+    }
+    if (!u.livenessTimeout().equals(Unit.DEFAULT_LIVENESS_TIMEOUT)) {
+      key(b, "livenessTimeout").append(u.livenessTimeout().toSeconds()).append('\n');
+    }
   }
 
   /** A firewall resource. */

@@ -1,0 +1,311 @@
+package dev.pods.examples;
+
+import static dev.pods.examples.HostTools.check;
+import static dev.pods.examples.HostTools.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pods.BootImage;
+import dev.pods.Deployment;
+import dev.pods.Instance;
+import dev.pods.InstanceState;
+import dev.pods.Phase;
+import dev.pods.Pod;
+import dev.pods.PodEvent;
+import dev.pods.PodsException;
+import dev.pods.RestartPolicy;
+import dev.pods.Script;
+import dev.pods.Trigger;
+import dev.pods.Unit;
+import dev.pods.imds.ExecRequest;
+import dev.pods.imds.ExecResult;
+import dev.pods.kvm.GuestImages;
+import dev.pods.kvm.LibvirtHypervisor;
+import dev.pods.spi.HypervisorEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Failures the runtime did not cause, on one deployment of three real tiny guests (libvirt, TCG here, the Linux
+ * network driver): {@code virsh destroy}, {@code kill -9} of QEMU, a guest {@code poweroff -f} under
+ * {@code restart: always}, a kernel panic ({@code echo c > /proc/sysrq-trigger}; the tiny kernel runs with
+ * {@code panic=-1}, so it resets at once), SIGSTOP of QEMU beyond the liveness timeout then SIGCONT, and a guest
+ * power-off under {@code restart: on-failure}. In each case the instance leaves READY with what happened, a peer's
+ * reload block (which runs {@code pods get +/unit/web/private_ips} in the guest) drops it and lists it again, it
+ * comes back READY with the same address, and the pod keeps exactly its three domains; at the end nothing is left.
+ * Detection and recovery times are printed ({@code health-it:} lines), against the deploy's boot as baseline.
+ *
+ * <p>Every name starts with the per-run prefix {@code hl????}; leftovers of runs whose JVM died are reaped first.
+ */
+@Tag("system")
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+class HealthIT {
+  private static final Path RUN_ROOT = Path.of("/tmp/pods-health-it");
+  private static final String OWNER_PREFIX = "podshealth-owner-";
+  private static final Duration BOOT = Duration.ofMinutes(4);
+  /** The web unit's liveness timeout (its agent then polls every 2 s). */
+  private static final Duration LIVENESS = Duration.ofSeconds(6);
+
+  private static Pod pod() {
+    return Pod.builder().name("hl")
+        .unit(Unit.builder().name("web").image("tiny").count(2).memoryMib(160).livenessTimeout(LIVENESS)
+            .script(Script.shell(Phase.INITIAL, "echo web up\n"))
+            .script(Script.shell(Phase.REBOOT, "echo \"boot $(cat /proc/sys/kernel/random/boot_id)\"\n"))
+            .build())
+        .unit(Unit.builder().name("job").image("tiny").memoryMib(160).restart(RestartPolicy.ON_FAILURE)
+            .script(Script.shell(Phase.INITIAL, "echo job up\n"))
+            .script(Script.shell(Phase.RELOAD, "echo \"web peers: $(pods get +/unit/web/private_ips)\"\n"))
+            .build())
+        .build();
+  }
+
+  @Test
+  void failuresBehindTheRuntimesBackAreSeenToldAndMended() throws Exception {
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "hl", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    EventLog events = new EventLog();
+    List<String> domains = new ArrayList<>();
+    List<String> figures = new ArrayList<>();
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hl", OWNER_PREFIX,
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
+    String uri = LibvirtHypervisor.configuredUri();
+    List<HypervisorEvent> hvEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    rig.hv.subscribe(hvEvents::add);
+    try {
+      long t0 = System.nanoTime();
+      java.time.Instant deployed = java.time.Instant.now();
+      Deployment d = rig.runtime.deploy(pod());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      Instance web0 = d.instance("web", 0);
+      Instance web1 = d.instance("web", 1);
+      Instance job = d.instance("job", 0);
+      try {
+        d.awaitReady(BOOT);
+        figures.add(String.format("deploy -> all 3 READY %d ms", ms(System.nanoTime() - t0)));
+        java.util.Map<String, Long> freshBoot = new java.util.HashMap<>();
+        for (Instance i : d.instances()) {
+          PodEvent ready = events.awaitAny(0, stateChange(i, InstanceState.READY), BOOT);
+          freshBoot.put(i.name(), Duration.between(deployed, ready.at()).toNanos());
+          figures.add(String.format("%s: deploy -> READY %d ms (its fresh boot, the baseline)", i.name(),
+              ms(freshBoot.get(i.name()))));
+        }
+        assertThat(tiny.cmdline("")).as("the tiny guest resets on a panic").contains("panic=-1");
+        String jobAddress = job.privateAddress().getHostAddress();
+        Set<String> before = domainsOf(rig);
+        assertThat(before).hasSize(3);
+
+        // 1. virsh destroy: STOPPED at once, restarted after 10 s (the same domain)
+        fault("virsh destroy", web0, job, events, hvEvents, rig, before, figures, freshBoot,
+            () -> check(run("virsh", "-c", uri, "destroy", web0.domainName())), "its domain was destroyed at ");
+
+        // 2. kill -9 of the QEMU process
+        fault("kill -9 qemu", web1, job, events, hvEvents, rig, before, figures, freshBoot,
+            () -> check(run("kill", "-9", qemuPid(web1))), "its emulator process died at ");
+
+        // 3. the guest powers itself off under restart: always (web-0's second restart: 20 s back-off)
+        fault("guest poweroff (always)", web0, job, events, hvEvents, rig, before, figures, freshBoot,
+            () -> web0.execAsync(ExecRequest.of("poweroff", "-f")), "the guest powered itself off at ");
+
+        // 4. a kernel panic: the guest resets (panic=-1), BOOTING until its reboot run ended
+        long mark = events.mark();
+        long p0 = System.nanoTime();
+        web1.execAsync(ExecRequest.of("sh", "-c", "echo c > /proc/sysrq-trigger"));
+        PodEvent.StateChanged booting = events.await(mark, stateChange(web1, InstanceState.BOOTING), BOOT);
+        long panicSeen = System.nanoTime() - p0;
+        assertThat(booting.reason()).contains("the guest rebooted by itself");
+        events.await(mark, stateChange(web1, InstanceState.READY), BOOT);
+        figures.add(String.format("kernel panic: leaves READY %d ms, READY again %d ms", ms(panicSeen),
+            ms(System.nanoTime() - p0)));
+        assertThat(web1.consoleOutput()).contains("Kernel panic");
+        assertThat(domainsOf(rig)).isEqualTo(before);
+
+        // 5. SIGSTOP of QEMU beyond the liveness timeout: UNHEALTHY, peers drop it; SIGCONT: READY, listed again
+        mark = events.mark();
+        String pid = qemuPid(web1);
+        long s0 = System.nanoTime();
+        check(run("kill", "-STOP", pid));
+        try {
+          PodEvent.StateChanged unhealthy = events.await(mark, stateChange(web1, InstanceState.UNHEALTHY),
+              LIVENESS.plusSeconds(30));
+          long frozenSeen = System.nanoTime() - s0;
+          assertThat(unhealthy.reason()).startsWith("no contact from its guest since ");
+          assertThat(peerLine(events, mark, web1, false)).isNotNull();
+          figures.add(String.format("SIGSTOP: UNHEALTHY after %d ms (liveness timeout %d s)", ms(frozenSeen),
+              LIVENESS.toSeconds()));
+        } finally {
+          check(run("kill", "-CONT", pid));
+        }
+        long c0 = System.nanoTime();
+        events.await(mark, stateChange(web1, InstanceState.READY), Duration.ofMinutes(1));
+        assertThat(peerLine(events, mark, web1, true)).isNotNull();
+        figures.add(String.format("SIGCONT: READY again %d ms", ms(System.nanoTime() - c0)));
+
+        // 6. the guest powers itself off under restart: on-failure: stays STOPPED; start() brings it back
+        mark = events.mark();
+        long o0 = System.nanoTime();
+        job.execAsync(ExecRequest.of("poweroff", "-f"));
+        PodEvent.StateChanged off = events.await(mark, stateChange(job, InstanceState.STOPPED), BOOT);
+        figures.add(String.format("guest poweroff (on-failure): STOPPED after %d ms, not restarted",
+            ms(System.nanoTime() - o0)));
+        assertThat(off.reason()).startsWith("the guest powered itself off at ")
+            .endsWith("; not restarted (restart: on-failure)");
+        assertThat(job.status().restartAt()).isNull();
+        long e0 = System.nanoTime();
+        try {
+          job.exec("true");
+          throw new AssertionError("exec in a stopped instance succeeded");
+        } catch (PodsException e) {
+          assertThat(e).hasMessageContaining("instance job-0 is STOPPED: the guest powered itself off at");
+        }
+        assertThat(System.nanoTime() - e0).isLessThan(TimeUnit.SECONDS.toNanos(2));
+        job.start();
+        events.await(mark, stateChange(job, InstanceState.READY), BOOT);
+        assertThat(job.privateAddress().getHostAddress()).isEqualTo(jobAddress);
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(d.isReady()).isTrue();
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.status() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.all().stream().map(Object::toString)
+            .toList()));
+        throw t;
+      } finally {
+        figures.forEach(f -> System.out.println("health-it: " + f));
+        d.destroy();
+      }
+    } finally {
+      rig.close();
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  private interface Fault {
+    void inject() throws Exception;
+  }
+
+  /**
+   * Injects a fault that stops {@code victim}'s domain: it must leave READY for STOPPED with {@code reason}, the
+   * peer's reload must drop its address and list it again, and it must be READY again with the same address and no
+   * domain added or removed.
+   */
+  private static void fault(String what, Instance victim, Instance peer, EventLog events,
+      List<HypervisorEvent> hvEvents, RuntimeRig rig,
+      Set<String> domains, List<String> figures, java.util.Map<String, Long> freshBoot, Fault fault, String reason)
+      throws Exception {
+    String address = victim.privateAddress().getHostAddress();
+    long mark = events.mark();
+    int hvMark = hvEvents.size();
+    long t0 = System.nanoTime();
+    fault.inject();
+    PodEvent.StateChanged stopped = events.await(mark, stateChange(victim, InstanceState.STOPPED), BOOT);
+    long seen = System.nanoTime() - t0;
+    java.time.Instant hvStopped = hvEvents.subList(hvMark, hvEvents.size()).stream()
+        .filter(e -> victim.domainName().equals(e.domain()) && e.type() == HypervisorEvent.Type.STOPPED)
+        .map(HypervisorEvent::at).findFirst().orElseThrow();
+    long leaves = Duration.between(hvStopped, stopped.at()).toMillis();
+    assertThat(leaves).as("%s: libvirt's STOPPED event -> STOPPED state, ms", what).isLessThan(3000);
+    assertThat(stopped.from()).isEqualTo(InstanceState.READY);
+    assertThat(stopped.reason()).startsWith(reason);
+    PodEvent reload = events.awaitAny(mark, e -> e instanceof PodEvent.PhaseStarted s
+        && s.instance().equals(peer.name()) && s.trigger() == Trigger.CLUSTER_CHANGE, BOOT);
+    long reloadStarts = reload.at().toEpochMilli() - stopped.at().toEpochMilli();
+    assertThat(peerLine(events, mark, victim, false)).as("%s: the peer's view drops %s", what, victim.name())
+        .isNotNull();
+    assertThat(victim.status().restartAt()).as("%s: a restart is planned", what).isNotNull();
+    PodEvent.StateChanged restarting = events.await(mark, stateChange(victim, InstanceState.BOOTING), BOOT);
+    assertThat(restarting.reason()).startsWith("restart ").contains("by its restart policy (always) after: " + reason);
+    long r0 = System.nanoTime();
+    events.await(mark, stateChange(victim, InstanceState.READY), BOOT);
+    long back = System.nanoTime() - r0;
+    assertThat(peerLine(events, mark, victim, true)).as("%s: the peer's view lists %s again", what, victim.name())
+        .isNotNull();
+    assertThat(victim.privateAddress().getHostAddress()).isEqualTo(address);
+    assertThat(domainsOf(rig)).isEqualTo(domains);
+    ExecResult r = victim.exec("cat", "/proc/sys/kernel/random/boot_id");
+    assertThat(r.exitCode()).isZero();
+    figures.add(String.format("%s: leaves READY %d ms after libvirt's event (%d ms after the fault was injected), "
+            + "peer's reload starts %d ms after; restart back-off then READY in %d ms (%.2fx its fresh boot)", what,
+        leaves, ms(seen), reloadStarts, ms(back),
+        (double) back / freshBoot.get(victim.name())));
+  }
+
+  /** The peer's reload output line after {@code mark} that lists (or no longer lists) {@code who}'s address. */
+  private static PodEvent.OutputLine peerLine(EventLog events, long mark, Instance who, boolean listed)
+      throws InterruptedException {
+    String ip = who.privateAddress().getHostAddress();
+    return (PodEvent.OutputLine) events.awaitAny(mark, e -> e instanceof PodEvent.OutputLine l
+        && l.line().startsWith("web peers: ") && List.of(l.line().substring(11).split("[ ,\n]+")).contains(ip) == listed,
+        BOOT);
+  }
+
+  private static Predicate<PodEvent> stateChange(Instance i, InstanceState to) {
+    return e -> e instanceof PodEvent.StateChanged s && s.instance().equals(i.name()) && s.to() == to;
+  }
+
+  /** The pid of {@code i}'s QEMU process, from libvirt's pid file. */
+  private static String qemuPid(Instance i) throws Exception {
+    return Files.readString(Path.of("/run/libvirt/qemu/" + i.domainName() + ".pid")).strip();
+  }
+
+  private static Set<String> domainsOf(RuntimeRig rig) {
+    Set<String> out = new TreeSet<>();
+    rig.hv.list(rig.owner).forEach(x -> out.add(x.name()));
+    return out;
+  }
+
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+
+  /** The deployment's events, kept in order; waits for one after a mark. Thread-safe. */
+  private static final class EventLog {
+    private final List<PodEvent> events = new ArrayList<>();
+
+    synchronized void add(PodEvent e) {
+      events.add(e);
+      notifyAll();
+    }
+
+    synchronized long mark() {
+      return events.size();
+    }
+
+    synchronized List<PodEvent> all() {
+      return List.copyOf(events);
+    }
+
+    /** The first event from index {@code mark} on that matches, waiting for it up to {@code timeout}. */
+    synchronized PodEvent.StateChanged await(long mark, Predicate<PodEvent> p, Duration timeout)
+        throws InterruptedException {
+      return (PodEvent.StateChanged) awaitAny(mark, p, timeout);
+    }
+
+    synchronized PodEvent awaitAny(long mark, Predicate<PodEvent> p, Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        for (int i = (int) mark; i < events.size(); i++) {
+          if (p.test(events.get(i))) {
+            return events.get(i);
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("no matching event within " + timeout + " after event " + mark);
+        }
+        wait(Math.max(1, left / 1_000_000));
+      }
+    }
+  }
+}
