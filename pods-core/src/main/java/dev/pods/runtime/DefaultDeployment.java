@@ -91,6 +91,12 @@ final class DefaultDeployment implements Deployment {
    * computes from the instances as they are then, so the last update is the latest state. The firewall sync's lock.
    */
   private final ReentrantLock netLock;
+  /**
+   * Held while a view is computed and handed to a metadata service: refreshes run on event threads, migrations and
+   * builds at once, and one that computed from an older unit or instance list must not hand its view over after a
+   * newer one (the last update a guest gets is always the latest state). Quick: no I/O under it.
+   */
+  private final ReentrantLock viewLock = new ReentrantLock();
   private final java.util.concurrent.atomic.AtomicBoolean networkSyncQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -338,7 +344,7 @@ final class DefaultDeployment implements Deployment {
         .listener(i::onAgentEvent)
         .start();
     i.imds(imds);
-    imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    refreshView(i); // views refreshed since view(i) above missed this listener
     if (vnc(i.unit) && i.publicAddress().isPresent()) {
       startPublicConsole(i);
     }
@@ -677,9 +683,14 @@ final class DefaultDeployment implements Deployment {
 
   /** Hands {@code i}'s metadata service its current view. */
   void refreshView(DefaultInstance i) {
-    ImdsServer imds = i.imds();
-    if (imds != null) {
-      imds.update(view(i));
+    viewLock.lock();
+    try {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        imds.update(view(i));
+      }
+    } finally {
+      viewLock.unlock();
     }
   }
 
@@ -718,15 +729,20 @@ final class DefaultDeployment implements Deployment {
 
   /** Hands every running metadata service its current view; quick (no I/O). */
   void refreshImdsViews() {
-    for (DefaultInstance i : instances) {
-      ImdsServer imds = i.imds();
-      if (imds != null) {
-        try {
-          imds.update(view(i));
-        } catch (RuntimeException e) {
-          LOG.warn("pod {} instance {}: cannot update its view", pod.name(), i.name(), e);
+    viewLock.lock();
+    try {
+      for (DefaultInstance i : instances) {
+        ImdsServer imds = i.imds();
+        if (imds != null) {
+          try {
+            imds.update(view(i));
+          } catch (RuntimeException e) {
+            LOG.warn("pod {} instance {}: cannot update its view", pod.name(), i.name(), e);
+          }
         }
       }
+    } finally {
+      viewLock.unlock();
     }
   }
 

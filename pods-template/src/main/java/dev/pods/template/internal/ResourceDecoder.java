@@ -218,10 +218,6 @@ public final class ResourceDecoder {
     if (kind == null) {
       return;
     }
-    String noEffect = NoEffectHere.kind(kind);
-    if (noEffect != null) {
-      notInEffect.add(Problem.warning(at(kindNode), "kind", noEffect));
-    }
     switch (kind) {
       case "instance" -> instance(m, kindNode);
       case "firewall" -> firewall(m);
