@@ -24,6 +24,7 @@ import java.util.stream.Stream;
  * under {@code /tmp/pods-etcd-test/RUN-NAME}. {@link #close()} ends every member by pid and removes the folders;
  * {@link #start} first reaps what runs of JVMs that no longer live left behind (their members, found by the data
  * folder on their command line, and their folders), never anything of a live run. Not thread-safe; needs no root.
+ * {@code PODS_ETCD_LOG=1} copies the members' logs to standard error.
  */
 public final class EtcdCluster implements AutoCloseable {
   static final Path ETCD = Path.of("/usr/bin/etcd");
@@ -72,12 +73,14 @@ public final class EtcdCluster implements AutoCloseable {
         Files.writeString(dir.getParent().resolve(RUN + ".owner"), Long.toString(ProcessHandle.current().pid()));
         String client = "http://127.0.0.1:" + ports.get(i)[0];
         String peer = "http://127.0.0.1:" + ports.get(i)[1];
-        Process p = new ProcessBuilder(ETCD.toString(), "--name", names.get(i), "--data-dir", dir.toString(),
+        ProcessBuilder b = new ProcessBuilder(ETCD.toString(), "--name", names.get(i), "--data-dir", dir.toString(),
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", initial.toString(), "--initial-cluster-state", "new",
             "--initial-cluster-token", tag)
-            .redirectErrorStream(true).start();
+            .redirectErrorStream(true);
+        b.environment().keySet().removeIf(k -> k.startsWith("ETCD")); // etcd reads ETCD_* as flags
+        Process p = b.start();
         started.add(new Member(names.get(i), ports.get(i)[0], ports.get(i)[1], dir, p));
         ready.add(readyWhenLogged(p));
       }
@@ -100,6 +103,9 @@ public final class EtcdCluster implements AutoCloseable {
           StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
+          if (System.getenv("PODS_ETCD_LOG") != null) {
+            System.err.println("etcd " + p.pid() + ": " + line);
+          }
           if (line.contains("ready to serve client requests")) {
             ready.complete(null);
           }
