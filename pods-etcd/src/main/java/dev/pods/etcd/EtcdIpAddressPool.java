@@ -1,6 +1,7 @@
 package dev.pods.etcd;
 
 import dev.pods.NetworkException;
+import dev.pods.PodsException;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
@@ -21,6 +22,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * An {@link IpAddressPool} in etcd, shared by every client of the cluster that opens a pool of the same name under
@@ -181,10 +184,10 @@ public final class EtcdIpAddressPool implements IpAddressPool {
     return -1;
   }
 
-  private <T> T call(String what, java.util.function.Supplier<java.util.concurrent.CompletableFuture<T>> request) {
+  private <T> T call(String what, Supplier<CompletableFuture<T>> request) {
     try {
       return space.call("pool '" + spec.name() + "': " + what, request);
-    } catch (dev.pods.PodsException e) {
+    } catch (PodsException e) {
       throw new NetworkException(e.getMessage(), e.getCause());
     }
   }

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  */
 public final class EtcdCluster implements AutoCloseable {
   static final Path ETCD = Path.of("/usr/bin/etcd");
-  private static final Path ROOT = Path.of("/tmp/pods-etcd-test");
+  static final Path ROOT = Path.of("/tmp/pods-etcd-test");
   private static final String RUN = ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime());
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -36,6 +36,7 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** One member: its name, ports, data folder and process. */
   public record Member(String name, int clientPort, int peerPort, Path dataDir, Process process) {
+    /** {@code http://127.0.0.1:PORT}, where the member serves clients. */
     public String clientUrl() {
       return "http://127.0.0.1:" + clientPort;
     }
@@ -52,6 +53,9 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** Starts {@code size} members forming one new cluster and returns once each serves clients. */
   public static EtcdCluster start(int size) {
+    if (!available()) {
+      throw new IllegalStateException(ETCD + " is not installed: scripts/setup-host.sh installs etcd-server");
+    }
     reapLeftovers();
     String tag = "c" + Long.toHexString(System.nanoTime());
     List<String> names = new ArrayList<>();
@@ -120,6 +124,7 @@ public final class EtcdCluster implements AutoCloseable {
     return ready;
   }
 
+  /** The members, in start order (a killed one stays listed). */
   public List<Member> members() {
     return members;
   }
@@ -164,7 +169,7 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {
