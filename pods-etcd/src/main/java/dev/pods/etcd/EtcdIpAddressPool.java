@@ -35,8 +35,9 @@ import java.util.function.Supplier;
  *
  * <p>Costs: {@link #allocate} is two etcd requests for a new holder (a read, then the claim; a claim that lost a
  * race returns the fresh state, so each retry is one more request) and one for a holder that has a block;
- * {@link #release} two; {@link #lookup} and {@link #allocations} one. An allocation reads the block keys of the
- * whole pool, so it suits pools of thousands of blocks, not millions.
+ * {@link #release} two (one when the holder has no block); {@link #lookup} and {@link #allocations} one. An
+ * allocation reads the keys of every allocated block of the pool, so its cost grows with the number of
+ * allocations.
  *
  * <p>Thread-safe and blocking: each request is bounded by the keyspace's timeout; a failure is a
  * {@link NetworkException} naming the pool and holder. A returned allocation is committed by a quorum of members.

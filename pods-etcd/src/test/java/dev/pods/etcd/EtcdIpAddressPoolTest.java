@@ -63,7 +63,7 @@ class EtcdIpAddressPoolTest extends IpAddressPoolContract {
   }
 
   @Test
-  void costsTwoRequestsToClaimAndOneToFindAClaim() {
+  void eachOperationCostsTheRequestsItsJavadocSays() {
     EtcdKeyspace space = freshSpace();
     IpAddressPool p = new EtcdIpAddressPool(space, IpPoolSpec.addresses("costs", Cidr.parse("10.77.0.0/24")));
     long before = space.requests();
@@ -71,6 +71,14 @@ class EtcdIpAddressPoolTest extends IpAddressPoolContract {
     assertThat(space.requests() - before).isEqualTo(2);
     p.allocate("web-0");
     assertThat(space.requests() - before).isEqualTo(3);
+    p.lookup("web-0");
+    assertThat(space.requests() - before).isEqualTo(4);
+    p.allocations();
+    assertThat(space.requests() - before).isEqualTo(5);
+    assertThat(p.release("web-0")).isTrue();
+    assertThat(space.requests() - before).isEqualTo(7);
+    assertThat(p.release("web-0")).isFalse();
+    assertThat(space.requests() - before).isEqualTo(8);
   }
 
   @Test

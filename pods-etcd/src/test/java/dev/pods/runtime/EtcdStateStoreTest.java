@@ -1,7 +1,9 @@
 package dev.pods.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pods.PodsException;
 import dev.pods.etcd.EtcdKeyspace;
 import dev.pods.etcd.EtcdStateStore;
 import dev.pods.etcd.EtcdCluster;
@@ -45,6 +47,24 @@ class EtcdStateStoreTest extends StateStoreContract {
   @Override
   StateStore reopen() {
     return new EtcdStateStore(EtcdKeyspace.of(reader, prefix));
+  }
+
+  @Test
+  void eachCallIsOneRequest() {
+    EtcdKeyspace space = EtcdKeyspace.of(writer, "/pods-test/costs");
+    StateStore s = new EtcdStateStore(space);
+    s.put("shop", bytes("one"));
+    s.all();
+    s.remove("shop");
+    assertThat(space.requests()).isEqualTo(3);
+  }
+
+  @Test
+  void aDocumentOverTheClustersRequestLimitFailsNamingTheKey() {
+    StateStore s = store();
+    assertThatThrownBy(() -> s.put("huge", new byte[2 * 1024 * 1024]))
+        .isInstanceOf(PodsException.class).hasMessageContaining("writing state 'huge'");
+    assertThat(s.all()).isEmpty();
   }
 
   @Test
