@@ -55,6 +55,11 @@ final class EventDispatcher implements AutoCloseable {
     }
   }
 
+  /** The estimated memory held by queued events. */
+  long queuedBytes() {
+    return queuedBytes.get();
+  }
+
   /** A generous estimate of an event's footprint. */
   static long weight(AgentEvent e) {
     if (e instanceof AgentEvent.OutputLine l) {

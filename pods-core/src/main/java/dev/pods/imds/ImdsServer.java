@@ -212,6 +212,16 @@ public final class ImdsServer implements AutoCloseable {
     return Optional.ofNullable(lastContact);
   }
 
+  /** How many runs the server keeps open (for tests of its bounds). */
+  int openRuns() {
+    return tracker.openRuns();
+  }
+
+  /** The estimated memory held by queued events (for tests of its bounds). */
+  long queuedEventBytes() {
+    return events.queuedBytes();
+  }
+
   /** The status the agent last reported, if any. */
   public Optional<AgentStatus> lastStatus() {
     return Optional.ofNullable(lastStatus);

@@ -62,7 +62,7 @@ load_config() {
 # does, not busybox timeout: a timeout signalled while it forks its watcher leaves that watcher watching pid 1.
 http() {
   _hm=$1 _hp=$2 _ho=$3 _hb=${4:-} _ht=${5:-30}
-  rm -f "$_ho"
+  : >"$_ho"
   HTTP_STATUS=000
   if [ "$_hm" = POST ]; then
     [ -n "$_hb" ] || _hb=/dev/null
@@ -75,8 +75,8 @@ http() {
       HTTP_PID=$!
       wait_child "$HTTP_PID"
       HTTP_PID=
-      HTTP_STATUS=$(cat "$_ho.st" 2>/dev/null)
-      rm -f "$_ho.st"
+      HTTP_STATUS=
+      { read -r HTTP_STATUS <"$_ho.st"; } 2>/dev/null
       [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
       ;;
     *)
@@ -98,7 +98,6 @@ http() {
       fi
       if [ -n "${GUARD_PID:-}" ]; then guard_del "$HTTP_TAG"; else stop "$HTTP_WD"; fi
       HTTP_WD= HTTP_PID=
-      rm -f "$_ho.err"
       ;;
   esac
   case $HTTP_STATUS in 2??) return 0 ;; *) return 1 ;; esac

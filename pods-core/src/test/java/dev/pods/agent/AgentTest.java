@@ -476,4 +476,43 @@ class AgentTest {
       assertThat(h.stdout(r.run())).containsExactly("reload sees from-initial");
     }
   }
+
+  /**
+   * Processes the agent spawns (counted with strace under busybox, poll_wait 5 s): while idle, and while a block
+   * is silent, about two per poll_wait (the long poll's wget and the guard's sleep); the figures are printed.
+   */
+  @org.junit.jupiter.api.Test
+  void anIdleAgentAndASilentBlockSpawnAlmostNoProcesses() throws Exception {
+    assumeTrue(Files.isExecutable(java.nio.file.Path.of("/usr/bin/strace")), "strace is not installed");
+    Unit u = unit().script(Script.shell("echo one")).script(Script.shell("sleep 13")).build();
+    try (AgentHarness h = harness(GuestShell.BUSYBOX, u)) {
+      java.nio.file.Path log = h.root.resolve("strace.out");
+      h.prefix = ForkCount.straceTo(log);
+      java.time.Instant t0 = java.time.Instant.now();
+      h.start();
+      assertThat(h.await(WAIT, () -> h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).size() == 1))
+          .as(h.logs()).isTrue();
+      java.time.Instant silentFrom = h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).get(0).at().plusSeconds(1);
+      AgentEvent.RunFinished r = h.awaitRun(Trigger.FIRST_BOOT, 1, Duration.ofSeconds(30));
+      assertThat(r.ok()).isTrue();
+      java.time.Instant silentTo = silentFrom.plusSeconds(10);
+      assertThat(h.await(WAIT, () -> h.imds.lastStatus().orElse(null) == AgentStatus.RUNNING)).isTrue();
+      java.time.Instant idleFrom = java.time.Instant.now().plusSeconds(1);
+      Thread.sleep(16_000); // the measured idle stretch
+      java.time.Instant idleTo = idleFrom.plusSeconds(15);
+      long agent = h.agentPid();
+      ProcessHandle.of(agent).ifPresent(ProcessHandle::destroy);
+      assertThat(h.await(WAIT, () -> ProcessHandle.of(agent).map(p -> !p.isAlive()).orElse(true))).isTrue();
+      h.stopAgents();
+      ForkCount f = ForkCount.read(log);
+      double idle = f.between(idleFrom, idleTo) / 15.0;
+      double silent = f.between(silentFrom, silentTo) / 10.0;
+      long boot = f.between(t0, r.at());
+      System.out.printf(java.util.Locale.ROOT,
+          "agent processes (busybox, poll_wait 5 s): idle %.2f/s, during a silent block %.2f/s, first boot of 2 blocks"
+              + " (one of them the 13 s sleep) %d, in all %d%n", idle, silent, boot, f.total());
+      assertThat(idle).isLessThanOrEqualTo(0.6);
+      assertThat(silent).isLessThanOrEqualTo(0.6);
+    }
+  }
 }
