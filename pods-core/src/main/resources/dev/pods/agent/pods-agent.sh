@@ -432,14 +432,20 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
   mv "$W/spec.new" "$W/spec"
 }
 
-start_watchdog() { # SECONDS PID MARKER -> WD_NEW: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
+start_watchdog() { # SECONDS PID MARKER [LONG WAKE] -> WD_NEW: after SECONDS, mark, then TERM (KILL 2 s later) PID's
+  # group or PID. With LONG and WAKE: after one second, creates the file LONG and sends USR1 to WAKE (a block
+  # that runs that long gets its output shipped live; a shorter one costs no shipper).
   # Its own session and process group, and no trap: stop's group TERM ends the shell and its sleep together
   # (a trap that killed the sleep by pid lost the TERM when it came before the sleep's exec, and the sleep
   # then outlived the agent for the whole timeout).
-  setsid sh -c 'sleep "$1" || exit 0
+  setsid sh -c 'if [ -n "$4" ] && [ "$1" -gt 1 ]; then
+      sleep 1 || exit 0
+      : >"$4"; kill -USR1 "$5" 2>/dev/null; set -- $(($1 - 1)) "$2" "$3"
+    fi
+    sleep "$1" || exit 0
     : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
     sleep 2 || exit 0
-    kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
+    kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" "${4:-}" "${5:-}" \
     </dev/null >/dev/null 2>&1 7>&- 8>&- &
   WD_NEW=$!
 }
@@ -479,11 +485,20 @@ ship_stream() { # STREAM FILE: posts FILE's bytes live as they come (tail -f wak
   : >"$W/guard/tail-$1"
 }
 
+ship_if_long() { # starts the block's two shippers once its watchdog said it runs longer than a second
+  [ -z "$SHIP_PID" ] && [ -e "$W/b.long" ] || return 0
+  ship_stream stdout "$W/b.out" 7>&- 8>&- &
+  SHIP_PID=$!
+  ship_stream stderr "$W/b.err" 7>&- 8>&- &
+  SHIP2_PID=$!
+}
+
 report() { # WORDS...: appends one record to the outbox, sent with the next flush
   printf '%s\n' "$*" >>"$W/outbox"
 }
 
 report_output() { # RUN INDEX STREAM FILE: appends the bytes of FILE that the shipper did not get acknowledged
+  [ -s "$4" ] || return 0
   _ack=0
   { read -r _ack <"$W/b.$3.ack"; } 2>/dev/null
   _sz=$(($(wc -c <"$4")))
@@ -542,23 +557,19 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
   _r=$1 _i=$2 _lang=$3 _tmo=$4
   : >"$W/b.out"
   : >"$W/b.err"
-  rm -f "$W/b.rc" "$W/b.timedout"
+  rm -f "$W/b.rc" "$W/b.timedout" "$W/b.long" "$W/b.stdout.ack" "$W/b.stderr.ack"
   report block-start "$_r" "$_i"
   flush
   SHIP_BASE=/v1/runs/$_r/blocks/$_i/output
-  ship_stream stdout "$W/b.out" 7>&- 8>&- &
-  SHIP_PID=$!
-  ship_stream stderr "$W/b.err" 7>&- 8>&- &
-  SHIP2_PID=$!
   BLOCK_TIMED_OUT=false
   if [ "$_lang" = python ]; then
     [ -n "$PY_PID" ] || python_start || { BLOCK_RC=127; pods_log "cannot start $PODS_PYTHON"; }
     if [ -n "$PY_PID" ]; then
-      start_watchdog $((_tmo + 5)) "$PY_PID" "$W/b.timedout"
+      start_watchdog $((_tmo + 5)) "$PY_PID" "$W/b.timedout" "$W/b.long" "$MAIN_PID"
       WD_PID=$WD_NEW
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$W/spec/$_i.src" "$W/b.out" "$W/b.err" "$W/env.sh" "$W/cwd" "$_tmo" >&7
       BLOCK_RC=
-      while WOKEN= && ! read -r BLOCK_RC <&8 && [ -n "$WOKEN" ]; do :; done
+      while WOKEN= && ! read -r BLOCK_RC <&8 && [ -n "$WOKEN" ]; do ship_if_long; done
       if [ -n "$BLOCK_RC" ]; then :; else
         # the interpreter died (hard timeout, or killed): its globals are gone, the next block starts anew
         BLOCK_RC=137
@@ -579,13 +590,19 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
     setsid sh -c 'env -i "$1" -e "$2"; echo $? >"$3"' sh "$_sh" "$W/b.sh" "$W/b.rc" \
       </dev/null >>"$W/b.out" 2>>"$W/b.err" 7>&- 8>&- &
     BLOCK_PID=$!
-    start_watchdog "$_tmo" "$BLOCK_PID" "$W/b.timedout"
+    start_watchdog "$_tmo" "$BLOCK_PID" "$W/b.timedout" "$W/b.long" "$MAIN_PID"
     WD_PID=$WD_NEW
-    wait_child "$BLOCK_PID"
-    _w=$?
+    while :; do
+      WOKEN=
+      wait "$BLOCK_PID"
+      _w=$?
+      [ -n "$WOKEN" ] && [ $_w -gt 128 ] || break
+      ship_if_long
+    done
     stop_watchdog
     BLOCK_PID=
-    BLOCK_RC=$(cat "$W/b.rc" 2>/dev/null)
+    BLOCK_RC=
+    { read -r BLOCK_RC <"$W/b.rc"; } 2>/dev/null
     [ -n "$BLOCK_RC" ] || BLOCK_RC=$_w
     if [ -e "$W/b.timedout" ]; then
       BLOCK_TIMED_OUT=true
@@ -593,7 +610,7 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
       printf 'pods-agent: block %s timed out after %s s\n' "$_i" "$_tmo" >>"$W/b.err"
     fi
   fi
-  stop "$SHIP_PID" "$SHIP2_PID"
+  [ -z "$SHIP_PID" ] || stop "$SHIP_PID" "$SHIP2_PID"
   SHIP_PID= SHIP2_PID=
   report_output "$_r" "$_i" stdout "$W/b.out"
   report_output "$_r" "$_i" stderr "$W/b.err"

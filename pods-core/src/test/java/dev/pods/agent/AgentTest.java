@@ -479,7 +479,8 @@ class AgentTest {
 
   /**
    * Processes the agent spawns (counted with strace under busybox, poll_wait 5 s): while idle, and while a block
-   * is silent, about two per poll_wait (the long poll's wget and the guard's sleep); the figures are printed.
+   * is silent (after its first second, when its shippers start), about two per poll_wait (the long poll's wget
+   * and the guard's sleep); the figures are printed.
    */
   @org.junit.jupiter.api.Test
   void anIdleAgentAndASilentBlockSpawnAlmostNoProcesses() throws Exception {
@@ -492,7 +493,7 @@ class AgentTest {
       h.start();
       assertThat(h.await(WAIT, () -> h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).size() == 1))
           .as(h.logs()).isTrue();
-      java.time.Instant silentFrom = h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).get(0).at().plusSeconds(1);
+      java.time.Instant silentFrom = h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).get(0).at().plusMillis(2500);
       AgentEvent.RunFinished r = h.awaitRun(Trigger.FIRST_BOOT, 1, Duration.ofSeconds(30));
       assertThat(r.ok()).isTrue();
       java.time.Instant silentTo = silentFrom.plusSeconds(10);
