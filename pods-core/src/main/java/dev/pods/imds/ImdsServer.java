@@ -66,6 +66,7 @@ public final class ImdsServer implements AutoCloseable {
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final ThreadLocal<Boolean> REJECT = new ThreadLocal<>();
+  private static final ThreadLocal<Boolean> DISCARD = new ThreadLocal<>();
   /** A refused body up to this size is read and dropped before the answer; a larger one is not read. */
   private static final long DISCARD_LIMIT = 4L * ImdsProtocol.MAX_BODY_BYTES;
 
@@ -333,6 +334,12 @@ public final class ImdsServer implements AutoCloseable {
           ex.getResponseHeaders().set("Allow", e.allow);
         }
         error(ex, e.status, e.getMessage());
+        if (DISCARD.get() != null) {
+          DISCARD.remove();
+          try (InputStream in = ex.getRequestBody()) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         error(ex, 503, "the metadata service is shutting down");
@@ -834,10 +841,9 @@ public final class ImdsServer implements AutoCloseable {
     }
     if (declared < 0 || declared > limit) {
       if (declared > 0 && declared <= DISCARD_LIMIT) {
-        // read and drop it (no memory held), so that the client reads the answer instead of a reset
-        try (InputStream in = ex.getRequestBody()) {
-          in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
+        // answered first, then read and dropped (no memory held): a client still sending its body then reads
+        // the answer instead of a reset, and one that never sends it holds up nobody but its own server
+        DISCARD.set(Boolean.TRUE);
       }
       throw refuse(413, "body", "body of " + declared + " bytes refused: at most " + limit + " bytes here");
     }
@@ -894,8 +900,11 @@ public final class ImdsServer implements AutoCloseable {
     ex.getResponseHeaders().set("Content-Type", type);
     ex.getResponseHeaders().set("Cache-Control", "no-store");
     ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    // flushed at once: closing the exchange first drains what is left of the request body, which a client that
+    // declared a body it never sends would hold up until it gives up (it gives up once it has read the answer)
     if (body.length > 0) {
       ex.getResponseBody().write(body);
+      ex.getResponseBody().flush();
     }
   }
 

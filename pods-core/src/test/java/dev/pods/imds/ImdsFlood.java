@@ -27,6 +27,9 @@ final class ImdsFlood implements AutoCloseable {
   /** Answers by status / 100 (index 0: no answer). */
   final AtomicLongArray answers = new AtomicLongArray(6);
   final AtomicLong requests = new AtomicLong();
+  /** Requests without an answer, by kind (the case number in {@code loop}). */
+  final AtomicLongArray unanswered = new AtomicLongArray(8);
+  private static final ThreadLocal<Integer> KIND = ThreadLocal.withInitial(() -> 0);
 
   ImdsFlood(InetSocketAddress target, String token) {
     this.target = target;
@@ -60,6 +63,7 @@ final class ImdsFlood implements AutoCloseable {
     while (!stop.get()) {
       n++;
       String run = "flood-" + n;
+      KIND.set((int) (n % 8));
       switch ((int) (n % 8)) {
         case 0 -> request("POST", "/v1/runs/" + run + "/start?trigger=first_boot&blocks=0", new byte[0], -1);
         case 1 -> request("POST", "/v1/runs/" + run + "/blocks/0/start", new byte[0], -1);
@@ -99,6 +103,7 @@ final class ImdsFlood implements AutoCloseable {
       answers.incrementAndGet(code / 100);
     } catch (IOException | RuntimeException e) {
       answers.incrementAndGet(0);
+      unanswered.incrementAndGet(KIND.get());
     }
   }
 
@@ -125,6 +130,6 @@ final class ImdsFlood implements AutoCloseable {
   @Override
   public String toString() {
     return requests.get() + " requests; answers 2xx " + answers.get(2) + ", 4xx " + answers.get(4) + ", 5xx "
-        + answers.get(5) + ", none " + answers.get(0);
+        + answers.get(5) + ", none " + answers.get(0) + " (by kind " + unanswered + ")";
   }
 }
