@@ -142,7 +142,9 @@ agent_alive() { # whether the main process (MAIN_PID) still runs and still holds
 
 guard_loop() {
   self_pid
-  trap 'stop "$NAP_PID"; exit 0' TERM
+  NAP_PID=
+  # "$!" too: the TERM can come between "sleep &" and NAP_PID=$!
+  trap 'trap "" TERM; stop "$NAP_PID" "$!"; exit 0' TERM
   trap : USR1
   while :; do
     sleep "$PODS_POLL_WAIT" 7>&- 8>&- &
