@@ -789,7 +789,8 @@ agent_main() {
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
-  trap 'WOKEN=1' USR1
+  # WOKEN: for the waits that must go on after a wake-up; PENDING: for the main loop (nothing else clears it)
+  trap 'WOKEN=1 PENDING=1' USR1
   # An agent restarted in the same boot (it died, its supervisor started it again) keeps what the boot phase
   # left: its result, the environment and directory carried to later blocks.
   _resume=
@@ -809,8 +810,6 @@ agent_main() {
   fi
   guard_loop 7>&- 8>&- &
   GUARD_PID=$!
-  poll_loop 7>&- 8>&- &
-  EXEC_LOOP_PID=$!
   pods_log "version $PODS_AGENT_VERSION, boot $BOOT_ID, metadata service $PODS_URL ($PODS_HTTP)${_resume:+, resumed}"
 
   _delay=0.2
@@ -819,6 +818,13 @@ agent_main() {
     nap $_delay
     _delay=1
   done
+  # the poll loop starts once the hash this boot works from is known: from its first request on, it returns as
+  # soon as the state differs (a change during the boot phase runs a reload right after it)
+  _seen=$SPEC_HASH
+  [ -n "$_resume" ] && _seen=${_rseen:-$SPEC_HASH}
+  printf '%s\n' "$_seen" >"$W/seen"
+  poll_loop 7>&- 8>&- &
+  EXEC_LOOP_PID=$!
   if [ -n "$_resume" ]; then
     BOOT_OK=1
     [ "$_resume" = fault ] && BOOT_OK=0
@@ -855,6 +861,7 @@ agent_main() {
   # the metadata service came back after a failure (perhaps a new one that missed the end of a phase: the
   # status is reported again).
   while :; do
+    PENDING=
     _cur=
     { read -r _cur <"$W/state.hash"; } 2>/dev/null
     if [ -n "$_cur" ] && [ "$_cur" != "$_seen" ]; then
@@ -883,8 +890,8 @@ agent_main() {
       set_status "$STATUS"
     fi
     own_child "$EXEC_LOOP_PID" || { pods_log "the poll loop ended"; exit 1; }
-    WOKEN=
-    wait "$EXEC_LOOP_PID"
+    # a wake-up since the top of this iteration is not lost: the state is looked at again first
+    [ -n "$PENDING" ] || wait "$EXEC_LOOP_PID"
   done
 }
 
