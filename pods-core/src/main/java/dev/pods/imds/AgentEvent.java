@@ -26,7 +26,10 @@ public sealed interface AgentEvent {
     }
   }
 
-  /** The agent is alive: it long-polled for state changes. */
+  /**
+   * The agent is alive: it long-polled ({@code /v1/state}, or {@code /v1/exec/next} with the state hash, which an
+   * idle agent of this version sends at least every {@code poll_wait} seconds).
+   */
   record Heartbeat(String instance, Instant at) implements AgentEvent {}
 
   /**

@@ -52,13 +52,26 @@ import java.net.UnknownHostException;
  *   <tr><td>{@code POST /v1/runs/RUN/end?ok=true|false[&failedBlock=I&exit=N]}</td><td>204</td></tr>
  *   <tr><td>{@code POST /v1/journal/KEY?dropped=N}</td><td>204. The body is lines of journal input
  *       {@code KEY}, each ending with a newline; {@code N} lines were dropped by the agent before them. 404 for a
- *       key the unit does not declare.</td></tr>
- *   <tr><td>{@code GET /v1/exec/next?wait=S}</td><td>200 text {@code id ID}, {@code timeout SECONDS}, one
- *       {@code arg BASE64} line per argument, optionally {@code stdin BASE64}; or 204 when no request came
- *       within {@code S} seconds.</td></tr>
+ *       key the unit does not declare; 413 for a body over {@link #MAX_OUTPUT_CHUNK_BYTES} (the agent posts at most
+ *       1000 lines at a time).</td></tr>
+ *   <tr><td>{@code GET /v1/exec/next?wait=S[&hash=H]}</td><td>200 text {@code id ID}, {@code timeout SECONDS},
+ *       one {@code arg BASE64} line per argument, optionally {@code stdin BASE64}, then {@code limit BYTES} (the
+ *       most output, see {@link #MAX_EXEC_OUTPUT_BYTES}); or 204 when no request came within {@code S} seconds. With
+ *       {@code hash}, also 200 text {@code hash H2} as soon as the state hash differs from {@code H}: the agent's
+ *       one long poll, for exec requests and state changes alike, which keeps an idle agent's cost at one request
+ *       per {@code S} seconds. Counts as a heartbeat.</td></tr>
  *   <tr><td>{@code POST /v1/exec/ID/result?exit=N&timedOut=B&stdoutBytes=K}</td><td>204; the body is the
- *       standard output ({@code K} bytes) followed by the standard error. 404 for an unknown or expired id.
- *       </td></tr>
+ *       standard output ({@code K} bytes) followed by the standard error. 404 for an unknown or expired id, and
+ *       for an id answered already (so a resent result changes nothing). With {@code overLimit=N} instead (the
+ *       output passed {@code limit}; empty body) the request fails with an error naming the limit. A body over
+ *       {@link #MAX_BODY_BYTES} fails the request the same way (413).</td></tr>
+ *   <tr><td>{@code POST /v1/report}</td><td>204. A batch of run reports, applied in order: each record one
+ *       header line, {@code status S}, {@code run-start RUN TRIGGER VERSION HASH BLOCKS} (comma-separated
+ *       indexes, {@code -} for none), {@code block-start RUN I},
+ *       {@code output RUN I stdout|stderr OFFSET LENGTH} followed by exactly {@code LENGTH} raw bytes,
+ *       {@code block-end RUN I EXIT TIMEDOUT}, {@code run-end RUN OK FAILEDBLOCK EXIT}. The same as the single
+ *       requests above, in one round trip; a record that names an unknown run is skipped, a malformed one fails
+ *       the whole batch (400) before anything is applied.</td></tr>
  *   <tr><td>{@code GET /v1/query/KIND/NAME/SELECTOR}</td><td>200 text: the value of the reference
  *       {@code +/KIND/NAME/SELECTOR} and a newline; lists joined by commas (as Pritunl Cloud's
  *       {@code pci get}). 404 for an unknown unit, instance, secret or selector, 400 for a malformed one.
@@ -75,7 +88,19 @@ import java.net.UnknownHostException;
  *       visible units with their instances.</td></tr>
  * </table>
  * Other paths get 404, other methods 405 (with {@code Allow}), bad parameters 400, bodies over
- * {@link #MAX_BODY_BYTES} 413.
+ * {@link #MAX_BODY_BYTES} (output chunks over {@link #MAX_OUTPUT_CHUNK_BYTES}) 413 before they are read, a
+ * body without {@code Content-Length} 411.
+ *
+ * <h2>Reports are idempotent; the guest is not trusted</h2>
+ * Every report may be sent again (the agent resends what was not acknowledged with a 2xx): a repeated run
+ * start, block start, block end or run end changes nothing, output bytes already received are ignored, a
+ * repeated exec result gets 404. The agent treats a 4xx answer as final and retries the rest (no answer, 5xx).
+ * What one instance's server keeps is bounded whatever its guest sends: at most {@link #MAX_OPEN_RUNS} open
+ * runs (the oldest is forgotten), run ids of at most {@link #MAX_RUN_ID_LENGTH} characters, only the blocks a
+ * run declared (below the spec's block count), one partial line per stream, request bodies as above and at most
+ * {@link #MAX_BODY_BYTES_IN_FLIGHT} bytes of them at once, at most {@link #MAX_PENDING_REQUESTS} requests at
+ * once (503 beyond), and a bounded queue of events for the runtime (beyond it events are dropped and counted).
+ * Refusals are logged at WARN, at most once per 10 s per kind.
  *
  * <p>Constants only; not instantiable.
  */
@@ -97,8 +122,29 @@ public final class ImdsProtocol {
   /** The longest long-poll, in seconds. */
   public static final int MAX_WAIT_SECONDS = 60;
 
-  /** The largest request body. */
+  /** The largest request body (a report, an exec result). */
   public static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+  /** The largest body of {@code POST /v1/runs/RUN/blocks/I/output} (the agent sends at most this much at once). */
+  public static final int MAX_OUTPUT_CHUNK_BYTES = 1024 * 1024;
+
+  /**
+   * The most output (standard output and error together) an exec request may produce: the agent ends a command
+   * whose output passes it and reports {@code overLimit}, and the request fails with an error saying so.
+   */
+  public static final int MAX_EXEC_OUTPUT_BYTES = MAX_BODY_BYTES;
+
+  /** The most request bodies, in bytes, that one instance's server reads at once (503 beyond). */
+  public static final int MAX_BODY_BYTES_IN_FLIGHT = 2 * MAX_BODY_BYTES;
+
+  /** The most requests that one instance's server handles or queues at once (503 beyond). */
+  public static final int MAX_PENDING_REQUESTS = 32;
+
+  /** The most runs an instance may have open at once; a new run beyond it makes the server forget the oldest. */
+  public static final int MAX_OPEN_RUNS = 4;
+
+  /** The longest run id (characters {@code A-Z a-z 0-9 . _ -}). */
+  public static final int MAX_RUN_ID_LENGTH = 64;
 
   /** The metadata address inside an instance's namespace: 169.254.169.254, port 80. */
   public static final InetSocketAddress METADATA_ADDRESS = metadataAddress();

@@ -35,6 +35,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -62,6 +66,10 @@ public final class ImdsServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final ThreadLocal<Boolean> REJECT = new ThreadLocal<>();
+  private static final ThreadLocal<Boolean> DISCARD = new ThreadLocal<>();
+  /** A refused body up to this size is read and dropped before the answer; a larger one is not read. */
+  private static final long DISCARD_LIMIT = 4L * ImdsProtocol.MAX_BODY_BYTES;
 
   /** How many events wait for a slow listener before they are dropped. */
   public static final int EVENT_QUEUE_CAPACITY = 10_000;
@@ -76,18 +84,6 @@ public final class ImdsServer implements AutoCloseable {
 
   private record PendingExec(String id, ExecRequest request, CompletableFuture<ExecResult> future) {}
 
-  private static final class RunState {
-    final Trigger trigger;
-    final Instant started;
-    final Map<Integer, Instant> blockStarts = new HashMap<>();
-    final Map<String, OutputAssembler> outputs = new HashMap<>();
-
-    RunState(Trigger trigger, Instant started) {
-      this.trigger = trigger;
-      this.started = started;
-    }
-  }
-
   private final HttpServer http;
   private final ThreadPoolExecutor workers;
   private final EventDispatcher events;
@@ -101,7 +97,12 @@ public final class ImdsServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final LinkedBlockingQueue<PendingExec> execQueue = new LinkedBlockingQueue<>();
   private final ConcurrentHashMap<String, PendingExec> execInFlight = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, RunState> runs = new ConcurrentHashMap<>();
+  private final RunTracker tracker;
+  private final RateLimitedLog warnings;
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Semaphore bodyBudget = new Semaphore(ImdsProtocol.MAX_BODY_BYTES_IN_FLIGHT);
+  private final ReentrantLock pollLock = new ReentrantLock();
+  private final Condition pollSignal = pollLock.newCondition();
   private final AtomicLong execSeq = new AtomicLong();
   private volatile @Nullable Instant lastContact;
   private volatile @Nullable AgentStatus lastStatus;
@@ -113,6 +114,8 @@ public final class ImdsServer implements AutoCloseable {
     this.current = new Snapshot(view, StateHash.of(view), new CompletableFuture<>());
     this.initialized = new AtomicBoolean(view.initialized());
     this.events = new EventDispatcher(b.listener, view.instanceId(), clock, EVENT_QUEUE_CAPACITY);
+    this.warnings = new RateLimitedLog(LOG, view.instanceId());
+    this.tracker = new RunTracker(view.instanceId(), events::publish, warnings);
     int n = THREADS.incrementAndGet();
     this.workers =
         new ThreadPoolExecutor(
@@ -133,7 +136,33 @@ public final class ImdsServer implements AutoCloseable {
     }
     this.http = h;
     this.describe = b.binding.describe();
-    http.setExecutor(workers);
+    // Every exchange (its headers, its body, its long poll) runs on a worker. Beyond MAX_PENDING_REQUESTS
+    // exchanges queued or running, the next one is answered 503 at once on the dispatcher thread.
+    http.setExecutor(
+        task -> {
+          if (pending.incrementAndGet() > ImdsProtocol.MAX_PENDING_REQUESTS) {
+            pending.decrementAndGet();
+            REJECT.set(Boolean.TRUE);
+            try {
+              task.run();
+            } finally {
+              REJECT.remove();
+            }
+            return;
+          }
+          try {
+            workers.execute(
+                () -> {
+                  try {
+                    task.run();
+                  } finally {
+                    pending.decrementAndGet();
+                  }
+                });
+          } catch (RejectedExecutionException e) {
+            pending.decrementAndGet();
+          }
+        });
     http.createContext("/", this::handle);
     http.start();
   }
@@ -176,9 +205,23 @@ public final class ImdsServer implements AutoCloseable {
     return initialized.get();
   }
 
-  /** When the agent last made an authenticated request, if ever. */
+  /**
+   * When the agent last made an authenticated request of any kind, if ever: a heartbeat. An idle agent of this
+   * version contacts its IMDS at least every {@code poll_wait} seconds (its long poll, see {@link ImdsProtocol}).
+   * Cheap (one volatile read); never blocks.
+   */
   public Optional<Instant> lastContact() {
     return Optional.ofNullable(lastContact);
+  }
+
+  /** How many runs the server keeps open (for tests of its bounds). */
+  int openRuns() {
+    return tracker.openRuns();
+  }
+
+  /** The estimated memory held by queued events (for tests of its bounds). */
+  long queuedEventBytes() {
+    return events.queuedBytes();
   }
 
   /** The status the agent last reported, if any. */
@@ -208,6 +251,7 @@ public final class ImdsServer implements AutoCloseable {
       current = new Snapshot(view, hash, new CompletableFuture<>());
     }
     old.changed().complete(null);
+    wakePollers();
     LOG.debug("IMDS {}: state hash {} -> {}", view.instanceId(), old.hash(), hash);
     return true;
   }
@@ -235,6 +279,7 @@ public final class ImdsServer implements AutoCloseable {
               execInFlight.remove(id);
             });
     execQueue.add(p);
+    wakePollers();
     return p.future();
   }
 
@@ -245,6 +290,7 @@ public final class ImdsServer implements AutoCloseable {
       return;
     }
     current.changed().complete(null);
+    wakePollers();
     http.stop(0);
     workers.shutdownNow();
     PodsException gone = new PodsException("the IMDS of " + current.view().instanceId() + " closed");
@@ -280,12 +326,21 @@ public final class ImdsServer implements AutoCloseable {
   private void handle(HttpExchange ex) {
     try (ex) {
       try {
+        if (REJECT.get() != null) {
+          throw refuse(503, "pending", "more than " + ImdsProtocol.MAX_PENDING_REQUESTS + " requests at once; refused");
+        }
         route(ex);
       } catch (HttpError e) {
         if (e.allow != null) {
           ex.getResponseHeaders().set("Allow", e.allow);
         }
         error(ex, e.status, e.getMessage());
+        if (DISCARD.get() != null) {
+          DISCARD.remove();
+          try (InputStream in = ex.getRequestBody()) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         error(ex, 503, "the metadata service is shutting down");
@@ -355,6 +410,7 @@ public final class ImdsServer implements AutoCloseable {
         only(m, "POST", seg, 2);
         journal(ex, seg.get(1), q, now);
       }
+      case "report" -> report(ex, m, seg, now);
       case "exec" -> exec(ex, m, seg, q, now);
       default -> throw new HttpError(404, "unknown path " + path);
     }
@@ -486,7 +542,7 @@ public final class ImdsServer implements AutoCloseable {
     } catch (NumberFormatException e) {
       throw new HttpError(400, "dropped must be a number, not '" + q.get("dropped") + "'");
     }
-    String text = new String(body(ex), StandardCharsets.UTF_8);
+    String text = new String(body(ex, ImdsProtocol.MAX_OUTPUT_CHUNK_BYTES), StandardCharsets.UTF_8);
     List<String> lines = text.isEmpty() ? List.of() : Arrays.asList(text.split("\n", -1));
     if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
       lines = lines.subList(0, lines.size() - 1);
@@ -555,6 +611,9 @@ public final class ImdsServer implements AutoCloseable {
       throw new HttpError(405, m + " not allowed here", "POST");
     }
     String run = seg.get(1);
+    if (run.length() > ImdsProtocol.MAX_RUN_ID_LENGTH || !run.matches("[A-Za-z0-9._-]+")) {
+      throw refuse(400, "run-id", "a run id is 1-" + ImdsProtocol.MAX_RUN_ID_LENGTH + " of A-Z a-z 0-9 . _ -");
+    }
     if (seg.size() == 3 && seg.get(2).equals("start")) {
       drain(ex);
       Trigger t = trigger(required(q, "trigger"));
@@ -563,30 +622,18 @@ public final class ImdsServer implements AutoCloseable {
       for (String s : csv.isEmpty() ? new String[0] : csv.split(",")) {
         blocks.add(number(s, "blocks"));
       }
-      runs.put(run, new RunState(t, now));
-      events.publish(
-          new AgentEvent.RunStarted(
-              id(), now, run, t, q.getOrDefault("version", ""), q.getOrDefault("hash", ""), blocks));
+      apply(new ReportBatch.RunStart(run, t, q.getOrDefault("version", ""), q.getOrDefault("hash", ""), blocks), now);
       noContent(ex);
       return;
-    }
-    RunState rs = runs.get(run);
-    if (rs == null) {
-      drain(ex);
-      throw new HttpError(404, "unknown run '" + run + "'");
     }
     if (seg.size() == 3 && seg.get(2).equals("end")) {
       drain(ex);
       boolean ok = bool(required(q, "ok"), "ok");
       int failed = ok ? -1 : number(q.getOrDefault("failedBlock", "-1"), "failedBlock");
       int exit = ok ? 0 : number(q.getOrDefault("exit", "1"), "exit");
-      runs.remove(run);
-      if (ok && rs.trigger == Trigger.FIRST_BOOT) {
-        initialized.set(true);
+      if (apply(new ReportBatch.RunEnd(run, ok, failed, exit), now) == RunTracker.Outcome.UNKNOWN_RUN) {
+        throw new HttpError(404, "unknown run '" + run + "'");
       }
-      events.publish(
-          new AgentEvent.RunFinished(
-              id(), now, run, rs.trigger, ok, failed, exit, Duration.between(rs.started, now)));
       noContent(ex);
       return;
     }
@@ -594,13 +641,11 @@ public final class ImdsServer implements AutoCloseable {
       throw new HttpError(404, "unknown path /" + String.join("/", seg));
     }
     int block = number(seg.get(3), "block");
+    ReportBatch.Record r;
     switch (seg.get(4)) {
       case "start" -> {
         drain(ex);
-        synchronized (rs) {
-          rs.blockStarts.put(block, now);
-        }
-        events.publish(new AgentEvent.BlockStarted(id(), now, run, block));
+        r = new ReportBatch.BlockStart(run, block);
       }
       case "output" -> {
         String stream = required(q, "stream");
@@ -608,38 +653,80 @@ public final class ImdsServer implements AutoCloseable {
             switch (stream) {
               case "stdout" -> OutputStream.STDOUT;
               case "stderr" -> OutputStream.STDERR;
-              default -> throw new HttpError(400, "stream is stdout or stderr, not '" + stream + "'");
+              default -> throw new HttpError(400, "stream is stdout or stderr, not '" + ReportBatch.clip(stream) + "'");
             };
         long offset = number(required(q, "offset"), "offset");
-        byte[] body = body(ex);
-        List<String> lines;
-        synchronized (rs) {
-          lines = rs.outputs.computeIfAbsent(block + "/" + stream, k -> new OutputAssembler()).accept(offset, body);
+        if (offset < 0) {
+          throw new HttpError(400, "offset must not be negative");
         }
-        lines.forEach(l -> events.publish(new AgentEvent.OutputLine(id(), now, run, block, os, l)));
+        r = new ReportBatch.Output(run, block, os, offset, body(ex, ImdsProtocol.MAX_OUTPUT_CHUNK_BYTES));
       }
       case "end" -> {
         drain(ex);
-        int exit = number(required(q, "exit"), "exit");
-        boolean timedOut = bool(q.getOrDefault("timedOut", "false"), "timedOut");
-        Instant started;
-        List<String> outRest;
-        List<String> errRest;
-        synchronized (rs) {
-          started = rs.blockStarts.getOrDefault(block, now);
-          OutputAssembler out = rs.outputs.remove(block + "/stdout");
-          OutputAssembler err = rs.outputs.remove(block + "/stderr");
-          outRest = out == null ? List.of() : out.flush();
-          errRest = err == null ? List.of() : err.flush();
-        }
-        outRest.forEach(l -> events.publish(new AgentEvent.OutputLine(id(), now, run, block, OutputStream.STDOUT, l)));
-        errRest.forEach(l -> events.publish(new AgentEvent.OutputLine(id(), now, run, block, OutputStream.STDERR, l)));
-        events.publish(
-            new AgentEvent.BlockFinished(id(), now, run, block, exit, timedOut, Duration.between(started, now)));
+        r = new ReportBatch.BlockEnd(
+            run, block, number(required(q, "exit"), "exit"), bool(q.getOrDefault("timedOut", "false"), "timedOut"));
       }
       default -> throw new HttpError(404, "unknown path /" + String.join("/", seg));
     }
+    if (apply(r, now) == RunTracker.Outcome.UNKNOWN_RUN) {
+      throw new HttpError(404, "unknown run '" + run + "'");
+    }
     noContent(ex);
+  }
+
+  private void report(HttpExchange ex, String m, List<String> seg, Instant now) throws HttpError, IOException {
+    only(m, "POST", seg, 1);
+    List<ReportBatch.Record> records;
+    try {
+      records = ReportBatch.parse(body(ex, ImdsProtocol.MAX_BODY_BYTES));
+    } catch (ReportBatch.MalformedException e) {
+      throw refuse(400, "report", "malformed report: " + e.getMessage());
+    }
+    for (ReportBatch.Record r : records) {
+      RunTracker.Outcome o = apply(r, now);
+      if (o == RunTracker.Outcome.UNKNOWN_RUN) {
+        LOG.debug("IMDS {}: report {} names an unknown run; skipped", id(), r);
+      }
+    }
+    noContent(ex);
+  }
+
+  /** Applies one report, from a batch or from a single-purpose request. */
+  private RunTracker.Outcome apply(ReportBatch.Record r, Instant now) throws HttpError {
+    int scripts = current.view().spec().scripts().size();
+    if (r instanceof ReportBatch.Status s) {
+      lastStatus = s.status();
+      events.publish(new AgentEvent.StatusReported(id(), now, s.status()));
+      return RunTracker.Outcome.APPLIED;
+    } else if (r instanceof ReportBatch.RunStart s) {
+      if (s.blocks().size() > scripts || s.blocks().stream().anyMatch(b -> b < 0 || b >= scripts)
+          || s.blocks().stream().distinct().count() != s.blocks().size()) {
+        throw refuse(400, "blocks", "run " + s.run() + ": blocks must be distinct indexes below " + scripts);
+      }
+      return tracker.start(s.run(), s.trigger(), s.version(), s.hash(), s.blocks(), now);
+    } else if (r instanceof ReportBatch.BlockStart s) {
+      checkDeclared(s.run(), s.block());
+      return tracker.blockStart(s.run(), s.block(), now);
+    } else if (r instanceof ReportBatch.Output s) {
+      checkDeclared(s.run(), s.block());
+      return tracker.output(s.run(), s.block(), s.stream(), s.offset(), s.bytes(), now);
+    } else if (r instanceof ReportBatch.BlockEnd s) {
+      checkDeclared(s.run(), s.block());
+      return tracker.blockEnd(s.run(), s.block(), s.exit(), s.timedOut(), now);
+    } else if (r instanceof ReportBatch.RunEnd s) {
+      return tracker.end(s.run(), s.ok(), s.failedBlock(), s.exit(), now, t -> {
+        if (s.ok() && t == Trigger.FIRST_BOOT) {
+          initialized.set(true);
+        }
+      });
+    }
+    throw new IllegalStateException("unknown record " + r);
+  }
+
+  private void checkDeclared(String run, int block) throws HttpError {
+    if (tracker.isOpen(run) && !tracker.declared(run, block)) {
+      throw refuse(400, "blocks", "block " + block + " is not one that run " + run + " declared");
+    }
   }
 
   private void exec(HttpExchange ex, String m, List<String> seg, Map<String, String> q, Instant now)
@@ -648,30 +735,44 @@ public final class ImdsServer implements AutoCloseable {
       if (!m.equals("GET")) {
         throw new HttpError(405, m + " not allowed here", "GET");
       }
-      int wait = waitSeconds(q);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(wait);
-      while (true) {
-        long left = deadline - System.nanoTime();
-        PendingExec p = execQueue.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
-        if (p == null) {
-          noContent(ex);
-          return;
-        }
-        if (p.future().isDone()) {
-          continue;
-        }
-        execInFlight.put(p.id(), p);
-        text(ex, 200, execText(p));
-        return;
+      String known = q.get("hash");
+      if (known != null) {
+        events.publish(new AgentEvent.Heartbeat(id(), now));
       }
+      PendingExec p = awaitExecOrChange(known, waitSeconds(q));
+      if (p != null) {
+        text(ex, 200, execText(p));
+      } else if (known != null && !known.equals(current.hash())) {
+        text(ex, 200, "hash " + current.hash() + "\n");
+      } else {
+        noContent(ex);
+      }
+      return;
     }
     if (seg.size() == 3 && seg.get(2).equals("result")) {
       if (!m.equals("POST")) {
         throw new HttpError(405, m + " not allowed here", "POST");
       }
-      byte[] body = body(ex);
-      if (!execInFlight.containsKey(seg.get(1))) {
-        throw new HttpError(404, "unknown or expired exec '" + seg.get(1) + "'");
+      String execId = seg.get(1);
+      byte[] body;
+      try {
+        body = body(ex, ImdsProtocol.MAX_BODY_BYTES);
+      } catch (HttpError e) {
+        if (e.status == 413) {
+          failExec(execId, "its result is larger than " + ImdsProtocol.MAX_BODY_BYTES + " bytes");
+        }
+        throw e;
+      }
+      if (!execInFlight.containsKey(execId)) {
+        throw new HttpError(404, "unknown or expired exec '" + ReportBatch.clip(execId) + "'");
+      }
+      String over = q.get("overLimit");
+      if (over != null) {
+        long n = number(over, "overLimit");
+        failExec(execId, "its output passed the limit of " + ImdsProtocol.MAX_EXEC_OUTPUT_BYTES + " bytes (" + n
+            + " bytes or more); the command was ended");
+        noContent(ex);
+        return;
       }
       int exit = number(required(q, "exit"), "exit");
       boolean timedOut = bool(q.getOrDefault("timedOut", "false"), "timedOut");
@@ -679,9 +780,9 @@ public final class ImdsServer implements AutoCloseable {
       if (outBytes < 0 || outBytes > body.length) {
         throw new HttpError(400, "stdoutBytes " + outBytes + " outside the body of " + body.length + " bytes");
       }
-      PendingExec p = execInFlight.remove(seg.get(1));
+      PendingExec p = execInFlight.remove(execId);
       if (p == null) {
-        throw new HttpError(404, "exec '" + seg.get(1) + "' was answered already");
+        throw new HttpError(404, "exec '" + execId + "' was answered already");
       }
       ExecResult r =
           new ExecResult(
@@ -692,6 +793,53 @@ public final class ImdsServer implements AutoCloseable {
       return;
     }
     throw new HttpError(404, "unknown path /" + String.join("/", seg));
+  }
+
+  private void failExec(String execId, String why) {
+    PendingExec p = execInFlight.remove(execId);
+    if (p != null) {
+      warnings.warn("exec-output", "exec " + p.request().argv() + ": " + why);
+      p.future().completeExceptionally(new PodsException("exec " + p.request().argv() + " in " + id() + " failed: " + why));
+    }
+  }
+
+  /**
+   * Waits up to {@code waitSeconds} for an exec request (returned, and marked in flight) or, when {@code known}
+   * is given, for the state hash to differ from it (returns null at once then). Null on timeout too.
+   */
+  private @Nullable PendingExec awaitExecOrChange(@Nullable String known, int waitSeconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+    pollLock.lock();
+    try {
+      while (true) {
+        PendingExec p;
+        while ((p = execQueue.poll()) != null) {
+          if (!p.future().isDone()) {
+            execInFlight.put(p.id(), p);
+            return p;
+          }
+        }
+        if (closed.get() || (known != null && !known.equals(current.hash()))) {
+          return null;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return null;
+        }
+        pollSignal.awaitNanos(left);
+      }
+    } finally {
+      pollLock.unlock();
+    }
+  }
+
+  private void wakePollers() {
+    pollLock.lock();
+    try {
+      pollSignal.signalAll();
+    } finally {
+      pollLock.unlock();
+    }
   }
 
   private static String execText(PendingExec p) {
@@ -706,6 +854,7 @@ public final class ImdsServer implements AutoCloseable {
     if (in != null) {
       b.append("stdin ").append(enc.encodeToString(in)).append('\n');
     }
+    b.append("limit ").append(ImdsProtocol.MAX_EXEC_OUTPUT_BYTES).append('\n');
     return b.toString();
   }
 
@@ -757,18 +906,59 @@ public final class ImdsServer implements AutoCloseable {
     return out;
   }
 
-  private static byte[] body(HttpExchange ex) throws IOException, HttpError {
+  /**
+   * Reads a request body of at most {@code limit} bytes. The length must be declared ({@code Content-Length}):
+   * a larger one is refused (413) before a byte is read, and the bodies being read at once by one instance's
+   * server hold at most {@link ImdsProtocol#MAX_BODY_BYTES_IN_FLIGHT} bytes (503 beyond).
+   */
+  private byte[] body(HttpExchange ex, int limit) throws IOException, HttpError {
+    String cl = ex.getRequestHeaders().getFirst("Content-Length");
+    String te = ex.getRequestHeaders().getFirst("Transfer-Encoding");
+    long declared;
+    if (cl == null) {
+      if (te != null) {
+        throw refuse(411, "body", "a request body needs a Content-Length");
+      }
+      declared = 0;
+    } else {
+      try {
+        declared = Long.parseLong(cl.trim());
+      } catch (NumberFormatException e) {
+        throw refuse(400, "body", "Content-Length is not a number");
+      }
+    }
+    if (declared < 0 || declared > limit) {
+      if (declared > 0 && declared <= DISCARD_LIMIT) {
+        // answered first, then read and dropped (no memory held): a client still sending its body then reads
+        // the answer instead of a reset, and one that never sends it holds up nobody but its own server
+        DISCARD.set(Boolean.TRUE);
+      }
+      throw refuse(413, "body", "body of " + declared + " bytes refused: at most " + limit + " bytes here");
+    }
+    int n = (int) declared;
+    if (!bodyBudget.tryAcquire(n)) {
+      throw refuse(503, "body-budget", "request bodies in flight would pass "
+          + ImdsProtocol.MAX_BODY_BYTES_IN_FLIGHT + " bytes; refused");
+    }
     try (InputStream in = ex.getRequestBody()) {
-      byte[] b = in.readNBytes(ImdsProtocol.MAX_BODY_BYTES + 1);
-      if (b.length > ImdsProtocol.MAX_BODY_BYTES) {
-        throw new HttpError(413, "body larger than " + ImdsProtocol.MAX_BODY_BYTES + " bytes");
+      byte[] b = in.readNBytes(n);
+      if (b.length != n) {
+        throw new HttpError(400, "body ended after " + b.length + " of " + n + " bytes");
       }
       return b;
+    } finally {
+      bodyBudget.release(n);
     }
   }
 
-  private static void drain(HttpExchange ex) throws IOException, HttpError {
-    body(ex);
+  private void drain(HttpExchange ex) throws IOException, HttpError {
+    body(ex, 64 * 1024);
+  }
+
+  /** An error answer that is also logged (rate-limited per kind): what a well-behaved agent never causes. */
+  private HttpError refuse(int status, String kind, String message) {
+    warnings.warn(kind, "refused with " + status + ": " + message);
+    return new HttpError(status, message);
   }
 
   private static void text(HttpExchange ex, int status, String body) throws IOException {
@@ -798,8 +988,11 @@ public final class ImdsServer implements AutoCloseable {
     ex.getResponseHeaders().set("Content-Type", type);
     ex.getResponseHeaders().set("Cache-Control", "no-store");
     ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    // flushed at once: closing the exchange first drains what is left of the request body, which a client that
+    // declared a body it never sends would hold up until it gives up (it gives up once it has read the answer)
     if (body.length > 0) {
       ex.getResponseBody().write(body);
+      ex.getResponseBody().flush();
     }
   }
 

@@ -57,11 +57,12 @@ load_config() {
 
 # http METHOD PATH OUTFILE [BODYFILE] [SECONDS]: one request; HTTP_STATUS holds the status (000: no answer).
 # Returns 0 for 2xx. The client runs in the background and is waited for, so that a signal to the agent
-# interrupts a long poll at once. wget's time limit is a watchdog of ours, not busybox timeout: a timeout
-# signalled while it forks its watcher leaves that watcher watching pid 1, which it signals when time is up.
+# interrupts a long poll at once. wget has no time limit of its own (busybox's -T is not built in): in the agent,
+# the one guard process (guard_loop) ends a request past its deadline; elsewhere (pods get) a watchdog of ours
+# does, not busybox timeout: a timeout signalled while it forks its watcher leaves that watcher watching pid 1.
 http() {
   _hm=$1 _hp=$2 _ho=$3 _hb=${4:-} _ht=${5:-30}
-  rm -f "$_ho"
+  : >"$_ho"
   HTTP_STATUS=000
   if [ "$_hm" = POST ]; then
     [ -n "$_hb" ] || _hb=/dev/null
@@ -72,10 +73,10 @@ http() {
       curl -s -o "$_ho" -w '%{http_code}' --noproxy '*' --max-time "$_ht" -H "X-Pods-Token: $PODS_TOKEN" \
         "$@" "$PODS_URL$_hp" >"$_ho.st" 2>/dev/null 7>&- 8>&- &
       HTTP_PID=$!
-      wait "$HTTP_PID"
+      wait_child "$HTTP_PID"
       HTTP_PID=
-      HTTP_STATUS=$(cat "$_ho.st" 2>/dev/null)
-      rm -f "$_ho.st"
+      HTTP_STATUS=
+      { read -r HTTP_STATUS <"$_ho.st"; } 2>/dev/null
       [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
       ;;
     *)
@@ -83,24 +84,97 @@ http() {
       wget -q -Y off -O "$_ho" --header "X-Pods-Token: $PODS_TOKEN" \
         "$@" "$PODS_URL$_hp" 2>"$_ho.err" 7>&- 8>&- &
       HTTP_PID=$!
-      start_watchdog "$_ht" "$HTTP_PID" /dev/null
-      HTTP_WD=$WD_NEW
-      if wait "$HTTP_PID"; then
+      if [ -n "${GUARD_PID:-}" ]; then
+        guard_add "$HTTP_TAG" "$HTTP_PID" "$_ht"
+      else
+        start_watchdog "$_ht" "$HTTP_PID" /dev/null
+        HTTP_WD=$WD_NEW
+      fi
+      if wait_child "$HTTP_PID"; then
         HTTP_STATUS=200
       else
         HTTP_STATUS=$(sed -n 's/.*HTTP\/1\.[01] \([0-9][0-9][0-9]\).*/\1/p' "$_ho.err" | head -n 1)
         [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
       fi
-      stop "$HTTP_WD"
+      if [ -n "${GUARD_PID:-}" ]; then guard_del "$HTTP_TAG"; else stop "$HTTP_WD"; fi
       HTTP_WD= HTTP_PID=
-      rm -f "$_ho.err"
       ;;
   esac
   case $HTTP_STATUS in 2??) return 0 ;; *) return 1 ;; esac
 }
 
-post() { # PATH [BODYFILE]: a POST whose answer is not needed
-  http POST "$1" "$W/http.$HTTP_TAG" "${2:-}" 10 || pods_log "POST ${1%%\?*} failed (HTTP $HTTP_STATUS)"
+post_acked() { # PATH [BODYFILE]: a POST sent again (backing off) until acknowledged; a 4xx answer is final
+  _pd=0.2
+  until http POST "$1" "$W/http.$HTTP_TAG" "${2:-}" 10; do
+    case $HTTP_STATUS in
+      401) ;;
+      4??) pods_log "POST ${1%%\?*} refused (HTTP $HTTP_STATUS); dropped"; return 1 ;;
+    esac
+    nap $_pd
+    case $_pd in 0.2) _pd=1 ;; 1) _pd=2 ;; *) _pd=5 ;; esac
+  done
+}
+
+# ------------------------------------------------------------------------------------ the guard
+# One process per agent bounds every request's time (wget has no limit of its own): each request registers
+# "pid owner deadline" under $W/guard while it runs. The guard wakes every poll_wait seconds (and at once on
+# USR1), ends requests past their deadline, and ends itself, the shippers and what they registered when the
+# agent's main process is gone (killed with -9: its children would otherwise poll on forever).
+
+uptime_s() { # -> UP: whole seconds since boot, without a process
+  read -r UP _ </proc/uptime
+  UP=${UP%.*}
+}
+
+guard_add() { # TAG PID SECONDS
+  uptime_s
+  printf '%s %s %s\n' "$2" "$SELF" $((UP + $3)) >"$W/guard/$1"
+}
+
+guard_del() { # TAG
+  : >"$W/guard/$1"
+}
+
+agent_alive() { # whether the main process (MAIN_PID) still runs and still holds the lock
+  { read -r _lp <"$PODS_RUN_DIR/lock/pid"; } 2>/dev/null || return 1
+  [ "$_lp" = "$MAIN_PID" ] && kill -0 "$MAIN_PID" 2>/dev/null
+}
+
+guard_loop() {
+  self_pid
+  NAP_PID=
+  # "$!" too: the TERM can come between "sleep &" and NAP_PID=$!
+  trap 'trap "" TERM; stop "$NAP_PID" "$!"; exit 0' TERM
+  trap : USR1
+  while :; do
+    sleep "$PODS_POLL_WAIT" 7>&- 8>&- &
+    NAP_PID=$!
+    wait "$NAP_PID"
+    kill "$NAP_PID" 2>/dev/null
+    wait "$NAP_PID" 2>/dev/null
+    NAP_PID=
+    _alive=1
+    agent_alive || _alive=0
+    uptime_s
+    for _gf in "$W"/guard/*; do
+      { read -r _gp _go _gd <"$_gf"; } 2>/dev/null || continue
+      [ -n "$_gp" ] || continue
+      if [ $_alive = 0 ] || [ "$UP" -ge "$_gd" ]; then
+        # only a child of the registering process (its pid is not reused while that one waits for it)
+        { own_child "$_gp" "$_go" || { [ $_alive = 0 ] && own_child "$_gp" 1; }; } && kill -TERM "$_gp" 2>/dev/null
+      fi
+    done
+    [ $_alive = 1 ] || exit 0
+  done
+}
+
+wait_child() { # PID: waits for a child even across the main loop's wake-up signal (USR1); returns its status
+  while :; do
+    WOKEN=
+    wait "$1"
+    _wc=$?
+    [ -n "$WOKEN" ] && [ $_wc -gt 128 ] || return $_wc
+  done
 }
 
 nap() { # SECONDS: a sleep that a trapped signal interrupts at once (the exit handler stops NAP_PID)
@@ -119,13 +193,14 @@ self_pid() { # SELF: this shell's own pid ($$ names the main shell in subshells 
   { read -r SELF _ </proc/self/stat; } 2>/dev/null || SELF=
 }
 
-own_child() { # PID: a child of this shell that is neither dead nor a zombie (so the pid is not reused)
+own_child() { # PID [PARENT]: a child of this shell (or of PARENT) that is neither dead nor a zombie (so the pid
+  # is not reused)
   [ -n "$1" ] || return 1
   { read -r _oc <"/proc/$1/stat"; } 2>/dev/null || return 1
   _oc=${_oc##*) }
   case ${_oc%% *} in Z | X) return 1 ;; esac
   _oc=${_oc#* }
-  [ "${_oc%% *}" = "$SELF" ]
+  [ "${_oc%% *}" = "${2:-$SELF}" ]
 }
 
 stop() { # PID...: TERM each child (its process group when it leads one), again until gone; then reaps them
@@ -364,14 +439,20 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
   mv "$W/spec.new" "$W/spec"
 }
 
-start_watchdog() { # SECONDS PID MARKER -> WD_NEW: after SECONDS, mark, then TERM (KILL 2 s later) PID's group or PID
+start_watchdog() { # SECONDS PID MARKER [LONG WAKE] -> WD_NEW: after SECONDS, mark, then TERM (KILL 2 s later) PID's
+  # group or PID. With LONG and WAKE: after one second, creates the file LONG and sends USR1 to WAKE (a block
+  # that runs that long gets its output shipped live; a shorter one costs no shipper).
   # Its own session and process group, and no trap: stop's group TERM ends the shell and its sleep together
   # (a trap that killed the sleep by pid lost the TERM when it came before the sleep's exec, and the sleep
   # then outlived the agent for the whole timeout).
-  setsid sh -c 'sleep "$1" || exit 0
+  setsid sh -c 'if [ -n "$4" ] && [ "$1" -gt 1 ]; then
+      sleep 1 || exit 0
+      : >"$4"; kill -USR1 "$5" 2>/dev/null; set -- $(($1 - 1)) "$2" "$3"
+    fi
+    sleep "$1" || exit 0
     : >"$3"; kill -TERM -"$2" 2>/dev/null || kill -TERM "$2" 2>/dev/null
     sleep 2 || exit 0
-    kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" \
+    kill -KILL -"$2" 2>/dev/null || kill -KILL "$2" 2>/dev/null' sh "$1" "$2" "$3" "${4:-}" "${5:-}" \
     </dev/null >/dev/null 2>&1 7>&- 8>&- &
   WD_NEW=$!
 }
@@ -381,38 +462,78 @@ stop_watchdog() {
   WD_PID=
 }
 
-ship_one() { # STREAM FILE OFFSETVAR: posts the new bytes of FILE; returns 0 when it sent some
-  eval "_so=\$$3"
-  _sz=$(($(wc -c <"$2")))
-  [ "$_sz" -gt "$_so" ] || return 1
-  _sn=$((_sz - _so))
-  [ "$_sn" -le 1048576 ] || _sn=1048576
-  tail -c +$((_so + 1)) "$2" | head -c "$_sn" >"$W/ship.chunk"
-  _sn=$(($(wc -c <"$W/ship.chunk")))
-  if http POST "$SHIP_BASE?stream=$1&offset=$_so" "$W/http.ship" "$W/ship.chunk" 10; then
-    eval "$3=\$((_so + _sn))"
+ship_stream() { # STREAM FILE: posts FILE's bytes live as they come (tail -f wakes at most once a second), and
+  # records in $W/b.STREAM.ack how many were acknowledged; quits on the first failure (the block's end report
+  # sends the rest from there). Costs nothing while the block is silent: dd waits in read().
+  HTTP_TAG=ship-$1
+  self_pid
+  _tp= _dp=
+  trap 'trap "" TERM; stop "$_tp" "$_dp" "$HTTP_PID" "$!"; exit 0' TERM
+  _off=0
+  printf '0\n' >"$W/b.$1.ack"
+  tail -c +1 -f "$2" 2>/dev/null 7>&- 8>&- >"$W/b.$1.fifo" &
+  _tp=$!
+  printf '%s %s 999999999\n' "$_tp" "$SELF" >"$W/guard/tail-$1"
+  exec 6<"$W/b.$1.fifo"
+  while :; do
+    # in the background and waited for: a TERM ends the wait at once, not only once dd has read something
+    dd bs=65536 count=1 of="$W/b.$1.chunk" 2>"$W/b.$1.dd" <&6 &
+    _dp=$!
+    wait "$_dp" || break
+    _dp=
+    { read -r _ && read -r _ && read -r _n _; } <"$W/b.$1.dd" || break
+    [ "${_n:-0}" -gt 0 ] 2>/dev/null || break
+    http POST "$SHIP_BASE?stream=$1&offset=$_off" "$W/http.ship-$1" "$W/b.$1.chunk" 10 || break
+    _off=$((_off + _n))
+    printf '%s\n' "$_off" >"$W/b.$1.ack"
+  done
+  exec 6<&-
+  stop "$_tp"
+  : >"$W/guard/tail-$1"
+}
+
+ship_if_long() { # starts the block's two shippers once its watchdog said it runs longer than a second
+  [ -z "$SHIP_PID" ] && [ -e "$W/b.long" ] || return 0
+  ship_stream stdout "$W/b.out" 7>&- 8>&- &
+  SHIP_PID=$!
+  ship_stream stderr "$W/b.err" 7>&- 8>&- &
+  SHIP2_PID=$!
+}
+
+report() { # WORDS...: appends one record to the outbox, sent with the next flush
+  printf '%s\n' "$*" >>"$W/outbox"
+}
+
+report_output() { # RUN INDEX STREAM FILE: appends the bytes of FILE that the shipper did not get acknowledged
+  [ -s "$4" ] || return 0
+  _ack=0
+  { read -r _ack <"$W/b.$3.ack"; } 2>/dev/null
+  _sz=$(($(wc -c <"$4")))
+  [ "$_sz" -gt "${_ack:-0}" ] || return 0
+  _len=$((_sz - _ack))
+  [ "$_len" -le 1048576 ] || { _ack=$((_sz - 1048576)); _len=1048576; }
+  printf 'output %s %s %s %s %s\n' "$1" "$2" "$3" "$_ack" "$_len" >>"$W/outbox"
+  if [ "$_ack" = 0 ]; then head -c "$_len" "$4"; else tail -c +$((_ack + 1)) "$4" | head -c "$_len"; fi >>"$W/outbox"
+}
+
+flush() { # sends the outbox in one request; 0 when acknowledged (or refused for good: 4xx), else it stays
+  [ -s "$W/outbox" ] || return 0
+  if http POST /v1/report "$W/http.$HTTP_TAG" "$W/outbox" 10; then
+    : >"$W/outbox"
     return 0
   fi
+  case $HTTP_STATUS in
+    401) ;;
+    4??) pods_log "report refused (HTTP $HTTP_STATUS); dropped"; : >"$W/outbox"; return 0 ;;
+  esac
   return 1
 }
 
-ship_loop() { # streams $W/b.out and $W/b.err as they grow, until $W/b.stop exists and all is sent
-  HTTP_TAG=ship
-  self_pid
-  trap 'trap "" TERM; stop "$HTTP_PID" "$HTTP_WD" "$!"; exit 0' TERM
-  _oo=0 _eo=0 _idle=0
-  while :; do
-    _last=0
-    [ -e "$W/b.stop" ] && _last=1
-    _sent=0
-    ship_one stdout "$W/b.out" _oo && _sent=1
-    ship_one stderr "$W/b.err" _eo && _sent=1
-    if [ $_last = 1 ]; then
-      [ $_sent = 1 ] || break
-      continue
-    fi
-    if [ $_sent = 1 ]; then _idle=0; else _idle=$((_idle + 1)); fi
-    if [ $_idle -lt 25 ]; then sleep 0.02; else sleep 0.1; fi
+flush_acked() { # flushes again, backing off, until acknowledged
+  _fd=0.2
+  until flush; do
+    nap $_fd
+    case $_fd in 0.2) _fd=1 ;; 1) _fd=2 ;; *) _fd=5 ;; esac
   done
 }
 
@@ -443,19 +564,20 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
   _r=$1 _i=$2 _lang=$3 _tmo=$4
   : >"$W/b.out"
   : >"$W/b.err"
-  rm -f "$W/b.stop" "$W/b.rc" "$W/b.timedout"
-  post "/v1/runs/$_r/blocks/$_i/start"
+  rm -f "$W/b.rc" "$W/b.timedout" "$W/b.long" "$W/b.stdout.ack" "$W/b.stderr.ack"
+  report block-start "$_r" "$_i"
+  flush
   SHIP_BASE=/v1/runs/$_r/blocks/$_i/output
-  ship_loop 7>&- 8>&- &
-  SHIP_PID=$!
   BLOCK_TIMED_OUT=false
   if [ "$_lang" = python ]; then
     [ -n "$PY_PID" ] || python_start || { BLOCK_RC=127; pods_log "cannot start $PODS_PYTHON"; }
     if [ -n "$PY_PID" ]; then
-      start_watchdog $((_tmo + 5)) "$PY_PID" "$W/b.timedout"
+      start_watchdog $((_tmo + 5)) "$PY_PID" "$W/b.timedout" "$W/b.long" "$MAIN_PID"
       WD_PID=$WD_NEW
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$W/spec/$_i.src" "$W/b.out" "$W/b.err" "$W/env.sh" "$W/cwd" "$_tmo" >&7
-      if read -r BLOCK_RC <&8; then :; else
+      BLOCK_RC=
+      while WOKEN= && ! read -r BLOCK_RC <&8 && [ -n "$WOKEN" ]; do ship_if_long; done
+      if [ -n "$BLOCK_RC" ]; then :; else
         # the interpreter died (hard timeout, or killed): its globals are gone, the next block starts anew
         BLOCK_RC=137
         python_stop
@@ -475,13 +597,19 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
     setsid sh -c 'env -i "$1" -e "$2"; echo $? >"$3"' sh "$_sh" "$W/b.sh" "$W/b.rc" \
       </dev/null >>"$W/b.out" 2>>"$W/b.err" 7>&- 8>&- &
     BLOCK_PID=$!
-    start_watchdog "$_tmo" "$BLOCK_PID" "$W/b.timedout"
+    start_watchdog "$_tmo" "$BLOCK_PID" "$W/b.timedout" "$W/b.long" "$MAIN_PID"
     WD_PID=$WD_NEW
-    wait "$BLOCK_PID"
-    _w=$?
+    while :; do
+      WOKEN=
+      wait "$BLOCK_PID"
+      _w=$?
+      [ -n "$WOKEN" ] && [ $_w -gt 128 ] || break
+      ship_if_long
+    done
     stop_watchdog
     BLOCK_PID=
-    BLOCK_RC=$(cat "$W/b.rc" 2>/dev/null)
+    BLOCK_RC=
+    { read -r BLOCK_RC <"$W/b.rc"; } 2>/dev/null
     [ -n "$BLOCK_RC" ] || BLOCK_RC=$_w
     if [ -e "$W/b.timedout" ]; then
       BLOCK_TIMED_OUT=true
@@ -489,10 +617,11 @@ run_block() { # RUN INDEX LANGUAGE TIMEOUT -> BLOCK_RC, BLOCK_TIMED_OUT; returns
       printf 'pods-agent: block %s timed out after %s s\n' "$_i" "$_tmo" >>"$W/b.err"
     fi
   fi
-  : >"$W/b.stop"
-  wait "$SHIP_PID"
-  SHIP_PID=
-  post "/v1/runs/$_r/blocks/$_i/end?exit=$BLOCK_RC&timedOut=$BLOCK_TIMED_OUT"
+  [ -z "$SHIP_PID" ] || stop "$SHIP_PID" "$SHIP2_PID"
+  SHIP_PID= SHIP2_PID=
+  report_output "$_r" "$_i" stdout "$W/b.out"
+  report_output "$_r" "$_i" stderr "$W/b.err"
+  report block-end "$_r" "$_i" "$BLOCK_RC" "$BLOCK_TIMED_OUT"
   [ "$BLOCK_RC" = 0 ]
 }
 
@@ -503,7 +632,7 @@ run_phase() { # TRIGGER: runs the selected blocks of $W/spec in order; returns 0
     t == "first_boot" || (t == "reboot" && $3 != "initial") || (t == "cluster_change" && $3 == "reload") {
       printf "%s%s", sep, $1; sep = ","
     }' "$W/spec/blocks")
-  post "/v1/runs/$_run/start?trigger=$1&version=$SPEC_VERSION&hash=$SPEC_HASH&blocks=$_sel"
+  report run-start "$_run" "$1" "$SPEC_VERSION" "$SPEC_HASH" "${_sel:--}"
   _failed=
   _ifs=$IFS
   IFS=,
@@ -517,22 +646,21 @@ run_phase() { # TRIGGER: runs the selected blocks of $W/spec in order; returns 0
       break
     fi
   done
+  # the run's end is reported by the caller's next set_status, in the same request
   if [ -z "$_failed" ]; then
-    post "/v1/runs/$_run/end?ok=true"
+    report run-end "$_run" true -1 0
     return 0
   fi
-  post "/v1/runs/$_run/end?ok=false&failedBlock=$_failed&exit=$BLOCK_RC"
+  report run-end "$_run" false "$_failed" "$BLOCK_RC"
   return 1
 }
 
-set_status() { # STATUS: reports it; STATUS_SENT=0 when it did not arrive (the main loop sends it again)
+set_status() { # STATUS [now]: reports it with everything in the outbox, again until acknowledged (with "now": one
+  # attempt; what did not arrive goes with the next flush)
   STATUS=$1
-  if http POST "/v1/status?status=$1" "$W/http.$HTTP_TAG" "" 10; then
-    STATUS_SENT=1
-  else
-    STATUS_SENT=0
-    pods_log "POST /v1/status failed (HTTP $HTTP_STATUS)"
-  fi
+  printf '%s\n' "$1" >"$PODS_RUN_DIR/status"
+  report status "$1"
+  if [ "${2:-}" = now ]; then flush; else flush_acked; fi
 }
 
 # ------------------------------------------------------------------------------------------- exec
@@ -556,29 +684,59 @@ run_exec() { # ID: runs one exec request from $W/exec/ID/req and posts its resul
     sed -n 's/^stdin //p' "$_d/req" | base64 -d >"$_d/in"
     _in=$_d/in
   fi
-  (cd "$PODS_WORKDIR" 2>/dev/null || cd /; exec setsid "$@") <"$_in" >"$_d/out" 2>"$_d/err" &
+  _lim=$(sed -n 's/^limit //p' "$_d/req")
+  _lim=${_lim:-4194304}
+  # standard output passes through head, which quits one byte past the limit: the command then ends on SIGPIPE
+  # instead of filling the disk until its timeout; the whole pipeline is one process group (setsid), which is
+  # what the watchdog ends
+  (cd "$PODS_WORKDIR" 2>/dev/null || cd /
+    exec setsid sh -c 'd=$1 l=$2 i=$3; shift 3
+      { "$@"; echo $? >"$d/rc"; } <"$i" 2>"$d/err" | head -c "$l" >"$d/out"' sh "$_d" $((_lim + 1)) "$_in" "$@") \
+    </dev/null >/dev/null 2>&1 &
   _ep=$!
-  echo "$_ep" >"$_d/pid"
   start_watchdog "${_tmo:-60}" "$_ep" "$_d/timedout"
   WD_PID=$WD_NEW
   wait "$_ep"
-  _rc=$?
   stop_watchdog
+  _rc=
+  { read -r _rc <"$_d/rc"; } 2>/dev/null
+  [ -n "$_rc" ] || _rc=137
   _to=false
   [ -e "$_d/timedout" ] && { _to=true; _rc=124; }
-  cat "$_d/out" "$_d/err" >"$_d/result"
-  post "/v1/exec/$_eid/result?exit=$_rc&timedOut=$_to&stdoutBytes=$(($(wc -c <"$_d/out")))" "$_d/result"
-  rm -rf "$_d"
+  _ob=$(($(wc -c <"$_d/out")))
+  _eb=$(($(wc -c <"$_d/err")))
+  if [ $((_ob + _eb)) -gt "$_lim" ]; then
+    kill -TERM -"$_ep" 2>/dev/null
+    post_acked "/v1/exec/$_eid/result?overLimit=$((_ob + _eb))"
+  else
+    cat "$_d/out" "$_d/err" >"$_d/result"
+    post_acked "/v1/exec/$_eid/result?exit=$_rc&timedOut=$_to&stdoutBytes=$_ob" "$_d/result"
+  fi
+  rm -rf "$_d" "$W/guard/exec$_eid"
 }
 
-exec_loop() { # long-polls /v1/exec/next and starts each request in the background
-  HTTP_TAG=execloop
+poll_loop() { # the agent's one long poll: starts each exec request in the background, and tells the main loop
+  # (USR1, and $W/state.hash) when the state hash differs from the one it handled last ($W/seen)
+  HTTP_TAG=poll
   self_pid
   RUNNERS=
   trap 'exec_loop_exit' TERM INT
+  _known= _mseen= _lost=0
   while :; do
-    if http GET "/v1/exec/next?wait=$PODS_POLL_WAIT" "$W/exec.next" "" $((PODS_POLL_WAIT + 10)); then
-      _id=$(sed -n 's/^id //p' "$W/exec.next" 2>/dev/null)
+    agent_alive || exit 0
+    _s=
+    { read -r _s <"$W/seen"; } 2>/dev/null
+    if [ -n "$_s" ] && [ "$_s" != "$_mseen" ]; then _mseen=$_s; _known=$_s; fi
+    if http GET "/v1/exec/next?wait=$PODS_POLL_WAIT${_known:+&hash=$_known}" "$W/exec.next" "" $((PODS_POLL_WAIT + 10)); then
+      if [ $_lost = 1 ]; then
+        # the metadata service came back (perhaps a new one, after a restart of the runtime): report again
+        _lost=0
+        printf '1\n' >"$W/resend"
+        kill -USR1 "$MAIN_PID" 2>/dev/null
+      fi
+      _id= _h=
+      { read -r _kw _v <"$W/exec.next"; } 2>/dev/null
+      case $_kw in id) _id=$_v ;; hash) _h=$_v ;; esac
       if [ -n "$_id" ]; then
         mkdir -p "$W/exec/$_id"
         mv "$W/exec.next" "$W/exec/$_id/req"
@@ -586,10 +744,19 @@ exec_loop() { # long-polls /v1/exec/next and starts each request in the backgrou
         _live=$!
         for _p in $RUNNERS; do own_child "$_p" && _live="$_live $_p"; done
         RUNNERS=$_live
+      elif [ -n "$_h" ]; then
+        _known=$_h
+        printf '%s\n' "$_h" >"$W/state.hash"
       fi
+      # level-triggered: as long as the main loop has not handled the newest hash, it is told again
+      _s=
+      { read -r _s <"$W/seen"; } 2>/dev/null
+      [ -n "$_known" ] && [ "$_known" != "$_s" ] && [ -n "$_s" ] && kill -USR1 "$MAIN_PID" 2>/dev/null
     elif [ "$HTTP_STATUS" = 401 ]; then
+      _lost=1
       nap 5
     else
+      _lost=1
       nap 1
     fi
   done
@@ -735,7 +902,8 @@ agent_exit() {
   # a second TERM must not cut this short (the default action would orphan the children)
   trap '' TERM INT
   trap - EXIT
-  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" "$EXEC_LOOP_PID" "$SHIP_PID" "$BLOCK_PID" "$WD_PID" $JOURNAL_PIDS "$!"
+  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" "$EXEC_LOOP_PID" "$SHIP_PID" "$SHIP2_PID" "$BLOCK_PID" "$WD_PID" \
+    "$GUARD_PID" $JOURNAL_PIDS "$!"
   python_stop
   wait
   rm -rf "$PODS_RUN_DIR/lock"
@@ -746,19 +914,34 @@ agent_main() {
   mkdir -p "$PODS_RUN_DIR" "$PODS_STATE_DIR" || exit 2
   acquire_lock || exit 0
   W=$PODS_RUN_DIR/work
-  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= JOURNAL_PIDS= RUN_SEQ=0 STATUS=initializing STATUS_SENT=1
+  MAIN_PID=$$
+  EXEC_LOOP_PID= SHIP_PID= SHIP2_PID= BLOCK_PID= WD_PID= PY_PID= GUARD_PID= JOURNAL_PIDS= RUN_SEQ=0
+  STATUS=initializing
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
+  # WOKEN: for the waits that must go on after a wake-up; PENDING: for the main loop (nothing else clears it)
+  trap 'WOKEN=1 PENDING=1' USR1
+  # An agent restarted in the same boot (it died, its supervisor started it again) keeps what the boot phase
+  # left: its result, the environment and directory carried to later blocks.
+  _resume=
+  if [ -f "$PODS_RUN_DIR/boot.done" ]; then
+    read -r _resume _rseen <"$PODS_RUN_DIR/boot.done"
+    mkdir -p "$PODS_RUN_DIR/keep" && cp "$W/env.sh" "$W/cwd" "$PODS_RUN_DIR/keep/" 2>/dev/null
+  fi
   rm -rf "$W"
-  mkdir -p "$W/exec" || exit 2
+  mkdir -p "$W/exec" "$W/guard" || exit 2
+  mkfifo "$W/b.stdout.fifo" "$W/b.stderr.fifo" || exit 2
   BOOT_ID=$(cut -c1-8 /proc/sys/kernel/random/uuid 2>/dev/null || echo "$$")
   write_helpers
   install_cli
   init_carry
-  exec_loop 7>&- 8>&- &
-  EXEC_LOOP_PID=$!
-  pods_log "version $PODS_AGENT_VERSION, boot $BOOT_ID, metadata service $PODS_URL ($PODS_HTTP)"
+  if [ -n "$_resume" ] && [ -f "$PODS_RUN_DIR/keep/env.sh" ]; then
+    mv "$PODS_RUN_DIR/keep/env.sh" "$PODS_RUN_DIR/keep/cwd" "$W/" 2>/dev/null
+  fi
+  guard_loop 7>&- 8>&- &
+  GUARD_PID=$!
+  pods_log "version $PODS_AGENT_VERSION, boot $BOOT_ID, metadata service $PODS_URL ($PODS_HTTP)${_resume:+, resumed}"
 
   _delay=0.2
   until fetch_spec; do
@@ -766,55 +949,82 @@ agent_main() {
     nap $_delay
     _delay=1
   done
-  if [ -f "$PODS_STATE_DIR/initialized" ] || [ "$SPEC_INIT" = 1 ]; then
-    _trigger=reboot
-  else
-    _trigger=first_boot
-  fi
-  set_status initializing
-  BOOT_OK=0
-  if mount_storage && { start_journals; run_phase $_trigger; }; then
-    BOOT_OK=1
-    if [ $_trigger = first_boot ]; then
-      printf '%s\n' "$SPEC_VERSION" >"$PODS_STATE_DIR/initialized.new" &&
-        mv "$PODS_STATE_DIR/initialized.new" "$PODS_STATE_DIR/initialized"
-    fi
-    set_status running
-  else
-    pods_log "$_trigger phase failed; it runs again at the next boot"
-    set_status fault
-  fi
-
-  # Level-triggered: wait for a state other than the last one handled; each reload takes the newest spec,
-  # so changes that arrive during a reload coalesce into the next one, and reloads never overlap.
-  # A metadata service that vanished (its runtime restarted) may come back as a new one that missed the end of
-  # a phase: after a failed poll, the status is reported again (and whenever its last report did not arrive).
+  # the poll loop starts once the hash this boot works from is known: from its first request on, it returns as
+  # soon as the state differs (a change during the boot phase runs a reload right after it)
   _seen=$SPEC_HASH
-  _delay=1
-  while :; do
-    [ "$STATUS_SENT" = 1 ] || set_status "$STATUS"
-    if ! http GET "/v1/state?hash=$_seen&wait=$PODS_POLL_WAIT" "$W/state.txt" "" $((PODS_POLL_WAIT + 10)); then
-      STATUS_SENT=0
-      nap $_delay
-      _delay=2
-      continue
-    fi
-    _delay=1
-    _cur=$(sed -n 's/^hash //p' "$W/state.txt")
-    [ -n "$_cur" ] && [ "$_cur" != "$_seen" ] || continue
-    if [ $BOOT_OK = 0 ]; then
-      _seen=$_cur
-      continue
-    fi
-    fetch_spec || continue
-    set_status reloading
-    if run_phase cluster_change; then
-      set_status running
+  [ -n "$_resume" ] && _seen=${_rseen:-$SPEC_HASH}
+  printf '%s\n' "$_seen" >"$W/seen"
+  poll_loop 7>&- 8>&- &
+  EXEC_LOOP_PID=$!
+  if [ -n "$_resume" ]; then
+    BOOT_OK=1
+    [ "$_resume" = fault ] && BOOT_OK=0
+    _seen=${_rseen:-$SPEC_HASH}
+    set_status "$_resume"
+  else
+    if [ -f "$PODS_STATE_DIR/initialized" ] || [ "$SPEC_INIT" = 1 ]; then
+      _trigger=reboot
     else
-      pods_log "reload failed; it runs again at the next change"
-      set_status reload_fault
+      _trigger=first_boot
+    fi
+    report status initializing
+    BOOT_OK=0
+    # storage before the blocks, journals from before they run (a resumed agent finds both in place: the mounts
+    # stay, and the followers run in sessions of their own)
+    if mount_storage && { start_journals; run_phase $_trigger; }; then
+      BOOT_OK=1
+      if [ $_trigger = first_boot ]; then
+        printf '%s\n' "$SPEC_VERSION" >"$PODS_STATE_DIR/initialized.new" &&
+          mv "$PODS_STATE_DIR/initialized.new" "$PODS_STATE_DIR/initialized"
+      fi
+      _st=running
+    else
+      pods_log "$_trigger phase failed; it runs again at the next boot"
+      _st=fault
     fi
     _seen=$SPEC_HASH
+    printf '%s %s\n' "$_st" "$_seen" >"$PODS_RUN_DIR/boot.done"
+    set_status $_st
+  fi
+  printf '%s\n' "$_seen" >"$W/seen"
+
+  # Level-triggered: wait for a state other than the last one handled; each reload takes the newest spec,
+  # so changes that arrive during a reload coalesce into the next one, and reloads never overlap. The main loop
+  # costs nothing while idle: it waits for its poll loop, which wakes it (USR1) when the state changed or when
+  # the metadata service came back after a failure (perhaps a new one that missed the end of a phase: the
+  # status is reported again).
+  while :; do
+    PENDING=
+    _cur=
+    { read -r _cur <"$W/state.hash"; } 2>/dev/null
+    if [ -n "$_cur" ] && [ "$_cur" != "$_seen" ]; then
+      if [ $BOOT_OK = 0 ]; then
+        _seen=$_cur
+      elif fetch_spec; then
+        report status reloading
+        if run_phase cluster_change; then
+          set_status running
+        else
+          pods_log "reload failed; it runs again at the next change"
+          set_status reload_fault
+        fi
+        _seen=$SPEC_HASH
+      else
+        nap 1
+        continue
+      fi
+      printf '%s\n' "$_seen" >"$W/seen"
+      continue
+    fi
+    _rs=
+    { read -r _rs <"$W/resend"; } 2>/dev/null
+    if [ "$_rs" = 1 ]; then
+      printf '0\n' >"$W/resend"
+      set_status "$STATUS"
+    fi
+    own_child "$EXEC_LOOP_PID" || { pods_log "the poll loop ended"; exit 1; }
+    # a wake-up since the top of this iteration is not lost: the state is looked at again first
+    [ -n "$PENDING" ] || wait "$EXEC_LOOP_PID"
   done
 }
 

@@ -42,6 +42,10 @@ final class AgentHarness implements AutoCloseable {
   final ImdsServer imds;
   private final List<Process> agents = new ArrayList<>();
   private int starts;
+  /** The metadata service URL the agent is given (a proxy in front of {@link #imds} in some tests). */
+  java.net.URI url;
+  /** A command the agent runs under (e.g. strace), empty by default. */
+  List<String> prefix = List.of();
 
   AgentHarness(GuestShell shell, InstanceView view) throws IOException, InterruptedException {
     this.shell = shell;
@@ -53,6 +57,7 @@ final class AgentHarness implements AutoCloseable {
     this.path = shell.preparePath(root.resolve("tools"));
     this.imds =
         ImdsServer.builder().binding(ImdsBinding.loopback()).view(view).token(token).listener(events::add).start();
+    this.url = imds.baseUri();
   }
 
   static InstanceView view(Unit unit, String version) {
@@ -73,7 +78,7 @@ final class AgentHarness implements AutoCloseable {
 
   AgentConfig config(String tokenToUse) {
     return new AgentConfig(
-        imds.baseUri(), tokenToUse, stateDir.toString(), runDir.toString(), runDir.resolve("bin").toString(),
+        url, tokenToUse, stateDir.toString(), runDir.toString(), runDir.resolve("bin").toString(),
         workDir.toString(), shell.shellSetting(), "python3", shell.http(), Duration.ofSeconds(5));
   }
 
@@ -83,7 +88,8 @@ final class AgentHarness implements AutoCloseable {
   }
 
   Process start(String tokenToUse) throws IOException {
-    List<String> cmd = new ArrayList<>(shell.command());
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(shell.command());
     cmd.add(agent.toString());
     cmd.add("run");
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -107,6 +113,15 @@ final class AgentHarness implements AutoCloseable {
   void reboot() throws IOException, InterruptedException {
     stopAgents();
     deleteTree(runDir);
+  }
+
+  /** The pid of the agent's main process (from its lock), or -1. */
+  long agentPid() {
+    try {
+      return Long.parseLong(Files.readString(runDir.resolve("lock/pid")).trim());
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
   }
 
   String logs() throws IOException {

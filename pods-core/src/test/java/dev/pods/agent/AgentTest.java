@@ -435,4 +435,132 @@ class AgentTest {
       Files.deleteIfExists(log);
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
+  void reportsAndExecResultsThatGetNoAcknowledgementAreSentAgainAndCountOnce(GuestShell shell) throws Exception {
+    Unit u = unit().script(Script.shell("echo one")).script(Script.shell("echo two >&2")).build();
+    try (AgentHarness h = harness(shell, u);
+        // reports and exec results: the first two refused (503), the next one applied but its answer lost (500)
+        FlakyProxy proxy = new FlakyProxy(h.imds.baseUri(),
+            w -> w.equals("POST /v1/report") || w.matches("POST /v1/exec/[^/]+/result"), 2, 1)) {
+      h.url = proxy.uri();
+      h.start();
+      AgentEvent.RunFinished r = h.awaitRun(Trigger.FIRST_BOOT, 1, WAIT);
+      assertThat(r.ok()).as(h.logs()).isTrue();
+      assertThat(h.await(WAIT, () -> h.imds.lastStatus().orElse(null) == AgentStatus.RUNNING)).isTrue();
+      assertThat(proxy.exhausted()).as("two reports refused, one applied without an acknowledgement").isTrue();
+      assertThat(h.events(AgentEvent.RunStarted.class)).hasSize(1);
+      assertThat(h.events(AgentEvent.RunFinished.class)).hasSize(1);
+      assertThat(h.events(AgentEvent.BlockFinished.class)).extracting(AgentEvent.BlockFinished::block).containsExactly(0, 1);
+      assertThat(h.output(r.run(), 0)).containsExactly("one");
+      assertThat(h.output(r.run(), 1)).containsExactly("two");
+
+      // an exec result whose first attempts fail still completes the request, once
+      int before = proxy.seen.get();
+      proxy.arm(2, 1);
+      ExecResult e = h.imds.exec(ExecRequest.of("echo", "done")).get(30, TimeUnit.SECONDS);
+      assertThat(e.stdoutText()).isEqualTo("done\n");
+      // two refused, one applied but unacknowledged (the request completed then), one answered 404: final
+      assertThat(h.await(WAIT, () -> proxy.exhausted() && proxy.seen.get() >= before + 4)).isTrue();
+      assertThat(h.events(AgentEvent.ExecFinished.class)).hasSize(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
+  void execOutputOverTheLimitEndsTheCommandWithAClearError(GuestShell shell) throws Exception {
+    try (AgentHarness h = harness(shell, unit().script(Script.shell("true")).build())) {
+      h.start();
+      long t0 = System.nanoTime();
+      java.util.concurrent.CompletableFuture<ExecResult> f =
+          h.imds.exec(ExecRequest.of("yes", "pods").withTimeout(Duration.ofSeconds(40)));
+      assertThat(f).failsWithin(Duration.ofSeconds(30))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause()
+          .isInstanceOf(dev.pods.PodsException.class)
+          .withMessageContaining("output passed the limit of " + dev.pods.imds.ImdsProtocol.MAX_EXEC_OUTPUT_BYTES);
+      // ended by the limit, not by its 40 s timeout
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+      assertThat(h.await(WAIT, () -> h.markedPids().stream()
+              .map(p -> ProcessHandle.of(p).flatMap(ph -> ph.info().commandLine()).orElse(""))
+              .noneMatch(c -> c.contains("yes pods"))))
+          .as("the command was ended").isTrue();
+      // the agent serves the next request as usual
+      assertThat(h.imds.exec(ExecRequest.of("echo", "ok")).get(20, TimeUnit.SECONDS).stdoutText()).isEqualTo("ok\n");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
+  void anAgentKilledAndStartedAgainInTheSameBootResumesWithoutRunningItsPhasesAgain(GuestShell shell)
+      throws Exception {
+    Unit u = unit()
+        .script(Script.shell("export CARRIED=from-initial\necho ran >>\"$HOME/initial-runs\""))
+        .script(Script.shell(Phase.RELOAD, "echo \"reload sees $CARRIED\""))
+        .build();
+    try (AgentHarness h = harness(shell, u)) {
+      h.start();
+      assertThat(h.awaitRun(Trigger.FIRST_BOOT, 1, WAIT).ok()).isTrue();
+      assertThat(h.await(WAIT, () -> h.imds.lastStatus().orElse(null) == AgentStatus.RUNNING)).isTrue();
+      List<Long> old = h.markedPids();
+      long main = h.agentPid();
+      assertThat(main).isPositive();
+      ProcessHandle.of(main).orElseThrow().destroyForcibly(); // kill -9 of the agent's main process
+      // what it left behind (its poll loop, its guard) notices and ends by itself
+      assertThat(h.await(Duration.ofSeconds(40), () -> old.stream().noneMatch(p -> ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false))))
+          .as("the killed agent's processes ended: %s", old).isTrue();
+      int statuses = h.events(AgentEvent.StatusReported.class).size();
+
+      h.start(); // what the guest's supervisor does
+      assertThat(h.await(WAIT, () -> h.events(AgentEvent.StatusReported.class).size() > statuses)).as(h.logs()).isTrue();
+      assertThat(h.imds.lastStatus()).hasValue(AgentStatus.RUNNING);
+      assertThat(h.events(AgentEvent.RunStarted.class)).hasSize(1);
+      assertThat(Files.readAllLines(h.root.resolve("initial-runs"))).containsExactly("ran");
+      // and it still reloads, with what the initial phase exported
+      h.imds.update(h.imds.view().toBuilder().spec(u, "2").build());
+      AgentEvent.RunFinished r = h.awaitRun(Trigger.CLUSTER_CHANGE, 1, WAIT);
+      assertThat(h.stdout(r.run())).containsExactly("reload sees from-initial");
+    }
+  }
+
+  /**
+   * Processes the agent spawns (counted with strace under busybox, poll_wait 5 s): while idle, and while a block
+   * is silent (after its first second, when its shippers start), about two per poll_wait (the long poll's wget
+   * and the guard's sleep); the figures are printed.
+   */
+  @org.junit.jupiter.api.Test
+  void anIdleAgentAndASilentBlockSpawnAlmostNoProcesses() throws Exception {
+    assumeTrue(Files.isExecutable(java.nio.file.Path.of("/usr/bin/strace")), "strace is not installed");
+    Unit u = unit().script(Script.shell("echo one")).script(Script.shell("sleep 13")).build();
+    try (AgentHarness h = harness(GuestShell.BUSYBOX, u)) {
+      java.nio.file.Path log = h.root.resolve("strace.out");
+      h.prefix = ForkCount.straceTo(log);
+      java.time.Instant t0 = java.time.Instant.now();
+      h.start();
+      assertThat(h.await(WAIT, () -> h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).size() == 1))
+          .as(h.logs()).isTrue();
+      java.time.Instant silentFrom = h.events(AgentEvent.BlockStarted.class, b -> b.block() == 1).get(0).at().plusMillis(2500);
+      AgentEvent.RunFinished r = h.awaitRun(Trigger.FIRST_BOOT, 1, Duration.ofSeconds(30));
+      assertThat(r.ok()).isTrue();
+      java.time.Instant silentTo = silentFrom.plusSeconds(10);
+      assertThat(h.await(WAIT, () -> h.imds.lastStatus().orElse(null) == AgentStatus.RUNNING)).isTrue();
+      java.time.Instant idleFrom = java.time.Instant.now().plusSeconds(1);
+      Thread.sleep(16_000); // the measured idle stretch
+      java.time.Instant idleTo = idleFrom.plusSeconds(15);
+      long agent = h.agentPid();
+      ProcessHandle.of(agent).ifPresent(ProcessHandle::destroy);
+      assertThat(h.await(WAIT, () -> ProcessHandle.of(agent).map(p -> !p.isAlive()).orElse(true))).isTrue();
+      h.stopAgents();
+      ForkCount f = ForkCount.read(log);
+      double idle = f.between(idleFrom, idleTo) / 15.0;
+      double silent = f.between(silentFrom, silentTo) / 10.0;
+      long boot = f.between(t0, r.at());
+      System.out.printf(java.util.Locale.ROOT,
+          "agent processes (busybox, poll_wait 5 s): idle %.2f/s, during a silent block %.2f/s, first boot of 2 blocks"
+              + " (one of them the 13 s sleep) %d, in all %d%n", idle, silent, boot, f.total());
+      assertThat(idle).isLessThanOrEqualTo(0.6);
+      assertThat(silent).isLessThanOrEqualTo(0.6);
+    }
+  }
 }

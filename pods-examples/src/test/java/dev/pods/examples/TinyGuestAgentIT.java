@@ -235,6 +235,28 @@ class TinyGuestAgentIT {
         assertThat(stdout(reload.run(), 3))
             .containsExactly("reload: ANSWER=42 from python", "peers: 10.98.7.1,10.98.7.2,10.98.7.3");
 
+        // the agent killed in the guest: the init starts it again, it resumes (no phase runs again, its status is
+        // reported again), serves exec requests, and its next reload still has what the initial phase exported
+        ExecResult pid = imds.exec(ExecRequest.of("cat", "/run/pods-agent/lock/pid")).get(STEP.toSeconds(), TimeUnit.SECONDS);
+        String oldPid = pid.stdoutText().strip();
+        int statuses = events(AgentEvent.StatusReported.class, r -> true).size();
+        long tKill = System.nanoTime();
+        ExecResult kill = imds.exec(ExecRequest.of("sh", "-c", "kill -9 " + oldPid)).get(STEP.toSeconds(), TimeUnit.SECONDS);
+        assertThat(kill.exitCode()).as("kill: %s", kill).isZero();
+        assertThat(await(STEP, () -> events(AgentEvent.StatusReported.class, r -> true).size() > statuses))
+            .as("the agent came back and reported its status").isTrue();
+        System.out.printf("e2e: agent killed -> back and reporting in %d ms%n",
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - tKill));
+        assertThat(imds.lastStatus()).hasValue(dev.pods.imds.AgentStatus.RUNNING);
+        ExecResult newPid = imds.exec(ExecRequest.of("cat", "/run/pods-agent/lock/pid")).get(STEP.toSeconds(), TimeUnit.SECONDS);
+        assertThat(newPid.stdoutText().strip()).isNotEmpty().isNotEqualTo(oldPid);
+        assertThat(h.consoleOutput(domain)).contains("PODS-AGENT-EXIT");
+        assertThat(imds.update(view(List.of("10.98.7.4")))).isTrue();
+        AgentEvent.RunFinished afterKill = awaitRun(Trigger.CLUSTER_CHANGE, 2, STEP);
+        assertThat(afterKill.ok()).isTrue();
+        assertThat(stdout(afterKill.run(), 3)).containsExactly("reload: ANSWER=42 from python", "peers: 10.98.7.4");
+        assertThat(events(AgentEvent.RunStarted.class, r -> r.trigger() != Trigger.CLUSTER_CHANGE)).hasSize(1);
+
         // a guest reboot: reboot and reload blocks only (the tmpfs guest learns from the IMDS it was initialized)
         h.reboot(domain);
         AgentEvent.RunFinished later = awaitRun(Trigger.REBOOT, 1, BOOT);
@@ -242,7 +264,7 @@ class TinyGuestAgentIT {
         assertThat(started(later.run()).blocks()).containsExactly(2, 3);
         assertThat(stdout(later.run(), 2)).containsExactly("reboot: ANSWER=unset");
         assertThat(stdout(later.run(), 3))
-            .containsExactly("reload: ANSWER=unset", "peers: 10.98.7.1,10.98.7.2,10.98.7.3");
+            .containsExactly("reload: ANSWER=unset", "peers: 10.98.7.4");
         assertThat(events(AgentEvent.RunFinished.class, r -> r.trigger() == Trigger.FIRST_BOOT)).hasSize(1);
         assertThat(h.state(domain)).isEqualTo(DomainState.RUNNING);
 

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
  *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and
  *       runs the seed's {@value SeedIso#AGENT_FILE} with {@code sh}, after copying the seed's
- *       {@value SeedIso#AGENT_CONFIG_FILE} to {@code /etc/pods/agent.conf}. Boots to userspace in about 5 s under
+ *       {@value SeedIso#AGENT_CONFIG_FILE} to {@code /etc/pods/agent.conf}, and runs it again two seconds after
+ *       it ends (killed or crashed; {@code PODS-AGENT-EXIT} on the console). Boots to userspace in about 5 s under
  *       TCG. Built in about 10 s.
  *   <li>{@link #full()}: a Debian 12 root filesystem (mmdebstrap: systemd, cloud-init, bash, python3) as a
  *       qcow2 disk, booted with the tiny kernel and initramfs switching root to {@code /dev/vda}; cloud-init

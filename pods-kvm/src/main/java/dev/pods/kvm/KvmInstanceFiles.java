@@ -18,14 +18,15 @@ import org.jspecify.annotations.Nullable;
  * <p><b>How the agent starts.</b> The seed carries the agent twice, once for each kind of guest:
  * <ul>
  *   <li>as the files {@value SeedIso#AGENT_FILE} and {@value SeedIso#AGENT_CONFIG_FILE}: the tiny guest's init
- *       (no cloud-init) mounts the seed and runs them on every boot;
+ *       (no cloud-init) mounts the seed and runs them on every boot, and again whenever the agent ends;
  *   <li>in the user-data ({@link #userData(byte[], String)}), for guests with cloud-init and systemd (the full
  *       guest of {@link GuestImages#full()}, or any cloud image that has {@code curl} or {@code wget}): its
  *       {@code write_files} install the agent as {@value #AGENT_PATH}, its configuration (metadata service URL
  *       and token) as {@value #AGENT_CONFIG_PATH} (mode 0600) and the systemd unit {@value #AGENT_UNIT}; its
  *       {@code runcmd} enables the unit and starts it without waiting. cloud-init runs {@code write_files} and
  *       {@code runcmd} once per instance; the enabled unit (wanted by {@code multi-user.target}, after
- *       {@code network-online.target}) starts the agent on every later boot. The installed configuration is
+ *       {@code network-online.target}) starts the agent on every later boot, and
+ *       ({@code Restart=always}) again whenever it ends. The installed configuration is
  *       the one of the instance's first boot: the runtime writes a new seed only for a new instance, which also
  *       gets a new root overlay.
  * </ul>
@@ -93,7 +94,7 @@ public final class KvmInstanceFiles implements InstanceFiles {
         + "  - [systemctl, enable, --now, --no-block, " + AGENT_UNIT + "]\n";
   }
 
-  /** The systemd unit of the agent: after the network is up, restarted when it fails, output on the console. */
+  /** The systemd unit of the agent: after the network is up, restarted whenever it ends, output on the console. */
   static String unit() {
     return "[Unit]\n"
         + "Description=pods guest agent (phase scripts, exec)\n"
@@ -104,7 +105,8 @@ public final class KvmInstanceFiles implements InstanceFiles {
         // "$$" is systemd's escape for "$"
         + "ExecStartPre=/bin/sh -c 'read u _ </proc/uptime; echo PODS-AGENT-START uptime=$$u >/dev/console'\n"
         + "ExecStart=/bin/sh " + AGENT_PATH + " run\n"
-        + "Restart=on-failure\n"
+        // always: an agent killed by a signal or ended cleanly by mistake is as gone as one that failed
+        + "Restart=always\n"
         + "RestartSec=2\n"
         + "StandardOutput=journal+console\n"
         + "StandardError=journal+console\n"
