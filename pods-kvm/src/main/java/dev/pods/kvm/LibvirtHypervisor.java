@@ -59,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * virtlogd, and the pods metadata in {@code <metadata>} (namespace {@value DomainXml#NAMESPACE}), which is how
  * {@link #list(String)} finds them after a restart.
  *
+ * <p>A {@link DomainFilesystem#readOnly() read-only} shared folder is shared as a read-only bind mount of it under
+ * {@code <cacheDir>/shares} (this libvirt refuses {@code <readonly/>} on virtiofs and its virtiofsd has no
+ * read-only mode, so root in the guest could otherwise remount the share read-write): made at {@link #define},
+ * made again at {@link #start} when it is gone (a host reboot), removed at {@link #undefine} (also for a domain
+ * that no longer exists) and by a define that fails; {@link #find} and {@link #define} report the folder itself.
+ * It needs root and a local URI: with a remote URI, defining a read-only folder fails.
+ *
  * <p><b>Threads.</b> libvirt's event loop runs on one daemon thread per process; events are handed to
  * listeners on this instance's daemon thread {@code pods-libvirt-dispatch-N}, in order. When the connection is
  * lost (libvirtd restarts), a {@link HypervisorEvent.Type#CONNECTION_LOST} event is published and the same
@@ -859,7 +866,7 @@ public final class LibvirtHypervisor implements Hypervisor {
       return this;
     }
 
-    /** Where KVM probe results are cached and guest images looked up. */
+    /** Where KVM probe results are cached, guest images looked up and read-only shares mounted. */
     public Builder cacheDir(Path dir) {
       this.cacheDir = Objects.requireNonNull(dir, "dir");
       return this;
