@@ -370,11 +370,11 @@ public final class LibvirtHypervisor implements Hypervisor {
       }
       uuid = p.uuid();
     }
-    String xml = DomainXml.write(share(effective), new DomainXml.Options(tbCacheMib, uuid));
-    LOG.debug("defining domain {}:\n{}", name, xml);
-    Connect c = conn();
     Domain d;
     try {
+      String xml = DomainXml.write(share(effective), new DomainXml.Options(tbCacheMib, uuid));
+      LOG.debug("defining domain {}:\n{}", name, xml);
+      Connect c = conn();
       d = call("define", name, () -> c.domainDefineXML(xml));
     } catch (RuntimeException e) {
       if (existing == null) {
