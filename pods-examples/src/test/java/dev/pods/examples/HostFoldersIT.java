@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Host folders in a real tiny guest ({@link RuntimeRig}): shared with virtiofs, mounted before the blocks run,
  * read-only by default (a write fails in the guest, also after root there remounts the share read-write: the host
- * shares a read-only bind mount, removed with the domain), writable with {@code readOnly: false} (the host sees the
- * file); a folder outside the runtime's host-folder policy fails the deploy.
+ * shares a read-only bind mount, kept when a new runtime adopts the pod and removed with the domain), writable
+ * with {@code readOnly: false} (the host sees the file); a folder outside the runtime's host-folder policy fails
+ * the deploy.
  */
 @Tag("system")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -90,6 +91,17 @@ class HostFoldersIT {
         assertThat(ro.resolve("evil.txt")).doesNotExist();
         assertThat(hostMounts(web.domainName())).as("the host's read-only share")
             .singleElement().satisfies(opts -> assertThat(opts.split(",")).contains("ro"));
+
+        // a new runtime adopts the running deployment: the same read-only share, still refusing the write
+        rig.reopen();
+        d = rig.runtime.deployment("hf").orElseThrow();
+        web = d.instance("web", 0);
+        ExecResult again = web.exec("sh", "-c", "echo x > /srv/www/evil.txt");
+        assertThat(again.exitCode()).as("%s", again).isNotZero();
+        assertThat(again.stderrText()).contains("Read-only file system");
+        assertThat(ro.resolve("evil.txt")).doesNotExist();
+        assertThat(hostMounts(web.domainName())).as("the adopted share").singleElement()
+            .satisfies(opts -> assertThat(opts.split(",")).contains("ro"));
       } catch (Throwable t) {
         System.out.println("==== console ====\n" + web.consoleOutput());
         throw t;
