@@ -391,6 +391,11 @@ public final class LibvirtHypervisor implements Hypervisor {
         () -> new BackendException("define", name, -1, "libvirt dropped the pods metadata", null)));
   }
 
+  /** The read-only shares of this hypervisor's domains (for {@link Reaper}). */
+  ReadOnlyShares shares() {
+    return shares;
+  }
+
   /**
    * {@code spec} as libvirt gets it: every read-only folder replaced by a read-only bind mount of it
    * ({@link ReadOnlyShares}), made now if it is not there.

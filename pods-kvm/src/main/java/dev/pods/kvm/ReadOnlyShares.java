@@ -48,9 +48,14 @@ final class ReadOnlyShares {
     return root;
   }
 
+  /** The folder of domain {@code domain}'s shares. */
+  Path domainDir(String domain) {
+    return root.resolve(DiskImages.encode(domain));
+  }
+
   /** The mount point of domain {@code domain}'s share {@code tag}. */
   Path mountPoint(String domain, String tag) {
-    return root.resolve(DiskImages.encode(domain)).resolve(tag);
+    return domainDir(domain).resolve(tag);
   }
 
   /**
@@ -113,7 +118,7 @@ final class ReadOnlyShares {
 
   /** Unmounts and removes every share of {@code domain}; a no-op when it has none. */
   void release(String domain) {
-    Path dir = root.resolve(DiskImages.encode(domain));
+    Path dir = domainDir(domain);
     if (!Files.isDirectory(dir)) {
       return;
     }

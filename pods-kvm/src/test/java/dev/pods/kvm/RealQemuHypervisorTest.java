@@ -95,6 +95,26 @@ class RealQemuHypervisorTest extends HypervisorContract {
     assertThat(shares.domains()).doesNotContain(orphan);
   }
 
+  @Test
+  void theReaperRemovesTheSharesOfMissingDomainsOnceTheyAreOld() throws Exception {
+    Path ro = Files.createDirectories(workDir().resolve("ro"));
+    String stale = prefix + "stale";
+    String fresh = prefix + "fresh";
+    try {
+      shares.ensure(stale, new DomainFilesystem(ro, "podsfs0", true));
+      shares.ensure(fresh, new DomainFilesystem(ro, "podsfs0", true));
+      Files.setLastModifiedTime(shares.domainDir(stale),
+          java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(1))));
+      assertThat(Reaper.reapFolders(hv, disks, n -> n.startsWith(prefix), Duration.ofMinutes(10)))
+          .containsExactly(stale);
+      assertThat(ReadOnlyShares.isMountPoint(shares.mountPoint(stale, "podsfs0"))).isFalse();
+      assertThat(shares.domains()).doesNotContain(stale).contains(fresh);
+    } finally {
+      shares.release(fresh);
+      shares.release(stale);
+    }
+  }
+
   @AfterEach
   void deleteFiles() throws Exception {
     // runs before the contract's own @AfterEach: it undefines first, so remove domains here too
