@@ -327,7 +327,8 @@ public interface PodRuntime extends AutoCloseable {
      * template cannot read the host unless the host application allows it). A mount's {@code hostPath} is resolved
      * (symbolic links followed) when a pod is deployed and must then lie inside an allowed folder, else the deploy
      * fails naming the unit, the mount and the path. The folder is shared with virtiofs and mounted at the mount's
-     * {@code path} before the unit's blocks run, read-only unless the mount says {@code readOnly: false}.
+     * {@code path} before the unit's blocks run, read-only unless the mount says {@code readOnly: false} (enforced on
+     * the host: root in the guest cannot write to a read-only folder).
      */
     public Builder hostFolder(Path folder) {
       Path f = Objects.requireNonNull(folder, "folder");

@@ -305,14 +305,14 @@ final class DefaultDeployment implements Deployment {
   /**
    * Adds instance {@code i}'s named persistent disks and host folders to its domain: for each disk mount, the disk of
    * the instance's index, created blank on first use (it is never removed with the instance); for each host_path
-   * mount, the folder shared with virtiofs.
+   * mount, the folder shared with virtiofs, read-only on the host side unless the mount says {@code readOnly: false}.
    */
   private void attachDisks(DefaultInstance i, DomainSpec.Builder spec) {
     List<dev.pods.spec.Mount> mounts = i.unit.mounts();
     for (int k = 0; k < mounts.size(); k++) {
       dev.pods.spec.Mount m = mounts.get(k);
       if (m.type() == dev.pods.spec.Mount.Type.HOST_PATH) {
-        spec.filesystem(new dev.pods.spi.DomainFilesystem(HostFolders.resolve(m), ImdsServer.folderTag(k)));
+        spec.filesystem(new dev.pods.spi.DomainFilesystem(HostFolders.resolve(m), ImdsServer.folderTag(k), m.readOnly()));
         continue;
       }
       String name = DiskUse.disk(m, i.index());

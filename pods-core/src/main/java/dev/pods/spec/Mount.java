@@ -16,8 +16,9 @@ import org.jspecify.annotations.Nullable;
  * @param path where it is mounted in the guest (absolute)
  * @param hostPath the host folder, for {@link Type#HOST_PATH}
  * @param disks the persistent disks ({@code +/disk/NAME}), for {@link Type#DISK}
- * @param readOnly for {@link Type#HOST_PATH}: whether the guest mounts the folder read-only (the default; template
- *     key {@code readOnly: false} makes it writable); always {@code false} for disks
+ * @param readOnly for {@link Type#HOST_PATH}: whether the folder is shared read-only (the default; template
+ *     key {@code readOnly: false} makes it writable), enforced on the host so that root in the guest cannot write
+ *     to it either; always {@code false} for disks
  */
 public record Mount(
     @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks,

@@ -127,6 +127,12 @@ public record DomainSpec(
     return b;
   }
 
+  /** This spec with {@code fs} as its shared folders instead of its own. */
+  public DomainSpec withFilesystems(java.util.List<DomainFilesystem> fs) {
+    return new DomainSpec(name, metadata, vcpus, memoryMib, boot, disks, seedIso, serialLog, nics, vncListen,
+        acceleration, vncPassword, fs);
+  }
+
   /** This spec with another acceleration. */
   public DomainSpec withAcceleration(Acceleration a) {
     return toBuilder().acceleration(a).build();

@@ -198,8 +198,8 @@ class DisksTest {
     String name = d.instance("web", 0).domainName();
     var spec = hv.list(runtime.owner()).stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow().spec();
     assertThat(spec.filesystems()).containsExactly(
-        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs0"),
-        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs1"));
+        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs0", true),
+        new dev.pods.spi.DomainFilesystem(allowed.toRealPath(), "podsfs1", false));
     DefaultInstance i = (DefaultInstance) d.instance("web", 0);
     String text = i.imds().view().spec().mounts().toString();
     assertThat(text).contains("readOnly=true").contains("readOnly=false");

@@ -56,6 +56,11 @@ public abstract class HypervisorContract {
     return true;
   }
 
+  /** Whether started domains really share host folders here (libvirt's test driver runs no emulator). */
+  protected boolean sharesFolders() {
+    return true;
+  }
+
   /** Grace period used for graceful stops in this suite. */
   protected Duration stopGrace() {
     return Duration.ofSeconds(2);
@@ -107,6 +112,27 @@ public abstract class HypervisorContract {
     assertThat(i.spec()).isEqualTo(s.withAcceleration(i.spec().acceleration()));
     assertThat(hv.find(s.name())).contains(i);
     assertThat(hv.state(s.name())).isEqualTo(DomainState.SHUT_OFF);
+  }
+
+  @Test
+  void sharedFoldersReadBackAsDefinedReadOnlyOrNotAndOutliveTheDomain() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(sharesFolders(), "no folder sharing here");
+    Path ro = Files.createDirectories(workDir().resolve("ro"));
+    Path rw = Files.createDirectories(workDir().resolve("rw"));
+    Files.writeString(ro.resolve("kept.txt"), "host data");
+    DomainSpec s = bootableSpec(prefix + "fs", owner)
+        .filesystem(new DomainFilesystem(ro, "podsfs0", true))
+        .filesystem(new DomainFilesystem(rw, "podsfs1", false)).build();
+    DomainInfo i = hv.define(s);
+    assertThat(i.spec().filesystems()).containsExactly(new DomainFilesystem(ro, "podsfs0", true),
+        new DomainFilesystem(rw, "podsfs1", false));
+    assertThat(hv.define(s)).isEqualTo(i);
+    hv.start(s.name());
+    assertThat(hv.state(s.name())).isEqualTo(DomainState.RUNNING);
+    assertThat(hv.find(s.name()).orElseThrow().spec().filesystems()).isEqualTo(s.filesystems());
+    hv.undefine(s.name());
+    assertThat(hv.state(s.name())).isEqualTo(DomainState.MISSING);
+    assertThat(ro.resolve("kept.txt")).hasContent("host data");
   }
 
   @Test

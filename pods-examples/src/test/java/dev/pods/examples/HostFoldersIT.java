@@ -26,8 +26,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Host folders in a real tiny guest ({@link RuntimeRig}): shared with virtiofs, mounted before the blocks run,
- * read-only by default (a write fails in the guest), writable with {@code readOnly: false} (the host sees the
- * file); a folder outside the runtime's host-folder policy fails the deploy.
+ * read-only by default (a write fails in the guest, also after root there remounts the share read-write: the host
+ * shares a read-only bind mount, kept when a new runtime adopts the pod and removed with the domain), writable
+ * with {@code readOnly: false} (the host sees the file); a folder outside the runtime's host-folder policy fails
+ * the deploy.
  */
 @Tag("system")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -79,6 +81,27 @@ class HostFoldersIT {
         assertThat(out.stdoutText().lines().map(l -> l.replaceAll(",.*", "")).toList())
             .containsExactlyInAnyOrder("/srv/www virtiofs ro", "/srv/out virtiofs rw");
         assertThat(Files.readString(rw.resolve("guest.txt"))).isEqualTo("written by web-0\n");
+
+        // root in the guest remounts the read-only share read-write: the host still refuses the write
+        ExecResult remount = web.exec("sh", "-c", "mount -o remount,rw /srv/www; "
+            + "grep ' /srv/www ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; echo x > /srv/www/evil.txt");
+        assertThat(remount.exitCode()).as("%s", remount).isNotZero();
+        assertThat(remount.stderrText()).contains("Read-only file system");
+        assertThat(remount.stdoutText().strip()).as("the guest's own view of the share").isEqualTo("rw");
+        assertThat(ro.resolve("evil.txt")).doesNotExist();
+        assertThat(hostMounts(web.domainName())).as("the host's read-only share")
+            .singleElement().satisfies(opts -> assertThat(opts.split(",")).contains("ro"));
+
+        // a new runtime adopts the running deployment: the same read-only share, still refusing the write
+        rig.reopen();
+        d = rig.runtime.deployment("hf").orElseThrow();
+        web = d.instance("web", 0);
+        ExecResult again = web.exec("sh", "-c", "echo x > /srv/www/evil.txt");
+        assertThat(again.exitCode()).as("%s", again).isNotZero();
+        assertThat(again.stderrText()).contains("Read-only file system");
+        assertThat(ro.resolve("evil.txt")).doesNotExist();
+        assertThat(hostMounts(web.domainName())).as("the adopted share").singleElement()
+            .satisfies(opts -> assertThat(opts.split(",")).contains("ro"));
       } catch (Throwable t) {
         System.out.println("==== console ====\n" + web.consoleOutput());
         throw t;
@@ -93,5 +116,12 @@ class HostFoldersIT {
       }
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+    assertThat(hostMounts(domains.get(0))).as("mounts left behind").isEmpty();
+  }
+
+  /** The options of this host's mounts whose mount point names {@code domain} (its read-only shares). */
+  private static List<String> hostMounts(String domain) throws Exception {
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" "))
+        .filter(f -> f[4].contains("/shares/" + domain + "/")).map(f -> f[5]).toList();
   }
 }

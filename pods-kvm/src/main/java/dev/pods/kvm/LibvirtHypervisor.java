@@ -7,6 +7,7 @@ import dev.pods.kvm.internal.KvmProbe;
 import dev.pods.kvm.internal.Libvirt;
 import dev.pods.spi.Acceleration;
 import dev.pods.spi.DomainBoot;
+import dev.pods.spi.DomainFilesystem;
 import dev.pods.spi.DomainInfo;
 import dev.pods.spi.DomainSpec;
 import dev.pods.spi.DomainState;
@@ -58,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * virtlogd, and the pods metadata in {@code <metadata>} (namespace {@value DomainXml#NAMESPACE}), which is how
  * {@link #list(String)} finds them after a restart.
  *
+ * <p>A {@link DomainFilesystem#readOnly() read-only} shared folder is shared as a read-only bind mount of it under
+ * {@code <cacheDir>/shares} (this libvirt refuses {@code <readonly/>} on virtiofs and its virtiofsd has no
+ * read-only mode, so root in the guest could otherwise remount the share read-write): made at {@link #define},
+ * made again at {@link #start} when it is gone (a host reboot), removed at {@link #undefine} (also for a domain
+ * that no longer exists) and by a define that fails; {@link #find} and {@link #define} report the folder itself.
+ * It needs root and a local URI: with a remote URI, defining a read-only folder fails.
+ *
  * <p><b>Threads.</b> libvirt's event loop runs on one daemon thread per process; events are handed to
  * listeners on this instance's daemon thread {@code pods-libvirt-dispatch-N}, in order. When the connection is
  * lost (libvirtd restarts), a {@link HypervisorEvent.Type#CONNECTION_LOST} event is published and the same
@@ -89,6 +97,7 @@ public final class LibvirtHypervisor implements Hypervisor {
   private final @Nullable Path probeKernel;
   private final Path cacheDir;
   private final Duration probeTimeout;
+  private final ReadOnlyShares shares;
   private final ReentrantLock connLock = new ReentrantLock();
   private final ScheduledExecutorService dispatch;
   private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -108,6 +117,7 @@ public final class LibvirtHypervisor implements Hypervisor {
     this.probeKernel = b.probeKernel;
     this.cacheDir = b.cacheDir;
     this.probeTimeout = b.probeTimeout;
+    this.shares = new ReadOnlyShares(cacheDir.resolve("shares"));
     int n = THREADS.incrementAndGet();
     this.dispatch = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pods-libvirt-dispatch-" + n);
@@ -360,13 +370,57 @@ public final class LibvirtHypervisor implements Hypervisor {
       }
       uuid = p.uuid();
     }
-    String xml = DomainXml.write(effective, new DomainXml.Options(tbCacheMib, uuid));
-    LOG.debug("defining domain {}:\n{}", name, xml);
-    Connect c = conn();
-    Domain d = call("define", name, () -> c.domainDefineXML(xml));
+    Domain d;
+    try {
+      String xml = DomainXml.write(share(effective), new DomainXml.Options(tbCacheMib, uuid));
+      LOG.debug("defining domain {}:\n{}", name, xml);
+      Connect c = conn();
+      d = call("define", name, () -> c.domainDefineXML(xml));
+    } catch (RuntimeException e) {
+      if (existing == null) {
+        try {
+          shares.release(name); // a failed define leaves no mount behind
+        } catch (RuntimeException u) {
+          e.addSuppressed(u);
+        }
+      }
+      throw e;
+    }
     DomainXml.Parsed p = parse("define", name, d, XML_INACTIVE);
     return new DomainInfo(name, state(d, name), p.spec().orElseThrow(
         () -> new BackendException("define", name, -1, "libvirt dropped the pods metadata", null)));
+  }
+
+  /** The read-only shares of this hypervisor's domains (for {@link Reaper}). */
+  ReadOnlyShares shares() {
+    return shares;
+  }
+
+  /**
+   * {@code spec} as libvirt gets it: every read-only folder replaced by a read-only bind mount of it
+   * ({@link ReadOnlyShares}), made now if it is not there.
+   */
+  private DomainSpec share(DomainSpec spec) {
+    if (spec.filesystems().stream().noneMatch(DomainFilesystem::readOnly)) {
+      return spec;
+    }
+    if (!local) {
+      throw new BackendException("define", spec.name(), -1,
+          "read-only host folders need libvirt on this machine, not " + uri, null);
+    }
+    List<DomainFilesystem> fs = new ArrayList<>();
+    for (DomainFilesystem f : spec.filesystems()) {
+      fs.add(f.readOnly() ? shares.ensure(spec.name(), f) : f);
+    }
+    return spec.withFilesystems(fs);
+  }
+
+  /** {@code spec} as it was defined: the read-only bind mounts libvirt shares replaced by their folders. */
+  private DomainSpec original(DomainSpec spec) {
+    if (!local || spec.filesystems().isEmpty()) {
+      return spec;
+    }
+    return spec.withFilesystems(spec.filesystems().stream().map(shares::original).toList());
   }
 
   private static void requireFile(String name, Path p, String what) {
@@ -381,6 +435,7 @@ public final class LibvirtHypervisor implements Hypervisor {
     if (call("start", name, d::isActive) == 1) {
       return;
     }
+    parse("start", name, d, XML_INACTIVE).spec().ifPresent(this::share); // mounted again after a host reboot
     long t0 = System.nanoTime();
     call("start", name, d::create);
     LOG.debug("started domain {} in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
@@ -466,19 +521,21 @@ public final class LibvirtHypervisor implements Hypervisor {
   @Override
   public void undefine(String name) {
     Domain d = lookup("undefine", name);
-    if (d == null) {
-      return;
-    }
-    if (isActive(d, name)) {
-      forceOff(d, name, "undefine");
-    }
-    try {
-      d.undefine();
-    } catch (LibvirtException e) {
-      if (Libvirt.code(e) != Libvirt.NO_DOMAIN) {
-        dropIfDead();
-        throw Libvirt.wrap("undefine", name, e);
+    if (d != null) {
+      if (isActive(d, name)) {
+        forceOff(d, name, "undefine");
       }
+      try {
+        d.undefine();
+      } catch (LibvirtException e) {
+        if (Libvirt.code(e) != Libvirt.NO_DOMAIN) {
+          dropIfDead();
+          throw Libvirt.wrap("undefine", name, e);
+        }
+      }
+    }
+    if (local) {
+      shares.release(name); // also what a crash between mounting and defining left
     }
   }
 
@@ -522,7 +579,8 @@ public final class LibvirtHypervisor implements Hypervisor {
   private DomainXml.Parsed parse(String op, String name, Domain d, int flags) {
     String xml = call(op, name, () -> d.getXMLDesc(flags));
     try {
-      return DomainXml.read(xml);
+      DomainXml.Parsed p = DomainXml.read(xml);
+      return new DomainXml.Parsed(p.name(), p.uuid(), p.spec().map(this::original), p.live());
     } catch (IllegalArgumentException e) {
       throw new BackendException(op, name, -1, "cannot read the domain XML: " + e.getMessage(), e);
     }
@@ -538,7 +596,7 @@ public final class LibvirtHypervisor implements Hypervisor {
     try {
       String xml = d.getXMLDesc(XML_INACTIVE);
       DomainState st = map(d.getInfo().state);
-      return DomainXml.read(xml).spec().map(s -> new DomainInfo(name, st, s));
+      return DomainXml.read(xml).spec().map(s -> new DomainInfo(name, st, original(s)));
     } catch (LibvirtException e) {
       if (Libvirt.code(e) == Libvirt.NO_DOMAIN) {
         return Optional.empty();
@@ -813,7 +871,7 @@ public final class LibvirtHypervisor implements Hypervisor {
       return this;
     }
 
-    /** Where KVM probe results are cached and guest images looked up. */
+    /** Where KVM probe results are cached, guest images looked up and read-only shares mounted. */
     public Builder cacheDir(Path dir) {
       this.cacheDir = Objects.requireNonNull(dir, "dir");
       return this;

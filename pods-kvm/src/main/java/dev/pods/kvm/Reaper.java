@@ -77,7 +77,9 @@ public final class Reaper {
    * Deletes instance folders ({@link DiskImages#instanceDir(String)}) that no domain uses any more: the folder's
    * domain is missing, its name matches {@code names}, and it has not been modified for {@code minAge} (so a
    * folder being prepared for a domain about to be defined is left alone). These are what a run that crashed
-   * between creating files and defining its domain leaves behind.
+   * between creating files and defining its domain leaves behind. With a {@link LibvirtHypervisor}, the read-only
+   * shares of such domains (what a crash between mounting and defining leaves) are unmounted and removed the same
+   * way.
    *
    * @param names tested against the folder's decoded domain name
    * @return the domain names whose folders were deleted
@@ -86,10 +88,13 @@ public final class Reaper {
       java.time.Duration minAge) {
     Path dir = disks.root().resolve("instances");
     List<String> reaped = new ArrayList<>();
+    java.time.Instant cutoff = java.time.Instant.now().minus(minAge);
+    if (hv instanceof LibvirtHypervisor lh) {
+      reapShares(lh, names, cutoff, reaped);
+    }
     if (!Files.isDirectory(dir)) {
       return reaped;
     }
-    java.time.Instant cutoff = java.time.Instant.now().minus(minAge);
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
         String domain = DiskImages.decode(p.getFileName().toString());
@@ -100,12 +105,33 @@ public final class Reaper {
         }
         DiskImages.deleteTree(p);
         LOG.info("reaped the folder of missing domain {}", domain);
-        reaped.add(domain);
+        if (!reaped.contains(domain)) {
+          reaped.add(domain);
+        }
       }
     } catch (IOException e) {
       throw new dev.pods.BackendException("reap folders", null, -1, "cannot list " + dir + ": " + e, e);
     }
     return reaped;
+  }
+
+  private static void reapShares(LibvirtHypervisor hv, Predicate<String> names, java.time.Instant cutoff,
+      List<String> reaped) {
+    ReadOnlyShares shares = hv.shares();
+    for (String domain : shares.domains()) {
+      try {
+        if (!names.test(domain)
+            || Files.getLastModifiedTime(shares.domainDir(domain)).toInstant().isAfter(cutoff)
+            || hv.state(domain) != dev.pods.spi.DomainState.MISSING) {
+          continue;
+        }
+      } catch (IOException e) {
+        continue; // removed meanwhile
+      }
+      shares.release(domain);
+      LOG.info("reaped the read-only shares of missing domain {}", domain);
+      reaped.add(domain);
+    }
   }
 
   /**

@@ -29,6 +29,11 @@ class TestDriverHypervisorTest extends HypervisorContract {
     return false; // the test driver starts no emulator
   }
 
+  @Override
+  protected boolean sharesFolders() {
+    return false; // the test driver starts no emulator and no virtiofsd
+  }
+
   @TempDir Path dir;
 
   @BeforeAll

@@ -133,6 +133,11 @@ public final class DomainXml {
       x.append("      <model type='virtio'/>\n    </interface>\n");
     }
     for (DomainFilesystem f : spec.filesystems()) {
+      if (f.readOnly()) {
+        // virtiofs has no read-only mode here: the caller shares a read-only bind mount instead
+        throw new IllegalArgumentException("libvirt cannot share " + f.source() + " read-only with virtiofs;"
+            + " share a read-only bind mount of it");
+      }
       x.append("    <filesystem type='mount' accessmode='passthrough'>\n      <driver type='virtiofs'/>\n");
       x.append("      <source dir='").append(attr(f.source().toString())).append("'/>\n");
       x.append("      <target dir='").append(attr(f.tag())).append("'/>\n    </filesystem>\n");

@@ -57,6 +57,15 @@ class DomainXmlTest {
         .doesNotContain("memoryBacking").doesNotContain("filesystem");
   }
 
+  @Test
+  void aReadOnlyFolderIsNeverWrittenAsAWritableShare() {
+    DomainSpec ro = spec("t", meta("u")).filesystem(new DomainFilesystem(Path.of("/srv/share"), "podsfs0", true))
+        .build();
+    assertThatThrownBy(() -> DomainXml.write(ro, DomainXml.Options.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("libvirt cannot share /srv/share read-only with virtiofs");
+  }
+
   private static DomainMetadata meta(String unit) {
     return new DomainMetadata("session-1", "shop", unit, 3, "sha256:abc");
   }
