@@ -3,6 +3,7 @@ package dev.pods.net;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.NetworkException;
+import dev.pods.internal.LockFile;
 import dev.pods.net.internal.AtomicFiles;
 import dev.pods.net.internal.Exec;
 import dev.pods.net.internal.IpInterpreter;
@@ -14,7 +15,6 @@ import dev.pods.net.internal.Nft;
 import dev.pods.net.internal.Processes;
 import dev.pods.net.internal.Programs;
 import dev.pods.net.internal.SpecJson;
-import dev.pods.net.internal.StateLock;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
@@ -215,7 +215,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Files.createDirectories(dir);
     // the VPC's index and this record appear under one lock hold: a concurrent delete of the VPC's last other
     // member then sees this record and keeps the VPC's bridge and index
-    Record r = vpc == null ? record(spec, index, -1) : StateLock.with(vpcLock(),
+    Record r = vpc == null ? record(spec, index, -1) : LockFile.with(vpcLock(),
         () -> record(spec, index, Cidr.toInt(indexes.allocate("v-" + vpc.id()).network())));
     Names names = r.names;
     long vpcIndex = r.vpcIndex;
@@ -374,7 +374,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       }
       return;
     }
-    StateLock.with(vpcLock(), () -> inNamespace(host, () -> {
+    LockFile.with(vpcLock(), () -> inNamespace(host, () -> {
       boolean exists = linkExists(Objects.requireNonNull(names.vpcBridge()));
       return ipBatch(before + Programs.hostBatch(spec, names, !exists));
     }));
@@ -488,7 +488,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
           forceBatch(hostNs(r.spec), Programs.groupDelete(n, null));
         }
       } else {
-        StateLock.with(vpcLock(), () -> {
+        LockFile.with(vpcLock(), () -> {
           // members being deleted count as gone: of two concurrent last deletions, the second removes the bridge
           Files.write(instanceDir(id).resolve("deleting"), new byte[0]);
           List<String> others = otherMembers(vpc.id(), id);
