@@ -3,29 +3,46 @@ package dev.pods.runtime;
 import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import java.time.Clock;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The events of one deployment. Every subscriber has its own bounded queue and daemon thread, so that publishing
- * never blocks and a slow subscriber delays nobody else.
+ * The events of one deployment, on the JDK's {@link SubmissionPublisher}: every subscriber has its own bounded
+ * buffer ({@link PodEvents#QUEUE_CAPACITY}), publishing never waits for a subscriber (what does not fit is dropped
+ * and counted per subscriber, then told in a {@link PodEvent.EventsDropped}), and a slow subscriber holds one
+ * delivery thread only, so it delays nobody else.
  */
 final class EventFeed implements PodEvents {
   private static final Logger LOG = LoggerFactory.getLogger(EventFeed.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
+  /**
+   * Delivery threads shared by every feed: a thread delivers while one subscriber has events waiting, then returns
+   * to the pool; idle threads end after 10 s. Unbounded, so that a subscriber that blocks never starves another.
+   */
+  private static final ExecutorService DELIVERY =
+      new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "pods-events-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+
   private final Clock clock;
-  private final List<Sub> subs = new CopyOnWriteArrayList<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final SubmissionPublisher<PodEvent> publisher = new SubmissionPublisher<>(DELIVERY, QUEUE_CAPACITY);
+  private final Set<Sub> subs = ConcurrentHashMap.newKeySet();
 
   EventFeed(Clock clock) {
     this.clock = clock;
@@ -33,60 +50,66 @@ final class EventFeed implements PodEvents {
 
   @Override
   public Subscription subscribe(Consumer<? super PodEvent> subscriber) {
-    java.util.Objects.requireNonNull(subscriber, "subscriber");
-    Sub s = new Sub(subscriber);
-    if (closed.get()) {
+    Objects.requireNonNull(subscriber, "subscriber");
+    if (publisher.isClosed()) {
       return () -> {};
     }
+    Sub s = new Sub(subscriber);
     subs.add(s);
-    s.thread.start();
+    publisher.subscribe(s); // after a concurrent close: completed at once, delivers nothing
     return s;
   }
 
-  /** Queues the event for every subscriber; never blocks. */
+  /** Offers the event to every subscriber; never blocks: a subscriber whose buffer is full loses it (counted). */
   void publish(PodEvent e) {
-    for (Sub s : subs) {
-      if (!s.queue.offer(e)) {
-        s.dropped.incrementAndGet();
-      }
+    if (publisher.isClosed()) {
+      return;
+    }
+    try {
+      publisher.offer(e, (sub, lost) -> {
+        ((Sub) sub).dropped.incrementAndGet();
+        return false;
+      });
+    } catch (IllegalStateException closedMeanwhile) {
+      LOG.debug("event {} published after the feed closed", e);
     }
   }
 
-  /** Ends every subscription (their threads deliver nothing more). Idempotent. */
+  /** Ends every subscription: nothing more is delivered, not even what is buffered. Idempotent. */
   void close() {
-    if (closed.compareAndSet(false, true)) {
-      subs.forEach(Sub::close);
-    }
+    subs.forEach(Sub::close);
+    publisher.close();
   }
 
-  private final class Sub implements Subscription, Runnable {
+  private final class Sub implements Subscription, Flow.Subscriber<PodEvent> {
     final Consumer<? super PodEvent> subscriber;
-    final BlockingQueue<PodEvent> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     final AtomicLong dropped = new AtomicLong();
-    final Thread thread;
+    volatile Flow.@Nullable Subscription flow;
     volatile boolean done;
 
     Sub(Consumer<? super PodEvent> subscriber) {
       this.subscriber = subscriber;
-      this.thread = new Thread(this, "pods-events-" + THREADS.incrementAndGet());
-      thread.setDaemon(true);
     }
 
     @Override
-    public void run() {
-      try {
-        while (!done) {
-          PodEvent e = queue.poll(200, TimeUnit.MILLISECONDS);
-          if (e != null && !done) {
-            deliver(e);
-          }
-          long d = dropped.getAndSet(0);
-          if (d > 0 && !done) {
-            deliver(new PodEvent.EventsDropped("*", clock.instant(), d));
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    public void onSubscribe(Flow.Subscription s) {
+      flow = s;
+      if (done) {
+        s.cancel();
+      } else {
+        s.request(Long.MAX_VALUE);
+      }
+    }
+
+    @Override
+    public void onNext(PodEvent e) {
+      if (done) {
+        return;
+      }
+      deliver(e);
+      long d = dropped.getAndSet(0);
+      if (d > 0 && !done) {
+        deliver(new PodEvent.EventsDropped("*", clock.instant(), d));
       }
     }
 
@@ -99,11 +122,22 @@ final class EventFeed implements PodEvents {
     }
 
     @Override
+    public void onError(Throwable t) {
+      LOG.warn("event subscription ended by a failure", t);
+    }
+
+    @Override
+    public void onComplete() {
+      done = true;
+    }
+
+    @Override
     public void close() {
       done = true;
       subs.remove(this);
-      if (Thread.currentThread() != thread) {
-        thread.interrupt();
+      Flow.Subscription s = flow;
+      if (s != null) {
+        s.cancel();
       }
     }
   }

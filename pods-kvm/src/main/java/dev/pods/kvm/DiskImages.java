@@ -1,6 +1,7 @@
 package dev.pods.kvm;
 
 import dev.pods.BackendException;
+import dev.pods.internal.LockFile;
 import dev.pods.ImagePolicy;
 import dev.pods.kvm.internal.ImageChain;
 import dev.pods.kvm.internal.ImageDownload;
@@ -9,8 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -152,23 +151,15 @@ public final class DiskImages {
       key = "url-" + sha256(String.valueOf(source.url()) + "|" + source.sha256());
     }
     Path index = baseDir.resolve(key + ".ref");
-    ReentrantLock local = LOCKS.computeIfAbsent(index.toString(), k -> new ReentrantLock());
-    local.lock();
-    try (FileChannel lockFile = FileChannel.open(baseDir.resolve(".lock-" + key),
-            StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      FileLock fileLock = lockFile.lock();
-      try {
+    try {
+      return LockFile.with(baseDir.resolve(".lock-" + key), () -> {
         Path target = fetch(source, progress, baseDir, index);
         checkChain(target, baseDir);
         restrictCached(target);
         return target;
-      } finally {
-        fileLock.release();
-      }
+      });
     } catch (IOException e) {
       throw new BackendException("base image", null, -1, "cannot cache " + source + ": " + e, e);
-    } finally {
-      local.unlock();
     }
   }
 

@@ -1,17 +1,15 @@
 package dev.pods.kvm;
 
 import dev.pods.BackendException;
+import dev.pods.internal.LockFile;
 import dev.pods.kvm.internal.Exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -162,20 +160,14 @@ public final class GuestImages {
     }
     try {
       mkdirs(dir);
-      try (FileChannel ch = FileChannel.open(dir.resolve(".lock-" + kind + "-" + key),
-          StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-        FileLock lock = ch.lock();
-        try {
-          if (Files.isRegularFile(out.resolve(".complete"))) {
-            return out;
-          }
-          build(kind, out, command);
-          pruneOthers(kind, out);
+      return LockFile.with(dir.resolve(".lock-" + kind + "-" + key), () -> {
+        if (Files.isRegularFile(out.resolve(".complete"))) {
           return out;
-        } finally {
-          lock.release();
         }
-      }
+        build(kind, out, command);
+        pruneOthers(kind, out);
+        return out;
+      });
     } catch (IOException e) {
       throw new BackendException("build " + kind + " guest image", null, -1, e.toString(), e);
     }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.NetworkException;
+import dev.pods.internal.LockFile;
 import dev.pods.net.internal.AtomicFiles;
-import dev.pods.net.internal.StateLock;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
@@ -141,9 +141,9 @@ public final class FileIpAddressPool implements IpAddressPool {
     return file;
   }
 
-  private <T> T locked(String what, StateLock.Work<T> work) {
+  private <T> T locked(String what, LockFile.Work<T, Exception> work) {
     try {
-      return StateLock.with(lock, work);
+      return LockFile.with(lock, work);
     } catch (NetworkException e) {
       throw e;
     } catch (InterruptedException e) {

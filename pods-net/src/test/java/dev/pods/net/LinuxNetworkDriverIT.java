@@ -29,7 +29,7 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   private NetTestEnv env;
   private LinuxNetworkDriver driver;
 
-  /** Whether the driver under test runs its ip programs in-process over rtnetlink (or through ip -batch). */
+  /** Whether the driver under test loads nftables programs in-process through libnftables (or through nft -f). */
   boolean netlink() {
     return true;
   }

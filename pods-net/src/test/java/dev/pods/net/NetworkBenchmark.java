@@ -34,18 +34,51 @@ public final class NetworkBenchmark {
   public static void main(String[] args) throws Exception {
     int scale = args.length > 0 ? Integer.parseInt(args[0]) : 300;
     NetTestEnv env = new NetTestEnv();
+    String owner = "bench-" + env.prefix;
+    try {
+      // the two ways the driver loads its nftables programs, one after the other in this run: in-process
+      // (libnftables over JNA, the default) and by nftables' own command (netlink(false)); ip programs run by ip
+      long[][] inProcess = driverRuns(env, owner, true, 20);
+      long[][] commands = driverRuns(env, owner, false, 20);
+      long[][] hand = handScript(env, 20);
+      print("driver create, in-process", inProcess[0]);
+      print("driver delete, in-process", inProcess[1]);
+      print("driver create, nft command", commands[0]);
+      print("driver delete, nft command", commands[1]);
+      print("hand ip -batch script create", hand[0]);
+      print("hand ip -batch script delete", hand[1]);
+      System.out.printf(Locale.ROOT, "ratio create %.2f, delete %.2f (driver in-process / script)%n",
+          median(inProcess[0]) / median(hand[0]), median(inProcess[1]) / median(hand[1]));
+      System.out.printf(Locale.ROOT, "ratio create %.2f, delete %.2f (driver with nft command / in-process)%n",
+          median(commands[0]) / median(inProcess[0]), median(commands[1]) / median(inProcess[1]));
+      // the production layout: the hypervisor's namespace also holds the uplink and VPC bridges
+      try (LinuxNetworkDriver driver = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("state"))
+          .prefix(env.prefix).vmNamespace(env.hostNs).build()) {
+        scale(env, driver, owner, scale);
+      }
+    } finally {
+      env.destroy();
+    }
+  }
+
+  private static void print(String what, long[] nanos) {
+    System.out.printf(Locale.ROOT, "%s: median %.1f ms (min %.1f, max %.1f)%n", what, median(nanos), min(nanos),
+        max(nanos));
+  }
+
+  /** Creates and deletes of one full instance network after a warm-up: {create, delete} nanoseconds. */
+  private static long[][] driverRuns(NetTestEnv env, String owner, boolean netlink, int n) throws Exception {
     // the production layout: the hypervisor's namespace also holds the uplink and VPC bridges
-    try (LinuxNetworkDriver driver = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("state"))
-        .prefix(env.prefix).vmNamespace(env.hostNs).build()) {
-      String owner = "bench-" + env.prefix;
+    try (LinuxNetworkDriver driver = LinuxNetworkDriver.builder()
+        .stateDir(env.dir.resolve(netlink ? "state-in-process" : "state-commands"))
+        .prefix(env.prefix).vmNamespace(env.hostNs).netlink(netlink).build()) {
       // warm-up: JIT, page cache, first nft and dnsmasq starts
       for (int i = 0; i < 3; i++) {
         driver.create(spec(env, owner, "warm", 0));
         driver.delete("warm");
       }
-      long[] create = new long[20];
-      long[] delete = new long[20];
-      for (int i = 0; i < 20; i++) {
+      long[][] out = new long[2][n];
+      for (int i = 0; i < n; i++) {
         NetworkSpec s = spec(env, owner, "bench", 0);
         long t0 = System.nanoTime();
         driver.create(s);
@@ -54,26 +87,10 @@ public final class NetworkBenchmark {
         long t2 = System.nanoTime();
         driver.delete("bench");
         long t3 = System.nanoTime();
-        create[i] = t1 - t0;
-        delete[i] = t3 - t2;
+        out[0][i] = t1 - t0;
+        out[1][i] = t3 - t2;
       }
-      long[][] hand = handScript(env, 20);
-      double c = median(create);
-      double d = median(delete);
-      double hc = median(hand[0]);
-      double hd = median(hand[1]);
-      System.out.printf(Locale.ROOT, "driver create: median %.1f ms (min %.1f, max %.1f)%n", c, min(create),
-          max(create));
-      System.out.printf(Locale.ROOT, "driver delete: median %.1f ms (min %.1f, max %.1f)%n", d, min(delete),
-          max(delete));
-      System.out.printf(Locale.ROOT, "hand ip -batch script create: median %.1f ms (min %.1f, max %.1f)%n", hc,
-          min(hand[0]), max(hand[0]));
-      System.out.printf(Locale.ROOT, "hand ip -batch script delete: median %.1f ms (min %.1f, max %.1f)%n", hd,
-          min(hand[1]), max(hand[1]));
-      System.out.printf(Locale.ROOT, "ratio create %.2f, delete %.2f (driver / script)%n", c / hc, d / hd);
-      scale(env, driver, owner, scale);
-    } finally {
-      env.destroy();
+      return out;
     }
   }
 

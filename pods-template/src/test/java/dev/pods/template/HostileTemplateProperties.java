@@ -90,7 +90,7 @@ class HostileTemplateProperties {
   @Property(tries = 600)
   void multiByteCharactersAtTheYamlReadersBufferBoundariesAreHarmless(
       @ForAll("boundaries") int index, @ForAll("inserts") String insert, @ForAll boolean snakeYaml) {
-    // the fence's text puts `insert` at `index`: a tag (outside the fast reader's subset) or none (fast reader)
+    // the fence's text puts `insert` at `index`: with or without a tag
     String head = (snakeYaml ? "name: !!str web" : "name: web") + "\nkind: instance\nimage: debian12\n# ";
     String yaml = head + "x".repeat(Math.max(0, index - head.length())) + insert + " end\nmemory: 512\n";
     String md = "# Web\n\n```yaml\n" + yaml + "```\n\n```sh\necho " + insert + "\n```\n";

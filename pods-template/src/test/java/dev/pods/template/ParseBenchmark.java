@@ -62,11 +62,6 @@ public final class ParseBenchmark {
     });
     run("  Unit.Builder.build only", seconds, () -> parsed.toBuilder().build());
     run("render (Templates.render)", seconds, () -> Templates.render(parsed));
-    run("  yaml compose, SnakeYAML", seconds, () -> {
-      Problems p = new Problems("b");
-      YamlComposer.composeWithSnakeYaml(yaml, p, n -> sink = n);
-      return p;
-    });
     run("full parse, again", seconds, () -> Templates.read("typical.md", template));
   }
 

@@ -70,26 +70,4 @@ class ReferenceParsingProperties {
   void namesAgreeWithTheModel(@ForAll("nameLike") String name) {
     assertThat(ResourceDecoder.isName(name)).isEqualTo(Names.isValid(name));
   }
-
-  @Property(tries = 2000)
-  void knownKeysAreExactlyTheFormatsKeys(@ForAll("keyLike") String key) {
-    String padded = "x" + key + "y";
-    String known = ResourceDecoder.knownKey(padded, 1, 1 + key.length());
-    if (known != null) {
-      assertThat(known).isEqualTo(key);
-    }
-    assertThat(known != null).isEqualTo(ResourceDecoder.INSTANCE_KEYS.contains(key) || OTHER_KEYS.contains(key));
-  }
-
-  private static final java.util.Set<String> OTHER_KEYS =
-      java.util.Set.of("ingress", "protocol", "port", "source", "records", "domain", "type", "select", "inputs",
-          "key", "unit", "path", "externalPort", "internalPort", "hostPath", "disks");
-
-  @Provide
-  Arbitrary<String> keyLike() {
-    return Arbitraries.oneOf(
-        Arbitraries.of(ResourceDecoder.INSTANCE_KEYS),
-        Arbitraries.of(OTHER_KEYS),
-        Arbitraries.strings().withChars("abcdeiklmnoprstuyzKPS").ofMaxLength(20));
-  }
 }

@@ -2,7 +2,6 @@ package dev.pods.template;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pods.template.internal.FastYaml;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,8 +14,7 @@ class SnakeYamlBufferTest {
   private static final int WINDOW = 1024;
 
   /**
-   * A template whose only fence needs SnakeYAML (a tag, outside {@code FastYaml}'s subset) and whose fence
-   * text puts {@code ch} at {@code index}, inside a comment.
+   * A template whose only fence carries a tag and whose fence text puts {@code ch} at {@code index}, inside a comment.
    */
   private static String templateWith(String ch, int index) {
     String head = "name: !!str web\nkind: instance\nimage: debian12\n# ";
@@ -44,11 +42,5 @@ class SnakeYamlBufferTest {
         assertThat(r.problems()).as("%s at %d", ch, index).isEmpty();
       }
     }
-  }
-
-  @Test
-  void theFenceReallyTakesSnakeYamlsPath() {
-    // The tag keeps the fast reader out, so the tests above exercise SnakeYAML's reader.
-    assertThat(FastYaml.compose("name: !!str web\n")).isNull();
   }
 }

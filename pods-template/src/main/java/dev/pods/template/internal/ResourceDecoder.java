@@ -70,41 +70,6 @@ public final class ResourceDecoder {
   private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks", "readOnly");
   private static final String KINDS = "instance, firewall, domain or journal";
 
-  /** Every key of the format, by length: keys read by {@link FastYaml} are these very strings (hash cached). */
-  private static final String[][] KEYS_BY_LENGTH = keysByLength();
-
-  private static String[][] keysByLength() {
-    java.util.TreeSet<String> all = new java.util.TreeSet<>(INSTANCE_KEYS);
-    for (Set<String> keys :
-        List.of(FIREWALL_KEYS, RULE_KEYS, DOMAIN_KEYS, RECORD_KEYS, JOURNAL_KEYS, INPUT_KEYS, NODE_PORT_KEYS, MOUNT_KEYS)) {
-      all.addAll(keys);
-    }
-    int max = all.stream().mapToInt(String::length).max().orElse(0);
-    String[][] table = new String[max + 1][];
-    for (int len = 0; len <= max; len++) {
-      int l = len;
-      table[len] = all.stream().filter(k -> k.length() == l).toArray(String[]::new);
-    }
-    return table;
-  }
-
-  /**
-   * The format's own key equal to {@code text[from, to)}, or {@code null}: a key read as this constant costs no
-   * allocation, and its hash code is already known when it is looked up.
-   */
-  public static @Nullable String knownKey(String text, int from, int to) {
-    int len = to - from;
-    if (len >= KEYS_BY_LENGTH.length) {
-      return null;
-    }
-    for (String k : KEYS_BY_LENGTH[len]) {
-      if (text.regionMatches(from, k, 0, len)) {
-        return k;
-      }
-    }
-    return null;
-  }
-
   /** {@link Names#isValid(String)} without a regular expression: 1-63 of [a-z0-9-], not starting or ending in '-'. */
   public static boolean isName(String name) {
     int n = name.length();

@@ -1,7 +1,6 @@
 package dev.pods.template.internal;
 
 import dev.pods.template.internal.Segment.YamlSegment;
-import java.util.List;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -95,21 +94,6 @@ public final class YamlComposer {
    * @return whether the whole fence was read without a YAML error
    */
   public static boolean compose(YamlSegment segment, Problems problems, Consumer<Node> handler) {
-    List<Node> fast = FastYaml.compose(segment.yaml());
-    if (fast != null) {
-      for (Node document : fast) {
-        handler.accept(document);
-        if (problems.isFull()) {
-          break;
-        }
-      }
-      return true;
-    }
-    return composeWithSnakeYaml(segment, problems, handler);
-  }
-
-  /** SnakeYAML's composer, for what {@link FastYaml} leaves out; also the reference the fast path is tested against. */
-  public static boolean composeWithSnakeYaml(YamlSegment segment, Problems problems, Consumer<Node> handler) {
     TrackingParser parser = null;
     try {
       parser = new TrackingParser(new ParserImpl(new StreamReader(segment.yaml()), OPTIONS));
