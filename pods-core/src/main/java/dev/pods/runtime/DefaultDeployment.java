@@ -456,7 +456,10 @@ final class DefaultDeployment implements Deployment {
   /**
    * Compares {@code i}'s domain with its state: a domain that is gone is recreated ({@link #checkVanished}); one
    * that is no longer running while the instance was up makes it STOPPED, saying what happened ({@code event}'s
-   * detail when an event told, else the state found) and planning a restart as its unit's policy says. Ignored
+   * detail when an event told, else the state found) and planning a restart as its unit's policy says. Without an
+   * event (a periodic reconcile) a stop counts only once it is still unexplained {@link #EVENT_GRACE} after it was
+   * first found, so that the event, which says why, wins the race whenever it comes; after a reconnection
+   * ({@code event} RECONNECTED) nothing more will come, and it counts at once. Ignored
    * while the runtime itself stops, starts or restarts the domain, and when {@link #checkVanished} would ignore it.
    * Blocks on the hypervisor; never call it on an event thread.
    */
@@ -475,13 +478,37 @@ final class DefaultDeployment implements Deployment {
       return;
     }
     if (ds.isActive() || st == InstanceState.STOPPED || i.busy.get()) {
+      i.downUnexplainedSince = null;
       return;
     }
-    Stop how = Stop.of(event, ds, clock().instant());
+    java.time.Instant now = clock().instant();
+    java.time.Instant found = now;
+    if (event == null) {
+      // found by a reconcile: the lifecycle event that says why may be on its way (kill -9 of QEMU under load);
+      // only a stop no event explained within the grace is taken as found
+      java.time.Instant since = i.downUnexplainedSince;
+      if (since == null) {
+        i.downUnexplainedSince = now;
+        return;
+      }
+      if (now.isBefore(since.plus(EVENT_GRACE))) {
+        return;
+      }
+      found = since;
+    }
+    i.downUnexplainedSince = null;
+    Stop how = Stop.of(event, ds, found);
     if (i.domainStopped(how.what(), how.failure())) {
       LOG.warn("pod {} instance {}: {}", pod.name(), i.name(), i.describe());
     }
   }
+
+  /**
+   * How long a reconcile that finds a domain stopped without an event waits for the event before it takes the stop
+   * as found: events come within milliseconds normally, seconds under heavy load; the reconcile is for events lost
+   * while the connection was down.
+   */
+  static final Duration EVENT_GRACE = Duration.ofSeconds(3);
 
   /** What a stop was, in words, and whether it counts as a failure for {@link dev.pods.RestartPolicy#ON_FAILURE}. */
   record Stop(String what, boolean failure) {

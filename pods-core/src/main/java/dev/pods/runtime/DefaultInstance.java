@@ -78,6 +78,12 @@ final class DefaultInstance implements Instance {
    * failures, and detection leaves the instance alone.
    */
   final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * When a reconcile first found the domain not running while no event had told (null otherwise): the reconcile
+   * waits {@link DefaultDeployment#EVENT_GRACE} from then, so that libvirt's event, which says what happened,
+   * decides the reason whenever it comes.
+   */
+  volatile java.time.@org.jspecify.annotations.Nullable Instant downUnexplainedSince;
   /** Execs waiting for the agent: failed at once when the instance stops. */
   private final Set<CompletableFuture<ExecResult>> pendingExecs = ConcurrentHashMap.newKeySet();
   private @Nullable ImdsServer imds;

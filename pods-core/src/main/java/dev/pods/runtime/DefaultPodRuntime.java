@@ -458,7 +458,7 @@ public final class DefaultPodRuntime implements PodRuntime {
           try {
             executor.execute(() -> {
               try {
-                d.checkDomain(i, all ? null : e, executor);
+                d.checkDomain(i, e, executor); // after RECONNECTED: no event of what was missed will come
               } catch (RuntimeException x) {
                 LOG.warn("pod {} instance {}: self-heal check failed", d.pod().name(), i.name(), x);
               }

@@ -214,6 +214,10 @@ class HealthTest {
     assertThat(web0.state()).isEqualTo(InstanceState.READY); // liveness and restarts only
     clock.advance(Duration.ofSeconds(2));
     runtime.tick(true);
+    // the lifecycle event that says why may still come: the reconcile gives it EVENT_GRACE
+    assertThat(web0.state()).isEqualTo(InstanceState.READY);
+    clock.advance(DefaultDeployment.EVENT_GRACE);
+    runtime.tick(true);
     assertThat(web0.status().state()).isEqualTo(InstanceState.STOPPED);
     assertThat(web0.status().reason()).isEqualTo("its domain was found shut off at 10:00:02 UTC");
     hv.reconnect();
