@@ -481,7 +481,7 @@ final class DefaultDeployment implements Deployment {
       if (reconcile) {
         checkDomain(i, null, executor);
       }
-      i.checkLiveness(now);
+      i.checkHealth(now, executor);
       if (i.state() == InstanceState.STOPPED && i.status().restartAt() != null
           && !now.isBefore(i.status().restartAt()) && i.busy.compareAndSet(false, true)) {
         try {

@@ -71,6 +71,10 @@ final class DefaultInstance implements Instance {
   private int attempts;
   /** When it last became READY; null while it is not READY. */
   private @Nullable Instant readySince;
+  /** When it last became READY after a boot (not after UNHEALTHY): where silence is counted from. */
+  private Instant upSince;
+  /** Its declared health checks' runs and results. */
+  private final InstanceChecks checks = new InstanceChecks();
   /** Stopped by {@link #stop()}: the runtime never starts it again by itself. */
   private boolean held;
   /**
@@ -124,6 +128,7 @@ final class DefaultInstance implements Instance {
     this.publicAddress = publicAddress;
     this.token = Objects.requireNonNull(token, "token");
     this.since = deployment.clock().instant();
+    this.upSince = since;
   }
 
   @Override
@@ -608,30 +613,104 @@ final class DefaultInstance implements Instance {
   }
 
   /**
-   * Liveness, at {@code now}: a READY instance whose guest has not contacted its metadata service for its unit's
-   * liveness timeout becomes UNHEALTHY; an UNHEALTHY one whose guest made contact since becomes READY again.
+   * Health, at {@code now}, of a READY or UNHEALTHY instance (others only forget their check results): starts its
+   * unit's declared checks that are due (on {@code executor}), then decides. It is UNHEALTHY while its guest has not
+   * contacted its metadata service for its unit's liveness timeout, a liveness check failed (under
+   * {@code restart: never}) or a readiness check failed; READY again when none of these holds. A guest silent for
+   * twice its liveness timeout, or a failed liveness check, under {@code restart: always} or {@code on-failure}
+   * is a failure: its domain is powered off (on {@code executor}) and the restart policy starts it again.
    */
-  void checkLiveness(Instant now) {
+  void checkHealth(Instant now, java.util.concurrent.Executor executor) {
     ImdsServer s = imds();
     if (s == null) {
       return;
     }
-    Instant contact = s.lastContact().orElse(null);
     InstanceState st;
     Instant from;
+    String why;
     synchronized (this) {
       st = state;
-      from = since;
+      from = upSince;
+      why = reason;
     }
-    if (st == InstanceState.READY) {
-      Instant last = contact == null || contact.isBefore(from) ? from : contact;
-      Duration limit = unit.livenessTimeout();
-      if (Duration.between(last, now).compareTo(limit) > 0) {
-        move(InstanceState.UNHEALTHY, null, "no contact from its guest since " + hms(last) + " (liveness timeout "
-            + limit.toSeconds() + " s)", null);
+    if (st != InstanceState.READY && st != InstanceState.UNHEALTHY) {
+      checks.reset();
+      return;
+    }
+    Unit u = unit;
+    if (!u.readinessChecks().isEmpty() || !u.livenessChecks().isEmpty()) {
+      checks.runDue(u.readinessChecks(), u.livenessChecks(), from, now, c -> runCheck(c, executor));
+    }
+    Instant contact = s.lastContact().orElse(null);
+    Instant last = contact == null || contact.isBefore(from) ? from : contact;
+    Duration limit = u.livenessTimeout();
+    Duration silent = Duration.between(last, now);
+    boolean restarts = u.restart() != RestartPolicy.NEVER;
+    if (restarts && silent.compareTo(limit.multipliedBy(2)) > 0) {
+      powerCycle(executor, "no contact from its guest since " + hms(last) + " (twice its liveness timeout of "
+          + limit.toSeconds() + " s)");
+      return;
+    }
+    String liveness = checks.failing(InstanceChecks.Role.LIVENESS, u.livenessChecks());
+    if (restarts && liveness != null) {
+      powerCycle(executor, liveness);
+      return;
+    }
+    String problem = silent.compareTo(limit) > 0
+        ? "no contact from its guest since " + hms(last) + " (liveness timeout " + limit.toSeconds() + " s)"
+        : liveness != null ? liveness : checks.failing(InstanceChecks.Role.READINESS, u.readinessChecks());
+    if (problem != null) {
+      if (st == InstanceState.READY) {
+        move(InstanceState.UNHEALTHY, null, problem, null);
       }
-    } else if (st == InstanceState.UNHEALTHY && contact != null && contact.isAfter(from)) {
-      move(InstanceState.READY, null, "its guest made contact again at " + hms(contact), null);
+    } else if (st == InstanceState.UNHEALTHY) {
+      move(InstanceState.READY, null, why.startsWith("no contact") && contact != null
+          ? "its guest made contact again at " + hms(contact) : "its health checks pass again at " + hms(now), null);
+    }
+  }
+
+  /** Starts one run of {@code check}: null when it passed, else what failed. */
+  private CompletableFuture<@Nullable String> runCheck(dev.pods.spec.HealthCheck check,
+      java.util.concurrent.Executor executor) {
+    if (check.kind() == dev.pods.spec.HealthCheck.Kind.EXEC) {
+      return execAsync(new ExecRequest(check.command(), null, check.timeout()))
+          .<@Nullable String>thenApply(r -> r.timedOut() ? "no exit within " + check.timeout().toSeconds() + " s"
+              : r.exitCode() == 0 ? null : "exit code " + r.exitCode())
+          .exceptionally(x -> String.valueOf((x instanceof java.util.concurrent.CompletionException
+              && x.getCause() != null ? x.getCause() : x).getMessage()));
+    }
+    InetSocketAddress target = new InetSocketAddress(privateAddress(), check.port());
+    return CompletableFuture.supplyAsync(
+        () -> HostProbe.run(deployment.settings().networkDriver(), id, target, check), executor);
+  }
+
+  /**
+   * A failure the guest did not report ({@code why}): powers its domain off on {@code executor}, and it is STOPPED
+   * with its restart planned as its unit's policy says. Never blocks the caller; one at a time.
+   */
+  private void powerCycle(java.util.concurrent.Executor executor, String why) {
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(() -> {
+        try {
+          InstanceState st = state();
+          if (st != InstanceState.READY && st != InstanceState.UNHEALTHY) {
+            return;
+          }
+          deployment.hypervisor().stop(domain, Duration.ZERO);
+          domainStopped(why + "; its domain was powered off at " + hms(deployment.clock().instant()), true);
+          LOG.info("instance {}: domain {} powered off: {}", name, domain, why);
+        } catch (RuntimeException e) {
+          LOG.warn("instance {}: cannot power off domain {} ({})", name, domain, why, e);
+        } finally {
+          busy.set(false);
+        }
+      });
+    } catch (RuntimeException e) {
+      busy.set(false);
+      LOG.warn("instance {}: cannot schedule the power-off of domain {}", name, domain, e);
     }
   }
 
@@ -700,6 +779,9 @@ final class DefaultInstance implements Instance {
       reason = text;
       restartAt = to == InstanceState.STOPPED ? nextRestart : null;
       readySince = to == InstanceState.READY ? now : null;
+      if (to == InstanceState.READY && from != InstanceState.UNHEALTHY) {
+        upSince = now;
+      }
       if (to == InstanceState.READY) {
         initialized = true;
       }
