@@ -674,10 +674,16 @@ final class DefaultInstance implements Instance {
       java.util.concurrent.Executor executor) {
     if (check.kind() == dev.pods.spec.HealthCheck.Kind.EXEC) {
       return execAsync(new ExecRequest(check.command(), null, check.timeout()))
+          .orTimeout(check.timeout().plus(dev.pods.spec.HealthCheck.EXEC_ROUND_TRIP).toMillis(),
+              TimeUnit.MILLISECONDS)
           .<@Nullable String>thenApply(r -> r.timedOut() ? "no exit within " + check.timeout().toSeconds() + " s"
               : r.exitCode() == 0 ? null : "exit code " + r.exitCode())
-          .exceptionally(x -> String.valueOf((x instanceof java.util.concurrent.CompletionException
-              && x.getCause() != null ? x.getCause() : x).getMessage()));
+          .exceptionally(x -> {
+            Throwable c = x instanceof java.util.concurrent.CompletionException && x.getCause() != null
+                ? x.getCause() : x;
+            return c instanceof TimeoutException ? "no answer from its agent within " + check.timeout().plus(
+                dev.pods.spec.HealthCheck.EXEC_ROUND_TRIP).toSeconds() + " s" : String.valueOf(c.getMessage());
+          });
     }
     InetSocketAddress target = new InetSocketAddress(privateAddress(), check.port());
     return CompletableFuture.supplyAsync(

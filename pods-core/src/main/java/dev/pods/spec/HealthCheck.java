@@ -17,7 +17,8 @@ import java.util.Objects;
  * {@link Kind#HTTP} when a {@code GET} of {@link #path} on {@link #port} answers a status from 200 to 399; both are
  * made by the host from the instance's own network namespace (no guest cooperation; the unit's firewall does not
  * filter them). {@link Kind#EXEC} runs {@link #command} in the guest through its agent and passes when it exits 0.
- * A run that does not end within {@link #timeout} fails. Checks run every {@link #interval}, the first one
+ * A run that does not end within {@link #timeout} fails; an exec check's answer, which comes through the guest's
+ * agent, may take {@link #EXEC_ROUND_TRIP} more. Checks run every {@link #interval}, the first one
  * {@link #grace} after the instance's boot phase (initial or reboot) finished; they do not run while the instance
  * boots or is stopped. Immutable and thread-safe.
  *
@@ -40,6 +41,8 @@ public record HealthCheck(Kind kind, List<String> command, int port, String path
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
   /** The default {@link #failures}: 3. */
   public static final int DEFAULT_FAILURES = 3;
+  /** How much longer than its {@link #timeout} an exec check's answer may take to come back through the agent. */
+  public static final Duration EXEC_ROUND_TRIP = Duration.ofSeconds(5);
   /** The longest {@link #interval} and {@link #grace}. */
   public static final Duration MAX_TIME = Duration.ofHours(1);
   /** The most {@link #failures}. */

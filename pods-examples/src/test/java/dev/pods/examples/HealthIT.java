@@ -52,8 +52,36 @@ class HealthIT {
   private static final Path RUN_ROOT = Path.of("/tmp/pods-health-it");
   private static final String OWNER_PREFIX = "podshealth-owner-";
   private static final Duration BOOT = Duration.ofMinutes(4);
-  /** The web unit's liveness timeout (its agent then polls every 2 s). */
-  private static final Duration LIVENESS = Duration.ofSeconds(6);
+  /**
+   * The web unit's liveness timeout (its agent then polls every 3 s); a guest silent for twice this is power-cycled,
+   * so the SIGSTOP case has one timeout's time to see the peer drop it before its SIGCONT.
+   */
+  private static final Duration LIVENESS = Duration.ofSeconds(10);
+
+  /**
+   * A web unit with declared checks, as a template: readiness is an HTTP GET of {@code /ok} served by busybox
+   * httpd, liveness an exec of {@code test ! -e /tmp/die} through the agent. Its reboot block (run at every boot)
+   * starts httpd; the tiny guest's root is an initramfs, so {@code /tmp/die} is gone after a restart.
+   */
+  private static final String CHECKED_WEB = """
+      # Web with health checks
+
+      ```yaml
+      name: web
+      kind: instance
+      image: tiny
+      memory: 160
+      livenessTimeout: 6
+      readiness:
+        - {http: /ok, port: 80, interval: 1, timeout: 1, failures: 2}
+      liveness:
+        - {exec: [test, "!", -e, /tmp/die], interval: 2, timeout: 2, failures: 2}
+      ```
+
+      ```sh {phase=reboot}
+      mkdir -p /www && echo ok > /www/ok && httpd -p 80 -h /www && echo "httpd up"
+      ```
+      """;
 
   private static Pod pod() {
     return Pod.builder().name("hl")
@@ -189,6 +217,130 @@ class HealthIT {
       rig.close();
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /**
+   * Declared checks on real tiny guests: a failing readiness check (the HTTP page removed) makes web-0 UNHEALTHY
+   * and its peer's view (through {@code pods get} in the peer) drops it, and lists it again when the page is back;
+   * a failing liveness check (an exec through the agent) powers its domain off and the restart policy starts the
+   * same domain again, READY with the same address; a peer frozen (SIGSTOP, never continued) for twice its
+   * liveness timeout is power-cycled and READY again. Figures are printed ({@code health-check-it:} lines).
+   */
+  @Test
+  void declaredChecksAndLongSilenceDecideListingAndRestarts() throws Exception {
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "hc", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    EventLog events = new EventLog();
+    List<String> domains = new ArrayList<>();
+    List<String> figures = new ArrayList<>();
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hc", OWNER_PREFIX,
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
+    try {
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hc")
+          .unit(dev.pods.template.Templates.parse("web.md", CHECKED_WEB))
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160).livenessTimeout(Duration.ofSeconds(6))
+              .script(Script.shell(Phase.INITIAL, "echo peer up\n"))
+              .script(Script.shell(Phase.RELOAD, "echo \"web peers: $(pods get +/unit/web/private_ips)\"\n"))
+              .build())
+          .build());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      Instance web = d.instance("web", 0);
+      Instance peer = d.instance("peer", 0);
+      String webIp = web.privateAddress().getHostAddress();
+      try {
+        d.awaitReady(BOOT);
+        assertThat(web.recentOutput()).contains("httpd up");
+        assertThat(peerGet(peer)).contains(webIp);
+        Set<String> before = domainsOf(rig);
+
+        // 1. readiness: the page goes, web-0 is UNHEALTHY and leaves its peer's view; the page comes back, so does it
+        long mark = events.mark();
+        long t0 = System.nanoTime();
+        assertThat(web.exec("rm", "/www/ok").exitCode()).isZero();
+        PodEvent.StateChanged unready = events.await(mark, stateChange(web, InstanceState.UNHEALTHY), BOOT);
+        long unreadySeen = System.nanoTime() - t0;
+        assertThat(unready.reason()).isEqualTo("its readiness check http GET /ok on port 80 failed 2 times in a row "
+            + "(last: status 404)");
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        assertThat(peerGet(peer)).doesNotContain(webIp);
+        assertThat(rig.hv.state(web.domainName())).isEqualTo(dev.pods.spi.DomainState.RUNNING);
+        long t1 = System.nanoTime();
+        assertThat(web.exec("sh", "-c", "echo ok > /www/ok").exitCode()).isZero();
+        PodEvent.StateChanged ready = events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long readySeen = System.nanoTime() - t1;
+        assertThat(ready.reason()).startsWith("its health checks pass again at ");
+        assertThat(peerLine(events, mark, web, true)).isNotNull();
+        assertThat(peerGet(peer)).contains(webIp);
+        figures.add(String.format("readiness check fails: UNHEALTHY %d ms after the page went; passes: READY %d ms "
+            + "after it came back", ms(unreadySeen), ms(readySeen)));
+
+        // 2. liveness: the exec check fails, the domain is powered off and the restart policy starts it again
+        mark = events.mark();
+        long l0 = System.nanoTime();
+        assertThat(web.exec("touch", "/tmp/die").exitCode()).isZero();
+        PodEvent.StateChanged killed = events.await(mark, stateChange(web, InstanceState.STOPPED), BOOT);
+        long killedSeen = System.nanoTime() - l0;
+        assertThat(killed.reason()).startsWith("its liveness check exec [test, !, -e, /tmp/die] failed 2 times in a "
+            + "row (last: exit code 1); its domain was powered off at ");
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        PodEvent.StateChanged restarting = events.await(mark, stateChange(web, InstanceState.BOOTING), BOOT);
+        assertThat(restarting.reason()).startsWith("restart 1 by its restart policy (always) after: its liveness check");
+        long r0 = System.nanoTime();
+        events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long back = System.nanoTime() - r0;
+        events.awaitAny(mark, e -> e instanceof PodEvent.OutputLine o && o.instance().equals(web.name())
+            && o.line().equals("httpd up"), BOOT); // its boot after the restart served the page again
+        assertThat(web.privateAddress().getHostAddress()).isEqualTo(webIp);
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(peerLine(events, mark, web, true)).isNotNull();
+        assertThat(peerGet(peer)).contains(webIp);
+        figures.add(String.format("liveness check fails: STOPPED (powered off) %d ms after the fault; restart "
+            + "back-off, then READY %d ms after its start", ms(killedSeen), ms(back)));
+
+        // 3. a guest frozen for twice its liveness timeout (6 s) is power-cycled, then READY again
+        mark = events.mark();
+        String peerIp = peer.privateAddress().getHostAddress();
+        long f0 = System.nanoTime();
+        check(run("kill", "-STOP", qemuPid(peer)));
+        events.await(mark, stateChange(peer, InstanceState.UNHEALTHY), BOOT);
+        long unhealthy = System.nanoTime() - f0;
+        PodEvent.StateChanged cycled = events.await(mark, stateChange(peer, InstanceState.STOPPED), BOOT);
+        long cycledSeen = System.nanoTime() - f0;
+        assertThat(cycled.reason()).startsWith("no contact from its guest since ")
+            .contains("(twice its liveness timeout of 6 s); its domain was powered off at ");
+        long p0 = System.nanoTime();
+        events.await(mark, stateChange(peer, InstanceState.READY), BOOT);
+        figures.add(String.format("QEMU frozen for good: UNHEALTHY after %d ms, powered off after %d ms, READY "
+            + "again %d ms later (10 s back-off and a boot)", ms(unhealthy), ms(cycledSeen), ms(System.nanoTime() - p0)));
+        assertThat(peer.privateAddress().getHostAddress()).isEqualTo(peerIp);
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(peerGet(peer)).contains(webIp);
+        assertThat(d.isReady()).isTrue();
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.status() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.all().stream().map(Object::toString)
+            .toList()));
+        throw t;
+      } finally {
+        figures.forEach(f -> System.out.println("health-check-it: " + f));
+        d.destroy();
+      }
+    } finally {
+      rig.close();
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /** What {@code pods get +/unit/web/private_ips} prints in {@code peer} (its metadata service's view). */
+  private static String peerGet(Instance peer) {
+    ExecResult r = peer.exec("pods", "get", "+/unit/web/private_ips");
+    assertThat(r.exitCode()).as("pods get in %s: %s", peer.name(), new String(r.stderr(),
+        java.nio.charset.StandardCharsets.UTF_8)).isZero();
+    return new String(r.stdout(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private interface Fault {
