@@ -230,7 +230,9 @@ public final class Unit {
    * How long a {@link InstanceState#READY} instance's guest may go without contacting its metadata service before
    * the instance is {@link InstanceState#UNHEALTHY}; default {@link #DEFAULT_LIVENESS_TIMEOUT} (template key
    * {@code livenessTimeout}, in seconds). The guest's agent contacts its metadata service at least every third
-   * of it (at most every 20 s), so a live guest never reaches it.
+   * of it (at most every 20 s), so a live guest never reaches it. A guest silent for twice this is a failure under
+   * {@link RestartPolicy#ALWAYS} and {@link RestartPolicy#ON_FAILURE}: its domain is powered off and the restart
+   * policy starts it again.
    */
   public java.time.Duration livenessTimeout() {
     return livenessTimeout;

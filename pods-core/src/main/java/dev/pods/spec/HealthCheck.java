@@ -15,8 +15,7 @@ import java.util.Objects;
  *
  * <p>Kinds: {@link Kind#TCP} passes when a TCP connection to {@link #port} of the instance's private address opens;
  * {@link Kind#HTTP} when a {@code GET} of {@link #path} on {@link #port} answers a status from 200 to 399; both are
- * made by the host from the instance's own network namespace (no guest cooperation; the unit's firewall does not
- * filter them). {@link Kind#EXEC} runs {@link #command} in the guest through its agent and passes when it exits 0.
+ * made by the host from the instance's own network namespace (no guest cooperation). {@link Kind#EXEC} runs {@link #command} in the guest through its agent and passes when it exits 0.
  * A run that does not end within {@link #timeout} fails; an exec check's answer, which comes through the guest's
  * agent, may take {@link #EXEC_ROUND_TRIP} more. Checks run every {@link #interval}, the first one
  * {@link #grace} after the instance's boot phase (initial or reboot) finished; they do not run while the instance

@@ -304,6 +304,24 @@ class HealthCheckTest {
   }
 
   @Test
+  void aChangeOfTheChecksIsLiveAndTheNewChecksRunAtTheNextWatch() throws Exception {
+    Instance web0 = d.instance("web", 0);
+    listen(web0, 8080);
+    listen(d.instance("web", 1), 8080);
+    after(0);
+    assertThat(web0.state()).isEqualTo(InstanceState.READY);
+    Unit web = d.pod().unit("web").orElseThrow();
+    Pod next = d.pod().withUnit(web.toBuilder().readinessChecks(List.of(HealthCheck.tcp(9090)
+        .interval(Duration.ofSeconds(2)).timeout(Duration.ofSeconds(1)).failures(1))).build());
+    d.plan(next).apply();
+    assertThat(web0.domainName()).isEqualTo(d.instance("web", 0).domainName());
+    assertThat(web0.state()).isEqualTo(InstanceState.READY); // not recreated
+    after(2);
+    assertThat(web0.status().state()).isEqualTo(InstanceState.UNHEALTHY);
+    assertThat(web0.status().reason()).startsWith("its readiness check tcp port 9090 failed 1 time in a row");
+  }
+
+  @Test
   void badChecksAreRefusedNamingTheValue() {
     assertThatThrownBy(() -> HealthCheck.tcp(0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("the port of a tcp check is 1-65535, not 0");
