@@ -335,6 +335,104 @@ class HealthIT {
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
   }
 
+  /**
+   * A simulated host reboot for one pod: its runtime goes (closed: threads and listeners, as a JVM that dies), then
+   * every domain of the pod is destroyed, every dnsmasq of its instances killed and every instance namespace
+   * deleted (the rig's host namespace stays: it stands for the host itself); a new runtime with a new network
+   * driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
+   * peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none more; at the
+   * end nothing is left. Figures: new runtime -> all READY, against the first deploy.
+   */
+  @Test
+  void aPodComesBackAfterASimulatedHostReboot() throws Exception {
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "hb", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    List<String> domains = new ArrayList<>();
+    dev.pods.ImageResolver images = image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hb", OWNER_PREFIX, images);
+    String uri = LibvirtHypervisor.configuredUri();
+    dev.pods.PodRuntime again = null;
+    dev.pods.net.LinuxNetworkDriver driver2 = null;
+    Deployment d2 = null;
+    try {
+      long t0 = System.nanoTime();
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hb")
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo peer up\n")).build())
+          .build());
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      java.util.Map<String, String> addresses = new java.util.TreeMap<>();
+      d.awaitReady(BOOT);
+      long firstDeploy = System.nanoTime() - t0;
+      d.instances().forEach(i -> addresses.put(i.name(), i.privateAddress().getHostAddress()));
+      Set<String> before = domainsOf(rig);
+      List<String> namespacesBefore = HostTools.namespaces(rig.prefix);
+      assertThat(namespacesBefore).hasSize(3); // two instances and the rig's host namespace
+
+      // the host goes down: the runtime's JVM, every domain, every dnsmasq, every instance namespace
+      rig.runtime.close();
+      for (String dom : domains) {
+        check(run("virsh", "-c", uri, "destroy", dom));
+      }
+      try (java.util.stream.Stream<Path> pids = Files.find(rig.dir.resolve("net"), 4,
+          (f, a) -> f.getFileName().toString().equals("dnsmasq.pid"))) {
+        for (Path f : pids.toList()) {
+          check(run("kill", "-9", Files.readString(f).strip()));
+        }
+      }
+      for (String ns : namespacesBefore) {
+        if (!ns.equals(rig.hostNs)) {
+          check(run("ip", "netns", "delete", ns));
+        }
+      }
+      assertThat(HostTools.namespaces(rig.prefix)).containsExactly(rig.hostNs);
+
+      // the host is back: a new runtime, and a new driver, on the same state folders
+      long r0 = System.nanoTime();
+      driver2 = dev.pods.net.LinuxNetworkDriver.builder().stateDir(rig.dir.resolve("net")).prefix(rig.prefix).build();
+      again = dev.pods.PodRuntime.builder()
+          .hypervisor(rig.hv)
+          .networkDriver(driver2)
+          .instanceFiles(dev.pods.kvm.KvmInstanceFiles.on(rig.disks))
+          .images(images)
+          .stateDir(rig.dir.resolve("state"))
+          .hostNamespace(rig.hostNs)
+          .owner(rig.owner)
+          .namePrefix(rig.prefix + "-")
+          .build();
+      d2 = again.deployment("hb").orElseThrow();
+      d2.awaitReady(BOOT);
+      long back = System.nanoTime() - r0;
+      for (Instance i : d2.instances()) {
+        assertThat(i.privateAddress().getHostAddress()).as(i.name()).isEqualTo(addresses.get(i.name()));
+        assertThat(i.exec("true").exitCode()).isZero();
+      }
+      assertThat(peerGet(d2.instance("peer", 0))).contains(addresses.get("web-0"));
+      assertThat(domainsOf(rig)).isEqualTo(before);
+      assertThat(HostTools.namespaces(rig.prefix)).hasSameElementsAs(namespacesBefore);
+      System.out.println(String.format("health-reboot-it: new runtime -> all READY %d ms (first deploy %d ms, "
+          + "%.2fx)", ms(back), ms(firstDeploy), (double) back / firstDeploy));
+    } finally {
+      try {
+        if (d2 != null) {
+          d2.destroy();
+        }
+        if (again != null) {
+          again.close();
+        }
+        if (driver2 != null) {
+          driver2.close();
+        }
+      } finally {
+        rig.close();
+      }
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
   /** What {@code pods get +/unit/web/private_ips} prints in {@code peer} (its metadata service's view). */
   private static String peerGet(Instance peer) {
     ExecResult r = peer.exec("pods", "get", "+/unit/web/private_ips");
