@@ -113,6 +113,10 @@ final class DefaultInstance implements Instance {
   volatile boolean leaving;
   /** The firewall its network was last given, or null when unknown; guarded by {@link FirewallSync}'s lock. */
   volatile dev.pods.spi.@Nullable NetworkFirewall firewall;
+  /** Set while a check of its network is scheduled or running, so only one runs. */
+  final java.util.concurrent.atomic.AtomicBoolean repairing = new java.util.concurrent.atomic.AtomicBoolean();
+  /** When its current metadata service started: a guest's silence is counted from here at the earliest. */
+  private Instant imdsSince;
   /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
   final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -129,6 +133,7 @@ final class DefaultInstance implements Instance {
     this.token = Objects.requireNonNull(token, "token");
     this.since = deployment.clock().instant();
     this.upSince = since;
+    this.imdsSince = since;
   }
 
   @Override
@@ -333,6 +338,9 @@ final class DefaultInstance implements Instance {
     List<PortForwarder> gone = new ArrayList<>();
     synchronized (this) {
       this.imds = server;
+      if (server != null) {
+        imdsSince = deployment.clock().instant();
+      }
       if (server == null) {
         gone.addAll(forwarders.values());
         forwarders.clear();
@@ -630,7 +638,7 @@ final class DefaultInstance implements Instance {
     String why;
     synchronized (this) {
       st = state;
-      from = upSince;
+      from = upSince.isAfter(imdsSince) ? upSince : imdsSince;
       why = reason;
     }
     if (st != InstanceState.READY && st != InstanceState.UNHEALTHY) {
@@ -717,6 +725,39 @@ final class DefaultInstance implements Instance {
     } catch (RuntimeException e) {
       busy.set(false);
       LOG.warn("instance {}: cannot schedule the power-off of domain {}", name, domain, e);
+    }
+  }
+
+  /**
+   * Its network was rebuilt under a running domain ({@code why}): when the instance is up, the domain is stopped
+   * and started again (a new emulator opens the new tap; same disk, addresses and token), and the instance is
+   * BOOTING until its reboot run finished. Blocks on the hypervisor; a failed start leaves it STOPPED with a
+   * restart planned as a failure.
+   */
+  void reattach(String why) {
+    InstanceState st = state();
+    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY
+        && st != InstanceState.UNHEALTHY) {
+      return;
+    }
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      InstanceProgress.Boot old = progress.rebooting();
+      move(InstanceState.BOOTING, null, why, null);
+      try {
+        deployment.hypervisor().stop(domain, Duration.ZERO);
+        deployment.hypervisor().start(domain);
+        LOG.info("instance {}: domain {} started again on its rebuilt network", name, domain);
+      } catch (RuntimeException e) {
+        progress.restore(old);
+        LOG.warn("instance {}: cannot start domain {} again on its rebuilt network", name, domain, e);
+        domainStopped("its start on its rebuilt network failed at " + hms(deployment.clock().instant()) + " ("
+            + e.getMessage() + ")", true);
+      }
+    } finally {
+      busy.set(false);
     }
   }
 

@@ -322,6 +322,34 @@ class HealthCheckTest {
   }
 
   @Test
+  void aNetworkRemovedBehindTheRuntimesBackIsBuiltAgainAndItsMetadataServiceServesAgain() throws Exception {
+    Instance web0 = d.instance("web", 0);
+    ImdsServer old = impl(web0).imds();
+    var spec = net.find(web0.id()).orElseThrow().spec();
+    listen(web0, 8080); // its readiness check's port
+    clock.advance(Duration.ofSeconds(50));
+    net.delete(web0.id()); // as when its namespace is deleted by hand
+    runtime.tick(true);
+    assertThat(net.find(web0.id())).isPresent();
+    assertThat(net.find(web0.id()).orElseThrow().spec().privateAddress()).isEqualTo(spec.privateAddress());
+    assertThat(net.find(web0.id()).orElseThrow().spec().mac()).isEqualTo(spec.mac());
+    assertThat(impl(web0).imds()).isNotSameAs(old);
+    InstanceStatus st = web0.status(); // its tap went too: a new emulator attaches to the new one
+    assertThat(st.state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(st.reason()).isEqualTo("its network namespace was deleted and built again at 10:00:50 UTC; its "
+        + "domain was started again to attach to it");
+    assertThat(hv.state(web0.domainName())).isEqualTo(DomainState.RUNNING);
+    listen(web0, 8080); // its service listens in the new namespace
+    contact(web0); // the same token opens the new metadata service
+    run(web0, Trigger.REBOOT);
+    assertThat(web0.state()).isEqualTo(InstanceState.READY);
+    clock.advance(Duration.ofSeconds(50)); // 100 s after its boot, 50 s after the new service started: not silent
+    runtime.tick(false);
+    assertThat(web0.state()).isEqualTo(InstanceState.READY);
+    assertThat(hv.domainNames()).hasSize(7);
+  }
+
+  @Test
   void badChecksAreRefusedNamingTheValue() {
     assertThatThrownBy(() -> HealthCheck.tcp(0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("the port of a tcp check is 1-65535, not 0");

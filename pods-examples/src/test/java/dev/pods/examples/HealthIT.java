@@ -371,6 +371,60 @@ class HealthIT {
       Set<String> before = domainsOf(rig);
       List<String> namespacesBefore = HostTools.namespaces(rig.prefix);
       assertThat(namespacesBefore).hasSize(3); // two instances and the rig's host namespace
+      Instance web = d.instance("web", 0);
+      String webIp = addresses.get("web-0");
+
+      // web-0's dnsmasq killed: started again by the runtime's network check; a DHCP request of the guest is answered
+      Path pidFile = rig.dir.resolve("net").resolve("instances").resolve(web.id()).resolve("dnsmasq.pid");
+      String deadPid = Files.readString(pidFile).strip();
+      long k0 = System.nanoTime();
+      check(run("kill", "-9", deadPid));
+      ExecResult dhcp = web.exec("udhcpc", "-n", "-q", "-f", "-i", "eth0", "-s", "/bin/true", "-r", webIp, "-t", "15",
+          "-T", "2");
+      long dhcpBack = System.nanoTime() - k0;
+      String dhcpOut = new String(dhcp.stdout(), java.nio.charset.StandardCharsets.UTF_8)
+          + new String(dhcp.stderr(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(dhcp.exitCode()).as("udhcpc: %s", dhcpOut).isZero();
+      assertThat(dhcpOut).contains("lease of " + webIp + " obtained");
+      assertThat(Files.readString(pidFile).strip()).isNotEqualTo(deadPid);
+      assertThat(web.state()).isEqualTo(InstanceState.READY);
+
+      // web-0's namespace deleted: built again with the same names and addresses; the guest reaches its metadata
+      // service again (an exec goes through it)
+      String webNs = rig.driver.find(web.id()).orElseThrow().namespace();
+      long n0 = System.nanoTime();
+      check(run("ip", "netns", "delete", webNs));
+      long rebuilt = -1;
+      long reached = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (reached < 0 && System.nanoTime() < deadline) { // no event tells a repair: polled
+        if (rebuilt < 0 && HostTools.namespaces(rig.prefix).contains(webNs)) {
+          rebuilt = System.nanoTime() - n0;
+        }
+        if (rebuilt >= 0) {
+          try {
+            if (web.execAsync(ExecRequest.of("true").withTimeout(Duration.ofSeconds(5)))
+                .get(10, TimeUnit.SECONDS).exitCode() == 0) {
+              reached = System.nanoTime() - n0;
+            }
+          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the exec went to the metadata service being replaced: asked again
+          }
+        } else {
+          Thread.sleep(200);
+        }
+      }
+      assertThat(reached).as("web-0 reached its metadata service again").isPositive();
+      d.awaitReady(BOOT); // its domain was started again on the new tap: its reboot run ends
+      long readyAgain = System.nanoTime() - n0;
+      assertThat(web.status().attempt()).isZero(); // not a failure: no restart of the policy's
+      assertThat(web.privateAddress().getHostAddress()).isEqualTo(webIp);
+      assertThat(HostTools.namespaces(rig.prefix)).hasSameElementsAs(namespacesBefore);
+      assertThat(domainsOf(rig)).isEqualTo(before);
+      assertThat(peerGet(d.instance("peer", 0))).contains(webIp);
+      System.out.println(String.format("health-reboot-it: dnsmasq killed -> the guest's DHCP request answered "
+          + "after %d ms; namespace deleted -> rebuilt after %d ms, guest reaches its metadata service after %d ms,"
+          + " READY after %d ms", ms(dhcpBack), ms(rebuilt), ms(reached), ms(readyAgain)));
 
       // the host goes down: the runtime's JVM, every domain, every dnsmasq, every instance namespace
       rig.runtime.close();
