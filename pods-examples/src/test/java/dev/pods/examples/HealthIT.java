@@ -44,7 +44,12 @@ import org.junit.jupiter.api.Timeout;
  * comes back READY with the same address, and the pod keeps exactly its three domains; at the end nothing is left.
  * Detection and recovery times are printed ({@code health-it:} lines), against the deploy's boot as baseline.
  *
- * <p>Every name starts with the per-run prefix {@code hl????}; leftovers of runs whose JVM died are reaped first.
+ * <p>Two more tests, each with its own small pod: declared health checks and a guest frozen for good
+ * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), and a broken network (dnsmasq killed, namespace
+ * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}).
+ *
+ * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}); leftovers of runs
+ * whose JVM died are reaped first.
  */
 @Tag("system")
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -336,12 +341,16 @@ class HealthIT {
   }
 
   /**
-   * A simulated host reboot for one pod: its runtime goes (closed: threads and listeners, as a JVM that dies), then
-   * every domain of the pod is destroyed, every dnsmasq of its instances killed and every instance namespace
-   * deleted (the rig's host namespace stays: it stands for the host itself); a new runtime with a new network
-   * driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
+   * A network broken behind the runtime's back, then a simulated host reboot, on one pod of two tiny guests. First
+   * web-0's dnsmasq is killed: a DHCP request of its guest must be answered again (udhcpc asking for its address);
+   * then its namespace is deleted: it must be built again with the same name, and the guest must reach its
+   * metadata service (an exec) and be READY again with its address. Then a simulated host reboot: its runtime
+   * goes (closed: threads and listeners, as a JVM that dies), then every domain of the pod is destroyed, every
+   * dnsmasq of its instances killed and every instance namespace deleted (the rig's host namespace stays: it stands
+   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
    * peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none more; at the
-   * end nothing is left. Figures: new runtime -> all READY, against the first deploy.
+   * end nothing is left. Figures ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all
+   * READY against the first deploy.
    */
   @Test
   void aPodComesBackAfterASimulatedHostReboot() throws Exception {
