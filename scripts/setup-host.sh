@@ -14,6 +14,7 @@ PACKAGES=(
   openssh-server                           # sshd for the qemu+ssh:// remote-URI test (RemoteUriIT)
   curl                                     # bin/demo asks the example load balancer from its namespace
   bind9 bind9-dnsutils                     # BIND 9 and nsupdate: the RFC 2136 DNS provider's tests and benchmark
+  etcd-server                              # /usr/bin/etcd: pods-etcd's tests start their own members on loopback
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }

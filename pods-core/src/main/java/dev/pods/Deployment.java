@@ -114,6 +114,7 @@ public interface Deployment extends AutoCloseable {
    *
    * @throws IllegalArgumentException when {@code next} has another name than the deployed pod
    * @throws PodsException when a unit of {@code next} wants a public address and the runtime has no public network
+   * @throws PodSpecException when the runtime's {@link ImagePolicy} refuses an image of {@code next}
    * @throws IllegalStateException when the deployment was destroyed
    */
   MigrationPlan plan(Pod next);

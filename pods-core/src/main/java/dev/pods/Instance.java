@@ -62,6 +62,16 @@ public interface Instance {
   List<String> recentOutput();
 
   /**
+   * The last lines (up to 1000) of journal input {@code key} of the unit's {@code kind: journal} resources, oldest
+   * first, as the agent shipped them since this runtime runs the instance (each also comes as a
+   * {@link PodEvent.JournalLine}); empty for a key without lines. The agent follows each input from the moment it
+   * starts ({@code tail -F PATH} for a file, {@code journalctl -f -u UNIT} for a systemd unit), batches lines and
+   * never blocks the guest: while the host does not take them it keeps up to 1000 lines and drops (and reports,
+   * as {@link PodEvent.JournalDropped}) the others.
+   */
+  List<String> journal(String key);
+
+  /**
    * What the guest wrote to its serial console so far; empty before the domain exists. The log covers the boots
    * since the hypervisor last started the domain: a {@link #restart()} by guest reboot keeps appending to it, a
    * restart that fell back to stop and start begins a new log (with the libvirt backend, whose log file is the

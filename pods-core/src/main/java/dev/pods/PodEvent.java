@@ -63,6 +63,18 @@ public sealed interface PodEvent {
     }
   }
 
+  /**
+   * One line of a journal input of the instance's unit ({@code kind: journal}, input {@code key}): a line appended
+   * to the followed file, or a message of the followed systemd unit.
+   */
+  record JournalLine(String instance, Instant at, String key, String line) implements PodEvent {}
+
+  /**
+   * The guest's agent dropped this many lines of journal input {@code key} (its bounded buffer was full while the
+   * host did not take them); the lines after it are the ones that followed.
+   */
+  record JournalDropped(String instance, Instant at, String key, long count) implements PodEvent {}
+
   /** A subscriber was too slow: this many events were not delivered to it. */
   record EventsDropped(String instance, Instant at, long count) implements PodEvent {}
 }

@@ -13,7 +13,10 @@ import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkDriverConfig;
 import dev.pods.spi.Providers;
+import dev.pods.spi.DiskStore;
+import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
+import dev.pods.secrets.InMemorySecretStore;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -68,6 +71,8 @@ public interface PodRuntime extends AutoCloseable {
    * parallel (network, files and seed with a fresh agent token, domain, metadata service, start). An instance whose
    * creation fails is cleaned up and marked {@link InstanceState#FAILED}; the others go on.
    *
+   * @throws PodSpecException when the runtime's {@link ImagePolicy} refuses the image of a unit (nothing is
+   *     recorded nor built then)
    * @throws PodsException when addresses cannot be allocated (nothing is left allocated then)
    * @throws IllegalStateException when a pod of that name is already deployed by this runtime, or the runtime is
    *     closed
@@ -82,6 +87,12 @@ public interface PodRuntime extends AutoCloseable {
 
   /** The deployment of the pod named {@code pod}, made or adopted by this runtime and not yet destroyed. */
   Optional<Deployment> deployment(String pod);
+
+  /**
+   * The runtime's named persistent disks: list (size, usage, the instance using each), create ahead of a deploy,
+   * delete. A runtime without a disk store ({@link Builder#disks}) lists none and refuses to create one.
+   */
+  Disks disks();
 
   /** The owner label on every domain and network this runtime creates. */
   String owner();
@@ -113,8 +124,9 @@ public interface PodRuntime extends AutoCloseable {
    * A builder for the local host: what is not set explicitly is discovered when {@link Builder#build()} runs, and
    * the parts it makes (hypervisor connection, network driver) are owned and closed by the runtime. Defaults, each
    * replaceable with the builder's setter: data folder {@link #defaultDataDir()}; state dir {@code <data>/state};
-   * hypervisor from {@link Providers#hypervisor()} with {@link HypervisorConfig#DEFAULT}; instance files and image
-   * catalogue from that provider, under {@code <data>}; network driver from {@link Providers#network()} with state
+   * hypervisor from {@link Providers#hypervisor()} with {@link HypervisorConfig#DEFAULT}; instance files, image
+   * catalogue and persistent disks from that provider, under {@code <data>} (the disks only when the provider is
+   * discovered, that is when one of the other three is not given); network driver from {@link Providers#network()} with state
    * {@code <data>/net} and the name prefix's letters and digits as its prefix; owner
    * {@code dev.pods/local=<data folder>}.
    */
@@ -203,8 +215,12 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable NetworkDriver networkDriver;
     private @Nullable InstanceFiles instanceFiles;
     private @Nullable ImageResolver images;
+    private ImagePolicy imagePolicy = ImagePolicy.catalogueOnly();
     private @Nullable Path stateDir;
     private @Nullable StateStore stateStore;
+    private @Nullable SecretStore secrets;
+    private @Nullable DiskStore disks;
+    private final List<Path> hostFolders = new ArrayList<>();
     private Cidr privateRange = Cidr.parse("10.98.0.0/16");
     private @Nullable PublicNetwork publicNetwork;
     private final List<Inet4Address> dnsServers = new ArrayList<>();
@@ -255,6 +271,18 @@ public interface PodRuntime extends AutoCloseable {
     }
 
     /**
+     * Which images units may name ({@link ImagePolicy#catalogueOnly()} by default): {@link PodRuntime#deploy} and
+     * {@link Deployment#plan} refuse a pod with a unit whose image the policy refuses ({@link PodSpecException}
+     * naming the unit, the image and the rule), and a {@link #localBuilder() local} runtime's image catalogue
+     * applies it when it copies or downloads an image (symbolic links resolved, size bound, redirects and
+     * destination addresses checked).
+     */
+    public Builder imagePolicy(ImagePolicy policy) {
+      this.imagePolicy = Objects.requireNonNull(policy, "imagePolicy");
+      return this;
+    }
+
+    /**
      * The runtime's state folder (created when missing, mode 0700): one small JSON file per deployment, mode 0600
      * (it holds agent tokens). A runtime with the same owner and folder adopts what an earlier one recorded.
      */
@@ -269,6 +297,44 @@ public interface PodRuntime extends AutoCloseable {
      */
     public Builder stateStore(StateStore store) {
       this.stateStore = Objects.requireNonNull(store, "stateStore");
+      return this;
+    }
+
+    /**
+     * Where the values of the secrets units declare come from (default: an empty {@link InMemorySecretStore}, so a
+     * pod declaring a secret cannot be deployed). Deploying a unit that declares a secret the store has no value for
+     * fails before anything is built. The metadata service serves a secret's fields to the instances of units
+     * declaring it only; a change of a value in the store is a live change for those instances (their
+     * {@code reload} blocks run). The caller keeps owning the store.
+     */
+    public Builder secrets(SecretStore store) {
+      this.secrets = Objects.requireNonNull(store, "secrets");
+      return this;
+    }
+
+    /**
+     * Where named persistent disks live (a {@link #localBuilder() local} runtime that discovers its hypervisor
+     * provider: that provider's store in the data folder). Without one, deploying a unit with a disk mount fails before anything is built. The caller
+     * keeps owning the store.
+     */
+    public Builder disks(DiskStore store) {
+      this.disks = Objects.requireNonNull(store, "disks");
+      return this;
+    }
+
+    /**
+     * Allows {@code host_path} mounts of {@code folder} and what is below it (repeatable; none by default, so a
+     * template cannot read the host unless the host application allows it). A mount's {@code hostPath} is resolved
+     * (symbolic links followed) when a pod is deployed and must then lie inside an allowed folder, else the deploy
+     * fails naming the unit, the mount and the path. The folder is shared with virtiofs and mounted at the mount's
+     * {@code path} before the unit's blocks run, read-only unless the mount says {@code readOnly: false}.
+     */
+    public Builder hostFolder(Path folder) {
+      Path f = Objects.requireNonNull(folder, "folder");
+      if (!f.isAbsolute()) {
+        throw new IllegalArgumentException("an allowed host folder is absolute, not " + folder);
+      }
+      hostFolders.add(f.normalize());
       return this;
     }
 
@@ -402,6 +468,7 @@ public interface PodRuntime extends AutoCloseable {
         NetworkDriver net = networkDriver;
         InstanceFiles files = instanceFiles;
         ImageResolver img = images;
+        DiskStore dk = disks;
         Path state = stateDir;
         String own = owner;
         if (local) {
@@ -419,7 +486,10 @@ public interface PodRuntime extends AutoCloseable {
               files = hp.instanceFiles(data);
             }
             if (img == null) {
-              img = hp.images(data);
+              img = hp.images(data, imagePolicy);
+            }
+            if (dk == null) {
+              dk = hp.disks(data);
             }
           }
           if (net == null) {
@@ -439,9 +509,10 @@ public interface PodRuntime extends AutoCloseable {
         if (own == null) {
           own = "dev.pods/session=" + UUID.randomUUID();
         }
-        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, state, privateRange, publicNetwork,
-            List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
-            List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains)));
+        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, imagePolicy, state, privateRange,
+            publicNetwork, List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
+            List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains),
+            secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders)));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

@@ -1,5 +1,6 @@
 package dev.pods;
 
+import dev.pods.internal.SafeText;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -24,7 +25,7 @@ public class PodSpecException extends PodsException {
   private static String format(String what, List<Problem> problems) {
     long errors = problems.stream().filter(Problem::isError).count();
     return "invalid "
-        + what
+        + SafeText.oneLine(what, 1000)
         + " ("
         + errors
         + (errors == 1 ? " error" : " errors")

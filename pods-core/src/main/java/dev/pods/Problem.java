@@ -1,5 +1,6 @@
 package dev.pods;
 
+import dev.pods.internal.SafeText;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -22,11 +23,15 @@ public record Problem(Severity severity, @Nullable SourceLocation location, Stri
     WARNING
   }
 
-  /** Validates the parts. */
+  /**
+   * Validates the parts, and makes {@code field} and {@code message} single printable lines: control characters
+   * (which user text quoted in a message may carry) are escaped and very long text is cut, with a count
+   * ({@link SafeText#oneLine(String)}), so a problem can never print as two lines or move a terminal's cursor.
+   */
   public Problem {
     Objects.requireNonNull(severity, "severity");
-    Objects.requireNonNull(field, "field");
-    Objects.requireNonNull(message, "message");
+    field = SafeText.oneLine(Objects.requireNonNull(field, "field"), 200);
+    message = SafeText.oneLine(Objects.requireNonNull(message, "message"));
   }
 
   /** An error without a source location. */

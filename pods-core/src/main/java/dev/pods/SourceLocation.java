@@ -1,5 +1,6 @@
 package dev.pods;
 
+import dev.pods.internal.SafeText;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,12 @@ import java.util.Objects;
  * @param column 1-based column
  */
 public record SourceLocation(String source, int line, int column) {
-  /** Validates the parts. */
+  /**
+   * Validates the parts; a source name with control characters is escaped ({@link SafeText#oneLine(String)}), so
+   * a file name cannot forge a location.
+   */
   public SourceLocation {
-    Objects.requireNonNull(source, "source");
+    source = SafeText.oneLine(Objects.requireNonNull(source, "source"), 1000);
     if (line < 1 || column < 1) {
       throw new IllegalArgumentException("line and column are 1-based: " + line + ":" + column);
     }

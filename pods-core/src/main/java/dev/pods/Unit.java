@@ -265,7 +265,11 @@ public final class Unit {
     return nodePorts;
   }
 
-  /** File systems mounted in the guest. */
+  /**
+   * File systems mounted in the guest before the unit's blocks run, on every boot: named persistent disks (instance
+   * {@code i} gets the {@code i}-th disk of a mount's list; see {@link Disks}) and host folders the runtime allows
+   * ({@link PodRuntime.Builder#hostFolder}).
+   */
   public List<Mount> mounts() {
     return mounts;
   }
@@ -275,7 +279,10 @@ public final class Unit {
     return roles;
   }
 
-  /** Secrets ({@code +/secret/NAME}) the instances may read through the metadata service. */
+  /**
+   * Secrets ({@code +/secret/NAME}) the instances may read through the metadata service
+   * ({@code pods get +/secret/NAME/KEY}); their values come from the runtime's {@link dev.pods.spi.SecretStore}.
+   */
   public List<Reference> secrets() {
     return secrets;
   }
@@ -295,7 +302,10 @@ public final class Unit {
     return domains;
   }
 
-  /** The unit's journal resources. */
+  /**
+   * The unit's journal resources: inputs the agent follows and ships ({@link Instance#journal(String)},
+   * {@link PodEvent.JournalLine}).
+   */
   public List<Journal> journals() {
     return journals;
   }

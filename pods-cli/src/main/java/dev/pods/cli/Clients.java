@@ -3,6 +3,7 @@ package dev.pods.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.internal.SafeText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -42,7 +43,7 @@ final class Clients {
   }
 
   private int failed(ObjectNode reply, int status) {
-    err.println("pods: " + reply.path("error").asText("the up process failed"));
+    err.println("pods: " + SafeText.oneLine(reply.path("error").asText("the up process failed")));
     return status;
   }
 
@@ -147,9 +148,20 @@ final class Clients {
    */
   int logs(List<String> args) throws Up.UsageException, IOException, InterruptedException {
     boolean follow = args.remove("-f") | args.remove("--follow");
-    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
-      throw new Up.UsageException("logs takes [-f] [POD [INSTANCE]]");
+    String journal = null;
+    int j = args.indexOf("--journal");
+    if (j >= 0) {
+      if (j + 1 >= args.size()) {
+        throw new Up.UsageException("logs: --journal needs a key");
+      }
+      journal = args.get(j + 1);
+      args.remove(j + 1);
+      args.remove(j);
     }
+    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
+      throw new Up.UsageException("logs takes [-f] [--journal KEY] [POD [INSTANCE]]");
+    }
+    @Nullable String journalKey = journal;
     String pod;
     if (args.isEmpty()) {
       List<String> logs = logged();
@@ -177,7 +189,7 @@ final class Clients {
           partial.append(new String(chunk, StandardCharsets.UTF_8));
           int nl;
           while ((nl = partial.indexOf("\n")) >= 0) {
-            print(partial.substring(0, nl), instance);
+            print(partial.substring(0, nl), instance, journalKey);
             partial.delete(0, nl + 1);
           }
           out.flush();
@@ -193,7 +205,7 @@ final class Clients {
             // the up process ended: what it wrote last is in the file already
             byte[] rest = in.readAllBytes();
             partial.append(new String(rest, StandardCharsets.UTF_8));
-            partial.toString().lines().forEach(l -> print(l, instance));
+            partial.toString().lines().forEach(l -> print(l, instance, journalKey));
             out.flush();
             return 0;
           }
@@ -211,13 +223,17 @@ final class Clients {
     }
   }
 
-  private void print(String line, @Nullable String instance) {
+  private void print(String line, @Nullable String instance, @Nullable String journal) {
     // <instant> <who> <text>
     String[] f = line.split(" ", 3);
     if (instance != null && (f.length < 2 || !f[1].equals(instance))) {
       return;
     }
-    out.println(line);
+    if (journal != null && (f.length < 3 || !f[2].startsWith(EventPrinter.journalPrefix(journal)))) {
+      return;
+    }
+    // the file is written escaped by EventPrinter; escaped again in case anything else wrote to it
+    out.println(SafeText.outputLine(line, EventPrinter.MAX_LINE_CHARS + 200));
   }
 
   private List<String> logged() throws IOException {

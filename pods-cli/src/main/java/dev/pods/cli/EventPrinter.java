@@ -1,5 +1,6 @@
 package dev.pods.cli;
 
+import dev.pods.internal.SafeText;
 import dev.pods.InstanceState;
 import dev.pods.PodEvent;
 import dev.pods.imds.OutputStream;
@@ -24,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * prefixed by the instance's name, and the same lines with a time stamp in the pod's log file (which
  * {@code pods logs} reads). On a terminal the instance names are coloured and a status line at the bottom shows
  * the long steps under way (an image build, instances booting, phases running) with their elapsed time; elsewhere
- * nothing but plain lines is written.
+ * nothing but plain lines is written. Control characters in guest output and in messages (escape sequences,
+ * {@code \r}, newlines) are printed escaped ({@link SafeText#outputLine}), lines cut after
+ * {@value #MAX_LINE_CHARS} characters with a count.
  *
  * <p>Thread-safe: every method is synchronized (events come on the deployment's event thread, messages from the
  * main and control threads, redraws from the ticker). {@link #close()} stops the ticker and closes the log file.
@@ -32,6 +35,8 @@ import org.jspecify.annotations.Nullable;
 final class EventPrinter implements AutoCloseable {
   private static final String[] COLOURS = {"36", "35", "33", "32", "34", "31"};
   private static final String RESET = "\033[0m";
+  /** The longest line printed, in characters; the rest is cut with a count. */
+  static final int MAX_LINE_CHARS = 8000;
 
   private final PrintStream out;
   private final boolean tty;
@@ -136,9 +141,18 @@ final class EventPrinter implements AutoCloseable {
       line(i, (o.stream() == OutputStream.STDERR ? "! " : "| ") + o.line(), null);
     } else if (e instanceof PodEvent.ExecFinished x) {
       line(i, "exec " + String.join(" ", x.argv()) + " -> exit " + x.result().exitCode(), null);
+    } else if (e instanceof PodEvent.JournalLine j) {
+      line(i, journalPrefix(j.key()) + j.line(), null);
+    } else if (e instanceof PodEvent.JournalDropped j) {
+      line(i, journalPrefix(j.key()) + j.count() + " lines dropped by the guest (the host was too slow)", "31");
     } else if (e instanceof PodEvent.EventsDropped d) {
       line(i, d.count() + " events dropped (the terminal is too slow)", "31");
     }
+  }
+
+  /** How a journal input's lines start in the output and the log: {@code journal[KEY] }. */
+  static String journalPrefix(String key) {
+    return "journal[" + key + "] ";
   }
 
   private static String trigger(dev.pods.Trigger t) {
@@ -153,7 +167,10 @@ final class EventPrinter implements AutoCloseable {
     return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
   }
 
-  private void line(String who, String text, @Nullable String colour) {
+  private void line(String rawWho, String rawText, @Nullable String colour) {
+    // guest output and template text may hold escape sequences, carriage returns or newlines: shown, not obeyed
+    String who = SafeText.oneLine(rawWho, 64);
+    String text = SafeText.outputLine(rawText, MAX_LINE_CHARS);
     if (log != null) {
       try {
         log.write(clock.get() + " " + who + " " + text + "\n");

@@ -120,6 +120,7 @@ final class JsonView {
     o.put("type", m.type().id()).put("path", m.path());
     if (m.hostPath() != null) {
       o.put("hostPath", m.hostPath());
+      o.put("readOnly", m.readOnly());
     }
     o.set("disks", array(m.disks(), this::ref));
     return o;

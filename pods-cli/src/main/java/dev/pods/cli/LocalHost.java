@@ -1,5 +1,6 @@
 package dev.pods.cli;
 
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.PodRuntime;
 import dev.pods.kvm.DiskImages;
@@ -39,21 +40,24 @@ final class LocalHost implements AutoCloseable {
   record Options(
       Path dataDir, String prefix, boolean tiny, @Nullable String hostNamespace,
       PodRuntime.@Nullable PublicNetwork publicNetwork, java.net.@Nullable Inet4Address nodeAddress,
-      java.util.Map<String, String> domains, List<java.net.Inet4Address> dnsServers) {
+      ImagePolicy imagePolicy,
+      java.util.Map<String, String> domains, List<java.net.Inet4Address> dnsServers,
+      dev.pods.spi.SecretStore secrets, List<Path> hostFolders) {
     Options {
       domains = java.util.Map.copyOf(domains);
       dnsServers = List.copyOf(dnsServers);
+      hostFolders = List.copyOf(hostFolders);
     }
   }
 
   /**
-   * The image resolver of {@code pods up}: the hypervisor's catalogue on {@code dataDir} ({@code debian12},
-   * {@code +/image/debian12}, {@code tiny}, disk paths and URLs), or with {@code tiny} the tiny guest whatever the
-   * unit names. Images are built on first use and cached.
+   * The image resolver of {@code pods up}: the hypervisor's catalogue on the data folder ({@code debian12},
+   * {@code +/image/debian12}, {@code tiny}, and disk paths and URLs the image policy allows), or with {@code tiny}
+   * the tiny guest whatever the unit names. Images are built on first use and cached.
    */
-  static ImageResolver images(Path dataDir, boolean tiny) {
-    ImageResolver catalogue = Providers.hypervisor().images(dataDir);
-    return tiny ? image -> catalogue.resolve(TINY) : catalogue;
+  static ImageResolver images(Options o) {
+    ImageResolver catalogue = Providers.hypervisor().images(o.dataDir(), o.imagePolicy());
+    return o.tiny() ? image -> catalogue.resolve(TINY) : catalogue;
   }
 
   /** Builds (or finds in the cache) every image {@code images} names, so that deploying does not wait for it. */
@@ -74,12 +78,15 @@ final class LocalHost implements AutoCloseable {
         .stateDir(stateDir(o, pod))
         .owner(owner(o, pod))
         .images(images)
+        .imagePolicy(o.imagePolicy())
         .hostNamespace(o.hostNamespace())
         .publicNetwork(o.publicNetwork())
         .nodeAddress(o.nodeAddress())
+        .secrets(o.secrets())
         .namePrefix(o.prefix() + "-")
         .dnsServer(o.dnsServers().toArray(new java.net.Inet4Address[0]));
     o.domains().forEach(b::domain);
+    o.hostFolders().forEach(b::hostFolder);
     return new LocalHost(b.build());
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.ImagePolicy;
 import dev.pods.PodRuntime;
 import dev.pods.Problem;
 import dev.pods.Unit;
@@ -40,13 +41,13 @@ public final class Main {
           "usage: pods [--data-dir DIR] <command> [options] [files]",
           "",
           "templates:",
-          "  validate FILE...              check templates; print every problem as file:line:col",
+          "  validate [image options] FILE...  check templates; print every problem as file:line:col",
           "  render [--json] FILE          print a template as canonical Markdown, or its model as JSON",
           "  diff [--exit-code] OLD NEW    print what changed between two versions of a unit, and its impact",
           "                                (live: applied by a reload; recreate: new instances)",
           "",
           "running pods on this host (root, libvirtd):",
-          "  up [--name POD] [--tiny] FILE...",
+          "  up [--name POD] [--tiny] [image options] FILE...",
           "                                deploy the templates as one pod (default name: the templates' folder),",
           "                                print its events, wait until it is ready and stay attached; Ctrl-C,",
           "                                SIGTERM or `pods down POD` destroy it. --tiny boots every unit from the",
@@ -60,13 +61,20 @@ public final class Main {
           "        [--domain NAME=ZONE]... DNS records of +/domain/NAME are named under ZONE and answered by every",
           "                                instance's resolver (the gateway DHCP hands out)",
           "        [--dns-server IP]...    where the resolvers forward every other query",
+          "        [--secret NAME=FILE]... the value of +/secret/NAME: FILE holds KEY=VALUE lines",
+          "        [--host-folder DIR]...  allow host_path mounts of DIR and below (none by default)",
+          "  disks                         the named persistent disks of the data folder: size, room taken, user",
           "  ps [--json] [POD]             pods up on this host: instances, states, addresses",
-          "  logs [-f] [POD [INSTANCE]]    phase output, phase and state changes of the pod's latest up; -f follows",
+          "  logs [-f] [--journal KEY] [POD [INSTANCE]]",
+          "                                phase output, phase and state changes of the pod's latest up; -f follows;",
+          "                                --journal KEY: only the lines of the units' journal input KEY",
           "  exec POD INSTANCE [--timeout S] -- CMD [ARG...]",
           "                                run CMD in the instance (no shell); its output and exit status are ours",
           "  wait [--timeout S] POD        wait until every instance of the pod is ready",
           "  down POD                      destroy the pod; its up process exits",
           "  help                          print this text",
+          "",
+          ImageOptions.USAGE,
           "",
           "data:  --data-dir, else -Dpods.dataDir, else $PODS_DATA_DIR, else /var/lib/pods for root (else",
           "       $XDG_DATA_HOME/pods): networks, instance files, the runtime state of each pod (state/up-POD), and",
@@ -133,6 +141,7 @@ public final class Main {
         case "exec" -> clients.exec(rest);
         case "wait" -> clients.await(rest);
         case "down" -> clients.down(rest);
+        case "disks" -> rest.isEmpty() ? DiskList.print(out, err, dataDir) : usage("disks takes no arguments");
         case "help", "--help", "-h" -> {
           out.print(USAGE);
           yield 0;
@@ -159,13 +168,14 @@ public final class Main {
     return 2;
   }
 
-  private int validate(List<String> files) {
+  private int validate(List<String> files) throws Up.UsageException {
+    ImagePolicy policy = ImageOptions.take("validate", files);
     if (files.isEmpty() || files.stream().anyMatch(f -> f.startsWith("-"))) {
       return usage("validate takes one or more template files");
     }
     boolean errors = false;
     for (String f : files) {
-      ParseResult r = Templates.read(Path.of(f));
+      ParseResult r = Templates.read(Path.of(f), policy);
       r.problems().forEach(p -> err.println(p));
       r.advice().forEach(p -> err.println(p));
       if (r.hasErrors()) {

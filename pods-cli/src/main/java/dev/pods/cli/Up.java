@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.Deployment;
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
 import dev.pods.InstanceStatus;
@@ -100,6 +101,10 @@ final class Up {
     java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
     List<Inet4Address> dnsServers = new ArrayList<>();
     List<Path> files = new ArrayList<>();
+    args = new ArrayList<>(args);
+    ImagePolicy imagePolicy = ImageOptions.take("up", args);
+    List<String> secretArgs = new ArrayList<>();
+    List<Path> hostFolders = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
@@ -111,6 +116,8 @@ final class Up {
         case "--public-range" -> range = value(args, ++i, a);
         case "--public-gateway" -> gateway = value(args, ++i, a);
         case "--node-address" -> node = value(args, ++i, a);
+        case "--secret" -> secretArgs.add(value(args, ++i, a));
+        case "--host-folder" -> hostFolders.add(Path.of(value(args, ++i, a)).toAbsolutePath().normalize());
         case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
         case "--domain" -> domain(domains, value(args, ++i, a));
         case "--dns-server" -> {
@@ -142,11 +149,12 @@ final class Up {
     } catch (IllegalArgumentException e) {
       throw new UsageException("up: --node-address: " + e.getMessage());
     }
+    dev.pods.spi.SecretStore secrets = SecretFiles.read(secretArgs);
 
     List<Unit> units = new ArrayList<>();
     boolean bad = false;
     for (Path f : files) {
-      ParseResult r = Templates.read(f);
+      ParseResult r = Templates.read(f, imagePolicy);
       r.problems().forEach(err::println);
       if (r.hasErrors()) {
         bad = true;
@@ -174,9 +182,8 @@ final class Up {
       e.problems().forEach(p -> err.println("pods: " + p));
       return 1;
     }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, domains,
-        dnsServers),
-        readyTimeout);
+    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, imagePolicy,
+        domains, dnsServers, secrets, hostFolders), readyTimeout);
   }
 
   /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
@@ -280,7 +287,7 @@ final class Up {
   }
 
   private int deployAndWait(Pod pod, LocalHost.Options options, Duration readyTimeout, EventPrinter p) {
-    ImageResolver images = LocalHost.images(options.dataDir(), options.tiny());
+    ImageResolver images = LocalHost.images(options);
     List<String> names = pod.units().stream().map(Unit::image).distinct().toList();
     if (options.tiny()) {
       p.say("--tiny: every unit boots the tiny busybox guest instead of " + String.join(", ", names));

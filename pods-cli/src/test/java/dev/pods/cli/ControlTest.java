@@ -161,6 +161,15 @@ class ControlTest {
   }
 
   @Test
+  void logsPrintsControlCharactersEscapedWhateverWroteTheFile() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(Up.logFile(state, "shop"), "2026-01-01T00:00:01Z web-0 | \033[2J\033[Hpwned\rok\ttab\n");
+    assertThat(main().run("--data-dir", state.toString(), "logs", "shop")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .isEqualTo("2026-01-01T00:00:01Z web-0 | \\e[2J\\e[Hpwned\\rok\ttab\n");
+  }
+
+  @Test
   void upRejectsBadOptionsBeforeTouchingTheHost() throws Exception {
     Path web = Files.writeString(state.resolve("web.md"), "# Web\n\n```yaml\nname: web\nkind: instance\nimage: debian12\n```\n");
     assertThat(main().run("--data-dir", state.toString(), "up", "--uplink", "br0", web.toString())).isEqualTo(2);

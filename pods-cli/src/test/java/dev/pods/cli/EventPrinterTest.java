@@ -51,6 +51,23 @@ class EventPrinterTest {
   }
 
   @Test
+  void guestOutputWithEscapeSequencesAndCarriageReturnsIsPrintedEscapedOnTheTerminalAndInTheLog() throws Exception {
+    Path log = dir.resolve("cli/shop.log");
+    String hostile = "\033[2J\033[1;1Hpods   ready\r\033[Kweb-0  | fine\nt.md:1:1: error: forged";
+    try (EventPrinter p = new EventPrinter(out, true, log, () -> T)) {
+      p.event(new PodEvent.OutputLine("web-0", T, "r-1", 0, OutputStream.STDOUT, hostile));
+      p.event(new PodEvent.OutputLine("web-0", T, "r-1", 1, OutputStream.STDOUT, "y".repeat(9000)));
+    }
+    String shown = "\\e[2J\\e[1;1Hpods   ready\\r\\e[Kweb-0  | fine\\nt.md:1:1: error: forged";
+    String s = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(s).contains("\033[36mweb-0 \033[0m | " + shown + "\n")
+        .contains("y".repeat(EventPrinter.MAX_LINE_CHARS - 2) + "... (1002 more characters)\n")
+        .doesNotContain("\033[2J").doesNotContain("\033[K").doesNotContain("\rweb");
+    assertThat(Files.readAllLines(log)).hasSize(2)
+        .first().isEqualTo("2026-01-01T00:00:00Z web-0 | " + shown);
+  }
+
+  @Test
   void onATerminalNamesAreColouredAndTheStatusLineShowsTheStepsUnderWay() throws Exception {
     try (EventPrinter p = new EventPrinter(out, true, null, () -> T)) {
       p.event(new PodEvent.StateChanged("web-0", T, InstanceState.CREATING, InstanceState.BOOTING, null));
@@ -59,5 +76,26 @@ class EventPrinterTest {
     assertThat(s).contains("\033[36mweb-0 \033[0m state creating -> booting\n")
         .contains("\033[2m... web-0 booting 0s\033[0m")
         .endsWith("\r\033[K"); // the status line is cleared on close
+  }
+
+  @Test
+  void journalLinesArePrintedWithTheirKeyAndLogsFiltersThem() throws Exception {
+    Path data = dir.resolve("data");
+    try (EventPrinter p = new EventPrinter(out, false, Up.logFile(data, "shop"), () -> T)) {
+      feed(p);
+      p.event(new PodEvent.JournalLine("db-0", T, "postgres", "database system is ready"));
+      p.event(new PodEvent.JournalLine("web-0", T, "access", "GET /"));
+      p.event(new PodEvent.JournalDropped("db-0", T, "postgres", 7));
+    }
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).contains(
+        "db-0   journal[postgres] database system is ready\n", "web-0  journal[access] GET /\n",
+        "db-0   journal[postgres] 7 lines dropped by the guest (the host was too slow)\n");
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    int rc = new Main(new PrintStream(logs, true, StandardCharsets.UTF_8), out)
+        .run("--data-dir", data.toString(), "logs", "--journal", "postgres", "shop");
+    assertThat(rc).isZero();
+    assertThat(logs.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
+        "2026-01-01T00:00:00Z db-0 journal[postgres] database system is ready",
+        "2026-01-01T00:00:00Z db-0 journal[postgres] 7 lines dropped by the guest (the host was too slow)");
   }
 }

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +107,63 @@ class MainTest {
             + "interval (2 s), not 3 s")
         .contains(web + ":11:11: error: instance.liveness[0].tcp: the port of a tcp check is 1-65535, not 70000")
         .contains(web + ": invalid (2 errors)");
+  }
+
+  @Test
+  void validateAppliesTheHostsImagePolicyAtTheImageLine() throws IOException {
+    Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
+    Path imds = write("imds.md", WEB.replace("image: debian12", "image: http://169.254.169.254/latest/user-data"));
+    Path mine = write("mine.md", WEB.replace("image: debian12", "image: /srv/images/web.qcow2"));
+
+    assertThat(main.run("validate", shadow.toString(), imds.toString(), mine.toString())).isEqualTo(1);
+    assertThat(err())
+        .contains(shadow + ":6:8: error: instance.image: image '/etc/shadow' is refused by the host's image policy:"
+            + " disk image paths are not allowed (rule: no host folder is allowed for images)")
+        .contains(imds + ":6:8: error: instance.image: image 'http://169.254.169.254/latest/user-data' is refused"
+            + " by the host's image policy: image URLs are not allowed (rule: no URL prefix is allowed for images)")
+        .contains(mine + ":6:8: error: instance.image: image '/srv/images/web.qcow2' is refused");
+
+    err.reset();
+    out.reset();
+    assertThat(main.run("validate", "--allow-image-folder", "/srv/images", "--allow-image-url",
+        "http://169.254.169.254/latest/", mine.toString(), imds.toString())).isZero();
+    assertThat(out()).isEqualTo(mine + ": ok (unit web)\n" + imds + ": ok (unit web)\n");
+
+    err.reset();
+    assertThat(main.run("validate", "--allow-image-url", "http://example.org", mine.toString())).isEqualTo(2);
+    assertThat(err()).startsWith("pods: validate: --allow-image-url: an image URL prefix is http(s)://HOST[:PORT]/PATH/");
+  }
+
+  @Test
+  void upRefusesAnImageThePolicyRefusesBeforeTouchingTheHost() throws IOException {
+    Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
+    Path data = dir.resolve("data");
+
+    assertThat(main.run("--data-dir", data.toString(), "up", "--tiny", "--name", "evil", shadow.toString()))
+        .isEqualTo(1);
+    assertThat(err()).contains(shadow + ":6:8: error: instance.image: image '/etc/shadow' is refused by the host's"
+        + " image policy: disk image paths are not allowed (rule: no host folder is allowed for images)");
+    assertThat(data).doesNotExist();
+
+    err.reset();
+    assertThat(main.run("up", "--allow-image-folder", "etc", shadow.toString())).isEqualTo(2);
+    assertThat(err()).startsWith("pods: up: --allow-image-folder: an image folder must be absolute");
+  }
+
+  @Test
+  void templateTextCannotForgeProblemLines() throws IOException {
+    // a double-quoted YAML value may hold newlines and escape sequences; echoed in a problem, they stay visible
+    Path web = write("web.md", WEB.replace("image: debian12",
+        "image: \"tiny\\nweb.md:1:1: error: forged\\e[2K\"\nvpc: \"x\\ry\""));
+
+    assertThat(main.run("validate", web.toString())).isEqualTo(1);
+
+    List<String> lines = err().lines().toList();
+    assertThat(lines).allSatisfy(l -> assertThat(l).startsWith(web.toString()));
+    assertThat(lines).noneMatch(l -> l.startsWith("web.md:1:1"));
+    assertThat(err()).doesNotContain("\033").doesNotContain("\r")
+        .contains(web + ":6:8: error: instance.image: image 'tiny\\nweb.md:1:1: error: forged\\e[2K' is refused"
+            + " by the host's image policy: the image contains a control character (U+000A)");
   }
 
   @Test

@@ -318,7 +318,7 @@ public final class UnitDiff {
     return m.path()
         + " "
         + m.type().id()
-        + (m.hostPath() != null ? " " + m.hostPath() : "")
+        + (m.hostPath() != null ? " " + m.hostPath() + (m.readOnly() ? " ro" : " rw") : "")
         + (m.disks().isEmpty() ? "" : " " + m.disks());
   }
 }

@@ -76,6 +76,21 @@ public sealed interface AgentEvent {
   record ExecFinished(String instance, Instant at, String execId, ExecRequest request, ExecResult result)
       implements AgentEvent {}
 
+  /**
+   * Lines the agent shipped from a journal input of the unit ({@code kind: journal}).
+   *
+   * @param key the input's key
+   * @param lines the lines, in order, without line breaks
+   * @param dropped lines the agent dropped before these (its buffer was full while the host was slow)
+   */
+  record JournalLines(String instance, Instant at, String key, List<String> lines, long dropped)
+      implements AgentEvent {
+    /** Copies. */
+    public JournalLines {
+      lines = List.copyOf(lines);
+    }
+  }
+
   /** The listener was too slow: this many events were dropped (output lines first). */
   record EventsDropped(String instance, Instant at, long count) implements AgentEvent {}
 }

@@ -28,7 +28,12 @@ import java.net.UnknownHostException;
  *   <tr><th>request</th><th>answer</th></tr>
  *   <tr><td>{@code GET /v1/spec}</td><td>200 text: {@code pods-spec 1}, {@code instance ID}, {@code version V},
  *       {@code hash H}, {@code initialized 0|1}, then one {@code block INDEX LANGUAGE PHASE TIMEOUT_S BASE64}
- *       line per script block in document order, then {@code end}. The hash is the {@link StateHash} that
+ *       line per script block in document order, one {@code mount disk SERIAL BASE64_PATH} line per persistent
+ *       disk mount (the agent mounts the virtio disk of that serial at the path before the phase's blocks run,
+ *       after formatting it ext4 when it is blank), one {@code mount host TAG BASE64_PATH ro|rw} line per host
+ *       folder (the agent mounts the virtiofs share of that tag at the path), one
+ *       {@code journal KEY systemd|file BASE64_UNIT_OR_PATH} line per journal input (the agent follows it), then
+ *       {@code end}. The hash is the {@link StateHash} that
  *       this spec belongs to; {@code initialized 1} tells a guest without persistent state that this boot is not
  *       the first.</td></tr>
  *   <tr><td>{@code GET /v1/state?hash=H&wait=S}</td><td>200 text {@code hash H2}: at once when the current
@@ -45,6 +50,9 @@ import java.net.UnknownHostException;
  *       harmless.</td></tr>
  *   <tr><td>{@code POST /v1/runs/RUN/blocks/I/end?exit=N&timedOut=true|false}</td><td>204</td></tr>
  *   <tr><td>{@code POST /v1/runs/RUN/end?ok=true|false[&failedBlock=I&exit=N]}</td><td>204</td></tr>
+ *   <tr><td>{@code POST /v1/journal/KEY?dropped=N}</td><td>204. The body is lines of journal input
+ *       {@code KEY}, each ending with a newline; {@code N} lines were dropped by the agent before them. 404 for a
+ *       key the unit does not declare.</td></tr>
  *   <tr><td>{@code GET /v1/exec/next?wait=S}</td><td>200 text {@code id ID}, {@code timeout SECONDS}, one
  *       {@code arg BASE64} line per argument, optionally {@code stdin BASE64}; or 204 when no request came
  *       within {@code S} seconds.</td></tr>
@@ -59,7 +67,10 @@ import java.net.UnknownHostException;
  *       {@code healthy_count}, {@code instances}; {@code +/instance/self|NAME/} {@code id}, {@code name},
  *       {@code hostname}, {@code unit}, {@code index}, {@code pod}, {@code private_ips}, {@code public_ips},
  *       {@code private_ip}, {@code public_ip}, {@code healthy}, {@code spec_version}; {@code +/secret/NAME/FIELD};
- *       {@code +/pod/self/name}.</td></tr>
+ *       {@code +/pod/self/name}. A secret the instance's unit does not declare gets 403 (whether or not it
+ *       exists).</td></tr>
+ *   <tr><td>{@code GET /v1/query/secret/NAME}</td><td>200 JSON: every field of a secret the instance's unit
+ *       declares, as an object of keys to strings; 403 when the unit does not declare it.</td></tr>
  *   <tr><td>{@code GET /v1/meta-data}</td><td>200 JSON: identity, addresses, spec version, state hash and the
  *       visible units with their instances.</td></tr>
  * </table>

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Trigger;
+import dev.pods.spec.Mount;
 import dev.pods.spec.Reference;
 import java.io.IOException;
 import java.io.InputStream;
@@ -341,10 +342,19 @@ public final class ImdsServer implements AutoCloseable {
         json(ex, 200, metaData());
       }
       case "query" -> {
-        only(m, "GET", seg, 4);
-        query(ex, seg);
+        if (seg.size() == 3 && seg.get(1).equals("secret")) {
+          only(m, "GET", seg, 3);
+          secret(ex, seg.get(2));
+        } else {
+          only(m, "GET", seg, 4);
+          query(ex, seg);
+        }
       }
       case "runs" -> runs(ex, m, seg, q, now);
+      case "journal" -> {
+        only(m, "POST", seg, 2);
+        journal(ex, seg.get(1), q, now);
+      }
       case "exec" -> exec(ex, m, seg, q, now);
       default -> throw new HttpError(404, "unknown path " + path);
     }
@@ -381,7 +391,39 @@ public final class ImdsServer implements AutoCloseable {
           .append(' ').append(secs).append(' ')
           .append(enc.encodeToString(src.getBytes(StandardCharsets.UTF_8))).append('\n');
     }
+    List<Mount> mounts = s.view().spec().mounts();
+    for (int i = 0; i < mounts.size(); i++) {
+      Mount mt = mounts.get(i);
+      String where = enc.encodeToString(mt.path().getBytes(StandardCharsets.UTF_8));
+      if (mt.type() == Mount.Type.DISK) {
+        b.append("mount disk ").append(diskSerial(i)).append(' ').append(where).append('\n');
+      } else {
+        b.append("mount host ").append(folderTag(i)).append(' ').append(where)
+            .append(mt.readOnly() ? " ro" : " rw").append('\n');
+      }
+    }
+    for (dev.pods.spec.Journal j : s.view().spec().journals()) {
+      for (dev.pods.spec.JournalInput in : j.inputs()) {
+        String source = in.type() == dev.pods.spec.JournalInput.Type.SYSTEMD ? in.unit() : in.path();
+        b.append("journal ").append(in.key()).append(' ').append(in.type().id()).append(' ')
+            .append(enc.encodeToString(java.util.Objects.requireNonNull(source).getBytes(StandardCharsets.UTF_8)))
+            .append('\n');
+      }
+    }
     return b.append("end\n").toString();
+  }
+
+  /**
+   * The serial number of the disk that mount {@code index} of a unit attaches ({@code pods-m<index>}): the agent
+   * finds the disk by it ({@code /sys/block/vdX/serial}), whatever its device name.
+   */
+  public static String diskSerial(int index) {
+    return "pods-m" + index;
+  }
+
+  /** The virtiofs tag of the host folder that mount {@code index} of a unit shares ({@code podsfs<index>}). */
+  public static String folderTag(int index) {
+    return "podsfs" + index;
   }
 
   private String awaitChange(@Nullable String known, int waitSeconds) throws InterruptedException {
@@ -419,11 +461,57 @@ public final class ImdsServer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
     }
+    if (ref.kind().equals("secret")) {
+      declared(ref.name());
+    }
     Optional<String> v = QueryResolver.resolve(current.view(), ref);
     if (v.isEmpty()) {
       throw new HttpError(404, "nothing at " + ref + " for " + id());
     }
     text(ex, 200, v.get() + "\n");
+  }
+
+  /** {@code POST journal/KEY?dropped=N}: lines of a journal input the unit declares, one per body line. */
+  private void journal(HttpExchange ex, String key, Map<String, String> q, Instant now)
+      throws HttpError, IOException {
+    boolean declared = current.view().spec().journals().stream()
+        .anyMatch(j -> j.inputs().stream().anyMatch(in -> in.key().equals(key)));
+    if (!declared) {
+      drain(ex);
+      throw new HttpError(404, "unit " + current.view().unit() + " has no journal input '" + key + "'");
+    }
+    long dropped;
+    try {
+      dropped = Long.parseLong(q.getOrDefault("dropped", "0"));
+    } catch (NumberFormatException e) {
+      throw new HttpError(400, "dropped must be a number, not '" + q.get("dropped") + "'");
+    }
+    String text = new String(body(ex), StandardCharsets.UTF_8);
+    List<String> lines = text.isEmpty() ? List.of() : Arrays.asList(text.split("\n", -1));
+    if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines = lines.subList(0, lines.size() - 1);
+    }
+    events.publish(new AgentEvent.JournalLines(id(), now, key, lines, Math.max(0, dropped)));
+    noContent(ex);
+  }
+
+  /** 403 unless the instance's unit declares secret {@code name}. */
+  private Map<String, String> declared(String name) throws HttpError {
+    InstanceView v = current.view();
+    Map<String, String> fields = v.secrets().get(name);
+    if (fields == null) {
+      throw new HttpError(403, "unit " + v.unit() + " does not declare +/secret/" + name
+          + " (add it to the unit's secrets to read it)");
+    }
+    return fields;
+  }
+
+  /** {@code query/secret/NAME}: every field of a declared secret, as a JSON object. */
+  private void secret(HttpExchange ex, String name) throws HttpError, IOException {
+    Map<String, String> fields = declared(name);
+    ObjectNode o = JSON.createObjectNode();
+    fields.forEach(o::put);
+    json(ex, 200, o);
   }
 
   private ObjectNode metaData() {

@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * The cluster-state hash of an {@link InstanceView}: SHA-256 over a canonical, length-prefixed encoding of what
  * a {@code reload} block may depend on, namely the spec (version and every script block), the instance's own
- * identity and addresses, every visible unit's instances with their addresses and health, and the secrets.
+ * identity and addresses, every visible unit's instances with their addresses and health, and a SHA-256 digest of
+ * each field of the secrets (never a value).
  * When it changes, a reload is due.
  *
  * <p>Deliberately left out: the instance's own status, its own health in its unit's list and the
@@ -58,9 +59,18 @@ public final class StateHash {
     c.put(view.secrets().size());
     for (Map.Entry<String, Map<String, String>> s : view.secrets().entrySet()) {
       c.put(s.getKey()).put(s.getValue().size());
-      s.getValue().forEach((k, v) -> c.put(k).put(v));
+      // a digest of each value, never the value itself, goes into the hash
+      s.getValue().forEach((k, v) -> c.put(k).put(HexFormat.of().formatHex(sha256(v))));
     }
     return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   /** Length-prefixed fields, so that no two different sequences encode alike. */

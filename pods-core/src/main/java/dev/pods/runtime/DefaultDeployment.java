@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.internal.SafeText;
 import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
@@ -44,6 +45,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -89,6 +91,12 @@ final class DefaultDeployment implements Deployment {
    * computes from the instances as they are then, so the last update is the latest state. The firewall sync's lock.
    */
   private final ReentrantLock netLock;
+  /**
+   * Held while a view is computed and handed to a metadata service: refreshes run on event threads, migrations and
+   * builds at once, and one that computed from an older unit or instance list must not hand its view over after a
+   * newer one (the last update a guest gets is always the latest state). Quick: no I/O under it.
+   */
+  private final ReentrantLock viewLock = new ReentrantLock();
   private final java.util.concurrent.atomic.AtomicBoolean networkSyncQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -207,6 +215,11 @@ final class DefaultDeployment implements Deployment {
       Unit unit = i.unit;
       if (fresh) {
         i.initialized = false;
+        Optional<String> refused = s.imagePolicy().refusal(unit.image());
+        if (refused.isPresent()) {
+          throw new PodsException("image '" + unit.image() + "' of unit " + unit.name()
+              + " is refused by the host's image policy: " + refused.get());
+        }
         BootImage image = s.images().resolve(unit.image());
         String version = specVersion(unit);
 
@@ -250,6 +263,7 @@ final class DefaultDeployment implements Deployment {
         if (files.disk() != null) {
           spec.disk(DomainDisk.qcow2(files.disk()));
         }
+        attachDisks(i, spec); // after the root disk (vda): the guest finds them by serial number
         s.hypervisor().define(spec.build());
         undo.push(() -> s.hypervisor().undefine(i.domainName()));
         FaultPoint.reached("define");
@@ -289,6 +303,29 @@ final class DefaultDeployment implements Deployment {
   }
 
   /**
+   * Adds instance {@code i}'s named persistent disks and host folders to its domain: for each disk mount, the disk of
+   * the instance's index, created blank on first use (it is never removed with the instance); for each host_path
+   * mount, the folder shared with virtiofs.
+   */
+  private void attachDisks(DefaultInstance i, DomainSpec.Builder spec) {
+    List<dev.pods.spec.Mount> mounts = i.unit.mounts();
+    for (int k = 0; k < mounts.size(); k++) {
+      dev.pods.spec.Mount m = mounts.get(k);
+      if (m.type() == dev.pods.spec.Mount.Type.HOST_PATH) {
+        spec.filesystem(new dev.pods.spi.DomainFilesystem(HostFolders.resolve(m), ImdsServer.folderTag(k)));
+        continue;
+      }
+      String name = DiskUse.disk(m, i.index());
+      dev.pods.spi.DiskStore store = s.disks();
+      if (name == null || store == null) {
+        throw new PodsException("instance " + i.name() + ": no disk for mounts[" + k + "] (" + m.path() + ")");
+      }
+      dev.pods.spi.DiskStore.Volume v = store.ensure(name, dev.pods.spi.DiskStore.DEFAULT_SIZE_BYTES);
+      spec.disk(new DomainDisk(v.path(), v.format(), false, ImdsServer.diskSerial(k)));
+    }
+  }
+
+  /**
    * How long the agent's long polls of {@code unit}'s instances last: a third of the liveness timeout, 1 to 20 s, so
    * that a live guest makes contact at least three times per timeout.
    */
@@ -307,7 +344,7 @@ final class DefaultDeployment implements Deployment {
         .listener(i::onAgentEvent)
         .start();
     i.imds(imds);
-    imds.update(view(i)); // views refreshed since view(i) above missed this listener
+    refreshView(i); // views refreshed since view(i) above missed this listener
     if (vnc(i.unit) && i.publicAddress().isPresent()) {
       startPublicConsole(i);
     }
@@ -710,6 +747,10 @@ final class DefaultDeployment implements Deployment {
           i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), PeerStates.healthy(st)));
     }
     units.forEach(b::unitInstances);
+    for (dev.pods.spec.Reference r : spec.secrets()) {
+      // a secret removed from the store since the deploy: declared, but without fields
+      b.secret(r.name(), s.secrets().get(r.name()).orElse(Map.of()));
+    }
     return b.build();
   }
 
@@ -720,9 +761,14 @@ final class DefaultDeployment implements Deployment {
 
   /** Hands {@code i}'s metadata service its current view. */
   void refreshView(DefaultInstance i) {
-    ImdsServer imds = i.imds();
-    if (imds != null) {
-      imds.update(view(i));
+    viewLock.lock();
+    try {
+      ImdsServer imds = i.imds();
+      if (imds != null) {
+        imds.update(view(i));
+      }
+    } finally {
+      viewLock.unlock();
     }
   }
 
@@ -761,15 +807,20 @@ final class DefaultDeployment implements Deployment {
 
   /** Hands every running metadata service its current view; quick (no I/O). */
   void refreshImdsViews() {
-    for (DefaultInstance i : instances) {
-      ImdsServer imds = i.imds();
-      if (imds != null) {
-        try {
-          imds.update(view(i));
-        } catch (RuntimeException e) {
-          LOG.warn("pod {} instance {}: cannot update its view", pod.name(), i.name(), e);
+    viewLock.lock();
+    try {
+      for (DefaultInstance i : instances) {
+        ImdsServer imds = i.imds();
+        if (imds != null) {
+          try {
+            imds.update(view(i));
+          } catch (RuntimeException e) {
+            LOG.warn("pod {} instance {}: cannot update its view", pod.name(), i.name(), e);
+          }
         }
       }
+    } finally {
+      viewLock.unlock();
     }
   }
 
@@ -870,6 +921,9 @@ final class DefaultDeployment implements Deployment {
     throw new PhaseTimeoutException(Phase.INITIAL, elapsed, m.toString());
   }
 
+  /** The longest guest line quoted in a message, in characters. */
+  private static final int TAIL_LINE_CHARS = 500;
+
   static String tail(DefaultInstance i) {
     List<String> lines = i.recentOutput();
     String what = "output";
@@ -880,7 +934,9 @@ final class DefaultDeployment implements Deployment {
     if (lines.isEmpty()) {
       return "; no output";
     }
-    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size());
+    // guest text: escaped, so that it cannot move a terminal's cursor or pass for a line of pods' own
+    List<String> t = lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()).stream()
+        .map(l -> SafeText.outputLine(l, TAIL_LINE_CHARS)).toList();
     return "; last " + what + " lines:\n  " + String.join("\n  ", t);
   }
 
@@ -893,6 +949,7 @@ final class DefaultDeployment implements Deployment {
 
   @Override
   public MigrationPlan plan(Pod next) {
+    DefaultPodRuntime.checkImages(s, next);
     return Migrator.plan(this, next);
   }
 

@@ -86,6 +86,9 @@ final class DefaultInstance implements Instance {
   private final Set<CompletableFuture<ExecResult>> pendingExecs = ConcurrentHashMap.newKeySet();
   private @Nullable ImdsServer imds;
   private final ArrayDeque<String> recent = new ArrayDeque<>();
+  /** Journal key to its last {@link #JOURNAL_LINES} lines; guarded by this. */
+  private final java.util.Map<String, ArrayDeque<String>> journals = new java.util.HashMap<>();
+  static final int JOURNAL_LINES = 1000;
   private final InstanceProgress progress = new InstanceProgress();
   /** The forwarders of {@link #endpoint}, by VM port; closed when the metadata service goes ({@link #imds}). */
   private final Map<Integer, PortForwarder> forwarders = new TreeMap<>();
@@ -216,6 +219,12 @@ final class DefaultInstance implements Instance {
   @Override
   public Optional<Inet4Address> publicAddress() {
     return Optional.ofNullable(publicAddress);
+  }
+
+  @Override
+  public synchronized List<String> journal(String key) {
+    ArrayDeque<String> j = journals.get(java.util.Objects.requireNonNull(key, "key"));
+    return j == null ? List.of() : List.copyOf(j);
   }
 
   @Override
@@ -915,6 +924,22 @@ final class DefaultInstance implements Instance {
         recent.addLast(l.line());
       }
       deployment.publish(new PodEvent.OutputLine(name, l.at(), l.run(), l.block(), l.stream(), l.line()));
+    } else if (e instanceof AgentEvent.JournalLines j) {
+      synchronized (this) {
+        ArrayDeque<String> ring = journals.computeIfAbsent(j.key(), k -> new ArrayDeque<>());
+        for (String line : j.lines()) {
+          if (ring.size() == JOURNAL_LINES) {
+            ring.removeFirst();
+          }
+          ring.addLast(line);
+        }
+      }
+      if (j.dropped() > 0) {
+        deployment.publish(new PodEvent.JournalDropped(name, j.at(), j.key(), j.dropped()));
+      }
+      for (String line : j.lines()) {
+        deployment.publish(new PodEvent.JournalLine(name, j.at(), j.key(), line));
+      }
     } else if (e instanceof AgentEvent.RunFinished f) {
       deployment.publish(new PodEvent.PhaseFinished(name, f.at(), f.trigger(), f.run(), f.ok(), f.failedBlock(),
           f.exitCode(), f.duration()));

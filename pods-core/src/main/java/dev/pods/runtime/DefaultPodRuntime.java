@@ -69,7 +69,9 @@ public final class DefaultPodRuntime implements PodRuntime {
   });
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile Hypervisor.@Nullable Subscription events;
+  private volatile dev.pods.spi.SecretStore.@Nullable Registration secretEvents;
   private volatile boolean closed;
+  private final RuntimeDisks disks;
   /** Runs {@link #tick} every {@link #WATCH_PERIOD}; made by {@link #start}. */
   private volatile java.util.concurrent.@Nullable ScheduledExecutorService watcher;
   private final AtomicInteger ticks = new AtomicInteger();
@@ -82,6 +84,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     this.s = s;
     this.store = store;
     this.lockChannel = lockChannel;
+    this.disks = new RuntimeDisks(this, s.disks());
     if (s.executor() == null) {
       ownExecutor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pods-runtime-" + THREADS.incrementAndGet());
@@ -127,6 +130,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     try {
       Adoption.run(rt, s);
       rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
+      rt.secretEvents = s.secrets().onChange(rt::onSecretChanged);
       java.util.concurrent.ScheduledExecutorService w = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pods-watch-" + THREADS.incrementAndGet());
         t.setDaemon(true);
@@ -219,6 +223,14 @@ public final class DefaultPodRuntime implements PodRuntime {
         s.publicNetwork().gateway()));
   }
 
+  /** Refuses a pod with an image the runtime's image policy refuses, before anything is recorded or built. */
+  static void checkImages(RuntimeSettings s, Pod pod) {
+    List<dev.pods.Problem> problems = s.imagePolicy().problems(pod);
+    if (!problems.isEmpty()) {
+      throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", problems);
+    }
+  }
+
   @Override
   public Deployment deploy(Pod pod) {
     Objects.requireNonNull(pod, "pod");
@@ -226,6 +238,7 @@ public final class DefaultPodRuntime implements PodRuntime {
     if (!dnsProblems.isEmpty()) {
       throw new dev.pods.PodSpecException("pod '" + pod.name() + "'", dnsProblems);
     }
+    checkImages(s, pod);
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
@@ -237,6 +250,7 @@ public final class DefaultPodRuntime implements PodRuntime {
         throw new IllegalStateException("pod " + pod.name() + " is already deployed");
       }
       NodePorts.check(pod, s.nodeAddress(), nodePortClaims(null));
+      DeployChecks.check(pod, s, disksInUse(pod.name()));
       deployments.put(pod.name(), d);
     }
     List<String> allocated = new ArrayList<>();
@@ -296,6 +310,25 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
     }
     return out;
+  }
+
+  /**
+   * Disk name to the instance ({@code POD/UNIT-INDEX}) using it, over every deployment of this runtime except the
+   * one of pod {@code exceptPod}.
+   */
+  synchronized Map<String, String> disksInUse(@Nullable String exceptPod) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (DefaultDeployment d : deployments.values()) {
+      if (!d.pod().name().equals(exceptPod)) {
+        DiskUse.of(d.pod()).forEach(out::putIfAbsent);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public dev.pods.Disks disks() {
+    return disks;
   }
 
   /** Registers a deployment {@link Adoption} rebuilt. */
@@ -438,6 +471,25 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
   }
 
+  /**
+   * A secret's value changed in the store: every deployment with a unit declaring it hands its metadata services
+   * their new views (the declaring instances' state hashes change, so their agents run the reload blocks).
+   */
+  private void onSecretChanged(String name) {
+    if (closed) {
+      return;
+    }
+    List<DefaultDeployment> ds;
+    synchronized (this) {
+      ds = List.copyOf(deployments.values());
+    }
+    for (DefaultDeployment d : ds) {
+      if (d.pod().units().stream().anyMatch(u -> u.secrets().stream().anyMatch(r -> r.name().equals(name)))) {
+        d.refreshViews();
+      }
+    }
+  }
+
   @Override
   public void close() {
     List<DefaultDeployment> ds;
@@ -451,6 +503,10 @@ public final class DefaultPodRuntime implements PodRuntime {
     Hypervisor.Subscription sub = events;
     if (sub != null) {
       sub.close();
+    }
+    dev.pods.spi.SecretStore.Registration secretSub = secretEvents;
+    if (secretSub != null) {
+      secretSub.close();
     }
     java.util.concurrent.ScheduledExecutorService w = watcher;
     if (w != null) {

@@ -66,6 +66,7 @@ final class Migrator {
     if (!dnsProblems.isEmpty()) {
       throw new dev.pods.PodSpecException("pod '" + next.name() + "'", dnsProblems);
     }
+    DeployChecks.check(next, d.settings(), d.runtime().disksInUse(next.name()));
     for (Unit u : next.units()) {
       if (u.publicAddress() && d.publicPool() == null) {
         throw new PodsException("unit " + u.name() + " of pod " + next.name()

@@ -117,6 +117,7 @@ final class PodJson {
       mo.put("type", m.type().name());
       mo.put("path", m.path());
       putNullable(mo, "hostPath", m.hostPath());
+      mo.put("readOnly", m.readOnly());
       refs(mo.putArray("disks"), m.disks());
     }
     u.roles().forEach(o.putArray("roles")::add);
@@ -194,7 +195,8 @@ final class PodJson {
     b.nodePorts(list(o, "nodePorts", p -> new NodePort(Protocol.valueOf(text(p, "protocol")),
         integer(p, "externalPort"), integer(p, "internalPort"))));
     b.mounts(list(o, "mounts", m -> new Mount(nullableText(m, "name"), Mount.Type.valueOf(text(m, "type")),
-        text(m, "path"), nullableText(m, "hostPath"), list(m, "disks", r -> Reference.parse(r.asText())))));
+        text(m, "path"), nullableText(m, "hostPath"), list(m, "disks", r -> Reference.parse(r.asText())),
+        m.has("readOnly") ? m.get("readOnly").asBoolean() : Mount.Type.valueOf(text(m, "type")) == Mount.Type.HOST_PATH)));
     b.roles(list(o, "roles", JsonNode::asText));
     b.secrets(list(o, "secrets", r -> Reference.parse(r.asText())));
     b.options(options(field(o, "options")));

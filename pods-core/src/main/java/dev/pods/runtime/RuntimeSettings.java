@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.PodRuntime;
 import dev.pods.spi.Cidr;
@@ -10,6 +11,8 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import dev.pods.spi.DiskStore;
+import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +29,7 @@ public record RuntimeSettings(
     NetworkDriver networkDriver,
     InstanceFiles instanceFiles,
     ImageResolver images,
+    ImagePolicy imagePolicy,
     Path stateDir,
     Cidr privateRange,
     PodRuntime.@Nullable PublicNetwork publicNetwork,
@@ -39,4 +43,7 @@ public record RuntimeSettings(
     List<AutoCloseable> owned,
     @Nullable StateStore stateStore,
     @Nullable Inet4Address nodeAddress,
-    Map<String, PodRuntime.DnsDomain> domains) {}
+    Map<String, PodRuntime.DnsDomain> domains,
+    SecretStore secrets,
+    @Nullable DiskStore disks,
+    List<Path> hostFolders) {}

@@ -1,5 +1,6 @@
 package dev.pods.spec;
 
+import dev.pods.internal.HostStrings;
 import java.util.Locale;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -44,7 +45,11 @@ public record JournalInput(String key, Type type, @Nullable String unit, @Nullab
 
   private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
-  /** Validates the combination. */
+  /**
+   * Validates the combination, and the strings that reach the guest's system as strictly as names: {@code unit} a
+   * systemd unit name ({@link HostStrings#unitProblem}), {@code path} absolute without {@code .}, {@code ..} or
+   * empty segments, control characters or line breaks ({@link HostStrings#pathProblem}).
+   */
   public JournalInput {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(type, "type");
@@ -56,6 +61,13 @@ public record JournalInput(String key, Type type, @Nullable String unit, @Nullab
     }
     if (type == Type.FILE && (path == null || unit != null || !path.startsWith("/"))) {
       throw new IllegalArgumentException("a file input names an absolute path and no unit");
+    }
+    String bad = unit == null ? null : HostStrings.unitProblem(unit);
+    if (bad == null && path != null) {
+      bad = HostStrings.pathProblem(path);
+    }
+    if (bad != null) {
+      throw new IllegalArgumentException(bad);
     }
   }
 }

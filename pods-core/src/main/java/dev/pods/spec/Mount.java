@@ -1,5 +1,7 @@
 package dev.pods.spec;
 
+import dev.pods.internal.HostStrings;
+import dev.pods.internal.SafeText;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -14,9 +16,12 @@ import org.jspecify.annotations.Nullable;
  * @param path where it is mounted in the guest (absolute)
  * @param hostPath the host folder, for {@link Type#HOST_PATH}
  * @param disks the persistent disks ({@code +/disk/NAME}), for {@link Type#DISK}
+ * @param readOnly for {@link Type#HOST_PATH}: whether the guest mounts the folder read-only (the default; template
+ *     key {@code readOnly: false} makes it writable); always {@code false} for disks
  */
 public record Mount(
-    @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
+    @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks,
+    boolean readOnly) {
 
   /** What is mounted. */
   public enum Type {
@@ -46,13 +51,35 @@ public record Mount(
     }
   }
 
-  /** Validates the combination. */
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+  /**
+   * Validates the combination, and the strings that reach the guest's or the host's file system as strictly as
+   * names ({@link HostStrings#pathProblem}): {@code path} and {@code hostPath} absolute, without {@code .},
+   * {@code ..} or empty segments, control characters or line breaks; {@code name} 1-63 letters, digits and
+   * {@code _.-}, without {@code ..}.
+   */
   public Mount {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(path, "path");
     disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
     if (!path.startsWith("/")) {
-      throw new IllegalArgumentException("a mount path is absolute, not '" + path + "'");
+      throw new IllegalArgumentException("a mount path is absolute, not '" + SafeText.oneLine(path, 200) + "'");
+    }
+    String bad = HostStrings.pathProblem(path);
+    if (bad != null) {
+      throw new IllegalArgumentException("mount path: " + bad);
+    }
+    if (type == Type.HOST_PATH && (hostPath == null || !hostPath.startsWith("/") || !disks.isEmpty())) {
+      throw new IllegalArgumentException("a host_path mount names an absolute hostPath and no disks");
+    }
+    if (hostPath != null && (bad = HostStrings.pathProblem(hostPath)) != null) {
+      throw new IllegalArgumentException("mount hostPath: " + bad);
+    }
+    if (name != null && (!NAME.matcher(name).matches() || name.contains(".."))) {
+      throw new IllegalArgumentException("a mount name is 1-63 letters, digits and '_.-' without '..', not '"
+          + SafeText.oneLine(name, 100) + "'");
     }
     if (type == Type.DISK) {
       if (disks.isEmpty() || hostPath != null) {
@@ -66,5 +93,13 @@ public record Mount(
     } else if (hostPath == null || !hostPath.startsWith("/") || !disks.isEmpty()) {
       throw new IllegalArgumentException("a host_path mount names an absolute hostPath and no disks");
     }
+    if (type == Type.DISK && readOnly) {
+      throw new IllegalArgumentException("readOnly is for host_path mounts; a disk mount is writable");
+    }
+  }
+
+  /** A mount with the default access: a host folder read-only, a disk writable. */
+  public Mount(@Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
+    this(name, type, path, hostPath, disks, type == Type.HOST_PATH);
   }
 }

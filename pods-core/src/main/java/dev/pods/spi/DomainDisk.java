@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param path absolute path of the image file, readable by the hypervisor's emulator process
  * @param format the image format
  * @param readOnly whether the guest sees the disk read-only
+ * @param serial the serial number the guest sees ({@code /sys/block/vdX/serial}: 1 to 20 letters, digits,
+ *     {@code -} or {@code _}), by which it finds the disk whatever its device name; or {@code null}
  */
-public record DomainDisk(Path path, Format format, boolean readOnly) {
+public record DomainDisk(Path path, Format format, boolean readOnly, @org.jspecify.annotations.Nullable String serial) {
   /** Image formats a domain disk can have. */
   public enum Format {
     /** QEMU copy-on-write v2 (overlays, cloud images). */
@@ -23,13 +25,21 @@ public record DomainDisk(Path path, Format format, boolean readOnly) {
     RAW
   }
 
-  /** Validates: absolute path, non-null format. */
+  /** Validates: absolute path, non-null format, a serial of the allowed characters. */
   public DomainDisk {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(format, "format");
     if (!path.isAbsolute()) {
       throw new IllegalArgumentException("disk path must be absolute: " + path);
     }
+    if (serial != null && !serial.matches("[A-Za-z0-9_-]{1,20}")) {
+      throw new IllegalArgumentException("a disk serial is 1 to 20 letters, digits, '-' or '_', not '" + serial + "'");
+    }
+  }
+
+  /** A disk without serial number. */
+  public DomainDisk(Path path, Format format, boolean readOnly) {
+    this(path, format, readOnly, null);
   }
 
   /** A writable qcow2 disk. */

@@ -28,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param acceleration the requested acceleration; {@link Acceleration#AUTO} lets the hypervisor probe
  * @param vncPassword the password a VNC client must give (VNC authentication; 1 to 8 printable ASCII characters,
  *     only with {@code vncListen}), or {@code null} for a display without password
+ * @param filesystems host folders shared with virtiofs (the domain then has shared memory)
  */
 public record DomainSpec(
     String name,
@@ -41,7 +42,8 @@ public record DomainSpec(
     List<DomainNic> nics,
     @Nullable String vncListen,
     Acceleration acceleration,
-    @Nullable String vncPassword) {
+    @Nullable String vncPassword,
+    List<DomainFilesystem> filesystems) {
 
   /** The longest accepted domain name. */
   public static final int MAX_NAME_LENGTH = 200;
@@ -60,6 +62,7 @@ public record DomainSpec(
     }
     disks = List.copyOf(disks);
     nics = List.copyOf(nics);
+    filesystems = List.copyOf(filesystems);
     if (seedIso != null && !seedIso.isAbsolute()) {
       throw new IllegalArgumentException("seed ISO path must be absolute: " + seedIso);
     }
@@ -114,6 +117,7 @@ public record DomainSpec(
     b.memoryMib = memoryMib;
     b.boot = boot;
     b.disks.addAll(disks);
+    b.filesystems.addAll(filesystems);
     b.seedIso = seedIso;
     b.serialLog = serialLog;
     b.nics.addAll(nics);
@@ -139,6 +143,7 @@ public record DomainSpec(
     private long memoryMib = 256;
     private @Nullable DomainBoot boot;
     private final List<DomainDisk> disks = new ArrayList<>();
+    private final List<DomainFilesystem> filesystems = new ArrayList<>();
     private @Nullable Path seedIso;
     private @Nullable Path serialLog;
     private final List<DomainNic> nics = new ArrayList<>();
@@ -183,6 +188,12 @@ public record DomainSpec(
     /** Adds a disk after the ones already added. */
     public Builder disk(DomainDisk d) {
       this.disks.add(Objects.requireNonNull(d, "disk"));
+      return this;
+    }
+
+    /** Adds a shared host folder after the ones already added. */
+    public Builder filesystem(DomainFilesystem f) {
+      this.filesystems.add(Objects.requireNonNull(f, "filesystem"));
       return this;
     }
 
@@ -243,7 +254,7 @@ public record DomainSpec(
       }
       return new DomainSpec(
           name, metadata, vcpus, memoryMib, boot, disks, seedIso, serialLog, nics, vncListen, acceleration,
-          vncPassword);
+          vncPassword, filesystems);
     }
   }
 }

@@ -37,9 +37,17 @@ public interface HypervisorProvider {
   InstanceFiles instanceFiles(Path dir);
 
   /**
+   * The named persistent disks of this backend under {@code dir} (the same folder as
+   * {@link #instanceFiles(Path)}'s), for {@link dev.pods.PodRuntime#local()}. Nothing is created before the first
+   * volume is.
+   */
+  DiskStore disks(Path dir);
+
+  /**
    * The images this backend knows by name (its catalogue), for {@link dev.pods.PodRuntime#local()}; downloaded
    * images are cached under {@code dir} (the same folder as {@link #instanceFiles(Path)}'s). Resolving may build or
-   * download an image, and blocks meanwhile.
+   * download an image, and blocks meanwhile. The resolver applies {@code policy} to every image it is asked for
+   * (paths with their symbolic links resolved, download size, redirects, destination addresses).
    */
-  ImageResolver images(Path dir);
+  ImageResolver images(Path dir, dev.pods.ImagePolicy policy);
 }

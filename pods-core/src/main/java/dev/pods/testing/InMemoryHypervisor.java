@@ -283,6 +283,12 @@ public final class InMemoryHypervisor implements Hypervisor {
       if (d.state.isActive()) {
         return;
       }
+      for (dev.pods.spi.DomainFilesystem f : d.spec.filesystems()) {
+        if (!java.nio.file.Files.isDirectory(f.source())) {
+          throw new dev.pods.BackendException("start", name, -1, "shared folder " + f.source() + " is not a folder",
+              null);
+        }
+      }
       for (DomainDisk disk : d.spec.disks()) {
         requireFile("start", name, disk.path(), "disk");
       }

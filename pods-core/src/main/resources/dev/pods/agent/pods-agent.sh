@@ -165,6 +165,7 @@ cli_get() {
   case $HTTP_STATUS in
     404) printf 'pods get: %s: not found\n' "$_ref" >&2 ;;
     400) printf 'pods get: %s: malformed reference\n' "$_ref" >&2 ;;
+    403) printf 'pods get: %s: not declared by this unit (access refused)\n' "$_ref" >&2 ;;
     401) printf 'pods get: token refused by the metadata service\n' >&2 ;;
     000) printf 'pods get: metadata service unreachable at %s\n' "$PODS_URL" >&2 ;;
     *) printf 'pods get: %s: HTTP %s\n' "$_ref" "$HTTP_STATUS" >&2 ;;
@@ -344,6 +345,8 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
   rm -rf "$W/spec.new"
   mkdir "$W/spec.new" || return 1
   : >"$W/spec.new/blocks"
+  : >"$W/spec.new/mounts"
+  : >"$W/spec.new/journals"
   while read -r _kw _a _b _c _d _e; do
     case $_kw in
       version) SPEC_VERSION=$_a ;;
@@ -353,6 +356,8 @@ fetch_spec() { # GET /v1/spec into $W/spec/ (blocks: "index language phase timeo
         printf '%s' "$_e" | base64 -d >"$W/spec.new/$_a.src" || return 1
         printf '%s %s %s %s\n' "$_a" "$_b" "$_c" "$_d" >>"$W/spec.new/blocks"
         ;;
+      mount) printf '%s %s %s %s\n' "$_a" "$_b" "$_c" "$_d" >>"$W/spec.new/mounts" ;;
+      journal) printf '%s %s %s\n' "$_a" "$_b" "$_c" >>"$W/spec.new/journals" ;;
     esac
   done <"$W/spec.txt"
   rm -rf "$W/spec"
@@ -599,13 +604,138 @@ exec_loop_exit() {
   exit 0
 }
 
+# ---------------------------------------------------------------------------------------- storage
+
+find_disk() { # SERIAL -> DISK_DEV: the virtio disk whose serial number is SERIAL
+  DISK_DEV=
+  for _fd in /sys/block/vd*; do
+    [ -r "$_fd/serial" ] && [ "$(cat "$_fd/serial")" = "$1" ] || continue
+    DISK_DEV=/dev/${_fd##*/}
+    return 0
+  done
+  return 1
+}
+
+disk_blank() { # DEV: its first 64 KiB are zeros (a new volume; ext4 has its superblock at 1 KiB)
+  [ -z "$(dd if="$1" bs=65536 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' 0\n')" ]
+}
+
+mount_folder() { # TAG PATH ro|rw: mounts the host folder shared as virtiofs TAG
+  grep -q "^$1 $2 virtiofs " /proc/mounts && return 0
+  modprobe virtiofs 2>/dev/null
+  mkdir -p "$2" && mount -t virtiofs -o "$3" "$1" "$2" || { pods_log "cannot mount the host folder $1 on $2"; return 1; }
+  pods_log "mounted the host folder $1 on $2 ($3)"
+}
+
+mount_storage() { # mounts the spec's disks (formatting blank ones) and host folders; returns 1, after saying why, when one fails
+  while read -r _mt _ms _mp _mo; do
+    _mp=$(printf '%s' "$_mp" | base64 -d) && [ -n "$_mp" ] || { pods_log "bad mount line"; return 1; }
+    if [ "$_mt" = host ]; then
+      mount_folder "$_ms" "$_mp" "$_mo" || return 1
+      continue
+    fi
+    [ "$_mt" = disk ] || continue
+    _i=0
+    until find_disk "$_ms"; do # the block device may show up a moment after the agent starts
+      _i=$((_i + 1))
+      [ $_i -lt 100 ] || { pods_log "no disk with serial $_ms for $_mp"; return 1; }
+      sleep 0.1
+    done
+    grep -q "^$DISK_DEV $_mp " /proc/mounts && continue
+    if disk_blank "$DISK_DEV"; then
+      pods_log "formatting the blank disk $DISK_DEV (ext4) for $_mp"
+      mkfs.ext4 -q -F "$DISK_DEV" >&2 </dev/null || { pods_log "mkfs.ext4 $DISK_DEV failed"; return 1; }
+    fi
+    mkdir -p "$_mp" && mount -t ext4 "$DISK_DEV" "$_mp" || { pods_log "cannot mount $DISK_DEV on $_mp"; return 1; }
+    pods_log "mounted $DISK_DEV ($_ms) on $_mp"
+  done <"$W/spec/mounts"
+}
+
+# --------------------------------------------------------------------------------------- journals
+# Each journal input is followed by its own session (setsid: stop ends it as a group): the follower (tail -F or
+# journalctl -f) and a ticker feed one pipe; journal_pump batches the lines and posts each batch in the
+# background, so neither the followed program nor the follower ever waits for the host. While a post is under
+# way the next batch fills up to JOURNAL_MAX lines; lines beyond are dropped and counted, and the count travels
+# with the next post (as do lines lost by a failed post).
+
+JOURNAL_MAX=1000
+
+start_journals() { # starts a follower per line of $W/spec/journals (once per boot)
+  JOURNAL_PIDS=
+  mkdir -p "$W/j" || return 0
+  while read -r _jk _jt _js; do
+    [ -n "$_jk" ] || continue
+    # where following starts is taken now, so that no line the blocks write after this is missed
+    if [ "$_jt" = systemd ]; then
+      _j0=$(date +%s)
+    else
+      _j0=$(($(wc -c 2>/dev/null <"$(printf '%s' "$_js" | base64 -d)" || echo 0) + 1))
+    fi
+    setsid sh "$AGENT_SELF" journal "$_jk" "$_jt" "$_js" "$_j0" </dev/null >/dev/null 2>&1 7>&- 8>&- &
+    JOURNAL_PIDS="$JOURNAL_PIDS $!"
+  done <"$W/spec/journals"
+}
+
+journal_follow() { # KEY TYPE BASE64_SOURCE START: the follower of one input (started by start_journals in its
+  # own session); START: for a file the byte to start at, for a systemd unit the time (epoch seconds)
+  load_config || exit 2
+  W=$PODS_RUN_DIR/work
+  _src=$(printf '%s' "$3" | base64 -d) && [ -n "$_src" ] || exit 2
+  _tick="pods-journal-tick-$(cut -c1-13 /proc/sys/kernel/random/uuid 2>/dev/null)-$$"
+  {
+    if [ "$2" = systemd ]; then
+      journalctl -f -o cat --since "@$4" -u "$_src" 2>/dev/null &
+    else
+      tail -c "+$4" -F "$_src" 2>/dev/null &
+    fi
+    while sleep 0.2; do printf '%s\n' "$_tick" || break; done
+  } | journal_pump "$1" "$_tick"
+}
+
+journal_pump() { # KEY TICK: batches stdin lines into $W/j/KEY.b; posts a batch on a tick, or when it is full,
+  # unless a post is under way
+  self_pid
+  HTTP_TAG=j$1
+  _jf=$W/j/$1.b _jn=0 _jd=0 _jq=0 _jp=
+  : >"$_jf"
+  while IFS= read -r _jl; do
+    if [ "$_jl" != "$2" ]; then
+      if [ $_jn -lt $JOURNAL_MAX ]; then
+        printf '%s\n' "$_jl" >>"$_jf"
+        _jn=$((_jn + 1))
+      else
+        _jd=$((_jd + 1))
+      fi
+      [ $_jn -ge $JOURNAL_MAX ] || continue # a full batch goes at once, others on the next tick
+    fi
+    own_child "$_jp" && continue
+    [ -n "$_jp" ] && wait "$_jp"
+    _jp=
+    if [ -s "$_jf.lost" ]; then
+      while read -r _jx; do _jd=$((_jd + _jx)); done <"$_jf.lost"
+      rm -f "$_jf.lost"
+    fi
+    [ $_jn -gt 0 ] || [ $_jd -gt 0 ] || continue
+    _jq=$((_jq + 1))
+    mv "$_jf" "$_jf.$_jq" && : >"$_jf"
+    journal_post "$1" "$_jf.$_jq" "$_jd" "$_jn" 7>&- 8>&- &
+    _jp=$! _jn=0 _jd=0
+  done
+}
+
+journal_post() { # KEY FILE DROPPED LINES: posts one batch; a failed post counts its lines as dropped
+  self_pid
+  http POST "/v1/journal/$1?dropped=$3" "$2.answer" "$2" 10 || echo "$4" >>"$W/j/$1.b.lost"
+  rm -f "$2" "$2.answer"
+}
+
 # ------------------------------------------------------------------------------------------- main
 
 agent_exit() {
   # a second TERM must not cut this short (the default action would orphan the children)
   trap '' TERM INT
   trap - EXIT
-  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" "$EXEC_LOOP_PID" "$SHIP_PID" "$BLOCK_PID" "$WD_PID" "$!"
+  stop "$HTTP_PID" "$HTTP_WD" "$NAP_PID" "$EXEC_LOOP_PID" "$SHIP_PID" "$BLOCK_PID" "$WD_PID" $JOURNAL_PIDS "$!"
   python_stop
   wait
   rm -rf "$PODS_RUN_DIR/lock"
@@ -616,7 +746,7 @@ agent_main() {
   mkdir -p "$PODS_RUN_DIR" "$PODS_STATE_DIR" || exit 2
   acquire_lock || exit 0
   W=$PODS_RUN_DIR/work
-  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= RUN_SEQ=0 STATUS=initializing STATUS_SENT=1
+  EXEC_LOOP_PID= SHIP_PID= BLOCK_PID= WD_PID= PY_PID= JOURNAL_PIDS= RUN_SEQ=0 STATUS=initializing STATUS_SENT=1
   trap agent_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
@@ -643,7 +773,7 @@ agent_main() {
   fi
   set_status initializing
   BOOT_OK=0
-  if run_phase $_trigger; then
+  if mount_storage && { start_journals; run_phase $_trigger; }; then
     BOOT_OK=1
     if [ $_trigger = first_boot ]; then
       printf '%s\n' "$SPEC_VERSION" >"$PODS_STATE_DIR/initialized.new" &&
@@ -695,6 +825,7 @@ esac
 case ${1:-run} in
   run) agent_main ;;
   get) shift; cli_get "$@" ;;
+  journal) shift; journal_follow "$@" ;;
   version) echo "pods-agent $PODS_AGENT_VERSION" ;;
   *) printf 'usage: pods-agent.sh run | get +/kind/name/selector | version\n' >&2; exit 2 ;;
 esac

@@ -16,6 +16,7 @@ import dev.pods.imds.InstanceView;
 import dev.pods.imds.OutputStream;
 import dev.pods.imds.PeerInstance;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -386,6 +387,52 @@ class AgentTest {
       Thread.sleep(300);
       assertThat(h.events(AgentEvent.RunStarted.class)).hasSize(1);
       assertThat(h.logs()).contains("another agent runs");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(GuestShell.class)
+  void aFileJournalsLinesArriveInBatchesFromWhereTheBootStarted(GuestShell shell) throws Exception {
+    Path log = Files.createTempFile("pods-journal-", ".log");
+    try {
+      Files.writeString(log, "written before the agent started\n");
+      Unit u = unit()
+          .journal(new dev.pods.spec.Journal("logs", List.of(
+              new dev.pods.spec.JournalInput("app", dev.pods.spec.JournalInput.Type.FILE, null, log.toString()))))
+          .script(Script.shell("for i in 1 2 3 4 5; do echo \"line $i\" >> " + log + "; done\necho done\n"))
+          .build();
+      try (AgentHarness h = harness(shell, u)) {
+        h.start();
+        assertThat(h.awaitRun(Trigger.FIRST_BOOT, 1, WAIT).ok()).as(h.logs()).isTrue();
+        java.util.function.Supplier<List<String>> lines = () -> h.events(AgentEvent.JournalLines.class).stream()
+            .flatMap(j -> j.lines().stream()).toList();
+        assertThat(h.await(WAIT, () -> lines.get().size() >= 5)).as(h.logs()).isTrue();
+        assertThat(lines.get()).containsExactly("line 1", "line 2", "line 3", "line 4", "line 5");
+        assertThat(h.events(AgentEvent.JournalLines.class)).allSatisfy(j -> {
+          assertThat(j.key()).isEqualTo("app");
+          assertThat(j.dropped()).isZero();
+        });
+        // one line appended while the agent runs comes on its own
+        Files.writeString(log, "later\n", java.nio.file.StandardOpenOption.APPEND);
+        assertThat(h.await(WAIT, () -> lines.get().size() == 6)).as(h.logs()).isTrue();
+        assertThat(lines.get().get(5)).isEqualTo("later");
+
+        // a burst: every line arrives or is counted as dropped, in order, none twice
+        StringBuilder burst = new StringBuilder();
+        for (int i = 0; i < 5000; i++) {
+          burst.append("burst ").append(i).append('\n');
+        }
+        Files.writeString(log, burst, java.nio.file.StandardOpenOption.APPEND);
+        java.util.function.LongSupplier accounted = () -> lines.get().size() - 6
+            + h.events(AgentEvent.JournalLines.class).stream().mapToLong(AgentEvent.JournalLines::dropped).sum();
+        assertThat(h.await(WAIT, () -> accounted.getAsLong() >= 5000)).as(h.logs()).isTrue();
+        assertThat(accounted.getAsLong()).isEqualTo(5000);
+        List<Integer> got = lines.get().subList(6, lines.get().size()).stream()
+            .map(l -> Integer.parseInt(l.substring("burst ".length()))).toList();
+        assertThat(got).isSorted().doesNotHaveDuplicates();
+      }
+    } finally {
+      Files.deleteIfExists(log);
     }
   }
 }

@@ -179,7 +179,10 @@ class ImdsServerTest {
   void unknownOrMalformedQueriesAreErrors() throws Exception {
     assertThat(get("/v1/query/unit/nope/private_ips").statusCode()).isEqualTo(404);
     assertThat(get("/v1/query/unit/db/nope").statusCode()).isEqualTo(404);
-    assertThat(get("/v1/query/secret/other/password").statusCode()).isEqualTo(404);
+    // a secret the unit does not declare: refused (issue 12), whether or not it exists
+    HttpResponse<String> undeclared = get("/v1/query/secret/other/password");
+    assertThat(undeclared.statusCode()).isEqualTo(403);
+    assertThat(undeclared.body()).contains("does not declare +/secret/other");
     assertThat(get("/v1/query/secret/db-creds/nope").statusCode()).isEqualTo(404);
     HttpResponse<String> bad = get("/v1/query/bogus/db/private_ips");
     assertThat(bad.statusCode()).isEqualTo(400);

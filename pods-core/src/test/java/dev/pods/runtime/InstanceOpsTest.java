@@ -181,6 +181,19 @@ class InstanceOpsTest {
   }
 
   @Test
+  void aTimeoutsTailShowsHostileGuestOutputEscapedAndCut() {
+    started(web(1), "r1", Trigger.FIRST_BOOT);
+    line(web(1), "r1", "\033[2J\033[Hsecret\rok");
+    line(web(1), "r1", "x".repeat(600));
+    WaitTimeoutException e = catchThrowableOfType(WaitTimeoutException.class,
+        () -> web(1).await(Wait.forPhase(Phase.INITIAL), Duration.ofMillis(100)));
+
+    assertThat(e).hasMessageContaining("last output lines:\n  \\e[2J\\e[Hsecret\\rok\n  " + "x".repeat(500)
+        + "... (100 more characters)");
+    assertThat(e.getMessage()).doesNotContain("\033").doesNotContain("\r");
+  }
+
+  @Test
   void forOutputCountsLinesPrintedBeforeTheWaitAndCanAskForSeveral() {
     run(web(0), "r1", Trigger.FIRST_BOOT, true, "listening on :80", "noise");
     web(0).await(Wait.forOutput("listening on :\\d+"), Duration.ofSeconds(5));

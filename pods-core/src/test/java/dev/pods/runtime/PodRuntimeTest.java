@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pods.BootImage;
 import dev.pods.Deployment;
+import dev.pods.ImagePolicy;
 import dev.pods.Instance;
 import dev.pods.InstanceState;
 import dev.pods.Phase;
@@ -13,6 +14,8 @@ import dev.pods.Pod;
 import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import dev.pods.PodRuntime;
+import dev.pods.PodSpecException;
+import dev.pods.Problem;
 import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Trigger;
@@ -186,6 +189,49 @@ class PodRuntimeTest {
     assertThatThrownBy(() -> new Socket(listener.getAddress(), listener.getPort()).close())
         .isInstanceOf(IOException.class);
     d.destroy(); // idempotent
+  }
+
+  @Test
+  void theImagePolicyRefusesHostPathsBeforeAnythingIsRecordedOrBuilt() throws Exception {
+    Pod evil = Pod.builder().name("evil")
+        .unit(Unit.builder().name("web").image("/etc/shadow").build())
+        .unit(Unit.builder().name("db").image("http://169.254.169.254/latest/user-data").build())
+        .build();
+
+    assertThatThrownBy(() -> runtime.deploy(evil))
+        .isInstanceOf(PodSpecException.class)
+        .satisfies(e -> assertThat(((PodSpecException) e).problems()).extracting(Problem::toString).containsExactly(
+            "error: units[web].image: image '/etc/shadow' is refused by the host's image policy: disk image paths"
+                + " are not allowed (rule: no host folder is allowed for images)",
+            "error: units[db].image: image 'http://169.254.169.254/latest/user-data' is refused by the host's image"
+                + " policy: image URLs are not allowed (rule: no URL prefix is allowed for images)"));
+    assertThat(runtime.deployments()).isEmpty();
+    assertThat(stateFiles()).isEmpty();
+    assertThat(tasks).isEmpty();
+    assertThat(hv.domainNames()).isEmpty();
+
+    // a plan towards such a pod is refused too
+    Deployment d = runtime.deploy(pod());
+    Pod changed = d.pod().withUnit(Unit.builder().name("db").image("/proc/self/environ").memoryMib(192).build());
+    assertThatThrownBy(() -> d.plan(changed))
+        .isInstanceOf(PodSpecException.class)
+        .hasMessageContaining("units[db].image: image '/proc/self/environ' is refused");
+  }
+
+  @Test
+  void aHostAllowedFolderPassesThePolicy() throws Exception {
+    runtime.close();
+    runtime = PodRuntime.builder().hypervisor(hv).networkDriver(net).instanceFiles(files)
+        .images(name -> image).stateDir(tmp.resolve("state2")).namePrefix("t-")
+        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).executor(tasks::add)
+        .imagePolicy(ImagePolicy.builder().allowFolder(Path.of("/srv/images")).build())
+        .build();
+
+    Deployment d = runtime.deploy(Pod.builder().name("ok")
+        .unit(Unit.builder().name("web").image("/srv/images/web.qcow2").build()).build());
+    runTasks();
+
+    assertThat(d.instances()).extracting(Instance::state).containsOnly(InstanceState.BOOTING);
   }
 
   @Test

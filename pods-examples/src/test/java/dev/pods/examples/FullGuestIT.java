@@ -15,7 +15,18 @@ import dev.pods.Trigger;
 import dev.pods.Unit;
 import dev.pods.imds.ExecResult;
 import dev.pods.kvm.GuestImages;
+import dev.pods.kvm.DiskImages;
+import dev.pods.kvm.KvmDiskStore;
 import dev.pods.kvm.KvmInstanceFiles;
+import dev.pods.secrets.InMemorySecretStore;
+import dev.pods.spec.Journal;
+import dev.pods.spec.JournalInput;
+import dev.pods.spec.Mount;
+import dev.pods.spec.Reference;
+import dev.pods.spi.DiskStore;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +45,9 @@ import org.junit.jupiter.api.Timeout;
  * user-data, which must pass cloud-init's schema check.
  *
  * <p>Checks that a bash block (an associative array: bash, not sh) and a python block (with {@code import json})
- * ran in document order with the environment handed from one to the other, that {@code exec} works, and that
- * destroy leaves nothing. One guest only (it needs 512 MiB and boots in about 1-3 minutes under TCG). Every name
+ * ran in document order with the environment handed from one to the other, that a persistent disk is mounted
+ * before the blocks run, that the unit reads its secret, that a {@code systemd} journal input's lines arrive as
+ * events, that {@code exec} works, and that destroy leaves nothing (but the disk, deleted at the end). One guest only (it needs 512 MiB and boots in about 1-3 minutes under TCG). Every name
  * starts with the per-run prefix {@code pf????}.
  */
 @Tag("system")
@@ -45,9 +57,15 @@ class FullGuestIT {
   private static final String OWNER_PREFIX = "podsfg-owner-";
   private static final Duration READY = Duration.ofMinutes(8);
 
-  private static Pod pod() {
+  private static final String SECRET = "full-guest-" + Long.toHexString(System.nanoTime());
+
+  private static Pod pod(String disk) {
     return Pod.builder().name("fg")
         .unit(Unit.builder().name("app").image("full").memoryMib(512).diskSizeGib(3)
+            .mount(new Mount("data", Mount.Type.DISK, "/srv/data", null, List.of(Reference.of("disk", disk))))
+            .secret(Reference.of("secret", "fg-db"))
+            .journal(new Journal("logs", List.of(
+                new JournalInput("hello", JournalInput.Type.SYSTEMD, "pods-hello.service", null))))
             .script(Script.bash(Phase.INITIAL, """
                 declare -A kind=([shell]="$(readlink -f /proc/$$/exe)")
                 export FROM_BASH="bash ${BASH_VERSINFO[0]} as ${kind[shell]}"
@@ -57,6 +75,12 @@ class FullGuestIT {
                 import json, os, sys
                 print("python: " + json.dumps({"from_bash": os.environ["FROM_BASH"], "major": sys.version_info[0]},
                                               sort_keys=True))
+                """))
+            // the disk is mounted before the blocks run; the secret is read; a systemd unit's journal is shipped
+            .script(Script.bash(Phase.INITIAL, """
+                grep -q ' /srv/data ext4 ' /proc/mounts && echo "disk: mounted"
+                echo "secret: $(pods get +/secret/fg-db/password | sha256sum | cut -c1-64)"
+                systemd-run --quiet --unit=pods-hello sh -c 'echo hello from systemd'
                 """))
             .build())
         .build();
@@ -69,16 +93,26 @@ class FullGuestIT {
     GuestImages.Full full = GuestImages.configured().full();
     List<PodEvent> events = new CopyOnWriteArrayList<>();
     List<String> domains = new ArrayList<>();
+    InMemorySecretStore secrets = new InMemorySecretStore();
+    secrets.put("fg-db", java.util.Map.of("password", SECRET));
+    DiskStore store = KvmDiskStore.on(DiskImages.at(RuntimeRig.DISK_ROOT));
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "pf", OWNER_PREFIX, image -> {
       if (!image.equals("full")) {
         throw new PodsException("this test only knows the image 'full', not '" + image + "'");
       }
       return new BootImage(full.kernel(), full.initrd(), full.cmdline(), full.disk());
-    });
+    }, (p, b) -> b.secrets(secrets).disks(store));
+    String disk = rig.prefix + "-fg";
     try {
       long t0 = System.nanoTime();
-      Deployment d = rig.runtime.deploy(pod());
+      Deployment d = rig.runtime.deploy(pod(disk));
       d.events().subscribe(events::add);
+      java.util.concurrent.CountDownLatch hello = new java.util.concurrent.CountDownLatch(1);
+      d.events().subscribe(e -> {
+        if (e instanceof PodEvent.JournalLine j && j.line().equals("hello from systemd")) {
+          hello.countDown();
+        }
+      });
       d.instances().forEach(i -> domains.add(i.domainName()));
       Instance app = d.instance("app", 0);
       try {
@@ -99,6 +133,12 @@ class FullGuestIT {
         String fromBash = bash.get(0).substring("bash: ".length(), bash.get(0).lastIndexOf(" on "));
         assertThat(python).containsExactly(
             "python: {\"from_bash\": \"" + fromBash + "\", \"major\": 3}");
+        assertThat(lines(events, 2)).containsExactly("disk: mounted", "secret: " + HexFormat.of().formatHex(
+            MessageDigest.getInstance("SHA-256").digest((SECRET + "\n").getBytes(StandardCharsets.UTF_8))));
+        assertThat(hello.await(60, TimeUnit.SECONDS)).as("the systemd unit's line arrived").isTrue();
+        assertThat(app.journal("hello")).contains("hello from systemd");
+        assertThat(events).filteredOn(PodEvent.JournalLine.class::isInstance).map(PodEvent.JournalLine.class::cast)
+            .anySatisfy(j -> assertThat(j.key() + " " + j.line()).isEqualTo("hello hello from systemd"));
 
         ExecResult r = app.exec("sh", "-c",
             "hostname; systemctl is-active " + KvmInstanceFiles.AGENT_UNIT
@@ -119,7 +159,11 @@ class FullGuestIT {
         d.destroy();
       }
     } finally {
-      rig.close();
+      try {
+        store.delete(disk);
+      } finally {
+        rig.close();
+      }
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
   }

@@ -45,10 +45,12 @@ final class RuntimeRig implements AutoCloseable {
   final DiskImages disks;
   final LibvirtHypervisor hv;
   final LinuxNetworkDriver driver;
-  final PodRuntime runtime;
+  /** The runtime; {@link #reopen()} replaces it. */
+  PodRuntime runtime;
+  private final java.util.function.Supplier<PodRuntime> build;
 
   private RuntimeRig(String prefix, Path dir, String hostNs, String owner, DiskImages disks, LibvirtHypervisor hv,
-      LinuxNetworkDriver driver, PodRuntime runtime) {
+      LinuxNetworkDriver driver, java.util.function.Supplier<PodRuntime> build) {
     this.prefix = prefix;
     this.dir = dir;
     this.hostNs = hostNs;
@@ -56,7 +58,15 @@ final class RuntimeRig implements AutoCloseable {
     this.disks = disks;
     this.hv = hv;
     this.driver = driver;
-    this.runtime = runtime;
+    this.build = build;
+    this.runtime = build.get();
+  }
+
+  /** Closes the runtime and builds a new one with the same settings, which adopts what the old one left. */
+  PodRuntime reopen() {
+    runtime.close();
+    runtime = build.get();
+    return runtime;
   }
 
   /**
@@ -103,18 +113,21 @@ final class RuntimeRig implements AutoCloseable {
       check(run("ip", "netns", "add", hostNs));
       check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
       driver = LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(p).build();
-      PodRuntime.Builder builder = PodRuntime.builder()
-          .hypervisor(hv)
-          .networkDriver(driver)
-          .instanceFiles(KvmInstanceFiles.on(disks))
-          .images(images)
-          .stateDir(dir.resolve("state"))
-          .hostNamespace(hostNs)
-          .owner(owner)
-          .namePrefix(p + "-");
-      more.accept(p, builder);
-      PodRuntime runtime = builder.build();
-      return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, runtime);
+      LinuxNetworkDriver net = driver;
+      java.util.function.Supplier<PodRuntime> build = () -> {
+        PodRuntime.Builder builder = PodRuntime.builder()
+            .hypervisor(hv)
+            .networkDriver(net)
+            .instanceFiles(KvmInstanceFiles.on(disks))
+            .images(images)
+            .stateDir(dir.resolve("state"))
+            .hostNamespace(hostNs)
+            .owner(owner)
+            .namePrefix(p + "-");
+        more.accept(p, builder);
+        return builder.build();
+      };
+      return new RuntimeRig(p, dir, hostNs, owner, disks, hv, driver, build);
     } catch (Exception | Error e) {
       List<Throwable> errors = new ArrayList<>();
       if (driver != null) {

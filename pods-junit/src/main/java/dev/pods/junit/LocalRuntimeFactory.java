@@ -140,7 +140,7 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
       PodRuntime runtime = PodRuntime.localBuilder()
           .dataDir(dir)
           .hypervisor(hv)
-          .images(hp.images(root))
+          .images(hp.images(root, dev.pods.ImagePolicy.catalogueOnly()))
           .hostNamespace(hostNs)
           .owner(owner.label())
           .namePrefix(prefix + "-")
@@ -259,6 +259,11 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
     @Override
     public String owner() {
       return runtime.owner();
+    }
+
+    @Override
+    public dev.pods.Disks disks() {
+      return runtime.disks();
     }
 
     @Override

@@ -245,6 +245,11 @@ class FakeRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
+    public dev.pods.Disks disks() {
+      return runtime.disks();
+    }
+
+    @Override
     public void close() {
       closed = true;
       runtime.close();

@@ -1,23 +1,28 @@
 package dev.pods.kvm;
 
 import dev.pods.BackendException;
+import dev.pods.ImagePolicy;
+import dev.pods.kvm.internal.ImageChain;
+import dev.pods.kvm.internal.ImageDownload;
 import dev.pods.kvm.internal.Exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -26,12 +31,12 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -42,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * The disks of instances under one root folder:
  * <ul>
  *   <li>{@code base/}: a content-addressed cache of base images ({@code <sha256>.qcow2} or {@code .raw}, mode
- *       0444), shared by all instances and never written after insertion. A local file is copied in once (keyed
- *       by path, size and modification time); a URL is downloaded once, with progress events and an optional
- *       SHA-256 check.
+ *       0440, group {@code kvm} when it exists), shared by all instances and never written after insertion. A local
+ *       file is copied in once (keyed by path, size and modification time); a URL is downloaded once, with progress
+ *       events and an optional SHA-256 check. Both follow the {@link ImagePolicy} given to {@link #at(Path,
+ *       ImagePolicy)}.
  *   <li>{@code instances/<domain>/}: per-instance files (qcow2 overlay on a base, seed ISO, console log), removed
  *       by {@link #deleteInstance(String)}.
  *   <li>{@code data/<name>.qcow2}: named persistent data disks that survive the recreation of an instance and
@@ -60,26 +66,43 @@ import org.slf4j.LoggerFactory;
 public final class DiskImages {
   private static final Logger LOG = LoggerFactory.getLogger(DiskImages.class);
   private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
-  private static final Set<PosixFilePermission> RO_MODE = PosixFilePermissions.fromString("r--r--r--");
+  private static final Set<PosixFilePermission> RO_MODE = PosixFilePermissions.fromString("r--r-----");
+  private static final Set<PosixFilePermission> PRIVATE_MODE = PosixFilePermissions.fromString("rw-------");
+  private static final @Nullable GroupPrincipal EMULATOR_GROUP = emulatorGroup();
   private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
   private static final Pattern DATA_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
-  private static final Pattern VIRTUAL_SIZE = Pattern.compile("\"virtual-size\"\\s*:\\s*(\\d+)");
-  private static final Pattern FORMAT = Pattern.compile("\"format\"\\s*:\\s*\"([a-z0-9]+)\"");
+  /** The name of a file in the base cache: its content's SHA-256 and its format. */
+  private static final Pattern CACHED = Pattern.compile("[0-9a-f]{64}\\.(qcow2|raw)");
   private static final Duration QEMU_IMG_TIMEOUT = Duration.ofMinutes(10);
   private static final ConcurrentHashMap<String, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
   private final Path root;
-  private final HttpClient http;
+  private final ImagePolicy policy;
 
-  private DiskImages(Path root) {
+  private DiskImages(Path root, ImagePolicy policy) {
     this.root = root.toAbsolutePath().normalize();
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-        .connectTimeout(Duration.ofSeconds(30)).build();
+    this.policy = policy;
   }
 
-  /** Disk images under {@code root} (created on first use, mode 0755). */
+  /**
+   * Disk images under {@code root} (created on first use, mode 0755) with the {@link ImagePolicy#catalogueOnly()
+   * default policy}: local files up to its size bound, no downloads.
+   */
   public static DiskImages at(Path root) {
-    return new DiskImages(Objects.requireNonNull(root, "root"));
+    return at(root, ImagePolicy.catalogueOnly());
+  }
+
+  /**
+   * Disk images under {@code root} whose copies and downloads follow {@code policy}: its size bound, and for a
+   * URL (and every redirect) its URL prefixes and destination rule.
+   */
+  public static DiskImages at(Path root, ImagePolicy policy) {
+    return new DiskImages(Objects.requireNonNull(root, "root"), Objects.requireNonNull(policy, "policy"));
+  }
+
+  /** The policy copies and downloads follow. */
+  public ImagePolicy policy() {
+    return policy;
   }
 
   /** The root folder. */
@@ -90,12 +113,18 @@ public final class DiskImages {
   // ------------------------------------------------------------------------------------------- base cache
 
   /**
-   * The cached base image for {@code source}, fetching it into the cache on first use.
+   * The cached base image for {@code source}, fetching it into the cache on first use. A file already in the cache
+   * is returned as it is. Before a file or download enters the cache it must be at most
+   * {@link ImagePolicy#maxImageBytes()} bytes, qcow2 or raw, and stand alone (no backing file, no external data
+   * file); a download must also pass the policy ({@link ImageDownload}). Every base returned has had its backing
+   * chain inspected ({@code qemu-img info --backing-chain}): each layer a qcow2 or raw file inside the cache. A
+   * refused image leaves nothing in the cache.
    *
    * @param progress receives progress events while a URL downloads (on the calling thread), and a final event
    *     with {@code done = true}
-   * @return the read-only cached file, {@code base/<sha256>.<format>}
-   * @throws BackendException when the file is missing, the download fails, or the digest does not match
+   * @return the cached file, {@code base/<sha256>.<format>}, readable by its owner and group only
+   * @throws BackendException when the file is missing, the download fails or is refused, the digest does not
+   *     match, or the image or its chain is refused (the message names the rule)
    */
   public Path base(ImageSource source, Consumer<ImageProgress> progress) {
     Objects.requireNonNull(source, "source");
@@ -106,6 +135,13 @@ public final class DiskImages {
       Path p = source.path();
       if (!Files.isRegularFile(p)) {
         throw new BackendException("base image", null, -1, "base image '" + p + "' does not exist", null);
+      }
+      if (p.toAbsolutePath().normalize().getParent().equals(baseDir) && CACHED.matcher(p.getFileName().toString())
+          .matches()) {
+        Path cached = p.toAbsolutePath().normalize();
+        checkChain(cached, baseDir);
+        restrictCached(cached);
+        return cached;
       }
       try {
         key = "path-" + sha256(p.toRealPath() + "|" + Files.size(p) + "|" + Files.getLastModifiedTime(p));
@@ -122,7 +158,10 @@ public final class DiskImages {
             StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       FileLock fileLock = lockFile.lock();
       try {
-        return fetch(source, progress, baseDir, index);
+        Path target = fetch(source, progress, baseDir, index);
+        checkChain(target, baseDir);
+        restrictCached(target);
+        return target;
       } finally {
         fileLock.release();
       }
@@ -135,36 +174,96 @@ public final class DiskImages {
 
   private Path fetch(ImageSource source, Consumer<ImageProgress> progress, Path baseDir, Path index)
       throws IOException {
-    {
-      Path cached = resolveRef(baseDir, index);
-      if (cached != null) {
-        progress.accept(new ImageProgress(source.toString(), Files.size(cached), Files.size(cached), true));
-        return cached;
+    Path cached = resolveRef(baseDir, index);
+    if (cached != null) {
+      progress.accept(new ImageProgress(source.toString(), Files.size(cached), Files.size(cached), true));
+      return cached;
+    }
+    Path tmp = baseDir.resolve(".tmp-" + UUID.randomUUID());
+    try {
+      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PRIVATE_MODE));
+      String digest = source.path() != null ? copy(source.path(), tmp) : download(source, tmp, progress);
+      if (source.sha256() != null && !source.sha256().equals(digest)) {
+        throw new BackendException("download", null, -1, "sha256 of " + source + " is " + digest
+            + ", expected " + source.sha256(), null);
       }
-      Path tmp = baseDir.resolve(".tmp-" + UUID.randomUUID());
+      ImageChain.Layer top = ImageChain.parse(qemuImgInfo(tmp, false)).get(0);
+      Optional<String> refused = ImageChain.refusalAsNewBase(top);
+      if (refused.isPresent()) {
+        throw new BackendException("base image", null, -1, "image " + source + " is refused: " + refused.get(),
+            null);
+      }
+      Path target = baseDir.resolve(digest + "." + top.format());
+      if (!Files.exists(target)) {
+        restrict(tmp);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      writeAtomically(index, target.getFileName().toString());
+      long size = Files.size(target);
+      progress.accept(new ImageProgress(source.toString(), size, size, true));
+      LOG.info("base image {} cached as {}", source, target);
+      return target;
+    } catch (IllegalArgumentException e) {
+      throw new BackendException("qemu-img info", null, -1, "cannot read what qemu-img says about " + source
+          + ": " + e.getMessage(), e);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Refuses a cached base whose backing chain leaves the cache, or has a layer that is not qcow2 or raw. */
+  private static void checkChain(Path base, Path baseDir) {
+    List<ImageChain.Layer> chain;
+    try {
+      chain = ImageChain.parse(qemuImgInfo(base, true));
+    } catch (IllegalArgumentException e) {
+      throw new BackendException("qemu-img info", null, -1, "cannot read the backing chain of " + base + ": "
+          + e.getMessage(), e);
+    }
+    Optional<String> refused = ImageChain.refusal(chain, baseDir);
+    if (refused.isPresent()) {
+      throw new BackendException("base image", null, -1, "the backing chain of " + base + " is refused: "
+          + refused.get(), null);
+    }
+  }
+
+  /**
+   * Cached images are not world-readable: owner read-only, and readable by the group of libvirt's emulator
+   * ({@code kvm} on Debian) when that group exists, so that QEMU can open them.
+   */
+  private static void restrict(Path file) throws IOException {
+    Files.setPosixFilePermissions(file, RO_MODE);
+    GroupPrincipal group = EMULATOR_GROUP;
+    if (group != null) {
       try {
-        String digest = source.path() != null ? copy(source.path(), tmp) : download(source, tmp, progress);
-        if (source.sha256() != null && !source.sha256().equals(digest)) {
-          throw new BackendException("download", null, -1, "sha256 of " + source + " is " + digest
-              + ", expected " + source.sha256(), null);
-        }
-        String format = info(tmp).format();
-        if (!format.equals("qcow2") && !format.equals("raw")) {
-          throw new BackendException("base image", null, -1, source + " has unsupported format " + format, null);
-        }
-        Path target = baseDir.resolve(digest + "." + format);
-        if (!Files.exists(target)) {
-          Files.setPosixFilePermissions(tmp, RO_MODE);
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        }
-        writeAtomically(index, target.getFileName().toString());
-        long size = Files.size(target);
-        progress.accept(new ImageProgress(source.toString(), size, size, true));
-        LOG.info("base image {} cached as {}", source, target);
-        return target;
-      } finally {
-        Files.deleteIfExists(tmp);
+        Files.getFileAttributeView(file, PosixFileAttributeView.class).setGroup(group);
+      } catch (IOException | SecurityException e) {
+        LOG.debug("cannot give {} to group {}", file, group, e);
       }
+    }
+  }
+
+  /**
+   * Restricts a file already in the cache (made by an older pods, or by hand) when anyone but its owner and group
+   * may read it, or anyone may write it; a file in use by a domain is otherwise left as it is (libvirt may have
+   * given it to its emulator user meanwhile). A failure is logged, since the image itself is sound.
+   */
+  private static void restrictCached(Path file) {
+    try {
+      Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
+      if (!RO_MODE.containsAll(p)) {
+        restrict(file);
+      }
+    } catch (IOException | SecurityException e) {
+      LOG.warn("cannot make the cached image {} unreadable by others", file, e);
+    }
+  }
+
+  private static @Nullable GroupPrincipal emulatorGroup() {
+    try {
+      return FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName("kvm");
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
     }
   }
 
@@ -172,58 +271,77 @@ public final class DiskImages {
     if (!Files.isRegularFile(index)) {
       return null;
     }
-    Path p = baseDir.resolve(Files.readString(index).trim());
-    return Files.isRegularFile(p) ? p : null;
+    Path p = baseDir.resolve(Files.readString(index).trim()).normalize();
+    return p.getParent().equals(baseDir) && Files.isRegularFile(p) ? p : null;
   }
 
-  private static String copy(Path from, Path to) throws IOException {
+  private String copy(Path from, Path to) throws IOException {
+    long max = policy.maxImageBytes();
+    if (Files.size(from) > max) {
+      throw new BackendException("base image", null, -1, "image " + from + " is " + Files.size(from)
+          + " bytes, over the image size bound of " + max + " bytes", null);
+    }
     MessageDigest md = sha256();
     try (InputStream in = new DigestInputStream(Files.newInputStream(from), md);
-        OutputStream out = Files.newOutputStream(to, StandardOpenOption.CREATE_NEW)) {
-      in.transferTo(out);
+        OutputStream out = Files.newOutputStream(to, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      // the size may grow while it is read: at most the bound, and one byte to notice
+      long n = in.transferTo(new BoundedOutput(out, max));
+      LOG.debug("copied {} bytes of {}", n, from);
+    } catch (BoundedOutput.Exceeded e) {
+      throw new BackendException("base image", null, -1, "image " + from + " grew past the image size bound of "
+          + max + " bytes while it was copied", null);
     }
     return HexFormat.of().formatHex(md.digest());
   }
 
   private String download(ImageSource source, Path to, Consumer<ImageProgress> progress) throws IOException {
-    HttpRequest req = HttpRequest.newBuilder(source.url()).GET().build();
-    HttpResponse<InputStream> resp;
-    try {
-      resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BackendException("download", null, -1, "interrupted while downloading " + source.url(), e);
-    }
-    if (resp.statusCode() != 200) {
-      resp.body().close();
-      throw new BackendException("download", null, resp.statusCode(),
-          "GET " + source.url() + " answered HTTP " + resp.statusCode(), null);
-    }
-    long total = resp.headers().firstValueAsLong("content-length").orElse(-1);
     MessageDigest md = sha256();
-    long n = 0;
-    long reported = 0;
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = resp.body();
-        OutputStream out = Files.newOutputStream(to, StandardOpenOption.CREATE_NEW)) {
-      progress.accept(new ImageProgress(source.toString(), 0, total, false));
-      int r;
-      while ((r = in.read(buf)) >= 0) {
-        out.write(buf, 0, r);
-        md.update(buf, 0, r);
-        n += r;
-        if (n - reported >= (1 << 20)) {
-          reported = n;
-          progress.accept(new ImageProgress(source.toString(), n, total, false));
-        }
-      }
+    URI url = Objects.requireNonNull(source.url());
+    long[] total = {-1};
+    long n;
+    try (OutputStream out = new DigestOutputStream(Files.newOutputStream(to, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING), md)) {
+      n = new ImageDownload(policy).fetch(url, out,
+          t -> {
+            total[0] = t;
+            progress.accept(new ImageProgress(source.toString(), 0, t, false));
+          },
+          done -> progress.accept(new ImageProgress(source.toString(), done, total[0], false)));
+    } catch (ImageDownload.RefusedException e) {
+      throw new BackendException("download", null, -1, "image " + url + " is refused: " + e.getMessage(), e);
     }
-    if (total >= 0 && n != total) {
-      throw new BackendException("download", null, -1,
-          source.url() + " ended after " + n + " of " + total + " bytes", null);
-    }
-    LOG.info("downloaded {} ({} bytes)", source.url(), n);
+    LOG.info("downloaded {} ({} bytes)", url, n);
     return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** An output stream that refuses to take more than a bound. */
+  private static final class BoundedOutput extends OutputStream {
+    private final OutputStream out;
+    private long left;
+
+    /** Thrown past the bound. */
+    static final class Exceeded extends IOException {
+      private static final long serialVersionUID = 1L;
+    }
+
+    BoundedOutput(OutputStream out, long bound) {
+      this.out = out;
+      this.left = bound;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (len > left) {
+        throw new Exceeded();
+      }
+      left -= len;
+      out.write(b, off, len);
+    }
   }
 
   // ------------------------------------------------------------------------------------------- overlays
@@ -233,14 +351,26 @@ public final class DiskImages {
 
   /** Runs {@code qemu-img info -U} on an image (works on images in use by a running domain). */
   public static ImageInfo info(Path image) {
-    String json = Exec.run("qemu-img info", List.of("qemu-img", "info", "-U", "--output=json", image.toString()),
-        null, QEMU_IMG_TIMEOUT).stdout();
-    Matcher f = FORMAT.matcher(json);
-    Matcher v = VIRTUAL_SIZE.matcher(json);
-    if (!f.find() || !v.find()) {
-      throw new BackendException("qemu-img info", null, -1, "unexpected output for " + image + ": " + json, null);
+    try {
+      ImageChain.Layer top = ImageChain.parse(qemuImgInfo(image, false)).get(0);
+      return new ImageInfo(top.format(), top.virtualSize());
+    } catch (IllegalArgumentException e) {
+      throw new BackendException("qemu-img info", null, -1, "unexpected output for " + image + ": "
+          + e.getMessage(), e);
     }
-    return new ImageInfo(f.group(1), Long.parseLong(v.group(1)));
+  }
+
+  /**
+   * The JSON of {@code qemu-img info -U --output=json} on {@code image}: the image alone (its backing file is not
+   * opened), or with {@code chain} its whole backing chain.
+   */
+  private static String qemuImgInfo(Path image, boolean chain) {
+    List<String> cmd = new ArrayList<>(List.of("qemu-img", "info", "-U", "--output=json"));
+    if (chain) {
+      cmd.add("--backing-chain");
+    }
+    cmd.add(image.toString());
+    return Exec.run("qemu-img info", cmd, null, QEMU_IMG_TIMEOUT).stdout();
   }
 
   /**

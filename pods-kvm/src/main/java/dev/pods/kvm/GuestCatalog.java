@@ -3,12 +3,14 @@ package dev.pods.kvm;
 import dev.pods.BootImage;
 import dev.pods.ImageResolver;
 import dev.pods.PodsException;
-import java.net.URI;
+import dev.pods.ImagePolicy;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The image catalogue of the local host ({@link dev.pods.PodRuntime#local()}): maps a unit's
@@ -19,11 +21,14 @@ import java.util.Objects;
  *       the Debian cloud kernel and a busybox initramfs, no disk; boots in seconds even without KVM;
  *   <li>{@code debian12} (also {@code debian}, {@code full}): the full guest of {@link GuestImages#full()}, Debian 12
  *       with systemd and cloud-init on a qcow2 disk (every instance gets its own overlay);
- *   <li>an absolute path of a disk image (qcow2 or raw with its own boot loader): a disk boot of overlays on a copy of
- *       it in the base-image cache;
- *   <li>an {@code http(s)} URL of such a disk image: downloaded once into the base-image cache
- *       ({@link DiskImages#base}).
+ *   <li>an absolute path of a disk image (qcow2 or raw with its own boot loader) under a folder the
+ *       {@link ImagePolicy} allows: a disk boot of overlays on a copy of it in the base-image cache;
+ *   <li>an {@code http(s)} URL of such a disk image under a prefix the policy allows: downloaded once into the
+ *       base-image cache ({@link DiskImages#base}).
  * </ul>
+ *
+ * <p>The policy is the one of the {@link DiskImages} given to {@link #of}; by default
+ * ({@link ImagePolicy#catalogueOnly()}) only catalogue names and {@code +/image/} references resolve.
  *
  * <p>Catalogue names may be written as template references, {@code +/image/debian12}; a {@code :tag} is accepted
  * and ignored for catalogue names (there is one version of each, the one built from the current Debian packages).
@@ -76,23 +81,29 @@ public final class GuestCatalog implements ImageResolver {
   }
 
   /**
-   * Resolves {@code image}.
+   * Resolves {@code image} under the policy of the catalogue's {@link DiskImages#policy() disk images}: a name the
+   * policy refuses fails before anything is read; a path is checked again with its symbolic links resolved (under an
+   * allowed folder, never inside the pods disk folder), then copied into the base cache, and a URL downloaded into
+   * it ({@link DiskImages#base}: size bound, redirects and destinations checked, optional pin
+   * {@code #sha256=<64 hex digits>} at the URL's end, backing chain inspected).
    *
-   * @throws PodsException naming the image and what is known when it is none of the above, or when the guest image
-   *     cannot be built or downloaded
+   * @throws PodsException naming the image and the rule, when the policy refuses it; naming what is known when it
+   *     is none of the above; or when the guest image cannot be built, copied or downloaded
    */
   @Override
   public BootImage resolve(String image) {
     Objects.requireNonNull(image, "image");
-    if (image.startsWith("http://") || image.startsWith("https://")) {
-      return BootImage.disk(disks.base(ImageSource.url(URI.create(image)), p -> {}));
+    ImagePolicy policy = disks.policy();
+    Optional<String> refused = policy.refusal(image);
+    if (refused.isPresent()) {
+      throw new PodsException("image '" + image + "' is refused by the host's image policy: " + refused.get());
+    }
+    String lower = image.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("http://") || lower.startsWith("https://")) {
+      return BootImage.disk(disks.base(ImageSource.parseUrl(image), p -> {}));
     }
     if (image.startsWith("/")) {
-      Path p = Path.of(image);
-      if (!Files.isRegularFile(p)) {
-        throw new PodsException("image " + image + ": no such disk image file");
-      }
-      return BootImage.disk(p);
+      return BootImage.disk(disks.base(ImageSource.file(allowedFile(image, policy)), p -> {}));
     }
     String name = catalogueName(image);
     if (TINY.contains(name)) {
@@ -105,6 +116,38 @@ public final class GuestCatalog implements ImageResolver {
     }
     throw new PodsException("image '" + image + "' is not in the catalogue: known are " + TINY + " (tiny guest), "
         + FULL + " (Debian 12 with cloud-init), an absolute path of a disk image, or an http(s) URL of one");
+  }
+
+  /** The real path of an image file the policy allows: a regular file under an allowed folder, not in our disks. */
+  private Path allowedFile(String image, ImagePolicy policy) {
+    Path real;
+    try {
+      real = Path.of(image).toRealPath();
+    } catch (IOException | RuntimeException e) {
+      throw new PodsException("image " + image + ": no such disk image file");
+    }
+    if (!Files.isRegularFile(real)) {
+      throw new PodsException("image " + image + ": not a regular file");
+    }
+    if (real.startsWith(realOrSelf(disks.root()))) {
+      throw new PodsException("image '" + image + "' is refused by the host's image policy: it is inside the pods"
+          + " disk folder " + disks.root() + " (rule: never the disks of instances or the image cache)");
+    }
+    for (Path folder : policy.folders()) {
+      if (real.startsWith(realOrSelf(folder))) {
+        return real;
+      }
+    }
+    throw new PodsException("image '" + image + "' is refused by the host's image policy: it resolves to " + real
+        + ", and disk image paths are allowed only under " + policy.folders() + " (rule: allowed host folders)");
+  }
+
+  private static Path realOrSelf(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize();
+    }
   }
 
   @Override

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #tiny()}: the Debian cloud kernel ({@code linux-image-cloud-amd64}) and an initramfs with
  *       busybox ({@code bash} runs busybox's ash), python3 (minimal standard library plus {@code json}), Debian's
- *       nginx (its configuration, {@code www-data}), the virtio/IDE/cdrom/isofs modules and an init that mounts
+ *       nginx (its configuration, {@code www-data}), {@code mkfs.ext4} (e2fsprogs; the kernel has ext4 built in),
+ *       the virtio/IDE/cdrom/isofs modules and an init that mounts
  *       the NoCloud seed, prints {@code PODS-SEED <instance-id>}, {@code PODS-MARKER <content of pods-marker>}
  *       when the seed has that file, brings {@code eth0} up by DHCP (busybox {@code udhcpc}: address, default
  *       route, DNS; {@code PODS-NET ...} on the console) when the guest has a NIC, prints {@code PODS-READY}, and

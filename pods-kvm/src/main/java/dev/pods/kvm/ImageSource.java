@@ -55,6 +55,30 @@ public record ImageSource(@Nullable Path path, @Nullable URI url, @Nullable Stri
     return new ImageSource(null, Objects.requireNonNull(url, "url"), Objects.requireNonNull(sha256, "sha256"));
   }
 
+  /**
+   * An image URL as a template writes it: {@code http(s)://...}, optionally pinned with a fragment
+   * {@code #sha256=<64 hex digits>} (the fragment is never sent).
+   *
+   * @throws IllegalArgumentException when the URL or the pin is malformed
+   */
+  public static ImageSource parseUrl(String text) {
+    Objects.requireNonNull(text, "text");
+    URI u;
+    try {
+      u = new URI(text);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("not a URL: " + e.getReason(), e);
+    }
+    String fragment = u.getRawFragment();
+    if (fragment == null) {
+      return url(u);
+    }
+    if (!fragment.startsWith("sha256=")) {
+      throw new IllegalArgumentException("the only fragment of an image URL is #sha256=<64 hex digits>");
+    }
+    return url(URI.create(text.substring(0, text.indexOf('#'))), fragment.substring("sha256=".length()));
+  }
+
   @Override
   public String toString() {
     return path != null ? path.toString() : String.valueOf(url);

@@ -2,6 +2,7 @@ package dev.pods.kvm;
 
 import com.sun.jna.NativeLibrary;
 import dev.pods.BackendUnavailableException;
+import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.kvm.internal.QemuReach;
 import dev.pods.spi.Hypervisor;
@@ -67,6 +68,12 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
     return KvmInstanceFiles.on(DiskImages.at(dir));
   }
 
+  /** {@link KvmDiskStore} on {@link DiskImages#at(Path) DiskImages.at(dir)}: {@code dir/data/<name>.qcow2}. */
+  @Override
+  public dev.pods.spi.DiskStore disks(Path dir) {
+    return KvmDiskStore.on(DiskImages.at(dir));
+  }
+
   /** Refuses {@code dir} when the account QEMU runs as (per the given files) cannot search every folder to it. */
   static void checkReach(Path dir, Path qemuConf, Path passwd, Path group) {
     try {
@@ -86,9 +93,12 @@ public final class LibvirtHypervisorProvider implements HypervisorProvider {
     }
   }
 
-  /** {@link GuestCatalog} on {@link GuestImages#configured()}, downloads cached in {@code DiskImages.at(dir)}. */
+  /**
+   * {@link GuestCatalog} on {@link GuestImages#configured()}, copies and downloads cached in
+   * {@code DiskImages.at(dir, policy)}.
+   */
   @Override
-  public ImageResolver images(Path dir) {
-    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir));
+  public ImageResolver images(Path dir, ImagePolicy policy) {
+    return GuestCatalog.of(GuestImages.configured(), DiskImages.at(dir, policy));
   }
 }

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pods.BootImage;
+import dev.pods.ImagePolicy;
 import dev.pods.PodsException;
+import dev.pods.kvm.internal.Exec;
+import java.time.Duration;
+import java.util.List;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,12 +41,21 @@ class GuestCatalogTest {
   }
 
   @Test
-  void anAbsolutePathIsADiskBootOfThatFile() throws IOException {
-    Path disk = Files.writeString(tmp.resolve("my.qcow2"), "not really");
-    BootImage b = catalog().resolve(disk.toString());
-    assertThat(b.baseDisk()).isEqualTo(disk);
+  void anAbsolutePathInAnAllowedFolderIsADiskBootOfItsCachedCopy() throws IOException {
+    Tools.assumeInstalled("qemu-img", "qemu-utils");
+    Path images = Files.createDirectories(tmp.resolve("allowed"));
+    Path disk = images.resolve("my.qcow2");
+    Exec.run("test", List.of("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "16M"), null,
+        Duration.ofSeconds(30));
+    GuestCatalog c = GuestCatalog.of(GuestImages.at(tmp.resolve("images")),
+        DiskImages.at(tmp.resolve("disks"), ImagePolicy.builder().allowFolder(images).build()));
+
+    BootImage b = c.resolve(disk.toString());
+
+    assertThat(b.baseDisk()).hasParent(tmp.resolve("disks").resolve("base"));
+    assertThat(b.baseDisk().getFileName().toString()).endsWith(".qcow2");
     assertThat(b.kernel()).isNull();
-    assertThatThrownBy(() -> catalog().resolve(tmp.resolve("missing.qcow2").toString()))
+    assertThatThrownBy(() -> c.resolve(images.resolve("missing.qcow2").toString()))
         .isInstanceOf(PodsException.class)
         .hasMessageContaining("missing.qcow2: no such disk image file");
   }

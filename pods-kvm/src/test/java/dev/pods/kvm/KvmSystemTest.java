@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pods.BackendException;
+import dev.pods.ImagePolicy;
 import dev.pods.kvm.internal.Libvirt;
 import dev.pods.spi.Acceleration;
 import dev.pods.spi.DomainBoot;
@@ -17,6 +18,7 @@ import dev.pods.spi.StopOutcome;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real guests under libvirt: the tiny guest reads its seed and runs its hook, the full guest runs cloud-init,
@@ -201,6 +204,44 @@ class KvmSystemTest {
   }
 
   @Test
+  void aDiskImageFromAnAllowedFolderIsCachedUnreadableByOthersAndBacksAGuestsDisk(@TempDir Path allowed)
+      throws Exception {
+    String token = "PODS-BASE-" + UUID.randomUUID().toString().substring(0, 8);
+    byte[] content = new byte[1 << 20];
+    byte[] t = token.getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(t, 0, content, 0, t.length);
+    Path image = Files.write(allowed.resolve("base.raw"), content);
+    GuestCatalog catalog = GuestCatalog.of(images,
+        DiskImages.at(disks.root(), ImagePolicy.builder().allowFolder(allowed).build()));
+    Path base = catalog.resolve(image.toString()).baseDisk();
+    try {
+      PosixFileAttributes a = Files.readAttributes(base, PosixFileAttributes.class);
+      assertThat(a.permissions()).extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "GROUP_READ");
+      assertThat(a.group().getName()).isEqualTo("kvm");
+      assertThatThrownBy(() -> catalog.resolve("/etc/shadow")).hasMessageContaining("(rule: allowed host folders)");
+
+      // QEMU (libvirt's emulator user, group kvm) reads the base through the guest's overlay
+      String name = PREFIX + "base";
+      Path overlay = disks.overlay(base, disks.instanceDir(name).resolve("root.qcow2"), 0);
+      Path seed = seed("base", "b", "echo GOT-$(head -c " + t.length + " /dev/vda)\n");
+      DomainSpec s = tinySpec("base", seed, "").disk(DomainDisk.qcow2(overlay)).build();
+      hv.define(s);
+      hv.start(s.name());
+      SystemTests.awaitConsole(hv, s.name(), "GOT-" + token, Duration.ofSeconds(180));
+    } finally {
+      // the test's own base (unique content) leaves the shared cache with its index entry
+      try (var refs = Files.list(base.getParent())) {
+        for (Path r : refs.filter(r -> r.toString().endsWith(".ref")).toList()) {
+          if (Files.readString(r).trim().equals(base.getFileName().toString())) {
+            Files.delete(r);
+          }
+        }
+      }
+      Files.deleteIfExists(base);
+    }
+  }
+
+  @Test
   void aMissingBaseImageFailsClearlyAndLeavesNothing() throws Exception {
     Path missing = disks.instanceDir(PREFIX + "nobase").resolve("absent-base.qcow2");
     assertThatThrownBy(() -> disks.base(ImageSource.file(missing), p -> {}))
@@ -335,6 +376,11 @@ class KvmSystemTest {
     try {
       Acceleration probed = dev.pods.kvm.internal.KvmProbe.probe(c, tiny.kernel(), cache, Duration.ofSeconds(8));
       System.out.println("KVM probe on this host: " + probed);
+      // the probe ran to a verdict here (KVM boots the kernel, or TCG does and KVM does not): cached under this
+      // host's kernel release and QEMU version
+      String key = dev.pods.kvm.internal.KvmProbe.cacheKey(Long.toString(c.getVersion()),
+          Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim(), tiny.kernel(), Files.size(tiny.kernel()));
+      assertThat(dev.pods.kvm.internal.KvmProbe.cached(cache, key)).isEqualTo(probed);
       DomainSpec s = tinySpec("accel", seed("accel", "a", null), "").acceleration(probed).build();
       assertThat(hv.define(s).spec().acceleration()).isEqualTo(probed);
       hv.start(s.name());

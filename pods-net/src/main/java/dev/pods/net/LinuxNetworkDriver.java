@@ -63,7 +63,10 @@ import org.slf4j.LoggerFactory;
  * {@code <linkPrefix><kind><index>} with a persistent per-instance index; MACs are derived from the names, so a
  * re-created network keeps them. State (one record per instance, dnsmasq's lease, pid and log files, address pools)
  * lives in the state directory; records are written before anything is built, so {@link #reap} finds the leftovers
- * of a crash. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
+ * of a crash. Each namespace also carries its owner's mark (the alias of its loopback link, a digest of the owner
+ * label): a namespace of this prefix without a record here is removed by {@link #reap} only when it carries the
+ * reaping owner's mark, and otherwise left alone with a warning, so drivers with the same prefix and different
+ * state folders (two data folders) never remove each other's networks. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
  * asynchronous), namespace, VPC bridge when unused, state.
  *
  * <p>Links, addresses and routes are written as {@code ip -batch} programs and run in-process over rtnetlink
@@ -165,6 +168,13 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         LOG.info("network of instance '{}' is incomplete ({}); rebuilding it", id, r.state);
         teardown(id, r, true);
       } else if (Netns.exists(Names.namespace(prefix, id))) {
+        String ns = Names.namespace(prefix, id);
+        if (!ownerMark(spec.owner()).equals(ownerMarkOf(ns))) {
+          // the same prefix and instance id in another state folder (another data folder), or not made by pods
+          throw new NetworkException("create network of instance '" + id + "' failed: namespace " + ns
+              + " exists and is not " + spec.owner() + "'s; another data folder uses the prefix '" + prefix
+              + "': give each its own prefix");
+        }
         teardown(id, null);
       }
       return build(spec);
@@ -210,10 +220,21 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Names names = r.names;
     long vpcIndex = r.vpcIndex;
     laps.lap("record");
+    String foreign = foreignLink(spec, names);
+    if (foreign != null) {
+      // nothing is built: only this record goes, never links of that name, which are another driver's
+      Files.deleteIfExists(dir.resolve("record.json"));
+      AtomicFiles.deleteTree(dir);
+      indexes.release("i-" + id);
+      throw new NetworkException("create network of instance '" + id + "' failed: link " + foreign
+          + " exists and is not this driver's; another data folder uses the link prefix '" + linkPrefix
+          + "': give each its own prefix");
+    }
     java.util.concurrent.Future<Process> nftDone = null;
     java.util.concurrent.Future<Object> hostDone = null;
     try {
       addNamespace(names.namespace());
+      markOwner(names.namespace(), spec.owner());
       laps.lap("netns");
       Path ns = Netns.path(names.namespace());
       // nft matches interfaces by name, so the table can load while the links are being made elsewhere
@@ -381,6 +402,27 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     return out;
   }
 
+  /**
+   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth and
+   * the host-side veths. This driver removes an instance's links before its record, so such a link is another
+   * driver's (another state folder with the same link prefix allocated the same index). VPC bridges, shared by the
+   * members of a VPC, are not checked.
+   */
+  private @Nullable String foreignLink(NetworkSpec spec, Names n) throws Exception {
+    // not the tap: a running domain's QEMU keeps its tap alive while the network is rebuilt under the same index
+    for (String name : List.of(n.bridge(), n.vmVeth())) {
+      if (inNamespace(vmNs(), () -> linkExists(name))) {
+        return name;
+      }
+    }
+    for (String name : List.of(n.uplinkVeth(), n.vpcVeth())) {
+      if (inNamespace(hostNs(spec), () -> linkExists(name))) {
+        return name;
+      }
+    }
+    return null;
+  }
+
   /** Whether the namespace still holds the addresses the record says it has (a hand-made change breaks it). */
   private boolean healthy(Record r) throws Exception {
     String json = Netns.call(Netns.path(r.names.namespace()),
@@ -541,15 +583,23 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     } catch (IOException e) {
       throw new NetworkException("reap networks of '" + owner + "' failed listing " + stateDir, e);
     }
-    // namespaces with this driver's prefix but no record: a crash between removing a record's namespace and
-    // removing the record cannot leave these, but a hand-made mess can; the prefix says they are ours
+    // namespaces with this driver's prefix but no record here: left by a crash or by hand, or made by another
+    // driver with the same prefix and another state folder (another data folder). Only a namespace whose owner
+    // mark names this owner is removed; any other is left alone, with a warning.
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(Netns.RUN_NETNS, prefix + "-*")) {
       for (Path p : ds) {
         String id = p.getFileName().toString().substring(prefix.length() + 1);
-        if (!Files.exists(instanceDir(id).resolve("record.json"))) {
-          LOG.warn("removing namespace {} of this runtime, which has no record", p.getFileName());
+        if (Files.exists(instanceDir(id).resolve("record.json"))) {
+          continue;
+        }
+        String mark = ownerMarkOf(p.getFileName().toString());
+        if (ownerMark(owner).equals(mark)) {
+          LOG.warn("removing namespace {} of owner {}, which has no record", p.getFileName(), owner);
           delete(id);
           removed.add(id);
+        } else {
+          LOG.warn("leaving namespace {} alone: no record in {} and {}", p.getFileName(), stateDir,
+              mark == null ? "no owner mark" : "another owner's mark");
         }
       }
     } catch (NoSuchFileException e) {
@@ -684,6 +734,33 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     } else {
       Exec.check(List.of(ip, "netns", "add", name), null, timeout);
     }
+  }
+
+  /**
+   * Marks a namespace with its owner: the alias of its loopback link is {@link #ownerMark(String)}, which
+   * {@link #reap} reads to tell a record-less namespace of this owner from one of another driver's.
+   */
+  private void markOwner(String namespace, String owner) throws IOException {
+    Exec.check(List.of(ip, "-n", namespace, "link", "set", "dev", "lo", "alias", ownerMark(owner)), null, timeout);
+  }
+
+  /** The owner mark of {@code owner}: {@code pods-owner:} and the SHA-256 of the label (a link alias is short). */
+  static String ownerMark(String owner) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(owner.getBytes(StandardCharsets.UTF_8));
+      return "pods-owner:" + java.util.HexFormat.of().formatHex(d);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The owner mark of a namespace (the alias of its loopback link), or {@code null} when it has none. */
+  private @Nullable String ownerMarkOf(String namespace) throws IOException {
+    Exec.Result r = Exec.run(List.of(ip, "-n", namespace, "-j", "link", "show", "dev", "lo"), null, timeout);
+    if (r.exitCode() != 0) {
+      return null;
+    }
+    return IpJson.linkAlias(r.stdout());
   }
 
   private static void writeSysctls(List<String[]> settings) throws IOException {

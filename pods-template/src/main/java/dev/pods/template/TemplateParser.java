@@ -1,5 +1,6 @@
 package dev.pods.template;
 
+import dev.pods.ImagePolicy;
 import dev.pods.Block;
 import dev.pods.PodSpecException;
 import dev.pods.Problem;
@@ -35,6 +36,10 @@ final class TemplateParser {
   private TemplateParser() {}
 
   static ParseResult read(Path file) {
+    return read(file, null);
+  }
+
+  static ParseResult read(Path file, @Nullable ImagePolicy imagePolicy) {
     String source = file.toString();
     Problems problems = new Problems(source);
     byte[] bytes;
@@ -50,7 +55,7 @@ final class TemplateParser {
       problems.error(problems.at(1, 1), "template", "cannot read the template: " + e);
       return new ParseResult(source, null, problems.sorted());
     }
-    return read(source, bytes);
+    return read(source, bytes, imagePolicy);
   }
 
   private static byte[] readAtMost(Path file, int max) throws IOException {
@@ -61,6 +66,10 @@ final class TemplateParser {
 
   /** Decodes UTF-8 strictly (a malformed byte is an error at its line and column), then parses. */
   static ParseResult read(String source, byte[] bytes) {
+    return read(source, bytes, null);
+  }
+
+  static ParseResult read(String source, byte[] bytes, @Nullable ImagePolicy imagePolicy) {
     Problems problems = new Problems(source);
     if (bytes.length > Limits.MAX_TEMPLATE_BYTES) {
       tooLarge(problems);
@@ -95,15 +104,20 @@ final class TemplateParser {
     if (text.startsWith("\uFEFF")) {
       text = text.substring(1);
     }
-    return parse(source, text);
+    return parse(source, text, imagePolicy);
   }
 
   /** Parses a decoded template; never throws for any content. */
   static ParseResult parse(String source, String markdown) {
+    return parse(source, markdown, null);
+  }
+
+  /** Parses a decoded template, checking its image against {@code imagePolicy} when given; never throws. */
+  static ParseResult parse(String source, String markdown, @Nullable ImagePolicy imagePolicy) {
     Problems problems = new Problems(source);
     Unit unit = null;
     try {
-      unit = parse(markdown, problems);
+      unit = parse(markdown, problems, imagePolicy);
     } catch (RuntimeException | StackOverflowError e) {
       // A bug, never a property of the input: reported so that no input makes read() throw.
       problems.error(problems.at(1, 1), "template", "internal error while reading the template: " + e);
@@ -113,7 +127,7 @@ final class TemplateParser {
         : new ParseResult(source, unit, problems.sorted(), problems.advice());
   }
 
-  private static @Nullable Unit parse(String markdown, Problems problems) {
+  private static @Nullable Unit parse(String markdown, Problems problems, @Nullable ImagePolicy imagePolicy) {
     if (utf8Length(markdown) > Limits.MAX_TEMPLATE_BYTES) {
       tooLarge(problems);
       return null;
@@ -138,7 +152,7 @@ final class TemplateParser {
         blocks.add(sc.script());
       } else if (s instanceof Segment.YamlSegment y) {
         if (decoder == null) {
-          decoder = new ResourceDecoder(problems, y);
+          decoder = new ResourceDecoder(problems, y, imagePolicy);
           firstYaml = y;
         } else {
           decoder.startBlock(y);

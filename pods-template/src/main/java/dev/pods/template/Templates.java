@@ -1,5 +1,6 @@
 package dev.pods.template;
 
+import dev.pods.ImagePolicy;
 import dev.pods.Problem;
 import dev.pods.TemplateException;
 import dev.pods.Unit;
@@ -73,6 +74,30 @@ public final class Templates {
     Objects.requireNonNull(sourceName, "sourceName");
     Objects.requireNonNull(markdown, "markdown");
     return TemplateParser.parse(sourceName, markdown);
+  }
+
+  /**
+   * Reads a template file as {@link #read(Path)} does, and checks the unit's image against the host's
+   * {@code imagePolicy}: an image the policy refuses is an error at the {@code image} value, naming the rule.
+   *
+   * @param file the template; its string form is the {@code source} of every problem
+   * @param imagePolicy the policy of the host that will deploy the unit
+   */
+  public static ParseResult read(Path file, ImagePolicy imagePolicy) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(imagePolicy, "imagePolicy");
+    return TemplateParser.read(file, imagePolicy);
+  }
+
+  /**
+   * Reads a template given as text, checking the unit's image against {@code imagePolicy} as
+   * {@link #read(Path, ImagePolicy)} does. Never throws for bad content.
+   */
+  public static ParseResult read(String sourceName, String markdown, ImagePolicy imagePolicy) {
+    Objects.requireNonNull(sourceName, "sourceName");
+    Objects.requireNonNull(markdown, "markdown");
+    Objects.requireNonNull(imagePolicy, "imagePolicy");
+    return TemplateParser.parse(sourceName, markdown, imagePolicy);
   }
 
   /**

@@ -235,6 +235,7 @@ class TemplateParsingTest {
         "```yaml\nname: web\nkind: instance\nimage: /var/lib/images/base.qcow2\nvpc: shop\nsubnet: 10.8.0.0/24\n"
             + "publicAddress: True\nnodePorts:\n  - {protocol: udp, externalPort: +5353, internalPort: 53}\n"
             + "mounts:\n  - {type: host_path, path: /srv, hostPath: /home/me/srv}\n"
+            + "  - {type: host_path, path: /out, hostPath: /home/me/out, readOnly: false}\n"
             + "---\nname: dns\nkind: domain\nrecords:\n  - {name: \"*\", domain: +/domain/d, type: cloud_public6, select: primary}\n"
             + "---\nname: fw\nkind: firewall\ningress:\n  - {protocol: udp, port: \"8000-8080\", source: [192.168.1.7, +/unit/db/public_ips6]}\n"
             + "```\n";
@@ -247,7 +248,12 @@ class TemplateParsingTest {
     assertThat(u.subnet()).isEqualTo("10.8.0.0/24");
     assertThat(u.publicAddress()).isTrue();
     assertThat(u.nodePorts()).containsExactly(new NodePort(Protocol.UDP, 5353, 53));
-    assertThat(u.mounts()).containsExactly(new Mount(null, Mount.Type.HOST_PATH, "/srv", "/home/me/srv", List.of()));
+    // a host folder is read-only unless the mount says readOnly: false
+    assertThat(u.mounts()).containsExactly(
+        new Mount(null, Mount.Type.HOST_PATH, "/srv", "/home/me/srv", List.of(), true),
+        new Mount(null, Mount.Type.HOST_PATH, "/out", "/home/me/out", List.of(), false));
+    assertThat(Templates.render(u)).contains("hostPath: /home/me/out, readOnly: false}")
+        .doesNotContain("/home/me/srv, readOnly");
     assertThat(u.domains().get(0).records())
         .containsExactly(new DomainRecord("*", Reference.of("domain", "d"), RecordType.CLOUD_PUBLIC6, "primary"));
     assertThat(u.firewalls().get(0).ingress().get(0).ports()).isEqualTo(new PortRange(8000, 8080));

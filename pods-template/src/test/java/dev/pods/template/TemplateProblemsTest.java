@@ -399,6 +399,34 @@ class TemplateProblemsTest {
   }
 
   @Test
+  void pathsAndUnitsThatReachTheHostAreCheckedAtTheirValue() {
+    assertProblems(
+            yaml(
+                INSTANCE
+                    + "mounts:\n  - {path: /data/../etc, disks: [+/disk/d]}\n  - {path: /srv, hostPath: \"/srv/\\nx\"}\n"
+                    + "  - {path: /x, hostPath: relative/dir}\n  - {path: /y, hostPath: /a//b}\n"
+                    + "  - {name: ../up, path: /z, disks: [+/disk/e]}\n"
+                    + "---\nname: logs\nkind: journal\ninputs:\n"
+                    + "  - {key: a, type: systemd, unit: \"-.slice --no-pager\"}\n"
+                    + "  - {key: b, type: file, path: /var/log/../../etc/shadow}\n"
+                    + "  - {key: c, type: systemd, unit: \"nginx\\nx\"}\n"
+                    + "  - {key: d, type: systemd, unit: nginx.service}\n"))
+        .containsExactly(
+            error(8, 12, "instance.mounts[0].path", "a path has no '.', '..' or empty segments, not '/data/../etc'"),
+            error(9, 28, "instance.mounts[1].hostPath",
+                "a path has no control characters or line breaks: '/srv/\\nx'"),
+            error(10, 5, "instance.mounts[2]", "a host_path mount names an absolute hostPath and no disks"),
+            error(11, 26, "instance.mounts[3].hostPath", "a path has no '.', '..' or empty segments, not '/a//b'"),
+            error(12, 5, "instance.mounts[4]", "a mount name is 1-63 letters, digits and '_.-' without '..', not '../up'"),
+            error(17, 35, "journal[logs].inputs[0].unit", "a systemd unit name is 1-255 of letters, digits and"
+                + " ':_.@\\-', a letter or digit first, without '..', not '-.slice --no-pager'"),
+            error(18, 32, "journal[logs].inputs[1].path",
+                "a path has no '.', '..' or empty segments, not '/var/log/../../etc/shadow'"),
+            error(19, 35, "journal[logs].inputs[2].unit",
+                "a systemd unit name has no control characters or line breaks: 'nginx\\nx'"));
+  }
+
+  @Test
   void invalidUtf8InAFileIsAnErrorAtItsPosition() {
     byte[] bytes = "# T\n\nab\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] broken = java.util.Arrays.copyOf(bytes, bytes.length + 2);

@@ -80,10 +80,28 @@ final class UnitArbitraries {
         .as((n, tag, sel) -> new Reference(kind, n, tag, sel));
   }
 
+  /**
+   * Absolute paths as the model accepts them (HostStrings): segments of any printable text (spaces, quotes, colons,
+   * YAML-looking words, non-ASCII letters, emoji), never '.', '..' or empty, no control characters.
+   */
   static Arbitrary<String> absolutePaths() {
+    Arbitrary<String> segment = anyText(8)
+        .map(t -> t.replace("/", "").codePoints()
+            .filter(c -> !Character.isISOControl(c) && c != 0x2028 && c != 0x2029 && !(c >= 0x202a && c <= 0x202e)
+                && !(c >= 0x2066 && c <= 0x2069) && c != 0x200e && c != 0x200f && c != 0x061c)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString())
+        .filter(t -> !t.isEmpty() && !t.equals(".") && !t.equals(".."));
     return Arbitraries.oneOf(
-        Arbitraries.of("/data", "/srv/app", "/var/log/app.log", "/mnt/with space", "/a:b"),
-        anyText(12).map(s -> "/" + s));
+        Arbitraries.of("/", "/data", "/srv/app", "/var/log/app.log", "/mnt/with space", "/a:b", "/x/"),
+        segment.list().ofMinSize(1).ofMaxSize(3).map(l -> "/" + String.join("/", l)));
+  }
+
+  /** Systemd unit names: letters, digits and ':_.@\-', a letter or digit first, no '..'. */
+  static Arbitrary<String> unitNames() {
+    Arbitrary<String> start = Arbitraries.strings().alpha().numeric().ofLength(1);
+    Arbitrary<String> rest = Arbitraries.strings().alpha().numeric().withChars(':', '_', '.', '@', '\\', '-')
+        .ofMaxLength(12).filter(r -> !r.contains(".."));
+    return Combinators.combine(start, rest).as(String::concat).filter(u -> !u.contains(".."));
   }
 
   // ------------------------------------------------------------------------------------------------ instance parts
@@ -111,12 +129,16 @@ final class UnitArbitraries {
 
   static Arbitrary<Mount> mounts() {
     Arbitrary<Mount> disk =
-        Combinators.combine(anyText(10).injectNull(0.5), absolutePaths(), refs("disk").list().ofMinSize(1).ofMaxSize(2))
+        Combinators.combine(mountNames().injectNull(0.5), absolutePaths(), refs("disk").list().ofMinSize(1).ofMaxSize(2))
             .as((name, path, disks) -> new Mount(name, Mount.Type.DISK, path, null, disks));
     Arbitrary<Mount> host =
-        Combinators.combine(anyText(10).injectNull(0.5), absolutePaths(), absolutePaths())
-            .as((name, path, hostPath) -> new Mount(name, Mount.Type.HOST_PATH, path, hostPath, List.of()));
+        Combinators.combine(mountNames().injectNull(0.5), absolutePaths(), absolutePaths(), Arbitraries.of(true, false))
+            .as((name, path, hostPath, ro) -> new Mount(name, Mount.Type.HOST_PATH, path, hostPath, List.of(), ro));
     return Arbitraries.oneOf(disk, host);
+  }
+
+  static Arbitrary<String> mountNames() {
+    return roles().filter(n -> !n.contains(".."));
   }
 
   static Arbitrary<String> roles() {
@@ -191,7 +213,7 @@ final class UnitArbitraries {
   static Arbitrary<JournalInput> inputs() {
     Arbitrary<String> key = roles();
     Arbitrary<JournalInput> systemd =
-        Combinators.combine(key, nonBlankText(15)).as((k, u) -> new JournalInput(k, JournalInput.Type.SYSTEMD, u, null));
+        Combinators.combine(key, unitNames()).as((k, u) -> new JournalInput(k, JournalInput.Type.SYSTEMD, u, null));
     Arbitrary<JournalInput> file =
         Combinators.combine(key, absolutePaths()).as((k, p) -> new JournalInput(k, JournalInput.Type.FILE, null, p));
     return Arbitraries.oneOf(systemd, file);

@@ -3,6 +3,7 @@ package dev.pods.kvm.internal;
 import dev.pods.spi.Acceleration;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
+import dev.pods.spi.DomainFilesystem;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.DomainNic;
 import dev.pods.spi.DomainSpec;
@@ -69,6 +70,10 @@ public final class DomainXml {
     }
     x.append(metadata(spec.metadata()));
     x.append("  <memory unit='MiB'>").append(spec.memoryMib()).append("</memory>\n");
+    if (!spec.filesystems().isEmpty()) {
+      // virtiofs: the guest's memory is shared with virtiofsd
+      x.append("  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n");
+    }
     x.append("  <vcpu>").append(spec.vcpus()).append("</vcpu>\n");
     x.append("  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
     if (spec.boot() instanceof DomainBoot.Kernel k) {
@@ -104,6 +109,9 @@ public final class DomainXml {
       if (d.readOnly()) {
         x.append("      <readonly/>\n");
       }
+      if (d.serial() != null) {
+        x.append("      <serial>").append(attr(d.serial())).append("</serial>\n");
+      }
       x.append("    </disk>\n");
     }
     if (spec.seedIso() != null) {
@@ -123,6 +131,11 @@ public final class DomainXml {
         x.append("      <source bridge='").append(attr(n.device())).append("'/>\n");
       }
       x.append("      <model type='virtio'/>\n    </interface>\n");
+    }
+    for (DomainFilesystem f : spec.filesystems()) {
+      x.append("    <filesystem type='mount' accessmode='passthrough'>\n      <driver type='virtiofs'/>\n");
+      x.append("      <source dir='").append(attr(f.source().toString())).append("'/>\n");
+      x.append("      <target dir='").append(attr(f.tag())).append("'/>\n    </filesystem>\n");
     }
     if (spec.serialLog() != null) {
       // A pty with a log: virtlogd (root) writes the file, and an interactive console stays possible.
@@ -207,6 +220,7 @@ public final class DomainXml {
     Path seed = null;
     Path log = null;
     List<DomainNic> nics = new ArrayList<>();
+    List<DomainFilesystem> filesystems = new ArrayList<>();
     String vnc = null;
     String vncPassword = null;
     int vncPort = -1;
@@ -227,7 +241,9 @@ public final class DomainXml {
           Element driver = child(d, "driver");
           DomainDisk.Format f = driver != null && "raw".equals(driver.getAttribute("type"))
               ? DomainDisk.Format.RAW : DomainDisk.Format.QCOW2;
-          disks.add(new DomainDisk(Path.of(file), f, child(d, "readonly") != null));
+          Element serial = child(d, "serial");
+          String sn = serial == null ? "" : serial.getTextContent().strip();
+          disks.add(new DomainDisk(Path.of(file), f, child(d, "readonly") != null, sn.isEmpty() ? null : sn));
         }
       }
       for (Element n : children(devices, "interface")) {
@@ -247,6 +263,13 @@ public final class DomainXml {
           if (src != null && !src.getAttribute("bridge").isEmpty()) {
             nics.add(DomainNic.bridge(src.getAttribute("bridge"), mac.getAttribute("address")));
           }
+        }
+      }
+      for (Element f : children(devices, "filesystem")) {
+        Element src = child(f, "source");
+        Element target = child(f, "target");
+        if (src != null && target != null && !src.getAttribute("dir").isEmpty()) {
+          filesystems.add(new DomainFilesystem(Path.of(src.getAttribute("dir")), target.getAttribute("dir")));
         }
       }
       for (Element s : children(devices, "serial")) {
@@ -296,7 +319,7 @@ public final class DomainXml {
           cmdline == null ? "" : text(cmdline));
     }
     DomainSpec spec = new DomainSpec(name, meta, vcpus, memoryMib, boot, disks, seed, log, nics, vnc, acc,
-        vncPassword);
+        vncPassword, filesystems);
     return new Parsed(name, uuid, Optional.of(spec), live);
   }
 

@@ -16,7 +16,7 @@ tiny)
   KV=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: linux-image-//p' | head -1)
   [ -n "$KV" ] || { echo "cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 2; }
   PKGS="linux-image-$KV busybox-static python3-minimal python3.11-minimal libpython3.11-minimal libc6 libexpat1 zlib1g libssl3
-    nginx nginx-common libcrypt1 libpcre2-8-0"
+    nginx nginx-common libcrypt1 libpcre2-8-0 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1"
   ( cd "$W" && chmod 0777 . && apt-get download -q $PKGS libpython3.11-stdlib >/dev/null )
   mkdir "$W/x" "$W/r" "$W/s"
   for d in "$W"/*.deb; do
@@ -41,10 +41,12 @@ tiny)
   cp -a $X/usr/sbin/nginx $R/usr/sbin/ && cp -a $X/etc/nginx $R/etc/
   printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\n' >$R/etc/passwd
   printf 'root:x:0:\nwww-data:x:33:\n' >$R/etc/group
+  # mkfs.ext4 (e2fsprogs; its libraries came with lib/ and usr/lib/ above): the agent formats blank persistent disks
+  cp -a $X/sbin/mke2fs $R/usr/sbin/mkfs.ext4 && cp -a $X/etc/mke2fs.conf $R/etc/ && ln -s /proc/mounts $R/etc/mtab
   # no bash in a busybox guest: `bash` blocks of templates run under busybox's ash (POSIX sh with a few bashisms)
   printf '#!/bin/busybox sh\nexec /bin/busybox ash "$@"\n' >$R/usr/bin/bash && chmod 0755 $R/usr/bin/bash
   [ -f $M/modules.dep ] || $X/bin/busybox depmod -b $X $KV
-  for m in button evdev virtio_pci virtio_blk virtio_console virtio_net virtio_scsi ata_piix sr_mod isofs; do
+  for m in button evdev virtio_pci virtio_blk virtio_console virtio_net virtio_scsi ata_piix sr_mod isofs fuse virtiofs; do
     for f in $(grep -E "/$m\.ko:" $M/modules.dep | tr -d ':'); do
       mkdir -p $R/lib/modules/$KV/$(dirname $f); cp $M/$f $R/lib/modules/$KV/$f
     done

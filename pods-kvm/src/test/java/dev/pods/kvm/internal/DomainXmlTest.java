@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pods.spi.Acceleration;
 import dev.pods.spi.DomainBoot;
 import dev.pods.spi.DomainDisk;
+import dev.pods.spi.DomainFilesystem;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.DomainNic;
 import dev.pods.spi.DomainSpec;
@@ -37,10 +38,23 @@ class DomainXmlTest {
         .vcpus(2)
         .boot(DomainBoot.kernel(KERNEL, INITRD, "console=ttyS0 quiet pods.x='1'"))
         .disk(DomainDisk.qcow2(Path.of("/var/lib/pods/i/root.qcow2")))
-        .disk(new DomainDisk(Path.of("/var/lib/pods/data/db.qcow2"), DomainDisk.Format.RAW, true))
+        .disk(new DomainDisk(Path.of("/var/lib/pods/data/db.qcow2"), DomainDisk.Format.RAW, true, "pods-m0"))
         .seedIso(Path.of("/var/lib/pods/i/seed.iso"))
         .serialLog(Path.of("/var/lib/pods/i/console.log"))
         .acceleration(Acceleration.TCG);
+  }
+
+  @Test
+  void aSharedFolderIsVirtiofsWithSharedMemoryAndRoundTrips() throws Exception {
+    DomainSpec withFs = spec("t", meta("u")).filesystem(new DomainFilesystem(Path.of("/srv/share"), "podsfs0")).build();
+    String xml = DomainXml.write(withFs, DomainXml.Options.defaults());
+    Document d = dom(xml);
+    assertThat(((Element) d.getElementsByTagName("access").item(0)).getAttribute("mode")).isEqualTo("shared");
+    assertThat(((Element) ((Element) d.getElementsByTagName("filesystem").item(0)).getElementsByTagName("driver")
+        .item(0)).getAttribute("type")).isEqualTo("virtiofs");
+    assertThat(DomainXml.read(xml).spec().orElseThrow()).isEqualTo(withFs);
+    assertThat(DomainXml.write(spec("t", meta("u")).build(), DomainXml.Options.defaults()))
+        .doesNotContain("memoryBacking").doesNotContain("filesystem");
   }
 
   private static DomainMetadata meta(String unit) {
@@ -166,6 +180,11 @@ class DomainXmlTest {
       }
     }
     assertThat(targets).containsExactly("vda", "vdb");
+    // the data disk's serial number (how the agent finds it) is written and read back
+    assertThat(d.getElementsByTagName("serial").item(0).getTextContent()).isEqualTo("pods-m0");
+    DomainSpec back = DomainXml.read(DomainXml.write(spec("t", meta("u")).build(), DomainXml.Options.defaults()))
+        .spec().orElseThrow();
+    assertThat(back.disks()).extracting(DomainDisk::serial).containsExactly(null, "pods-m0");
     assertThat(DomainXml.diskTarget(0)).isEqualTo("vda");
     assertThat(DomainXml.diskTarget(25)).isEqualTo("vdz");
     assertThat(DomainXml.diskTarget(26)).isEqualTo("vdaa");

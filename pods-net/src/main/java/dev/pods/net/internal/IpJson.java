@@ -65,6 +65,14 @@ public final class IpJson {
     return out;
   }
 
+  /** The alias ({@code ifalias}) of the first link of {@code ip -j link show dev X}, or {@code null}. */
+  public static @Nullable String linkAlias(String json) throws IOException {
+    for (JsonNode l : parse(json)) {
+      return l.path("ifalias").isTextual() ? l.path("ifalias").asText() : null;
+    }
+    return null;
+  }
+
   private static JsonNode parse(String json) throws IOException {
     String t = json.strip();
     if (t.isEmpty()) {

@@ -52,4 +52,12 @@ class IpJsonTest {
     assertThatThrownBy(() -> IpJson.links("{\"ifname\":\"x\"}")).isInstanceOf(IOException.class);
     assertThatThrownBy(() -> IpJson.addresses("not json")).isInstanceOf(IOException.class);
   }
+
+  @Test
+  void theAliasOfALinkIsItsOwnerMark() throws IOException {
+    assertThat(IpJson.linkAlias("[{\"ifindex\":1,\"ifname\":\"lo\",\"flags\":[\"LOOPBACK\"],"
+        + "\"ifalias\":\"pods-owner:abc\"}]")).isEqualTo("pods-owner:abc");
+    assertThat(IpJson.linkAlias("[{\"ifindex\":1,\"ifname\":\"lo\"}]")).isNull();
+    assertThat(IpJson.linkAlias("")).isNull();
+  }
 }

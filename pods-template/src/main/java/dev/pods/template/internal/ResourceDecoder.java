@@ -1,7 +1,9 @@
 package dev.pods.template.internal;
 
+import dev.pods.ImagePolicy;
 import dev.pods.Problem;
 import dev.pods.SourceLocation;
+import dev.pods.internal.HostStrings;
 import dev.pods.internal.Names;
 import dev.pods.spec.DomainRecord;
 import dev.pods.spec.DomainRecords;
@@ -27,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -66,7 +69,7 @@ public final class ResourceDecoder {
   private static final Set<String> JOURNAL_KEYS = Set.of("name", "kind", "inputs");
   private static final Set<String> INPUT_KEYS = Set.of("key", "type", "unit", "path");
   private static final Set<String> NODE_PORT_KEYS = Set.of("protocol", "externalPort", "internalPort");
-  private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks");
+  private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks", "readOnly");
   private static final Set<String> CHECK_KEYS =
       Set.of("exec", "tcp", "http", "port", "interval", "timeout", "failures", "grace");
   private static final String KINDS = "instance, firewall, domain or journal";
@@ -133,6 +136,7 @@ public final class ResourceDecoder {
   private final List<Journal> journals = new ArrayList<>();
   private final Map<String, SourceLocation> names = new HashMap<>();
   private final List<String> blockNames = new ArrayList<>();
+  private final @Nullable ImagePolicy imagePolicy;
   /** Warnings about what takes no effect, reported only for a template without errors ({@link #reportNoEffect}). */
   private final List<Problem> notInEffect = new ArrayList<>();
 
@@ -141,8 +145,19 @@ public final class ResourceDecoder {
    * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
    */
   public ResourceDecoder(Problems problems, YamlSegment first) {
+    this(problems, first, null);
+  }
+
+  /**
+   * @param problems where problems go
+   * @param first the first fence (replaced by {@link #startBlock(YamlSegment)} for each fence)
+   * @param imagePolicy the host's image policy, whose refusal of the unit's image is an error at the image, or
+   *     {@code null} for none
+   */
+  public ResourceDecoder(Problems problems, YamlSegment first, @Nullable ImagePolicy imagePolicy) {
     this.problems = problems;
     this.segment = first;
+    this.imagePolicy = imagePolicy;
   }
 
   /** Starts decoding the documents of another fence. */
@@ -207,10 +222,6 @@ public final class ResourceDecoder {
     String kind = scalarText(kindNode, "kind");
     if (kind == null) {
       return;
-    }
-    String noEffect = NoEffectHere.kind(kind);
-    if (noEffect != null) {
-      notInEffect.add(Problem.warning(at(kindNode), "kind", noEffect));
     }
     switch (kind) {
       case "instance" -> instance(m, kindNode);
@@ -483,6 +494,8 @@ public final class ResourceDecoder {
       }
       String unit = string(r, "unit");
       String file = string(r, "path");
+      hostString(r, "unit", path + ".unit", unit, HostStrings.unitProblem(unit == null ? "x" : unit));
+      hostString(r, "path", path + ".path", file, HostStrings.pathProblem(file == null ? "/" : file));
       if (errors != inputErrors || key == null || type == null) {
         continue;
       }
@@ -648,6 +661,10 @@ public final class ResourceDecoder {
     String name = string(m, "name");
     String where = requiredString(m, "path");
     String hostPath = string(m, "hostPath");
+    hostString(m, "path", path + ".path", where, HostStrings.pathProblem(where == null ? "/" : where));
+    hostString(m, "hostPath", path + ".hostPath", hostPath,
+        HostStrings.pathProblem(hostPath == null ? "/" : hostPath));
+    Boolean readOnly = bool(m, "readOnly");
     List<Reference> disks = new ArrayList<>();
     List<Node> diskNodes = list(m, "disks");
     for (int i = 0; i < diskNodes.size(); i++) {
@@ -674,7 +691,8 @@ public final class ResourceDecoder {
       return null;
     }
     try {
-      return new Mount(name, type, where, hostPath, disks);
+      return new Mount(name, type, where, hostPath, disks,
+          readOnly != null ? readOnly : type == Mount.Type.HOST_PATH);
     } catch (IllegalArgumentException e) {
       error(m.node, path, message(e));
       return null;
@@ -682,6 +700,17 @@ public final class ResourceDecoder {
   }
 
   // ---------------------------------------------------------------------------------------------------- fields
+
+  /**
+   * Reports, at the value of {@code key}, why a string that reaches the host or the guest's system (a path, a unit
+   * name) is refused; nothing when {@code value} is absent or {@code problem} is {@code null}.
+   */
+  private void hostString(MapView m, String key, String field, @Nullable String value, @Nullable String problem) {
+    // a relative path is the resource's own rule (its message names the combination): not reported twice
+    if (value != null && problem != null && (value.startsWith("/") || !key.toLowerCase(Locale.ROOT).endsWith("path"))) {
+      error(m.get(key), field, problem);
+    }
+  }
 
   /** The resource's name (required, a DNS label, unique in the unit); {@code null} when invalid. */
   private @Nullable String name(MapView m) {
@@ -733,6 +762,13 @@ public final class ResourceDecoder {
         }
       } catch (IllegalArgumentException e) {
         error(n, "instance.image", message(e));
+        return null;
+      }
+    }
+    if (imagePolicy != null) {
+      Optional<String> refused = imagePolicy.refusal(image);
+      if (refused.isPresent()) {
+        error(n, "instance.image", "image '" + image + "' is refused by the host's image policy: " + refused.get());
         return null;
       }
     }

@@ -102,6 +102,9 @@ public final class YamlWriter {
         if (m.hostPath() != null) {
           b.append(", hostPath: ").append(scalar(m.hostPath(), true));
         }
+        if (m.type() == Mount.Type.HOST_PATH && !m.readOnly()) {
+          b.append(", readOnly: false");
+        }
         if (!m.disks().isEmpty()) {
           b.append(", disks: ");
           flow(b, m.disks(), Reference::toString);

@@ -1,0 +1,145 @@
+package dev.pods.etcd;
+
+import dev.pods.PodsException;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * A part of an etcd keyspace that pods owns (every key under one prefix, such as {@code /pods/shop/}), with the
+ * blocking, bounded way the stores here call etcd: each request waits at most the keyspace's timeout, and is sent
+ * again meanwhile when etcd cannot serve it for now (a member or the leader lost: the client moves to the other
+ * members), so losing a minority of members costs a pause, not an error; failures become {@link PodsException}s
+ * naming what was being done; every request sent is counted ({@link #requests()}), so a caller can tell what an
+ * operation costs.
+ *
+ * <p>Thread-safe. It does not own the jetcd {@link Client}: the caller closes it (after the stores that use it).
+ *
+ * @since 0.1
+ */
+public final class EtcdKeyspace {
+  /** How long one attempt of a request waits before it is sent again (etcd itself gives up after 7 s). */
+  static final Duration ATTEMPT = Duration.ofSeconds(3);
+
+  private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._-]+)+");
+
+  private final KV kv;
+  private final String prefix;
+  private final Duration timeout;
+  private final AtomicLong requests = new AtomicLong();
+
+  private EtcdKeyspace(KV kv, String prefix, Duration timeout) {
+    this.kv = kv;
+    this.prefix = prefix;
+    this.timeout = timeout;
+  }
+
+  /**
+   * The keys under {@code prefix} on {@code client}'s cluster; each request waits at most 15 seconds, which covers
+   * the election of a new leader after one is lost.
+   *
+   * @param prefix slash-separated names of letters, digits, '.', '_' and '-', starting with '/' and not ending
+   *     with one: {@code /pods/shop}
+   * @throws IllegalArgumentException naming the prefix when it is not of that form
+   */
+  public static EtcdKeyspace of(Client client, String prefix) {
+    return of(client, prefix, Duration.ofSeconds(15));
+  }
+
+  /** As {@link #of(Client, String)}, each request waiting at most {@code timeout}. */
+  public static EtcdKeyspace of(Client client, String prefix, Duration timeout) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(prefix, "prefix");
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new IllegalArgumentException("etcd prefix '" + prefix + "' is not of the form /name[/name...] (letters,"
+          + " digits, '.', '_', '-')");
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("etcd request timeout must be positive, not " + timeout);
+    }
+    return new EtcdKeyspace(client.getKVClient(), prefix, timeout);
+  }
+
+  /** The prefix, without a trailing slash. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** How many requests the stores on this keyspace have sent to etcd so far (a transaction counts once). */
+  public long requests() {
+    return requests.get();
+  }
+
+  KV kv() {
+    return kv;
+  }
+
+  /** The key {@code prefix/relative} as bytes. */
+  ByteSequence key(String relative) {
+    return ByteSequence.from(prefix + "/" + relative, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Sends one request and waits for its answer; {@code what} names it in the exception. A request that etcd could
+   * not serve for now (no leader, a member gone, its answer lost: gRPC {@code UNAVAILABLE}), or that got no answer
+   * within {@link #ATTEMPT}, is sent again until the keyspace's timeout has passed. Only requests whose repetition
+   * is the same change may come here: a put of the same value, or a transaction whose compares make a repeat of an
+   * applied one fail.
+   */
+  <T> T call(String what, Supplier<CompletableFuture<T>> request) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Throwable last = null;
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        String why = last == null ? "" : " (last: " + last.getMessage() + ")";
+        throw new PodsException(what + " in etcd got no answer within " + timeout.toMillis() + " ms" + why, last);
+      }
+      requests.incrementAndGet();
+      CompletableFuture<T> f = request.get();
+      try {
+        return f.get(Math.min(left, ATTEMPT.toNanos()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        f.cancel(true);
+        Thread.currentThread().interrupt();
+        throw new PodsException(what + " in etcd was interrupted", e);
+      } catch (TimeoutException e) {
+        f.cancel(true);
+        last = e;
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (!unavailable(cause)) {
+          throw new PodsException(what + " in etcd failed: " + cause.getMessage(), cause);
+        }
+        last = cause;
+      }
+    }
+  }
+
+  /** Whether etcd could not serve the request for now (no leader yet, a member down, the answer lost). */
+  private static boolean unavailable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+        return true;
+      }
+      if (c instanceof EtcdException e && e.getErrorCode() == ErrorCode.UNAVAILABLE) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
