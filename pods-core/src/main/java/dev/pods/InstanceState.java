@@ -23,8 +23,12 @@ public enum InstanceState {
   READY,
   /**
    * The domain runs but its guest has not contacted its metadata service for longer than the unit's
-   * {@linkplain Unit#livenessTimeout() liveness timeout} (a frozen emulator, a hung kernel, a dead agent). Peers no
-   * longer list it. It becomes {@link #READY} again as soon as the guest makes contact again; it is not restarted.
+   * {@linkplain Unit#livenessTimeout() liveness timeout} (a frozen emulator, a hung kernel, a dead agent), or one
+   * of its unit's {@linkplain Unit#readinessChecks() readiness checks} fails (or, under {@code restart: never}, a
+   * {@linkplain Unit#livenessChecks() liveness check}). Peers no longer list it. It becomes {@link #READY} again as
+   * soon as none of this holds. A guest silent for twice its liveness timeout, or a failed liveness check, under
+   * {@code restart: always} or {@code on-failure} is a failure: its domain is powered off ({@link #STOPPED}) and the
+   * restart policy starts it again.
    */
   UNHEALTHY,
   /**

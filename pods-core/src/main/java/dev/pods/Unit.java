@@ -7,6 +7,7 @@ import dev.pods.spec.Firewall;
 import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.Mount;
+import dev.pods.spec.HealthCheck;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.Reference;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Defaults, stated rather than silent: {@code count} 1, {@code processors} 1, {@code memoryMib} 1024,
  * {@code diskSizeGib} 10, {@code vpc} {@code default}, no subnet (the runtime allocates one), no public
- * address, {@code restart} {@link RestartPolicy#ALWAYS}, {@code livenessTimeout} 60 s.
+ * address, {@code restart} {@link RestartPolicy#ALWAYS}, {@code livenessTimeout} 60 s, no health checks.
  */
 public final class Unit {
   /** The default number of instances. */
@@ -81,6 +82,8 @@ public final class Unit {
   private final boolean publicAddress;
   private final RestartPolicy restart;
   private final java.time.Duration livenessTimeout;
+  private final List<HealthCheck> readinessChecks;
+  private final List<HealthCheck> livenessChecks;
   private final List<NodePort> nodePorts;
   private final List<Mount> mounts;
   private final List<String> roles;
@@ -103,6 +106,8 @@ public final class Unit {
     this.publicAddress = b.publicAddress;
     this.restart = b.restart;
     this.livenessTimeout = b.livenessTimeout;
+    this.readinessChecks = List.copyOf(b.readinessChecks);
+    this.livenessChecks = List.copyOf(b.livenessChecks);
     this.nodePorts = List.copyOf(b.nodePorts);
     this.mounts = List.copyOf(b.mounts);
     this.roles = List.copyOf(b.roles);
@@ -151,6 +156,8 @@ public final class Unit {
     b.publicAddress = publicAddress;
     b.restart = restart;
     b.livenessTimeout = livenessTimeout;
+    b.readinessChecks.addAll(readinessChecks);
+    b.livenessChecks.addAll(livenessChecks);
     b.nodePorts.addAll(nodePorts);
     b.mounts.addAll(mounts);
     b.roles.addAll(roles);
@@ -223,10 +230,31 @@ public final class Unit {
    * How long a {@link InstanceState#READY} instance's guest may go without contacting its metadata service before
    * the instance is {@link InstanceState#UNHEALTHY}; default {@link #DEFAULT_LIVENESS_TIMEOUT} (template key
    * {@code livenessTimeout}, in seconds). The guest's agent contacts its metadata service at least every third
-   * of it (at most every 20 s), so a live guest never reaches it.
+   * of it (at most every 20 s), so a live guest never reaches it. A guest silent for twice this is a failure under
+   * {@link RestartPolicy#ALWAYS} and {@link RestartPolicy#ON_FAILURE}: its domain is powered off and the restart
+   * policy starts it again.
    */
   public java.time.Duration livenessTimeout() {
     return livenessTimeout;
+  }
+
+  /**
+   * The readiness checks (template key {@code readiness}; see {@link HealthCheck}): while one of them fails, a
+   * READY instance is {@link InstanceState#UNHEALTHY} and its peers do not list it. Empty by default. A change is
+   * live: running instances are checked with the new list from the next watch on.
+   */
+  public List<HealthCheck> readinessChecks() {
+    return readinessChecks;
+  }
+
+  /**
+   * The liveness checks (template key {@code liveness}; see {@link HealthCheck}): one that fails makes the runtime
+   * power the instance's domain off as a failure, and {@link #restart()} starts it again (under
+   * {@link RestartPolicy#NEVER} the instance is {@link InstanceState#UNHEALTHY} until the check passes). Empty by
+   * default. A change is live.
+   */
+  public List<HealthCheck> livenessChecks() {
+    return livenessChecks;
   }
 
   /**
@@ -331,6 +359,8 @@ public final class Unit {
         && publicAddress == u.publicAddress
         && restart == u.restart
         && livenessTimeout.equals(u.livenessTimeout)
+        && readinessChecks.equals(u.readinessChecks)
+        && livenessChecks.equals(u.livenessChecks)
         && name.equals(u.name)
         && image.equals(u.image)
         && vpc.equals(u.vpc)
@@ -350,7 +380,8 @@ public final class Unit {
   public int hashCode() {
     return Objects.hash(
         name, count, image, processors, memoryMib, diskSizeGib, vpc, subnet, publicAddress, restart,
-        livenessTimeout, nodePorts, mounts, roles, secrets, options, firewalls, domains, journals, blocks);
+        livenessTimeout, readinessChecks, livenessChecks, nodePorts, mounts, roles, secrets, options, firewalls,
+        domains, journals, blocks);
   }
 
   @Override
@@ -358,6 +389,7 @@ public final class Unit {
     return "Unit[name=" + name + ", count=" + count + ", image=" + image + ", processors=" + processors
         + ", memoryMib=" + memoryMib + ", diskSizeGib=" + diskSizeGib + ", vpc=" + vpc + ", subnet=" + subnet
         + ", publicAddress=" + publicAddress + ", restart=" + restart + ", livenessTimeout=" + livenessTimeout
+        + ", readinessChecks=" + readinessChecks + ", livenessChecks=" + livenessChecks
         + ", nodePorts=" + nodePorts + ", mounts=" + mounts + ", roles="
         + roles + ", secrets=" + secrets + ", options=" + options + ", firewalls=" + firewalls + ", domains="
         + domains + ", journals=" + journals + ", blocks=" + blocks + "]";
@@ -379,6 +411,8 @@ public final class Unit {
     private boolean publicAddress;
     private RestartPolicy restart = DEFAULT_RESTART;
     private java.time.Duration livenessTimeout = DEFAULT_LIVENESS_TIMEOUT;
+    private final List<HealthCheck> readinessChecks = new ArrayList<>();
+    private final List<HealthCheck> livenessChecks = new ArrayList<>();
     private final List<NodePort> nodePorts = new ArrayList<>();
     private final List<Mount> mounts = new ArrayList<>();
     private final List<String> roles = new ArrayList<>();
@@ -457,6 +491,32 @@ public final class Unit {
      */
     public Builder livenessTimeout(java.time.Duration livenessTimeout) {
       this.livenessTimeout = Objects.requireNonNull(livenessTimeout, "livenessTimeout");
+      return this;
+    }
+
+    /** Adds a readiness check (see {@link Unit#readinessChecks()}). */
+    public Builder readinessCheck(HealthCheck check) {
+      readinessChecks.add(Objects.requireNonNull(check, "check"));
+      return this;
+    }
+
+    /** Replaces the readiness checks. */
+    public Builder readinessChecks(List<HealthCheck> checks) {
+      this.readinessChecks.clear();
+      checks.forEach(this::readinessCheck);
+      return this;
+    }
+
+    /** Adds a liveness check (see {@link Unit#livenessChecks()}). */
+    public Builder livenessCheck(HealthCheck check) {
+      livenessChecks.add(Objects.requireNonNull(check, "check"));
+      return this;
+    }
+
+    /** Replaces the liveness checks. */
+    public Builder livenessChecks(List<HealthCheck> checks) {
+      this.livenessChecks.clear();
+      checks.forEach(this::livenessCheck);
       return this;
     }
 

@@ -98,6 +98,18 @@ class MainTest {
   }
 
   @Test
+  void validateReportsABadHealthCheckAtItsValue() throws IOException {
+    Path web = write("web.md", WEB.replace("count: 2", "count: 2\nreadiness:\n  - {http: /ok, port: 80, interval: 2, "
+        + "timeout: 3}\nliveness:\n  - {tcp: 70000}"));
+    assertThat(main.run("validate", web.toString())).isEqualTo(1);
+    assertThat(err())
+        .contains(web + ":9:49: error: instance.readiness[0].timeout: timeout is whole seconds from 1 s to the "
+            + "interval (2 s), not 3 s")
+        .contains(web + ":11:11: error: instance.liveness[0].tcp: the port of a tcp check is 1-65535, not 70000")
+        .contains(web + ": invalid (2 errors)");
+  }
+
+  @Test
   void validateAppliesTheHostsImagePolicyAtTheImageLine() throws IOException {
     Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
     Path imds = write("imds.md", WEB.replace("image: debian12", "image: http://169.254.169.254/latest/user-data"));

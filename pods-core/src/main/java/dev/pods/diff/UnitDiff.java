@@ -13,6 +13,7 @@ import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
 import dev.pods.spec.Mount;
+import dev.pods.spec.HealthCheck;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.Reference;
 import java.lang.reflect.RecordComponent;
@@ -30,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * each classified by its {@link Impact}.
  *
  * <p>Live changes (applied by a reload): {@code count}, scripts, firewalls, DNS records, journals, roles,
- * secrets, the public address, node ports and the restart policy. Recreate changes (a new domain and disk):
+ * secrets, the public address, node ports, the restart policy and the health checks ({@code readiness},
+ * {@code liveness}). Recreate changes (a new domain and disk):
  * {@code image}, {@code diskSize}, {@code processors}, {@code memory}, {@code vpc}, {@code subnet}, mounts,
  * {@code vnc}, {@code livenessTimeout} (the agent's poll interval on the guest's seed follows it), and the unit's
  * name. No impact: prose, and Pritunl options that have no effect on a pods host.
@@ -66,6 +68,9 @@ public final class UnitDiff {
     // the agent's poll interval follows it, and it is on the guest's seed
     field(out, "livenessTimeout", before.livenessTimeout().toSeconds(), after.livenessTimeout().toSeconds(),
         Impact.RECREATE);
+    // checked by the runtime on the host: the next watch runs the new checks
+    list(out, "readiness", before.readinessChecks(), after.readinessChecks(), UnitDiff::check, Impact.LIVE);
+    list(out, "liveness", before.livenessChecks(), after.livenessChecks(), UnitDiff::check, Impact.LIVE);
     list(out, "nodePorts", before.nodePorts(), after.nodePorts(), UnitDiff::nodePort, Impact.LIVE);
     list(out, "mounts", before.mounts(), after.mounts(), UnitDiff::mount, Impact.RECREATE);
     list(out, "roles", before.roles(), after.roles(), s -> s, Impact.LIVE);
@@ -298,6 +303,11 @@ public final class UnitDiff {
     return l.stream()
         .map(i -> i.key() + " " + i.type().id() + " " + (i.unit() != null ? i.unit() : i.path()))
         .toList();
+  }
+
+  private static String check(HealthCheck c) {
+    return c.describe() + " every " + c.interval().toSeconds() + " s, timeout " + c.timeout().toSeconds()
+        + " s, failures " + c.failures() + ", grace " + c.grace().toSeconds() + " s";
   }
 
   private static String nodePort(NodePort p) {

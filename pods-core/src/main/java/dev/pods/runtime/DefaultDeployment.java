@@ -504,6 +504,70 @@ final class DefaultDeployment implements Deployment {
   }
 
   /**
+   * Brings {@code i}'s network back to what it was when a part of it went behind the runtime's back: the driver's
+   * idempotent create rebuilds a deleted namespace or lost addresses with the same names and addresses and starts a
+   * dead DHCP server again (its leases are kept); when its namespace was gone, the metadata service (which listened
+   * in the old one) is started again in the new one with the same token, and a running domain is stopped and
+   * started (its NIC's tap was rebuilt too; the guest's reboot and reload blocks run, its agent reconnects).
+   * Ignored while the instance is not up or stopped, is being built, removed or restarted, and while a destroy or
+   * a migration runs. Blocks on the network driver; never call it on an event thread.
+   */
+  void checkNetwork(DefaultInstance i) {
+    if (destroyed || runtime.isClosed() || !instances.contains(i) || generation % 2 == 1 || i.leaving
+        || i.busy.get() || i.healing.get()) {
+      return;
+    }
+    InstanceState st = i.state();
+    ImdsServer imds = i.imds();
+    if (imds == null || (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING
+        && st != InstanceState.READY && st != InstanceState.UNHEALTHY && st != InstanceState.STOPPED)) {
+      return;
+    }
+    if (!destroyLock.tryLock()) {
+      return; // a destroy or migration decides the instance's fate
+    }
+    try {
+      boolean namespaceLost = !namespaceThere(i);
+      netLock.lock();
+      try {
+        var found = s.networkDriver().find(i.id());
+        if (found.isPresent()) {
+          s.networkDriver().create(found.get().spec());
+        } else {
+          LOG.warn("pod {} instance {}: its network is gone; building it again", pod.name(), i.name());
+          NetworkSpec spec = networkSpec(i);
+          s.networkDriver().create(spec);
+          firewalls.created(i, spec.firewall());
+        }
+      } finally {
+        netLock.unlock();
+      }
+      if (namespaceLost) {
+        LOG.warn("pod {} instance {}: its metadata service went with its namespace; starting it again", pod.name(),
+            i.name());
+        i.imds(null);
+        imds.close();
+        startImds(i);
+        i.reattach("its network namespace was deleted and built again at "
+            + DefaultInstance.hms(clock().instant()) + "; its domain was started again to attach to it");
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("pod {} instance {}: cannot repair its network", pod.name(), i.name(), e);
+    } finally {
+      destroyLock.unlock();
+    }
+  }
+
+  /** Whether {@code i}'s network namespace is there (a task runs in it). */
+  private boolean namespaceThere(DefaultInstance i) {
+    try {
+      return s.networkDriver().callInNamespace(i.id(), () -> Boolean.TRUE);
+    } catch (dev.pods.NetworkException e) {
+      return false;
+    }
+  }
+
+  /**
    * How long a reconcile that finds a domain stopped without an event waits for the event before it takes the stop
    * as found: events come within milliseconds normally, seconds under heavy load; the reconcile is for events lost
    * while the connection was down.
@@ -544,8 +608,22 @@ final class DefaultDeployment implements Deployment {
     for (DefaultInstance i : instances) {
       if (reconcile) {
         checkDomain(i, null, executor);
+        if (i.imds() != null && i.repairing.compareAndSet(false, true)) {
+          try {
+            executor.execute(() -> {
+              try {
+                checkNetwork(i);
+              } finally {
+                i.repairing.set(false);
+              }
+            });
+          } catch (RuntimeException e) {
+            i.repairing.set(false);
+            LOG.warn("pod {} instance {}: cannot schedule a check of its network", pod.name(), i.name(), e);
+          }
+        }
       }
-      i.checkLiveness(now);
+      i.checkHealth(now, executor);
       if (i.state() == InstanceState.STOPPED && i.status().restartAt() != null
           && !now.isBefore(i.status().restartAt()) && i.busy.compareAndSet(false, true)) {
         try {

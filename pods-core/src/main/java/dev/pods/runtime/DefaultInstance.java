@@ -71,6 +71,10 @@ final class DefaultInstance implements Instance {
   private int attempts;
   /** When it last became READY; null while it is not READY. */
   private @Nullable Instant readySince;
+  /** When it last became READY after a boot (not after UNHEALTHY): where silence is counted from. */
+  private Instant upSince;
+  /** Its declared health checks' runs and results. */
+  private final InstanceChecks checks = new InstanceChecks();
   /** Stopped by {@link #stop()}: the runtime never starts it again by itself. */
   private boolean held;
   /**
@@ -118,6 +122,10 @@ final class DefaultInstance implements Instance {
   volatile boolean leaving;
   /** The firewall its network was last given, or null when unknown; guarded by {@link FirewallSync}'s lock. */
   volatile dev.pods.spi.@Nullable NetworkFirewall firewall;
+  /** Set while a check of its network is scheduled or running, so only one runs. */
+  final java.util.concurrent.atomic.AtomicBoolean repairing = new java.util.concurrent.atomic.AtomicBoolean();
+  /** When its current metadata service started: a guest's silence is counted from here at the earliest. */
+  private Instant imdsSince;
   /** Set while a self-heal (recreating a vanished domain) is scheduled or running, so only one runs. */
   final java.util.concurrent.atomic.AtomicBoolean healing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -133,6 +141,8 @@ final class DefaultInstance implements Instance {
     this.publicAddress = publicAddress;
     this.token = Objects.requireNonNull(token, "token");
     this.since = deployment.clock().instant();
+    this.upSince = since;
+    this.imdsSince = since;
   }
 
   @Override
@@ -343,6 +353,9 @@ final class DefaultInstance implements Instance {
     List<PortForwarder> gone = new ArrayList<>();
     synchronized (this) {
       this.imds = server;
+      if (server != null) {
+        imdsSince = deployment.clock().instant();
+      }
       if (server == null) {
         gone.addAll(forwarders.values());
         forwarders.clear();
@@ -623,30 +636,143 @@ final class DefaultInstance implements Instance {
   }
 
   /**
-   * Liveness, at {@code now}: a READY instance whose guest has not contacted its metadata service for its unit's
-   * liveness timeout becomes UNHEALTHY; an UNHEALTHY one whose guest made contact since becomes READY again.
+   * Health, at {@code now}, of a READY or UNHEALTHY instance (others only forget their check results): starts its
+   * unit's declared checks that are due (on {@code executor}), then decides. It is UNHEALTHY while its guest has not
+   * contacted its metadata service for its unit's liveness timeout, a liveness check failed (under
+   * {@code restart: never}) or a readiness check failed; READY again when none of these holds. A guest silent for
+   * twice its liveness timeout, or a failed liveness check, under {@code restart: always} or {@code on-failure}
+   * is a failure: its domain is powered off (on {@code executor}) and the restart policy starts it again.
    */
-  void checkLiveness(Instant now) {
+  void checkHealth(Instant now, java.util.concurrent.Executor executor) {
     ImdsServer s = imds();
     if (s == null) {
       return;
     }
-    Instant contact = s.lastContact().orElse(null);
     InstanceState st;
     Instant from;
+    String why;
     synchronized (this) {
       st = state;
-      from = since;
+      from = upSince.isAfter(imdsSince) ? upSince : imdsSince;
+      why = reason;
     }
-    if (st == InstanceState.READY) {
-      Instant last = contact == null || contact.isBefore(from) ? from : contact;
-      Duration limit = unit.livenessTimeout();
-      if (Duration.between(last, now).compareTo(limit) > 0) {
-        move(InstanceState.UNHEALTHY, null, "no contact from its guest since " + hms(last) + " (liveness timeout "
-            + limit.toSeconds() + " s)", null);
+    if (st != InstanceState.READY && st != InstanceState.UNHEALTHY) {
+      checks.reset();
+      return;
+    }
+    Unit u = unit;
+    if (!u.readinessChecks().isEmpty() || !u.livenessChecks().isEmpty()) {
+      checks.runDue(u.readinessChecks(), u.livenessChecks(), from, now, c -> runCheck(c, executor));
+    }
+    Instant contact = s.lastContact().orElse(null);
+    Instant last = contact == null || contact.isBefore(from) ? from : contact;
+    Duration limit = u.livenessTimeout();
+    Duration silent = Duration.between(last, now);
+    boolean restarts = u.restart() != RestartPolicy.NEVER;
+    if (restarts && silent.compareTo(limit.multipliedBy(2)) > 0) {
+      powerCycle(executor, "no contact from its guest since " + hms(last) + " (twice its liveness timeout of "
+          + limit.toSeconds() + " s)");
+      return;
+    }
+    String liveness = checks.failing(InstanceChecks.Role.LIVENESS, u.livenessChecks());
+    if (restarts && liveness != null) {
+      powerCycle(executor, liveness);
+      return;
+    }
+    String problem = silent.compareTo(limit) > 0
+        ? "no contact from its guest since " + hms(last) + " (liveness timeout " + limit.toSeconds() + " s)"
+        : liveness != null ? liveness : checks.failing(InstanceChecks.Role.READINESS, u.readinessChecks());
+    if (problem != null) {
+      if (st == InstanceState.READY) {
+        move(InstanceState.UNHEALTHY, null, problem, null);
       }
-    } else if (st == InstanceState.UNHEALTHY && contact != null && contact.isAfter(from)) {
-      move(InstanceState.READY, null, "its guest made contact again at " + hms(contact), null);
+    } else if (st == InstanceState.UNHEALTHY) {
+      move(InstanceState.READY, null, why.startsWith("no contact") && contact != null
+          ? "its guest made contact again at " + hms(contact) : "its health checks pass again at " + hms(now), null);
+    }
+  }
+
+  /** Starts one run of {@code check}: null when it passed, else what failed. */
+  private CompletableFuture<@Nullable String> runCheck(dev.pods.spec.HealthCheck check,
+      java.util.concurrent.Executor executor) {
+    if (check.kind() == dev.pods.spec.HealthCheck.Kind.EXEC) {
+      return execAsync(new ExecRequest(check.command(), null, check.timeout()))
+          .orTimeout(check.timeout().plus(dev.pods.spec.HealthCheck.EXEC_ROUND_TRIP).toMillis(),
+              TimeUnit.MILLISECONDS)
+          .<@Nullable String>thenApply(r -> r.timedOut() ? "no exit within " + check.timeout().toSeconds() + " s"
+              : r.exitCode() == 0 ? null : "exit code " + r.exitCode())
+          .exceptionally(x -> {
+            Throwable c = x instanceof java.util.concurrent.CompletionException && x.getCause() != null
+                ? x.getCause() : x;
+            return c instanceof TimeoutException ? "no answer from its agent within " + check.timeout().plus(
+                dev.pods.spec.HealthCheck.EXEC_ROUND_TRIP).toSeconds() + " s" : String.valueOf(c.getMessage());
+          });
+    }
+    InetSocketAddress target = new InetSocketAddress(privateAddress(), check.port());
+    return CompletableFuture.supplyAsync(
+        () -> HostProbe.run(deployment.settings().networkDriver(), id, target, check), executor);
+  }
+
+  /**
+   * A failure the guest did not report ({@code why}): powers its domain off on {@code executor}, and it is STOPPED
+   * with its restart planned as its unit's policy says. Never blocks the caller; one at a time.
+   */
+  private void powerCycle(java.util.concurrent.Executor executor, String why) {
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(() -> {
+        try {
+          InstanceState st = state();
+          if (st != InstanceState.READY && st != InstanceState.UNHEALTHY) {
+            return;
+          }
+          deployment.hypervisor().stop(domain, Duration.ZERO);
+          domainStopped(why + "; its domain was powered off at " + hms(deployment.clock().instant()), true);
+          LOG.info("instance {}: domain {} powered off: {}", name, domain, why);
+        } catch (RuntimeException e) {
+          LOG.warn("instance {}: cannot power off domain {} ({})", name, domain, why, e);
+        } finally {
+          busy.set(false);
+        }
+      });
+    } catch (RuntimeException e) {
+      busy.set(false);
+      LOG.warn("instance {}: cannot schedule the power-off of domain {}", name, domain, e);
+    }
+  }
+
+  /**
+   * Its network was rebuilt under a running domain ({@code why}): when the instance is up, the domain is stopped
+   * and started again (a new emulator opens the new tap; same disk, addresses and token), and the instance is
+   * BOOTING until its reboot run finished. Blocks on the hypervisor; a failed start leaves it STOPPED with a
+   * restart planned as a failure.
+   */
+  void reattach(String why) {
+    InstanceState st = state();
+    if (st != InstanceState.BOOTING && st != InstanceState.INITIALIZING && st != InstanceState.READY
+        && st != InstanceState.UNHEALTHY) {
+      return;
+    }
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      InstanceProgress.Boot old = progress.rebooting();
+      move(InstanceState.BOOTING, null, why, null);
+      try {
+        deployment.hypervisor().stop(domain, Duration.ZERO);
+        deployment.hypervisor().start(domain);
+        LOG.info("instance {}: domain {} started again on its rebuilt network", name, domain);
+      } catch (RuntimeException e) {
+        progress.restore(old);
+        LOG.warn("instance {}: cannot start domain {} again on its rebuilt network", name, domain, e);
+        domainStopped("its start on its rebuilt network failed at " + hms(deployment.clock().instant()) + " ("
+            + e.getMessage() + ")", true);
+      }
+    } finally {
+      busy.set(false);
     }
   }
 
@@ -715,6 +841,9 @@ final class DefaultInstance implements Instance {
       reason = text;
       restartAt = to == InstanceState.STOPPED ? nextRestart : null;
       readySince = to == InstanceState.READY ? now : null;
+      if (to == InstanceState.READY && from != InstanceState.UNHEALTHY) {
+        upSince = now;
+      }
       if (to == InstanceState.READY) {
         initialized = true;
       }

@@ -9,8 +9,8 @@ import dev.pods.InstanceState;
  * <p>Listed: every instance that holds its addresses, has not failed and is not down ({@link InstanceState#PENDING}
  * to {@link InstanceState#READY}; not {@link InstanceState#STOPPED} nor {@link InstanceState#UNHEALTHY}, which
  * come back when their guest does), as Pritunl Cloud lists every deployed instance of a unit in {@code private_ips}
- * while it runs. Healthy: {@link InstanceState#READY} (its initial or reboot phase finished). Liveness
- * checks, when they come, narrow {@link #healthy} here and nowhere else.
+ * while it runs. Healthy: {@link InstanceState#READY} (its initial or reboot phase finished). Declared readiness
+ * checks act through the state: an instance whose check fails is {@link InstanceState#UNHEALTHY}, so not listed.
  */
 final class PeerStates {
   private PeerStates() {}

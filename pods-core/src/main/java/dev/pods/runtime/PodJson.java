@@ -20,6 +20,7 @@ import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
 import dev.pods.spec.Mount;
+import dev.pods.spec.HealthCheck;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.PortRange;
 import dev.pods.spec.Protocol;
@@ -102,6 +103,8 @@ final class PodJson {
     o.put("publicAddress", u.publicAddress());
     o.put("restart", u.restart().name());
     o.put("livenessTimeoutSeconds", u.livenessTimeout().toSeconds());
+    checks(o.putArray("readinessChecks"), u.readinessChecks());
+    checks(o.putArray("livenessChecks"), u.livenessChecks());
     ArrayNode ports = o.putArray("nodePorts");
     for (NodePort p : u.nodePorts()) {
       ports.addObject().put("protocol", p.protocol().name()).put("externalPort", p.externalPort())
@@ -182,6 +185,12 @@ final class PodJson {
     }
     if (o.hasNonNull("livenessTimeoutSeconds")) {
       b.livenessTimeout(java.time.Duration.ofSeconds(integer(o, "livenessTimeoutSeconds")));
+    }
+    if (o.has("readinessChecks")) { // absent from records of earlier versions: none
+      b.readinessChecks(list(o, "readinessChecks", PodJson::check));
+    }
+    if (o.has("livenessChecks")) {
+      b.livenessChecks(list(o, "livenessChecks", PodJson::check));
     }
     b.nodePorts(list(o, "nodePorts", p -> new NodePort(Protocol.valueOf(text(p, "protocol")),
         integer(p, "externalPort"), integer(p, "internalPort"))));
@@ -324,6 +333,24 @@ final class PodJson {
       throw new IllegalArgumentException("field '" + k + "' is not an array in " + abbreviate(o));
     }
     return (ArrayNode) v;
+  }
+
+  private static void checks(ArrayNode out, List<HealthCheck> checks) {
+    for (HealthCheck c : checks) {
+      ObjectNode co = out.addObject().put("kind", c.kind().name());
+      ArrayNode cmd = co.putArray("command");
+      c.command().forEach(cmd::add);
+      co.put("port", c.port()).put("path", c.path()).put("intervalSeconds", c.interval().toSeconds())
+          .put("timeoutSeconds", c.timeout().toSeconds()).put("failures", c.failures())
+          .put("graceSeconds", c.grace().toSeconds());
+    }
+  }
+
+  private static HealthCheck check(JsonNode c) {
+    return new HealthCheck(HealthCheck.Kind.valueOf(text(c, "kind")), list(c, "command", JsonNode::asText),
+        integer(c, "port"), text(c, "path"), java.time.Duration.ofSeconds(integer(c, "intervalSeconds")),
+        java.time.Duration.ofSeconds(integer(c, "timeoutSeconds")), integer(c, "failures"),
+        java.time.Duration.ofSeconds(integer(c, "graceSeconds")));
   }
 
   private static <T> List<T> list(JsonNode o, String k, Function<JsonNode, T> f) {

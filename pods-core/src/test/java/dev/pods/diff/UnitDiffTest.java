@@ -65,6 +65,19 @@ class UnitDiffTest {
   }
 
   @Test
+  void aChangeOfTheHealthChecksIsLive() {
+    Unit next = web.toBuilder().readinessCheck(dev.pods.spec.HealthCheck.tcp(80))
+        .livenessCheck(dev.pods.spec.HealthCheck.exec("true").failures(1)).build();
+    assertThat(UnitDiff.between(web, next).changes())
+        .extracting(Change::path, Change::before, Change::after, Change::impact)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("readiness", "[]",
+                "[tcp port 80 every 10 s, timeout 5 s, failures 3, grace 0 s]", Impact.LIVE),
+            org.assertj.core.groups.Tuple.tuple("liveness", "[]",
+                "[exec [true] every 10 s, timeout 5 s, failures 1, grace 0 s]", Impact.LIVE));
+  }
+
+  @Test
   void diffsScriptsByPhaseWithLines() {
     Unit next =
         web.toBuilder()

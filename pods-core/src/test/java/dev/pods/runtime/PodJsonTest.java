@@ -36,6 +36,9 @@ class PodJsonTest {
     return Unit.builder().name("web").count(3).image("debian12").processors(2).memoryMib(2048).diskSizeGib(20)
         .vpc("backend").subnet("10.7.0.0/24").publicAddress(true)
         .restart(dev.pods.RestartPolicy.ON_FAILURE).livenessTimeout(Duration.ofSeconds(42))
+        .readinessCheck(dev.pods.spec.HealthCheck.http("/healthz", 8080).interval(Duration.ofSeconds(5)).failures(2))
+        .livenessCheck(dev.pods.spec.HealthCheck.exec("test", "-f", "/x").grace(Duration.ofSeconds(30)))
+        .livenessCheck(dev.pods.spec.HealthCheck.tcp(22).timeout(Duration.ofSeconds(1)))
         .nodePort(new NodePort(Protocol.TCP, 8080, 80))
         .nodePort(new NodePort(Protocol.UDP, 5353, 53))
         .mount(new Mount("data", Mount.Type.DISK, "/var/data", null, List.of(Reference.of("disk", "data-1"))))
@@ -79,10 +82,15 @@ class PodJsonTest {
     assertThat(u).isNotNull();
     u.remove("restart");
     u.remove("livenessTimeoutSeconds");
+    u.remove("readinessChecks");
+    u.remove("livenessChecks");
     Unit back = PodJson.decode(o).unit("web").orElseThrow();
     assertThat(back.restart()).isEqualTo(Unit.DEFAULT_RESTART);
     assertThat(back.livenessTimeout()).isEqualTo(Unit.DEFAULT_LIVENESS_TIMEOUT);
+    assertThat(back.readinessChecks()).isEmpty();
+    assertThat(back.livenessChecks()).isEmpty();
     assertThat(back.toBuilder().restart(dev.pods.RestartPolicy.ON_FAILURE).livenessTimeout(Duration.ofSeconds(42))
+        .readinessChecks(everything().readinessChecks()).livenessChecks(everything().livenessChecks())
         .build()).isEqualTo(everything());
   }
 

@@ -44,7 +44,12 @@ import org.junit.jupiter.api.Timeout;
  * comes back READY with the same address, and the pod keeps exactly its three domains; at the end nothing is left.
  * Detection and recovery times are printed ({@code health-it:} lines), against the deploy's boot as baseline.
  *
- * <p>Every name starts with the per-run prefix {@code hl????}; leftovers of runs whose JVM died are reaped first.
+ * <p>Two more tests, each with its own small pod: declared health checks and a guest frozen for good
+ * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), and a broken network (dnsmasq killed, namespace
+ * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}).
+ *
+ * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}); leftovers of runs
+ * whose JVM died are reaped first.
  */
 @Tag("system")
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -52,8 +57,36 @@ class HealthIT {
   private static final Path RUN_ROOT = Path.of("/tmp/pods-health-it");
   private static final String OWNER_PREFIX = "podshealth-owner-";
   private static final Duration BOOT = Duration.ofMinutes(4);
-  /** The web unit's liveness timeout (its agent then polls every 2 s). */
-  private static final Duration LIVENESS = Duration.ofSeconds(6);
+  /**
+   * The web unit's liveness timeout (its agent then polls every 3 s); a guest silent for twice this is power-cycled,
+   * so the SIGSTOP case has one timeout's time to see the peer drop it before its SIGCONT.
+   */
+  private static final Duration LIVENESS = Duration.ofSeconds(10);
+
+  /**
+   * A web unit with declared checks, as a template: readiness is an HTTP GET of {@code /ok} served by busybox
+   * httpd, liveness an exec of {@code test ! -e /tmp/die} through the agent. Its reboot block (run at every boot)
+   * starts httpd; the tiny guest's root is an initramfs, so {@code /tmp/die} is gone after a restart.
+   */
+  private static final String CHECKED_WEB = """
+      # Web with health checks
+
+      ```yaml
+      name: web
+      kind: instance
+      image: tiny
+      memory: 160
+      livenessTimeout: 6
+      readiness:
+        - {http: /ok, port: 80, interval: 1, timeout: 1, failures: 2}
+      liveness:
+        - {exec: [test, "!", -e, /tmp/die], interval: 2, timeout: 2, failures: 2}
+      ```
+
+      ```sh {phase=reboot}
+      mkdir -p /www && echo ok > /www/ok && httpd -p 80 -h /www && echo "httpd up"
+      ```
+      """;
 
   private static Pod pod() {
     return Pod.builder().name("hl")
@@ -189,6 +222,286 @@ class HealthIT {
       rig.close();
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /**
+   * Declared checks on real tiny guests: a failing readiness check (the HTTP page removed) makes web-0 UNHEALTHY
+   * and its peer's view (through {@code pods get} in the peer) drops it, and lists it again when the page is back;
+   * a failing liveness check (an exec through the agent) powers its domain off and the restart policy starts the
+   * same domain again, READY with the same address; a peer frozen (SIGSTOP, never continued) for twice its
+   * liveness timeout is power-cycled and READY again. Figures are printed ({@code health-check-it:} lines).
+   */
+  @Test
+  void declaredChecksAndLongSilenceDecideListingAndRestarts() throws Exception {
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "hc", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    EventLog events = new EventLog();
+    List<String> domains = new ArrayList<>();
+    List<String> figures = new ArrayList<>();
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hc", OWNER_PREFIX,
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
+    try {
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hc")
+          .unit(dev.pods.template.Templates.parse("web.md", CHECKED_WEB))
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160).livenessTimeout(Duration.ofSeconds(6))
+              .script(Script.shell(Phase.INITIAL, "echo peer up\n"))
+              .script(Script.shell(Phase.RELOAD, "echo \"web peers: $(pods get +/unit/web/private_ips)\"\n"))
+              .build())
+          .build());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      Instance web = d.instance("web", 0);
+      Instance peer = d.instance("peer", 0);
+      String webIp = web.privateAddress().getHostAddress();
+      try {
+        d.awaitReady(BOOT);
+        assertThat(web.recentOutput()).contains("httpd up");
+        assertThat(peerGet(peer)).contains(webIp);
+        Set<String> before = domainsOf(rig);
+
+        // 1. readiness: the page goes, web-0 is UNHEALTHY and leaves its peer's view; the page comes back, so does it
+        long mark = events.mark();
+        long t0 = System.nanoTime();
+        assertThat(web.exec("rm", "/www/ok").exitCode()).isZero();
+        PodEvent.StateChanged unready = events.await(mark, stateChange(web, InstanceState.UNHEALTHY), BOOT);
+        long unreadySeen = System.nanoTime() - t0;
+        assertThat(unready.reason()).isEqualTo("its readiness check http GET /ok on port 80 failed 2 times in a row "
+            + "(last: status 404)");
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        assertThat(peerGet(peer)).doesNotContain(webIp);
+        assertThat(rig.hv.state(web.domainName())).isEqualTo(dev.pods.spi.DomainState.RUNNING);
+        long t1 = System.nanoTime();
+        assertThat(web.exec("sh", "-c", "echo ok > /www/ok").exitCode()).isZero();
+        PodEvent.StateChanged ready = events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long readySeen = System.nanoTime() - t1;
+        assertThat(ready.reason()).startsWith("its health checks pass again at ");
+        assertThat(peerLine(events, mark, web, true)).isNotNull();
+        assertThat(peerGet(peer)).contains(webIp);
+        figures.add(String.format("readiness check fails: UNHEALTHY %d ms after the page went; passes: READY %d ms "
+            + "after it came back", ms(unreadySeen), ms(readySeen)));
+
+        // 2. liveness: the exec check fails, the domain is powered off and the restart policy starts it again
+        mark = events.mark();
+        long l0 = System.nanoTime();
+        assertThat(web.exec("touch", "/tmp/die").exitCode()).isZero();
+        PodEvent.StateChanged killed = events.await(mark, stateChange(web, InstanceState.STOPPED), BOOT);
+        long killedSeen = System.nanoTime() - l0;
+        assertThat(killed.reason()).startsWith("its liveness check exec [test, !, -e, /tmp/die] failed 2 times in a "
+            + "row (last: exit code 1); its domain was powered off at ");
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        PodEvent.StateChanged restarting = events.await(mark, stateChange(web, InstanceState.BOOTING), BOOT);
+        assertThat(restarting.reason()).startsWith("restart 1 by its restart policy (always) after: its liveness check");
+        long r0 = System.nanoTime();
+        events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long back = System.nanoTime() - r0;
+        events.awaitAny(mark, e -> e instanceof PodEvent.OutputLine o && o.instance().equals(web.name())
+            && o.line().equals("httpd up"), BOOT); // its boot after the restart served the page again
+        assertThat(web.privateAddress().getHostAddress()).isEqualTo(webIp);
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(peerLine(events, mark, web, true)).isNotNull();
+        assertThat(peerGet(peer)).contains(webIp);
+        figures.add(String.format("liveness check fails: STOPPED (powered off) %d ms after the fault; restart "
+            + "back-off, then READY %d ms after its start", ms(killedSeen), ms(back)));
+
+        // 3. a guest frozen for twice its liveness timeout (6 s) is power-cycled, then READY again
+        mark = events.mark();
+        String peerIp = peer.privateAddress().getHostAddress();
+        long f0 = System.nanoTime();
+        check(run("kill", "-STOP", qemuPid(peer)));
+        events.await(mark, stateChange(peer, InstanceState.UNHEALTHY), BOOT);
+        long unhealthy = System.nanoTime() - f0;
+        PodEvent.StateChanged cycled = events.await(mark, stateChange(peer, InstanceState.STOPPED), BOOT);
+        long cycledSeen = System.nanoTime() - f0;
+        assertThat(cycled.reason()).startsWith("no contact from its guest since ")
+            .contains("(twice its liveness timeout of 6 s); its domain was powered off at ");
+        long p0 = System.nanoTime();
+        events.await(mark, stateChange(peer, InstanceState.READY), BOOT);
+        figures.add(String.format("QEMU frozen for good: UNHEALTHY after %d ms, powered off after %d ms, READY "
+            + "again %d ms later (10 s back-off and a boot)", ms(unhealthy), ms(cycledSeen), ms(System.nanoTime() - p0)));
+        assertThat(peer.privateAddress().getHostAddress()).isEqualTo(peerIp);
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(peerGet(peer)).contains(webIp);
+        assertThat(d.isReady()).isTrue();
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.status() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.all().stream().map(Object::toString)
+            .toList()));
+        throw t;
+      } finally {
+        figures.forEach(f -> System.out.println("health-check-it: " + f));
+        d.destroy();
+      }
+    } finally {
+      rig.close();
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /**
+   * A network broken behind the runtime's back, then a simulated host reboot, on one pod of two tiny guests. First
+   * web-0's dnsmasq is killed: a DHCP request of its guest must be answered again (udhcpc asking for its address);
+   * then its namespace is deleted: it must be built again with the same name, and the guest must reach its
+   * metadata service (an exec) and be READY again with its address. Then a simulated host reboot: its runtime
+   * goes (closed: threads and listeners, as a JVM that dies), then every domain of the pod is destroyed, every
+   * dnsmasq of its instances killed and every instance namespace deleted (the rig's host namespace stays: it stands
+   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
+   * peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none more; at the
+   * end nothing is left. Figures ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all
+   * READY against the first deploy.
+   */
+  @Test
+  void aPodComesBackAfterASimulatedHostReboot() throws Exception {
+    HostTools.assumeVmHost();
+    HostTools.reapDeadRuns(RUN_ROOT, "hb", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    List<String> domains = new ArrayList<>();
+    dev.pods.ImageResolver images = image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hb", OWNER_PREFIX, images);
+    String uri = LibvirtHypervisor.configuredUri();
+    dev.pods.PodRuntime again = null;
+    dev.pods.net.LinuxNetworkDriver driver2 = null;
+    Deployment d2 = null;
+    try {
+      long t0 = System.nanoTime();
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hb")
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo peer up\n")).build())
+          .build());
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      java.util.Map<String, String> addresses = new java.util.TreeMap<>();
+      d.awaitReady(BOOT);
+      long firstDeploy = System.nanoTime() - t0;
+      d.instances().forEach(i -> addresses.put(i.name(), i.privateAddress().getHostAddress()));
+      Set<String> before = domainsOf(rig);
+      List<String> namespacesBefore = HostTools.namespaces(rig.prefix);
+      assertThat(namespacesBefore).hasSize(3); // two instances and the rig's host namespace
+      Instance web = d.instance("web", 0);
+      String webIp = addresses.get("web-0");
+
+      // web-0's dnsmasq killed: started again by the runtime's network check; a DHCP request of the guest is answered
+      Path pidFile = rig.dir.resolve("net").resolve("instances").resolve(web.id()).resolve("dnsmasq.pid");
+      String deadPid = Files.readString(pidFile).strip();
+      long k0 = System.nanoTime();
+      check(run("kill", "-9", deadPid));
+      ExecResult dhcp = web.exec("udhcpc", "-n", "-q", "-f", "-i", "eth0", "-s", "/bin/true", "-r", webIp, "-t", "15",
+          "-T", "2");
+      long dhcpBack = System.nanoTime() - k0;
+      String dhcpOut = new String(dhcp.stdout(), java.nio.charset.StandardCharsets.UTF_8)
+          + new String(dhcp.stderr(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(dhcp.exitCode()).as("udhcpc: %s", dhcpOut).isZero();
+      assertThat(dhcpOut).contains("lease of " + webIp + " obtained");
+      assertThat(Files.readString(pidFile).strip()).isNotEqualTo(deadPid);
+      assertThat(web.state()).isEqualTo(InstanceState.READY);
+
+      // web-0's namespace deleted: built again with the same names and addresses; the guest reaches its metadata
+      // service again (an exec goes through it)
+      String webNs = rig.driver.find(web.id()).orElseThrow().namespace();
+      long n0 = System.nanoTime();
+      check(run("ip", "netns", "delete", webNs));
+      long rebuilt = -1;
+      long reached = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (reached < 0 && System.nanoTime() < deadline) { // no event tells a repair: polled
+        if (rebuilt < 0 && HostTools.namespaces(rig.prefix).contains(webNs)) {
+          rebuilt = System.nanoTime() - n0;
+        }
+        if (rebuilt >= 0) {
+          try {
+            if (web.execAsync(ExecRequest.of("true").withTimeout(Duration.ofSeconds(5)))
+                .get(10, TimeUnit.SECONDS).exitCode() == 0) {
+              reached = System.nanoTime() - n0;
+            }
+          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the exec went to the metadata service being replaced: asked again
+          }
+        } else {
+          Thread.sleep(200);
+        }
+      }
+      assertThat(reached).as("web-0 reached its metadata service again").isPositive();
+      d.awaitReady(BOOT); // its domain was started again on the new tap: its reboot run ends
+      long readyAgain = System.nanoTime() - n0;
+      assertThat(web.status().attempt()).isZero(); // not a failure: no restart of the policy's
+      assertThat(web.privateAddress().getHostAddress()).isEqualTo(webIp);
+      assertThat(HostTools.namespaces(rig.prefix)).hasSameElementsAs(namespacesBefore);
+      assertThat(domainsOf(rig)).isEqualTo(before);
+      assertThat(peerGet(d.instance("peer", 0))).contains(webIp);
+      System.out.println(String.format("health-reboot-it: dnsmasq killed -> the guest's DHCP request answered "
+          + "after %d ms; namespace deleted -> rebuilt after %d ms, guest reaches its metadata service after %d ms,"
+          + " READY after %d ms", ms(dhcpBack), ms(rebuilt), ms(reached), ms(readyAgain)));
+
+      // the host goes down: the runtime's JVM, every domain, every dnsmasq, every instance namespace
+      rig.runtime.close();
+      for (String dom : domains) {
+        check(run("virsh", "-c", uri, "destroy", dom));
+      }
+      try (java.util.stream.Stream<Path> pids = Files.find(rig.dir.resolve("net"), 4,
+          (f, a) -> f.getFileName().toString().equals("dnsmasq.pid"))) {
+        for (Path f : pids.toList()) {
+          check(run("kill", "-9", Files.readString(f).strip()));
+        }
+      }
+      for (String ns : namespacesBefore) {
+        if (!ns.equals(rig.hostNs)) {
+          check(run("ip", "netns", "delete", ns));
+        }
+      }
+      assertThat(HostTools.namespaces(rig.prefix)).containsExactly(rig.hostNs);
+
+      // the host is back: a new runtime, and a new driver, on the same state folders
+      long r0 = System.nanoTime();
+      driver2 = dev.pods.net.LinuxNetworkDriver.builder().stateDir(rig.dir.resolve("net")).prefix(rig.prefix).build();
+      again = dev.pods.PodRuntime.builder()
+          .hypervisor(rig.hv)
+          .networkDriver(driver2)
+          .instanceFiles(dev.pods.kvm.KvmInstanceFiles.on(rig.disks))
+          .images(images)
+          .stateDir(rig.dir.resolve("state"))
+          .hostNamespace(rig.hostNs)
+          .owner(rig.owner)
+          .namePrefix(rig.prefix + "-")
+          .build();
+      d2 = again.deployment("hb").orElseThrow();
+      d2.awaitReady(BOOT);
+      long back = System.nanoTime() - r0;
+      for (Instance i : d2.instances()) {
+        assertThat(i.privateAddress().getHostAddress()).as(i.name()).isEqualTo(addresses.get(i.name()));
+        assertThat(i.exec("true").exitCode()).isZero();
+      }
+      assertThat(peerGet(d2.instance("peer", 0))).contains(addresses.get("web-0"));
+      assertThat(domainsOf(rig)).isEqualTo(before);
+      assertThat(HostTools.namespaces(rig.prefix)).hasSameElementsAs(namespacesBefore);
+      System.out.println(String.format("health-reboot-it: new runtime -> all READY %d ms (first deploy %d ms, "
+          + "%.2fx)", ms(back), ms(firstDeploy), (double) back / firstDeploy));
+    } finally {
+      try {
+        if (d2 != null) {
+          d2.destroy();
+        }
+        if (again != null) {
+          again.close();
+        }
+        if (driver2 != null) {
+          driver2.close();
+        }
+      } finally {
+        rig.close();
+      }
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /** What {@code pods get +/unit/web/private_ips} prints in {@code peer} (its metadata service's view). */
+  private static String peerGet(Instance peer) {
+    ExecResult r = peer.exec("pods", "get", "+/unit/web/private_ips");
+    assertThat(r.exitCode()).as("pods get in %s: %s", peer.name(), new String(r.stderr(),
+        java.nio.charset.StandardCharsets.UTF_8)).isZero();
+    return new String(r.stdout(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private interface Fault {

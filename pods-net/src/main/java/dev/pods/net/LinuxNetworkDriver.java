@@ -466,6 +466,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Laps laps = new Laps();
     closeSockets(id);
     String nsName = r != null ? r.names.namespace() : Names.namespace(prefix, id);
+    if (r != null && !Netns.exists(nsName)) {
+      // its namespace was deleted by hand: its dnsmasq runs on in the unnamed namespace it keeps alive
+      Long orphan = orphanDnsmasq(id);
+      if (orphan != null) {
+        LOG.warn("network of instance '{}': ending dnsmasq {} left in its deleted namespace", id, orphan);
+        Processes.end(List.of(orphan), Duration.ofSeconds(2));
+      }
+    }
     if (Netns.exists(nsName)) {
       List<Long> pids = Processes.inNamespace(Netns.inode(nsName));
       if (!pids.isEmpty()) {
@@ -845,6 +853,18 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       String text = Files.readString(instanceDir(r.spec.instanceId()).resolve("dnsmasq.pid")).strip();
       long pid = Long.parseLong(text);
       return Processes.aliveIn(pid, Netns.inode(r.names.namespace())) ? pid : null;
+    } catch (IOException | NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** The pid of the instance's dnsmasq by its pid file, when that process is alive and is that dnsmasq. */
+  private @Nullable Long orphanDnsmasq(String id) {
+    Path pidFile = instanceDir(id).resolve("dnsmasq.pid");
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+      return cmdline.contains("--pid-file=" + pidFile) ? pid : null;
     } catch (IOException | NumberFormatException e) {
       return null;
     }

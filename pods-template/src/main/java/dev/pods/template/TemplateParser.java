@@ -218,6 +218,7 @@ final class TemplateParser {
     if (spec.livenessTimeoutSeconds != null) {
       b.livenessTimeout(java.time.Duration.ofSeconds(spec.livenessTimeoutSeconds));
     }
+    b.readinessChecks(spec.readinessChecks).livenessChecks(spec.livenessChecks);
     b.nodePorts(spec.nodePorts).mounts(spec.mounts).roles(spec.roles).secrets(spec.secrets);
     try {
       b.options(

@@ -137,6 +137,43 @@ class TemplateProblemsTest {
   }
 
   @Test
+  void healthChecksAreReadAndRenderedBack() {
+    String body = INSTANCE + "readiness:\n  - {http: /healthz, port: 8080, interval: 2, failures: 2}\n"
+        + "  - {tcp: 22}\nliveness:\n  - {exec: [test, -f, /tmp/alive], timeout: 3, grace: 30}\n";
+    Unit u = Templates.parse("t.md", yaml(body));
+    assertThat(u.readinessChecks()).containsExactly(
+        dev.pods.spec.HealthCheck.http("/healthz", 8080).interval(java.time.Duration.ofSeconds(2)).failures(2),
+        dev.pods.spec.HealthCheck.tcp(22));
+    assertThat(u.readinessChecks().get(0).timeout()).isEqualTo(java.time.Duration.ofSeconds(2)); // the interval
+    assertThat(u.livenessChecks()).containsExactly(dev.pods.spec.HealthCheck.exec("test", "-f", "/tmp/alive")
+        .timeout(java.time.Duration.ofSeconds(3)).grace(java.time.Duration.ofSeconds(30)));
+    String rendered = Templates.render(u);
+    assertThat(rendered).contains("readiness:\n  - {http: /healthz, port: 8080, interval: 2, timeout: 2, failures: 2}\n"
+        + "  - {tcp: 22}\nliveness:\n  - {exec: [test, \"-f\", /tmp/alive], timeout: 3, grace: 30}\n");
+    assertThat(Templates.parse("t.md", rendered)).isEqualTo(u);
+    assertThat(Templates.parse("t.md", yaml(INSTANCE)).readinessChecks()).isEmpty();
+  }
+
+  @Test
+  void badHealthChecksAreErrorsAtTheValue() {
+    assertProblems(yaml(INSTANCE + "readiness:\n  - {tcp: 0}\n  - {http: healthz, port: 80}\n  - {port: 80}\n"
+            + "  - {tcp: 22, exec: [true]}\nliveness:\n  - {tcp: 22, interval: 5, timeout: 6}\n"
+            + "  - {exec: [true], failures: 0}\n  - {http: /, port: 80, grace: -1}\n  - {tcp: 22, every: 5}\n"
+            + "  - {http: /}\n"))
+        .containsExactly(
+            error(8, 11, "instance.readiness[0].tcp", "the port of a tcp check is 1-65535, not 0"),
+            error(9, 12, "instance.readiness[1].http",
+                "the path of an http check starts with / and has no spaces or control characters, not 'healthz'"),
+            error(10, 5, "instance.readiness[2]", "a health check needs one of exec, tcp or http"),
+            error(11, 5, "instance.readiness[3]", "a health check has one of exec, tcp or http, not exec and tcp"),
+            error(13, 37, "instance.liveness[0].timeout", "timeout is whole seconds from 1 s to the interval (5 s), not 6 s"),
+            error(14, 30, "instance.liveness[1].failures", "failures is 1-100, not 0"),
+            error(15, 32, "instance.liveness[2].grace", "grace is whole seconds from 0 s to 1 h, not -1 s"),
+            error(16, 15, "instance.liveness[3].every", "unknown key 'every' in a health check"),
+            error(17, 5, "instance.liveness[4].port", "'port' is required"));
+  }
+
+  @Test
   void unknownKindIsAnErrorAtTheKindValue() {
     assertProblems(yaml(INSTANCE + "---\nname: x\nkind: pod\n"))
         .containsExactly(error(9, 7, "kind", "unknown kind 'pod': expected instance, firewall, domain or journal"));

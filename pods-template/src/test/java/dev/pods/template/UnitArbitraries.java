@@ -277,6 +277,26 @@ final class UnitArbitraries {
 
   // ------------------------------------------------------------------------------------------------ units
 
+  @SuppressWarnings("unchecked")
+  private static List<dev.pods.spec.HealthCheck> checkList(Object o) {
+    return (List<dev.pods.spec.HealthCheck>) o;
+  }
+
+  /** Valid health checks of every kind and timing. */
+  static Arbitrary<dev.pods.spec.HealthCheck> checks() {
+    Arbitrary<dev.pods.spec.HealthCheck> kind = Arbitraries.oneOf(
+        Arbitraries.integers().between(1, 65535).map(dev.pods.spec.HealthCheck::tcp),
+        Combinators.combine(Arbitraries.of("/", "/healthz", "/a%20b?x=1", "/-1", "/#x"),
+            Arbitraries.integers().between(1, 65535)).as(dev.pods.spec.HealthCheck::http),
+        Arbitraries.of("true", "-f", "a b", "yes", "1", "~", "x: y").list().ofMinSize(1).ofMaxSize(3)
+            .map(l -> dev.pods.spec.HealthCheck.exec(l.toArray(new String[0]))));
+    return Combinators.combine(kind, Arbitraries.integers().between(1, 3600), Arbitraries.integers().between(1, 3600),
+            Arbitraries.integers().between(1, 100), Arbitraries.integers().between(0, 3600))
+        .as((c, interval, timeout, failures, grace) -> c.interval(java.time.Duration.ofSeconds(interval))
+            .timeout(java.time.Duration.ofSeconds(Math.min(timeout, interval))).failures(failures)
+            .grace(java.time.Duration.ofSeconds(grace)));
+  }
+
   /** Valid units of every shape: all fields, 0-3 resources of each kind, prose and scripts in any order. */
   static Arbitrary<Unit> units() {
     Arbitrary<Unit.Builder> base =
@@ -292,8 +312,9 @@ final class UnitArbitraries {
                         subnets().injectNull(0.5))
                     .as(UnitArbitraries::tuple),
                 Combinators.combine(Arbitraries.of(true, false), Arbitraries.of(dev.pods.RestartPolicy.class),
-                        Arbitraries.integers().between(3, 3600))
-                    .as((p, r, l) -> List.<Object>of(p, r, l)),
+                        Arbitraries.integers().between(3, 3600), checks().list().ofMaxSize(2),
+                        checks().list().ofMaxSize(2))
+                    .as((p, r, l, ready, live) -> List.<Object>of(p, r, l, ready, live)),
                 nodePorts().list().ofMaxSize(3).uniqueElements(p -> p.protocol() + "/" + p.externalPort()),
                 mounts().list().ofMaxSize(2),
                 roles().list().ofMaxSize(3),
@@ -313,6 +334,8 @@ final class UnitArbitraries {
                         .publicAddress((Boolean) pub.get(0))
                         .restart((dev.pods.RestartPolicy) pub.get(1))
                         .livenessTimeout(java.time.Duration.ofSeconds((Integer) pub.get(2)))
+                        .readinessChecks(checkList(pub.get(3)))
+                        .livenessChecks(checkList(pub.get(4)))
                         .nodePorts(ports)
                         .mounts(mounts)
                         .roles(roles)

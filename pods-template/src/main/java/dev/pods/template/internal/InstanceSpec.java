@@ -64,6 +64,10 @@ public final class InstanceSpec {
   public @Nullable RestartPolicy restart;
   /** {@code livenessTimeout} in seconds, or null when absent. */
   public @Nullable Integer livenessTimeoutSeconds;
+  /** {@code readiness}: the readiness checks, in order. */
+  public final List<dev.pods.spec.HealthCheck> readinessChecks = new ArrayList<>();
+  /** {@code liveness}: the liveness checks, in order. */
+  public final List<dev.pods.spec.HealthCheck> livenessChecks = new ArrayList<>();
 
   /**
    * @param start where the resource starts

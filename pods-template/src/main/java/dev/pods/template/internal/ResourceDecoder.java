@@ -14,6 +14,7 @@ import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
 import dev.pods.RestartPolicy;
+import dev.pods.spec.HealthCheck;
 import dev.pods.spec.Mount;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.PortRange;
@@ -57,7 +58,8 @@ public final class ResourceDecoder {
           "name", "kind", "count", "zone", "node", "shape", "vpc", "subnet", "image", "plan", "processors", "memory",
           "diskSize", "uefi", "secureBoot", "cloudType", "tpm", "vnc", "gui", "deleteProtection",
           "skipSourceDestCheck", "dhcpServer", "hostAddress", "publicAddress", "publicAddress6", "roles", "secrets",
-          "certificates", "pods", "nodePorts", "mounts", "failover", "restart", "livenessTimeout");
+          "certificates", "pods", "nodePorts", "mounts", "failover", "restart", "livenessTimeout",
+          "readiness", "liveness");
 
   private static final Set<String> INSTANCE_KEY_SET = Set.copyOf(INSTANCE_KEYS);
   private static final Set<String> FIREWALL_KEYS = Set.of("name", "kind", "ingress");
@@ -68,6 +70,8 @@ public final class ResourceDecoder {
   private static final Set<String> INPUT_KEYS = Set.of("key", "type", "unit", "path");
   private static final Set<String> NODE_PORT_KEYS = Set.of("protocol", "externalPort", "internalPort");
   private static final Set<String> MOUNT_KEYS = Set.of("name", "type", "path", "hostPath", "disks", "readOnly");
+  private static final Set<String> CHECK_KEYS =
+      Set.of("exec", "tcp", "http", "port", "interval", "timeout", "failures", "grace");
   private static final String KINDS = "instance, firewall, domain or journal";
 
   /** {@link Names#isValid(String)} without a regular expression: 1-63 of [a-z0-9-], not starting or ending in '-'. */
@@ -266,6 +270,8 @@ public final class ResourceDecoder {
     String restart = choice(m, "restart", List.of("always", "on-failure", "never"));
     spec.restart = restart == null ? null : RestartPolicy.fromTemplateName(restart);
     spec.livenessTimeoutSeconds = integer(m, "livenessTimeout");
+    checks(m, "readiness", spec.readinessChecks);
+    checks(m, "liveness", spec.livenessChecks);
     List<Node> ports = list(m, "nodePorts");
     for (int i = 0; i < ports.size(); i++) {
       NodePort p = nodePort(ports.get(i), "instance.nodePorts[" + i + "]");
@@ -498,6 +504,113 @@ public final class ResourceDecoder {
       return new NodePort(protocol, external, internal);
     } catch (IllegalArgumentException e) {
       error(m.node, path, message(e));
+      return null;
+    }
+  }
+
+  private void checks(MapView m, String key, List<HealthCheck> out) {
+    List<Node> items = list(m, key);
+    for (int i = 0; i < items.size(); i++) {
+      HealthCheck c = check(items.get(i), m.path + "." + key + "[" + i + "]");
+      if (c != null) {
+        out.add(c);
+      }
+    }
+  }
+
+  /** A health check: exactly one of {@code exec}, {@code tcp}, {@code http} (with {@code port}), and its timing. */
+  private @Nullable HealthCheck check(Node n, String path) {
+    MapView m = map(n, path);
+    if (m == null) {
+      return null;
+    }
+    m.checkKeys(CHECK_KEYS, "a health check");
+    int before = errors;
+    List<String> kinds = new ArrayList<>();
+    for (String k : List.of("exec", "tcp", "http")) {
+      if (m.get(k) != null && !isNull(m.get(k))) {
+        kinds.add(k);
+      }
+    }
+    if (kinds.size() != 1) {
+      error(m.node, path, kinds.isEmpty() ? "a health check needs one of exec, tcp or http"
+          : "a health check has one of exec, tcp or http, not " + String.join(" and ", kinds));
+      return null;
+    }
+    HealthCheck c = null;
+    switch (kinds.get(0)) {
+      case "exec" -> {
+        List<String> command = new ArrayList<>();
+        List<Node> args = list(m, "exec");
+        for (int i = 0; i < args.size(); i++) {
+          String a = string(args.get(i), path + ".exec[" + i + "]");
+          if (a != null) {
+            command.add(a);
+          }
+        }
+        if (m.get("port") != null) {
+          error(m.get("port"), path + ".port", "an exec check has no port");
+        }
+        if (errors == before) {
+          c = attempt(m.get("exec"), path + ".exec", () -> HealthCheck.exec(command.toArray(new String[0])));
+        }
+      }
+      case "tcp" -> {
+        Integer port = integer(m, "tcp");
+        if (m.get("port") != null) {
+          error(m.get("port"), path + ".port", "a tcp check names its port in 'tcp'");
+        }
+        if (port != null && errors == before) {
+          c = attempt(m.get("tcp"), path + ".tcp", () -> HealthCheck.tcp(port));
+        }
+      }
+      default -> {
+        String p = string(m, "http");
+        Integer port = requiredInteger(m, "port");
+        if (p != null && port != null && errors == before) {
+          c = attempt(m.get("http"), path + ".http", () -> HealthCheck.http(p, port));
+        }
+      }
+    }
+    if (c == null) {
+      return null;
+    }
+    Integer interval = integer(m, "interval");
+    Integer timeout = integer(m, "timeout");
+    Integer failures = integer(m, "failures");
+    Integer grace = integer(m, "grace");
+    if (errors != before) {
+      return null;
+    }
+    HealthCheck base = c;
+    HealthCheck timed = attempt(m.get("interval"), path + ".interval", () -> interval == null ? base
+        : base.interval(java.time.Duration.ofSeconds(interval)));
+    if (timed == null) {
+      return null;
+    }
+    HealthCheck t = timed;
+    HealthCheck withTimeout = attempt(m.get("timeout"), path + ".timeout",
+        () -> timeout == null ? t : t.timeout(java.time.Duration.ofSeconds(timeout)));
+    if (withTimeout == null) {
+      return null;
+    }
+    HealthCheck w = withTimeout;
+    HealthCheck withFailures = attempt(m.get("failures"), path + ".failures",
+        () -> failures == null ? w : w.failures(failures));
+    if (withFailures == null) {
+      return null;
+    }
+    HealthCheck f = withFailures;
+    return attempt(m.get("grace"), path + ".grace",
+        () -> grace == null ? f : f.grace(java.time.Duration.ofSeconds(grace)));
+  }
+
+  /** {@code make}'s value, or null after an error at {@code n} (else the check's node) with its message. */
+  private @Nullable HealthCheck attempt(@Nullable Node n, String path, Supplier<HealthCheck> make) {
+    try {
+      return make.get();
+    } catch (IllegalArgumentException e) {
+      error(n, path, message(e));
       return null;
     }
   }

@@ -11,6 +11,7 @@ import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Journal;
 import dev.pods.spec.JournalInput;
 import dev.pods.spec.Mount;
+import dev.pods.spec.HealthCheck;
 import dev.pods.spec.NodePort;
 import dev.pods.spec.Reference;
 import java.util.List;
@@ -119,6 +120,39 @@ public final class YamlWriter {
     }
     if (!u.livenessTimeout().equals(Unit.DEFAULT_LIVENESS_TIMEOUT)) {
       key(b, "livenessTimeout").append(u.livenessTimeout().toSeconds()).append('\n');
+    }
+    checks(b, "readiness", u.readinessChecks());
+    checks(b, "liveness", u.livenessChecks());
+  }
+
+  private static void checks(StringBuilder b, String key, List<HealthCheck> checks) {
+    if (checks.isEmpty()) {
+      return;
+    }
+    b.append(key).append(":\n");
+    for (HealthCheck c : checks) {
+      b.append("  - {");
+      switch (c.kind()) {
+        case EXEC -> {
+          b.append("exec: ");
+          flow(b, c.command(), a -> a);
+        }
+        case TCP -> b.append("tcp: ").append(c.port());
+        case HTTP -> b.append("http: ").append(scalar(c.path(), true)).append(", port: ").append(c.port());
+      }
+      if (!c.interval().equals(HealthCheck.DEFAULT_INTERVAL)) {
+        b.append(", interval: ").append(c.interval().toSeconds());
+      }
+      if (!c.timeout().equals(HealthCheck.DEFAULT_TIMEOUT)) {
+        b.append(", timeout: ").append(c.timeout().toSeconds());
+      }
+      if (c.failures() != HealthCheck.DEFAULT_FAILURES) {
+        b.append(", failures: ").append(c.failures());
+      }
+      if (!c.grace().isZero()) {
+        b.append(", grace: ").append(c.grace().toSeconds());
+      }
+      b.append("}\n");
     }
   }
 
