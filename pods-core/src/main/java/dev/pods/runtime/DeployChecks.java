@@ -36,7 +36,8 @@ final class DeployChecks {
       }
       for (int k = 0; k < u.mounts().size(); k++) {
         Mount m = u.mounts().get(k);
-        String where = "unit " + u.name() + " mounts[" + k + "] (" + m.path() + ")";
+        String where = (m.location() == null ? "" : m.location() + ": ") + "unit " + u.name() + " mounts[" + k
+            + "] (" + m.path() + ")";
         if (m.type() == Mount.Type.HOST_PATH) {
           String why = HostFolders.refusal(m, s.hostFolders());
           if (why != null) {

@@ -1,5 +1,6 @@
 package dev.pods.spec;
 
+import dev.pods.SourceLocation;
 import dev.pods.internal.HostStrings;
 import dev.pods.internal.SafeText;
 import java.util.List;
@@ -19,10 +20,13 @@ import org.jspecify.annotations.Nullable;
  * @param readOnly for {@link Type#HOST_PATH}: whether the folder is shared read-only (the default; template
  *     key {@code readOnly: false} makes it writable), enforced on the host so that root in the guest cannot write
  *     to it either; always {@code false} for disks
+ * @param location where a template declared the mount, or {@code null}; not part of the value (left out of
+ *     {@link #equals}, {@link #hashCode} and {@link #toString}, so a template and its rendering stay equal): a
+ *     deploy that refuses the mount names it
  */
 public record Mount(
     @Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks,
-    boolean readOnly) {
+    boolean readOnly, @Nullable SourceLocation location) {
 
   /** What is mounted. */
   public enum Type {
@@ -99,8 +103,32 @@ public record Mount(
     }
   }
 
+  /** A mount built in code (no source location). */
+  public Mount(@Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks,
+      boolean readOnly) {
+    this(name, type, path, hostPath, disks, readOnly, null);
+  }
+
   /** A mount with the default access: a host folder read-only, a disk writable. */
   public Mount(@Nullable String name, Type type, String path, @Nullable String hostPath, List<Reference> disks) {
     this(name, type, path, hostPath, disks, type == Type.HOST_PATH);
+  }
+
+  /** Equal in every component but the location. */
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Mount m && Objects.equals(name, m.name) && type == m.type && path.equals(m.path)
+        && Objects.equals(hostPath, m.hostPath) && disks.equals(m.disks) && readOnly == m.readOnly;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, type, path, hostPath, disks, readOnly);
+  }
+
+  @Override
+  public String toString() {
+    return "Mount[name=" + name + ", type=" + type + ", path=" + path + ", hostPath=" + hostPath + ", disks="
+        + disks + ", readOnly=" + readOnly + "]";
   }
 }

@@ -206,6 +206,17 @@ class DisksTest {
   }
 
   @Test
+  void aRefusedHostFolderFromATemplateIsNamedAtItsLine() throws IOException {
+    Path f = Files.createDirectories(tmp.resolve("f"));
+    Mount declared = new Mount(null, Mount.Type.HOST_PATH, "/srv", f.toString(), List.of(), true,
+        new dev.pods.SourceLocation("web.md", 12, 5));
+    assertThat(declared).isEqualTo(new Mount(null, Mount.Type.HOST_PATH, "/srv", f.toString(), List.of()));
+    assertThatThrownBy(() -> runtime.deploy(Pod.builder().name("hf").unit(Unit.builder().name("web").image("tiny")
+        .mount(declared).build()).build()))
+        .isInstanceOf(PodsException.class).hasMessageContaining("web.md:12:5: unit web mounts[0] (/srv): hostPath");
+  }
+
+  @Test
   void withoutAPolicyEveryHostFolderIsRefused() throws IOException {
     Path f = Files.createDirectories(tmp.resolve("f"));
     assertThatThrownBy(() -> runtime.deploy(Pod.builder().name("hf").unit(Unit.builder().name("web").image("tiny")

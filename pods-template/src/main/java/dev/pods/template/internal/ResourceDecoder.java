@@ -656,7 +656,7 @@ public final class ResourceDecoder {
     }
     try {
       return new Mount(name, type, where, hostPath, disks,
-          readOnly != null ? readOnly : type == Mount.Type.HOST_PATH);
+          readOnly != null ? readOnly : type == Mount.Type.HOST_PATH, at(m.node));
     } catch (IllegalArgumentException e) {
       error(m.node, path, message(e));
       return null;
