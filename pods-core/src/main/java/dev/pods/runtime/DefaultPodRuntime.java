@@ -24,6 +24,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -321,6 +322,29 @@ public final class DefaultPodRuntime implements PodRuntime {
     for (DefaultDeployment d : deployments.values()) {
       if (!d.pod().name().equals(exceptPod)) {
         DiskUse.of(d.pod()).forEach(out::putIfAbsent);
+      }
+    }
+    if (s.disks() != null) {
+      // domains of other owners (another runtime or `pods up` on the same data folder) that have a disk attached
+      try {
+        Map<java.nio.file.Path, String> names = new HashMap<>();
+        for (dev.pods.spi.DiskStore.Volume v : s.disks().list()) {
+          names.put(v.path().toAbsolutePath().normalize(), v.name());
+        }
+        for (dev.pods.spi.DomainInfo d : s.hypervisor().listAll()) {
+          if (d.spec().metadata().owner().equals(s.owner())) {
+            continue; // this runtime's own: its deployments above say who uses what
+          }
+          for (dev.pods.spi.DomainDisk disk : d.spec().disks()) {
+            String name = names.get(disk.path().toAbsolutePath().normalize());
+            if (name != null) {
+              out.putIfAbsent(name, d.spec().metadata().pod() + "/" + d.spec().metadata().unit() + "-"
+                  + d.spec().metadata().index() + " (domain " + d.name() + " of another runtime)");
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("cannot ask the hypervisor which other domains have the named disks attached", e);
       }
     }
     return out;

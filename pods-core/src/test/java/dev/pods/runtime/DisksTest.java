@@ -206,6 +206,23 @@ class DisksTest {
   }
 
   @Test
+  void aDiskAttachedToADomainOfAnotherRuntimeIsInUse() throws IOException {
+    var v = store.create("shared", 1024L * 1024 * 1024);
+    // another runtime (another owner: a second `pods up` on the same data folder) runs a domain with it attached
+    hv.define(dev.pods.spi.DomainSpec.builder("other-db-0")
+        .metadata(new dev.pods.spi.DomainMetadata("another/owner", "other", "db", 0, "v"))
+        .memoryMib(128).vcpus(1).boot(dev.pods.spi.DomainBoot.disk())
+        .disk(dev.pods.spi.DomainDisk.qcow2(v.path())).build());
+
+    assertThatThrownBy(() -> runtime.deploy(Pod.builder().name("mine")
+        .unit(Unit.builder().name("db").image("tiny").mount(disks("/data", "shared")).build()).build()))
+        .isInstanceOf(PodsException.class)
+        .hasMessageContaining("disk shared is in use by other/db-0 (domain other-db-0 of another runtime)");
+    assertThatThrownBy(() -> runtime.disks().delete("shared")).hasMessageContaining("in use by other/db-0");
+    assertThat(runtime.deployments()).isEmpty();
+  }
+
+  @Test
   void aRefusedHostFolderFromATemplateIsNamedAtItsLine() throws IOException {
     Path f = Files.createDirectories(tmp.resolve("f"));
     Mount declared = new Mount(null, Mount.Type.HOST_PATH, "/srv", f.toString(), List.of(), true,
