@@ -545,9 +545,8 @@ final class DefaultDeployment implements Deployment {
       if (namespaceLost) {
         LOG.warn("pod {} instance {}: its metadata service went with its namespace; starting it again", pod.name(),
             i.name());
-        i.imds(null);
-        imds.close();
-        startImds(i);
+        startImds(i); // replaces it in the new namespace first: no moment without one for exec and waits
+        imds.close(); // the old one listened in the deleted namespace
         i.reattach("its network namespace was deleted and built again at "
             + DefaultInstance.hms(clock().instant()) + "; its domain was started again to attach to it");
       }

@@ -416,8 +416,10 @@ class HealthIT {
                 .get(10, TimeUnit.SECONDS).exitCode() == 0) {
               reached = System.nanoTime() - n0;
             }
-          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            // the exec went to the metadata service being replaced: asked again
+          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+              | IllegalStateException | dev.pods.PodsException e) {
+            // the exec went to the metadata service being replaced, or to the domain being started again onto the
+            // new tap: asked again until the deadline
           }
         } else {
           Thread.sleep(200);
