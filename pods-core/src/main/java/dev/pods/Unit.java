@@ -467,7 +467,10 @@ public final class Unit {
       return this;
     }
 
-    /** The subnet (a name or a CIDR), or {@code null} to let the runtime allocate one. */
+    /**
+     * The subnet (a name or a CIDR), kept for Pritunl Cloud templates: a pods host does not act on it yet (the
+     * runtime gives each instance a /30 of its private range whatever it says; {@code pods validate} warns).
+     */
     public Builder subnet(@Nullable String subnet) {
       this.subnet = subnet;
       return this;
@@ -546,7 +549,10 @@ public final class Unit {
       return this;
     }
 
-    /** Adds a role. */
+    /**
+     * Adds a role, kept for Pritunl Cloud templates: a pods host does not act on roles yet ({@code pods validate}
+     * warns).
+     */
     public Builder role(String role) {
       roles.add(Objects.requireNonNull(role, "role"));
       return this;
