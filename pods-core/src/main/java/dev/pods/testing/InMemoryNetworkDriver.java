@@ -180,18 +180,26 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   @Override
   public synchronized ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
     require(instanceId, "bind " + address);
-    Map<InetSocketAddress, ServerSocket> mine = sockets.computeIfAbsent(instanceId, k -> new HashMap<>());
-    ServerSocket old = mine.get(address);
+    return standIn(sockets.computeIfAbsent(instanceId, k -> new HashMap<>()), address,
+        "namespace of instance '" + instanceId + "'");
+  }
+
+  /**
+   * Binds a loopback socket on an ephemeral port standing for {@code address} in {@code bound} (one namespace's
+   * sockets), refusing an address whose earlier stand-in is still open, as the kernel would.
+   */
+  private static ServerSocket standIn(Map<InetSocketAddress, ServerSocket> bound, InetSocketAddress address,
+      String where) {
+    ServerSocket old = bound.get(address);
     if (old != null && !old.isClosed()) {
-      throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId
-          + "' failed: address already in use");
+      throw new NetworkException("bind " + address + " in " + where + " failed: address already in use");
     }
     try {
       ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      mine.put(address, s);
+      bound.put(address, s);
       return s;
     } catch (IOException e) {
-      throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId + "' failed", e);
+      throw new NetworkException("bind " + address + " in " + where + " failed", e);
     }
   }
 
@@ -205,20 +213,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   public synchronized ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
     Objects.requireNonNull(address, "address");
     checkOpen();
-    Map<InetSocketAddress, ServerSocket> mine =
-        hostSockets.computeIfAbsent(hostNamespace == null ? "" : hostNamespace, k -> new HashMap<>());
-    ServerSocket old = mine.get(address);
-    if (old != null && !old.isClosed()) {
-      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
-          + "' failed: address already in use");
-    }
-    try {
-      ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      mine.put(address, s);
-      return s;
-    } catch (IOException e) {
-      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed", e);
-    }
+    return standIn(hostSockets.computeIfAbsent(hostNamespace == null ? "" : hostNamespace, k -> new HashMap<>()),
+        address, "host namespace '" + hostNamespace + "'");
   }
 
   /**

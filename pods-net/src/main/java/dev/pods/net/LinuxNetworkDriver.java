@@ -634,20 +634,23 @@ public final class LinuxNetworkDriver implements NetworkDriver {
           + "' failed: no such namespace");
     }
     try {
-      return Netns.call(Netns.path(hostNamespace), () -> {
-        ServerSocket ss = new ServerSocket();
-        try {
-          ss.setReuseAddress(true);
-          ss.bind(address);
-          return ss;
-        } catch (IOException e) {
-          ss.close();
-          throw e;
-        }
-      });
+      return Netns.call(Netns.path(hostNamespace), () -> listen(address));
     } catch (Exception e) {
       throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed: "
           + e.getMessage(), e);
+    }
+  }
+
+  /** A listening socket bound to {@code address} in the calling thread's namespace (closed again on failure). */
+  private static ServerSocket listen(InetSocketAddress address) throws IOException {
+    ServerSocket ss = new ServerSocket();
+    try {
+      ss.setReuseAddress(true);
+      ss.bind(address);
+      return ss;
+    } catch (IOException e) {
+      ss.close();
+      throw e;
     }
   }
 
@@ -658,17 +661,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       Path ns = requireNamespace(instanceId, "bind " + address);
       ServerSocket s;
       try {
-        s = Netns.call(ns, () -> {
-          ServerSocket ss = new ServerSocket();
-          try {
-            ss.setReuseAddress(true);
-            ss.bind(address);
-            return ss;
-          } catch (IOException e) {
-            ss.close();
-            throw e;
-          }
-        });
+        s = Netns.call(ns, () -> listen(address));
       } catch (IOException e) {
         throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId + "' failed: "
             + e.getMessage(), e);
