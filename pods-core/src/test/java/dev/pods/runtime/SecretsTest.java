@@ -10,6 +10,7 @@ import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Unit;
 import dev.pods.imds.ImdsServer;
+import dev.pods.secrets.FileSecretStore;
 import dev.pods.secrets.InMemorySecretStore;
 import dev.pods.spec.Reference;
 import dev.pods.testing.DirectoryInstanceFiles;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -162,6 +164,37 @@ class SecretsTest {
     assertThat(get(imds(d, "db"), "/v1/query/secret/shop-db/password").body()).isEqualTo(PLANTED + "-rotated\n");
     secrets.put("unrelated", Map.of("k", "v"));
     assertThat(imds(d, "web").stateHash()).isEqualTo(webHash);
+  }
+
+  @Test
+  void aFileSecretEditedByHandChangesTheDeclarersState() throws Exception {
+    runtime.close();
+    FileSecretStore files = FileSecretStore.open(tmp.resolve("secrets"));
+    files.put("shop-db", Map.of("password", PLANTED));
+    BootImage image = BootImage.kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd"), "console=ttyS0");
+    runtime = PodRuntime.builder()
+        .hypervisor(hv).networkDriver(net)
+        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances-f")))
+        .images(name -> image)
+        .stateDir(tmp.resolve("state-f"))
+        .namePrefix("f-")
+        .secrets(files)
+        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .executor(tasks::add)
+        .build();
+    Deployment d = deployed();
+    String dbHash = imds(d, "db").stateHash();
+    String webHash = imds(d, "web").stateHash();
+
+    // an operator rotates the value with an editor: no call to the store
+    Files.writeString(files.dir().resolve("shop-db.secret"), "{\"password\": \"" + PLANTED + "-rotated\"}");
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (imds(d, "db").stateHash().equals(dbHash) && System.nanoTime() < end) {
+      Thread.onSpinWait();
+    }
+    assertThat(imds(d, "db").stateHash()).as("the declarer's state (its reload)").isNotEqualTo(dbHash);
+    assertThat(imds(d, "web").stateHash()).isEqualTo(webHash);
+    assertThat(get(imds(d, "db"), "/v1/query/secret/shop-db/password").body()).isEqualTo(PLANTED + "-rotated\n");
   }
 
   @Test
