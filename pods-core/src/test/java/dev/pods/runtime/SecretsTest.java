@@ -13,6 +13,7 @@ import dev.pods.imds.ImdsServer;
 import dev.pods.secrets.FileSecretStore;
 import dev.pods.secrets.InMemorySecretStore;
 import dev.pods.spec.Reference;
+import dev.pods.spi.SecretStore;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
@@ -54,15 +55,21 @@ class SecretsTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder()
+    Files.writeString(tmp.resolve("vmlinuz"), "k");
+    Files.writeString(tmp.resolve("initrd"), "i");
+    runtime = runtime(secrets, "t");
+  }
+
+  /** A runtime on the fakes reading {@code store}, its files and names told apart by {@code name}. */
+  private PodRuntime runtime(SecretStore store, String name) {
+    BootImage image = BootImage.kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd"), "console=ttyS0");
+    return PodRuntime.builder()
         .hypervisor(hv).networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
-        .secrets(secrets)
+        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances-" + name)))
+        .images(n -> image)
+        .stateDir(tmp.resolve("state-" + name))
+        .namePrefix(name + "-")
+        .secrets(store)
         .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(tasks::add)
         .build();
@@ -118,7 +125,7 @@ class SecretsTest {
         .hasMessageContaining("no value for 'shop-db'");
     assertThat(runtime.deployments()).isEmpty();
     assertThat(hv.list(runtime.owner())).isEmpty();
-    try (Stream<Path> s = Files.list(tmp.resolve("state"))) {
+    try (Stream<Path> s = Files.list(tmp.resolve("state-t"))) {
       assertThat(s.filter(p -> p.getFileName().toString().equals("deployments")).flatMap(p -> {
         try {
           return Files.list(p);
@@ -171,17 +178,7 @@ class SecretsTest {
     runtime.close();
     FileSecretStore files = FileSecretStore.open(tmp.resolve("secrets"));
     files.put("shop-db", Map.of("password", PLANTED));
-    BootImage image = BootImage.kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd"), "console=ttyS0");
-    runtime = PodRuntime.builder()
-        .hypervisor(hv).networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances-f")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state-f"))
-        .namePrefix("f-")
-        .secrets(files)
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .executor(tasks::add)
-        .build();
+    runtime = runtime(files, "f");
     Deployment d = deployed();
     String dbHash = imds(d, "db").stateHash();
     String webHash = imds(d, "web").stateHash();
