@@ -10,6 +10,7 @@ import dev.pods.net.internal.IpJson;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Nft;
+import dev.pods.net.internal.ProcNet;
 import dev.pods.net.internal.Processes;
 import dev.pods.net.internal.Programs;
 import dev.pods.net.internal.SpecJson;
@@ -20,6 +21,7 @@ import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
+import dev.pods.spi.NetworkUplink;
 import dev.pods.spi.NetworkVpc;
 import java.io.File;
 import java.io.IOException;
@@ -552,6 +554,83 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       if (r.spec.owner().equals(owner) && r.ready() && Netns.exists(r.names.namespace())) {
         out.add(r.instance());
       }
+    }
+    return out;
+  }
+
+  /**
+   * Reads, without starting a process, entering a namespace or taking the instance's lock: the record, the
+   * namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's namespace under {@code /proc},
+   * then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's namespace) its links and the addresses
+   * and link routes of {@code gw0} and {@code up0}, and the VM namespace's links ({@code /proc/thread-self/net}; for a
+   * named VM namespace, on one short-lived thread inside it).
+   */
+  @Override
+  public List<String> probe(String instanceId) {
+    Objects.requireNonNull(instanceId, "instanceId");
+    if (closed) {
+      throw new IllegalStateException("network driver is closed");
+    }
+    Record r = readRecordUnchecked(instanceId);
+    if (r == null) {
+      return List.of("instance '" + instanceId + "' has no network");
+    }
+    if (!r.ready()) {
+      return List.of("the network of instance '" + instanceId + "' is being built, or its build was interrupted");
+    }
+    String ns = r.names.namespace();
+    if (!Netns.exists(ns)) {
+      return List.of("namespace " + ns + " is gone");
+    }
+    List<String> out = new ArrayList<>();
+    try {
+      java.util.Set<String> vmSide = inNamespace(vmNs(), () -> ProcNet.links(ProcNet.ofThisThread()));
+      for (String link : List.of(r.names.bridge(), r.names.tap(), r.names.vmVeth())) {
+        if (!vmSide.contains(link)) {
+          out.add("link " + link + " is gone");
+        }
+      }
+      Long dns = dnsmasqPid(r);
+      if (dns == null) {
+        // the inside is read through dnsmasq's /proc entry: without it, create checks the rest when it mends this
+        out.add("its DHCP server (dnsmasq) is not running");
+      } else {
+        out.addAll(insideDefects(r.spec, ProcNet.ofProcess(dns)));
+      }
+    } catch (Exception e) {
+      out.add("its links cannot be read: " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** What is missing inside the instance's namespace, read through {@code net}, a {@code /proc} view of it. */
+  private static List<String> insideDefects(NetworkSpec spec, Path net) throws IOException {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> links = ProcNet.links(net);
+    List<String> want = new ArrayList<>(List.of(Names.GW_IF));
+    if (spec.uplink() != null) {
+      want.add(Names.UP_IF);
+    }
+    if (spec.vpc() != null) {
+      want.add(Names.VPC_IF);
+    }
+    for (String link : want) {
+      if (!links.contains(link)) {
+        out.add("link " + link + " is gone");
+      }
+    }
+    java.util.Set<java.net.Inet4Address> local = ProcNet.localAddresses(Files.readString(net.resolve("fib_trie")));
+    String routes = Files.readString(net.resolve("route"));
+    if (links.contains(Names.GW_IF) && !(local.contains(spec.gateway())
+        && ProcNet.hasLinkRoute(routes, Names.GW_IF, spec.subnet()))) {
+      out.add(Names.GW_IF + " lost its address " + Cidr.dotted(spec.gateway()) + "/" + spec.subnet().prefixLength()
+          + " (or is down)");
+    }
+    NetworkUplink up = spec.uplink();
+    if (up != null && links.contains(Names.UP_IF) && !(local.contains(up.address())
+        && ProcNet.hasLinkRoute(routes, Names.UP_IF, Cidr.containing(up.address(), up.prefixLength())))) {
+      out.add(Names.UP_IF + " lost its address " + Cidr.dotted(up.address()) + "/" + up.prefixLength()
+          + " (or is down)");
     }
     return out;
   }
