@@ -7,6 +7,7 @@ import dev.pods.internal.LockFile;
 import dev.pods.net.internal.AtomicFiles;
 import dev.pods.net.internal.Exec;
 import dev.pods.net.internal.IpJson;
+import dev.pods.net.internal.LinkIndexes;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Nft;
@@ -60,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Link-local 169.254.0.0/16 is never forwarded by an instance namespace. Names of links are
- * {@code <linkPrefix><kind><index>} with a persistent per-instance index; MACs are derived from the names, so a
+ * {@code <linkPrefix><kind><index>} with a persistent per-instance index, claimed host-wide
+ * ({@link Builder#linkIndexDir}), so drivers with the same link prefix and different state folders never take the
+ * same names (and an index whose links someone else left is skipped); MACs are derived from the names, so a
  * re-created network keeps them. State (one record per instance, dnsmasq's lease, pid and log files, address pools)
  * lives in the state directory; records are written before anything is built, so {@link #reap} finds the leftovers
  * of a crash. Each namespace also carries its owner's mark (the alias of its loopback link, a digest of the owner
@@ -81,8 +84,8 @@ import org.slf4j.LoggerFactory;
 public final class LinuxNetworkDriver implements NetworkDriver {
   private static final Logger LOG = LoggerFactory.getLogger(LinuxNetworkDriver.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
-  private static final IpPoolSpec INDEX = new IpPoolSpec("link-index", Cidr.parse("0.0.0.0/12"), 32,
-      List.of(Cidr.parse("0.0.0.0/32")));
+  /** How many indexes a create skips, whose links another driver (or a removed state folder) left, before it fails. */
+  private static final int FOREIGN_SKIPS = 8;
   private static final String CREATING = "creating";
   private static final java.util.concurrent.atomic.AtomicInteger THREADS =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -99,7 +102,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private final Duration timeout;
   private final boolean jnaNetnsAdd;
   private final boolean netlink;
-  private final FileIpAddressPool indexes;
+  private final LinkIndexes indexes;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<String, List<ServerSocket>> sockets = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -130,7 +133,36 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     } catch (IOException e) {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
-    this.indexes = FileIpAddressPool.openVolatile(stateDir, INDEX);
+    this.indexes = new LinkIndexes(b.linkIndexDir, linkPrefix, stateDir);
+    adoptIndexes();
+  }
+
+  /**
+   * Claims host-wide the link indexes the records of this state folder hold (networks built while indexes were
+   * claimed per state folder, in its {@code link-index.json}, which then goes); a clash is logged.
+   */
+  private void adoptIndexes() {
+    Path old = stateDir.resolve("link-index.json");
+    if (!Files.exists(old)) {
+      return;
+    }
+    for (Record r : readRecordsUnchecked()) {
+      if (!indexes.adopt("i-" + r.spec.instanceId(), r.index)) {
+        LOG.warn("link index {} of instance '{}' is held by another state folder in {}", r.index,
+            r.spec.instanceId(), indexes.file());
+      }
+      NetworkVpc vpc = r.spec.vpc();
+      if (vpc != null && !indexes.adopt("v-" + vpc.id(), r.vpcIndex)) {
+        LOG.warn("link index {} of VPC '{}' is held by another state folder in {}", r.vpcIndex, vpc.id(),
+            indexes.file());
+      }
+    }
+    try {
+      Files.deleteIfExists(old);
+      Files.deleteIfExists(stateDir.resolve("link-index.lock"));
+    } catch (IOException e) {
+      throw new NetworkException("remove " + old + " failed", e);
+    }
   }
 
   /** A builder; only {@link Builder#stateDir} is required. */
@@ -208,7 +240,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     String id = spec.instanceId();
     long t0 = System.nanoTime();
     Laps laps = new Laps();
-    long index = Cidr.toInt(indexes.allocate("i-" + id).network());
+    long index = claimIndex(spec);
     laps.lap("index");
     NetworkVpc vpc = spec.vpc();
     Path dir = instanceDir(id);
@@ -216,20 +248,10 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     // the VPC's index and this record appear under one lock hold: a concurrent delete of the VPC's last other
     // member then sees this record and keeps the VPC's bridge and index
     Record r = vpc == null ? record(spec, index, -1) : LockFile.with(vpcLock(),
-        () -> record(spec, index, Cidr.toInt(indexes.allocate("v-" + vpc.id()).network())));
+        () -> record(spec, index, indexes.claim("v-" + vpc.id())));
     Names names = r.names;
     long vpcIndex = r.vpcIndex;
     laps.lap("record");
-    String foreign = foreignLink(spec, names);
-    if (foreign != null) {
-      // nothing is built: only this record goes, never links of that name, which are another driver's
-      Files.deleteIfExists(dir.resolve("record.json"));
-      AtomicFiles.deleteTree(dir);
-      indexes.release("i-" + id);
-      throw new NetworkException("create network of instance '" + id + "' failed: link " + foreign
-          + " exists and is not this driver's; another data folder uses the link prefix '" + linkPrefix
-          + "': give each its own prefix");
-    }
     java.util.concurrent.Future<Process> nftDone = null;
     java.util.concurrent.Future<Object> hostDone = null;
     try {
@@ -287,6 +309,30 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         e.addSuppressed(cleanup);
       }
       throw e;
+    }
+  }
+
+  /**
+   * The instance's link index, claimed host-wide; an index whose links exist already (left by a driver whose
+   * state folder was removed, or one that claims its indexes elsewhere) is skipped, never touched.
+   */
+  private long claimIndex(NetworkSpec spec) throws Exception {
+    String key = "i-" + spec.instanceId();
+    for (int attempt = 0; ; attempt++) {
+      // an index the instance held already keeps its tap, which a running domain keeps open across a rebuild
+      boolean held = indexes.lookup(key).isPresent();
+      long index = indexes.claim(key);
+      String foreign = foreignLink(spec, Names.of(prefix, linkPrefix, spec.instanceId(), index, -1), !held);
+      if (foreign == null) {
+        return index;
+      }
+      indexes.release(key); // round-robin: the next claim gets another index
+      if (attempt == FOREIGN_SKIPS) {
+        throw new NetworkException("create network of instance '" + spec.instanceId() + "' failed: link "
+            + foreign + " and the links of " + FOREIGN_SKIPS + " more indexes exist and are not this driver's");
+      }
+      LOG.warn("link {} exists and is not this driver's (left by another driver with the link prefix '{}'); "
+          + "instance '{}' takes another index", foreign, linkPrefix, spec.instanceId());
     }
   }
 
@@ -403,14 +449,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   /**
-   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth and
-   * the host-side veths. This driver removes an instance's links before its record, so such a link is another
-   * driver's (another state folder with the same link prefix allocated the same index). VPC bridges, shared by the
-   * members of a VPC, are not checked.
+   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth (and
+   * tap, with {@code withTap}) and the host-side veths. This driver removes an instance's links before its record,
+   * and indexes are claimed host-wide, so such a link was left by another driver (whose state folder is gone, or
+   * that claims its indexes in another folder). VPC bridges, shared by the members of a VPC, are not checked.
    */
-  private @Nullable String foreignLink(NetworkSpec spec, Names n) throws Exception {
-    // not the tap: a running domain's QEMU keeps its tap alive while the network is rebuilt under the same index
-    for (String name : List.of(n.bridge(), n.vmVeth())) {
+  private @Nullable String foreignLink(NetworkSpec spec, Names n, boolean withTap) throws Exception {
+    // the tap only for a new index: a running domain's QEMU keeps its tap alive while the network is rebuilt
+    for (String name : withTap ? List.of(n.bridge(), n.vmVeth(), n.tap()) : List.of(n.bridge(), n.vmVeth())) {
       if (inNamespace(vmNs(), () -> linkExists(name))) {
         return name;
       }
@@ -1132,6 +1178,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     private String dnsmasq = "dnsmasq";
     private Duration timeout = Duration.ofSeconds(10);
     private boolean netlink = true;
+    private Path linkIndexDir = Path.of("/run/pods/net");
 
     private Builder() {}
 
@@ -1189,6 +1236,16 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       ip = ipCommand;
       nft = nftCommand;
       dnsmasq = dnsmasqCommand;
+      return this;
+    }
+
+    /**
+     * The host-wide folder where drivers claim link indexes (default {@code /run/pods/net}): drivers with the same
+     * link prefix and different state folders share it, so their links never take the same names. Every driver on
+     * a host should use the same one (a tmpfs: its claims mean nothing after a reboot).
+     */
+    public Builder linkIndexDir(Path value) {
+      linkIndexDir = Objects.requireNonNull(value, "linkIndexDir").toAbsolutePath();
       return this;
     }
 

@@ -229,6 +229,26 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   }
 
   @Test
+  void aStateFolderOfPerFolderIndexesHasItsIndexesClaimedHostWide() throws Exception {
+    NetworkInstance n = driver.create(spec("legacy", 1).owner(owner()).build());
+    try {
+      // as a state folder written before indexes were claimed host-wide: its own link-index.json, no claim
+      dev.pods.net.internal.LinkIndexes claims = new dev.pods.net.internal.LinkIndexes(NetTestEnv.LINK_INDEXES,
+          env.prefix, driver.stateDir());
+      long index = claims.lookup("i-legacy").orElseThrow();
+      claims.release("i-legacy");
+      Files.writeString(driver.stateDir().resolve("link-index.json"), "{}");
+      try (LinuxNetworkDriver second = shared()) {
+        assertThat(claims.lookup("i-legacy")).contains(index);
+        assertThat(driver.stateDir().resolve("link-index.json")).doesNotExist();
+        assertThat(second.find("legacy")).contains(n);
+      }
+    } finally {
+      driver.delete("legacy");
+    }
+  }
+
+  @Test
   void aDriverOnTheSameStateFindsTheNetworksAgain() throws Exception {
     NetworkInstance n = driver.create(spec("again", 1).owner(owner()).build());
     try (LinuxNetworkDriver second = shared()) {
