@@ -73,7 +73,10 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
      * them.
      */
     NAMESPACE,
-    /** The DHCP server (and resolver), killed: {@link #create} with the network's spec starts it again. */
+    /**
+     * The DHCP server (and resolver), killed: {@link #create} with the network's spec starts it again, and so does an
+     * {@link #update} that reaches it (a change of anything but the firewall and the kept-back ports).
+     */
     DHCP_SERVER
   }
 
@@ -120,6 +123,16 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
 
   private boolean namespaceGone(String instanceId) {
     return broken.getOrDefault(instanceId, java.util.Set.of()).contains(Part.NAMESPACE);
+  }
+
+  /** Whether a change from {@code a} to {@code b} reaches the DHCP server: anything but the firewall and kept-back ports. */
+  private static boolean reachesDhcpServer(NetworkSpec a, NetworkSpec b) {
+    return a.resolver() != b.resolver() || !a.mac().equals(b.mac()) || !a.hostname().equals(b.hostname())
+        || !a.dnsServers().equals(b.dnsServers()) || !a.searchDomains().equals(b.searchDomains())
+        || !a.subnet().equals(b.subnet()) || !a.privateAddress().equals(b.privateAddress())
+        || !a.gateway().equals(b.gateway()) || !Objects.equals(a.vpc(), b.vpc())
+        || !Objects.equals(a.hostNamespace(), b.hostNamespace()) || !Objects.equals(a.uplink(), b.uplink())
+        || !a.dnsHosts().equals(b.dnsHosts());
   }
 
   private void maybeFail(Operation op, String id) {
@@ -169,6 +182,13 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
       throw new NetworkException("update network of instance '" + spec.instanceId() + "' failed: no such network");
     }
     checkOwner(have, spec, "update");
+    if (reachesDhcpServer(have.spec(), spec)) {
+      // as the Linux driver restarts (or signals) its dnsmasq for such a change, starting a dead one again
+      java.util.Set<Part> parts = broken.get(spec.instanceId());
+      if (parts != null) {
+        parts.remove(Part.DHCP_SERVER);
+      }
+    }
     NetworkInstance n = new NetworkInstance(spec, have.namespace(), have.vmBridge(), have.tap());
     networks.put(spec.instanceId(), n);
     return n;

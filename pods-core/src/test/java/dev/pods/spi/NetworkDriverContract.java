@@ -224,6 +224,17 @@ public abstract class NetworkDriverContract {
   }
 
   @Test
+  void anUpdateThatReachesTheDhcpServerStartsAKilledOneAgainAndAFirewallChangeDoesNot() throws Exception {
+    NetworkInstance n = create("c5", 5);
+    killDhcpServerBehindItsBack(n);
+    NetworkInstance closed = driver().update(n.spec().withFirewall(NetworkFirewall.rules()));
+    assertThat(driver().probe(n.instanceId())).as("a firewall change").singleElement().asString()
+        .contains("DHCP server");
+    driver().update(closed.spec().toBuilder().hostname("renamed").build());
+    assertThat(driver().probe(n.instanceId())).as("a new hostname for DHCP").isEmpty();
+  }
+
+  @Test
   void updateOfAnAbsentNetworkFails() {
     NetworkSpec s = spec(id("c6"), 6).owner(owner()).build();
     assertThatThrownBy(() -> driver().update(s)).isInstanceOf(NetworkException.class)
