@@ -4,26 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.Deployment;
-import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
 import dev.pods.InstanceStatus;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
-import dev.pods.PodSpecException;
-import dev.pods.Problem;
 import dev.pods.Unit;
 import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
-import dev.pods.spi.Cidr;
-import dev.pods.template.ParseResult;
-import dev.pods.template.Templates;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,8 +32,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class Up {
   static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(10);
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
 
   private final PrintStream out;
   private final PrintStream err;
@@ -89,169 +77,12 @@ final class Up {
     }
   }
 
-  int run(List<String> args) throws UsageException {
-    String name = null;
-    String prefix = "pods";
-    String hostNs = null;
-    String uplink = null;
-    String range = null;
-    String gateway = null;
-    String node = null;
-    Duration readyTimeout = DEFAULT_READY_TIMEOUT;
-    java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
-    List<Inet4Address> dnsServers = new ArrayList<>();
-    List<Path> files = new ArrayList<>();
-    args = new ArrayList<>(args);
-    ImagePolicy imagePolicy = ImageOptions.take("up", args);
-    List<String> secretArgs = new ArrayList<>();
-    List<Path> hostFolders = new ArrayList<>();
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      switch (a) {
-        case "--tiny" -> tiny = true;
-        case "--name" -> name = value(args, ++i, a);
-        case "--prefix" -> prefix = value(args, ++i, a);
-        case "--host-namespace" -> hostNs = value(args, ++i, a);
-        case "--uplink" -> uplink = value(args, ++i, a);
-        case "--public-range" -> range = value(args, ++i, a);
-        case "--public-gateway" -> gateway = value(args, ++i, a);
-        case "--node-address" -> node = value(args, ++i, a);
-        case "--secret" -> secretArgs.add(value(args, ++i, a));
-        case "--host-folder" -> hostFolders.add(Path.of(value(args, ++i, a)).toAbsolutePath().normalize());
-        case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
-        case "--domain" -> domain(domains, value(args, ++i, a));
-        case "--dns-server" -> {
-          String v = value(args, ++i, a);
-          try {
-            dnsServers.add(ipv4(v));
-          } catch (IllegalArgumentException e) {
-            throw new UsageException("up: --dns-server takes an IPv4 address, not '" + v + "'");
-          }
-        }
-        default -> {
-          if (a.startsWith("-")) {
-            throw new UsageException("up: unknown option " + a);
-          }
-          files.add(Path.of(a));
-        }
-      }
-    }
-    if (files.isEmpty()) {
-      throw new UsageException("up takes one or more template files");
-    }
-    if (!PREFIX.matcher(prefix).matches()) {
-      throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
-    }
-    PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
-    Inet4Address nodeAddress;
-    try {
-      nodeAddress = node == null ? null : ipv4(node);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: --node-address: " + e.getMessage());
-    }
-    dev.pods.spi.SecretStore secrets = SecretFiles.read(secretArgs);
-
-    List<Unit> units = new ArrayList<>();
-    boolean bad = false;
-    for (Path f : files) {
-      ParseResult r = Templates.read(f, imagePolicy);
-      r.problems().forEach(err::println);
-      if (r.hasErrors()) {
-        bad = true;
-      } else {
-        units.add(r.orThrow());
-      }
-    }
-    if (bad) {
-      return 1;
-    }
-    if (name == null) {
-      Path parent = files.get(0).toAbsolutePath().getParent();
-      name = parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
-      if (!LABEL.matcher(name).matches()) {
-        throw new UsageException("up: name the pod with --name (the templates' folder '" + name
-            + "' is not a DNS label)");
-      }
-    }
-    Pod pod;
-    try {
-      Pod.Builder b = Pod.builder().name(name);
-      units.forEach(b::unit);
-      pod = b.build();
-    } catch (PodSpecException e) {
-      e.problems().forEach(p -> err.println("pods: " + p));
-      return 1;
-    }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, imagePolicy,
-        domains, dnsServers, secrets, hostFolders), readyTimeout);
-  }
-
-  /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
-  private static void domain(java.util.Map<String, String> domains, String v) throws UsageException {
-    int eq = v.indexOf('=');
-    if (eq <= 0 || eq == v.length() - 1) {
-      throw new UsageException("up: --domain takes NAME=ZONE (the NAME of +/domain/NAME), not '" + v + "'");
-    }
-    String name = v.substring(0, eq);
-    String zone = v.substring(eq + 1);
-    try {
-      new PodRuntime.DnsDomain(name, zone, null);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: --domain " + v + ": " + e.getMessage());
-    }
-    if (domains.putIfAbsent(name, zone) != null) {
-      throw new UsageException("up: --domain " + name + " is given twice");
-    }
-  }
-
-  private static String value(List<String> args, int i, String option) throws UsageException {
-    if (i >= args.size()) {
-      throw new UsageException("up: " + option + " needs a value");
-    }
-    return args.get(i);
-  }
-
-  private static long seconds(String v, String option) throws UsageException {
-    try {
-      long s = Long.parseLong(v);
-      if (s > 0) {
-        return s;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException("up: " + option + " takes a positive number of seconds, not '" + v + "'");
-  }
-
-  private static PodRuntime.@Nullable PublicNetwork publicNetwork(
-      @Nullable String uplink, @Nullable String range, @Nullable String gateway) throws UsageException {
-    if (uplink == null && range == null && gateway == null) {
-      return null;
-    }
-    if (uplink == null || range == null) {
-      throw new UsageException("up: a public network needs --uplink BRIDGE and --public-range CIDR");
-    }
-    try {
-      Cidr cidr = Cidr.parse(range);
-      Inet4Address gw = gateway != null ? ipv4(gateway) : cidr.address(1);
-      return new PodRuntime.PublicNetwork(uplink, cidr, gw);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: bad public network: " + e.getMessage());
-    }
-  }
-
-  private static Inet4Address ipv4(String text) {
-    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text);
-    }
-    try {
-      return (Inet4Address) InetAddress.getByName(text);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text, e);
-    }
-  }
-
-  private int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
+  /**
+   * Runs {@code pod} on this host with {@code options} until it is destroyed ({@code pods down}, a signal, or not
+   * ready within {@code readyTimeout}); blocks that long. Returns the exit status.
+   */
+  int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
+    tiny = options.tiny();
     EventPrinter p;
     try {
       p = new EventPrinter(out, tty, logFile(dataDir, pod.name()), Instant::now);
