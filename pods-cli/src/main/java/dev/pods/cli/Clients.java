@@ -273,6 +273,72 @@ final class Clients {
     return simple(pod, req, pod + " is ready");
   }
 
+  /**
+   * {@code plan POD FILE...}: what applying the templates to the running pod would do (the diff, then per instance
+   * live, recreate, create or remove); each file replaces the unit of its name or adds one.
+   *
+   * @return the exit status and, when it is 0, the plan's reply (its {@code id}, {@code empty} and {@code text})
+   */
+  Planned plan(String pod, List<Path> files) throws IOException {
+    ObjectNode req = op("plan");
+    ArrayNode a = req.putArray("files");
+    files.forEach(f -> a.add(f.toAbsolutePath().normalize().toString()));
+    ObjectNode r;
+    try {
+      r = Control.call(dir, pod, req);
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return new Planned(NOT_UP, null);
+    }
+    if (!r.path("ok").asBoolean()) {
+      r.path("error").asText("the up process failed").lines()
+          .forEach(l -> err.println(l.contains(": error: ") ? SafeText.oneLine(l) : "pods: " + SafeText.oneLine(l)));
+      return new Planned(1, null);
+    }
+    r.path("warnings").forEach(w -> err.println(SafeText.oneLine(w.asText())));
+    out.print(r.path("text").asText());
+    out.flush();
+    return new Planned(0, r);
+  }
+
+  /** What {@link #plan} printed: its exit status, and the reply when it is 0. */
+  record Planned(int status, @Nullable ObjectNode reply) {}
+
+  /** {@code apply}: applies the plan {@code id} made by {@link #plan}, printing the events until the pod is ready. */
+  int apply(String pod, String id) throws IOException {
+    return streamed(pod, op("apply").put("id", id), "applied; pod " + pod + " is ready");
+  }
+
+  /** {@code scale POD UNIT N}: sets the unit's count, printing the events until the pod is ready again. */
+  int scale(String pod, String unit, int count) throws IOException {
+    return streamed(pod, op("scale").put("unit", unit).put("count", count),
+        "scaled " + unit + " to " + count + "; pod " + pod + " is ready");
+  }
+
+  /** {@code restart POD INSTANCE}: reboots the instance, printing the events until the pod is ready again. */
+  int restart(String pod, String instance) throws IOException {
+    return streamed(pod, op("restart").put("instance", instance), "restarted " + instance + "; pod " + pod
+        + " is ready");
+  }
+
+  private int streamed(String pod, ObjectNode req, String success) throws IOException {
+    ObjectNode r;
+    try {
+      r = Control.call(dir, pod, req, p -> {
+        out.println(SafeText.outputLine(p.path("line").asText(), EventPrinter.MAX_LINE_CHARS + 200));
+        out.flush();
+      });
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return NOT_UP;
+    }
+    if (!r.path("ok").asBoolean()) {
+      return failed(r, 1);
+    }
+    out.println(success);
+    return 0;
+  }
+
   private int simple(String pod, ObjectNode req, String success) throws IOException {
     ObjectNode r;
     try {

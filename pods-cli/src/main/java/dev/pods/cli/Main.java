@@ -50,6 +50,7 @@ public final class Main implements Callable<Integer> {
   static final List<Class<?>> COMMANDS = List.of(
       ValidateCommand.class, RenderCommand.class, DiffCommand.class,
       UpCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, WaitCommand.class, DownCommand.class,
+      PlanCommand.class, ApplyCommand.class, ScaleCommand.class, RestartCommand.class,
       DisksCommand.class, CompletionCommand.class, HelpCommand.class);
 
   /** Asks a yes/no question on the terminal; empty when there is no terminal to ask on. */

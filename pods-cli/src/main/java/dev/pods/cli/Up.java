@@ -3,7 +3,10 @@ package dev.pods.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.ConflictException;
 import dev.pods.Deployment;
+import dev.pods.ImagePolicy;
+import dev.pods.MigrationPlan;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
 import dev.pods.InstanceStatus;
@@ -50,6 +53,15 @@ final class Up {
   private volatile boolean teardownFailed;
   private volatile String phase = "preparing";
   private boolean tiny;
+  private ImagePolicy imagePolicy = ImagePolicy.catalogueOnly();
+  private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+  /** Plans shown by {@code pods plan/apply}, by id, until applied (the newest few). */
+  private final java.util.Map<String, MigrationPlan> plans = new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, MigrationPlan> e) {
+      return size() > 16;
+    }
+  };
 
   Up(PrintStream out, PrintStream err, boolean tty, Path dataDir) {
     this.out = out;
@@ -83,10 +95,12 @@ final class Up {
    */
   int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
     tiny = options.tiny();
+    imagePolicy = options.imagePolicy();
+    this.readyTimeout = readyTimeout;
     EventPrinter p;
     try {
       p = new EventPrinter(out, tty, logFile(dataDir, pod.name()), Instant::now);
-      server = Control.serve(controlDir(dataDir), pod.name(), this::handle, this::replied);
+      server = Control.serve(controlDir(dataDir), pod.name(), (Control.Handler) this::handle, this::replied);
     } catch (IOException e) {
       err.println("pods: " + e.getMessage());
       return 1;
@@ -216,10 +230,39 @@ final class Up {
     }
   }
 
-  private ObjectNode handle(ObjectNode req) {
+  private ObjectNode handle(ObjectNode req, java.util.function.Consumer<ObjectNode> progress) {
     String op = req.get("op").asText();
     Deployment d = deployment;
     return switch (op) {
+      case "plan" -> plan(d, req);
+      case "apply" -> change(d, progress, "apply", x -> {
+        MigrationPlan plan;
+        synchronized (plans) {
+          plan = plans.remove(req.path("id").asText());
+        }
+        if (plan == null) {
+          throw new IllegalArgumentException("no such plan: it was applied already, or made for another pods up"
+              + " process; run pods plan again");
+        }
+        say("applying the plan asked for by pods apply:\n" + plan.toText().stripTrailing());
+        try {
+          plan.apply();
+        } catch (ConflictException e) {
+          throw new IllegalStateException("the pod changed since the plan was made; nothing was done: run pods plan"
+              + " again (" + message(e) + ")", e);
+        }
+      });
+      case "scale" -> change(d, progress, "scale", x -> {
+        String unit = req.path("unit").asText();
+        int count = req.path("count").asInt(-1);
+        say("scaling unit " + unit + " to " + count + " (pods scale)");
+        x.scale(unit, count);
+      });
+      case "restart" -> change(d, progress, "restart", x -> {
+        Instance i = instance(x, req.path("instance").asText());
+        say("restarting " + i.name() + " (pods restart)");
+        i.restart();
+      });
       case "ps" -> ps(d);
       case "wait" -> {
         long t0 = System.nanoTime();
@@ -274,15 +317,113 @@ final class Up {
     return o;
   }
 
+  private void say(String message) {
+    EventPrinter p = printer;
+    if (p != null) {
+      p.say(message);
+    }
+  }
+
+  private static Instance instance(Deployment d, String name) {
+    return d.instances().stream().filter(i -> i.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no instance '" + name + "' in pod " + d.pod().name()
+            + " (instances: " + String.join(", ", d.instances().stream().map(Instance::name).toList()) + ")"));
+  }
+
+  /**
+   * {@code plan}: reads the request's template files with this process's image policy, each replacing the unit of
+   * its name or adding one, and plans the deployment's migration to that pod; the plan is kept for {@code apply}.
+   */
+  private ObjectNode plan(@Nullable Deployment d, ObjectNode req) {
+    if (d == null || !phase.equals("ready") && !phase.equals("changing")) {
+      return Control.error("the pod is not ready for a change yet (" + phase + ")");
+    }
+    Pod next = d.pod();
+    List<String> problems = new ArrayList<>();
+    for (JsonNode f : req.path("files")) {
+      dev.pods.template.ParseResult r = dev.pods.template.Templates.read(Path.of(f.asText()), imagePolicy);
+      r.problems().forEach(p -> problems.add(p.toString()));
+      if (!r.hasErrors()) {
+        try {
+          next = next.withUnit(r.orThrow());
+        } catch (dev.pods.PodSpecException e) {
+          e.problems().forEach(p -> problems.add(p.toString()));
+        }
+      }
+    }
+    if (problems.stream().anyMatch(p -> p.contains(": error: ")) || !req.path("files").isArray()
+        || req.path("files").isEmpty()) {
+      return Control.error(problems.isEmpty() ? "plan needs template files" : String.join("\n", problems));
+    }
+    MigrationPlan plan = d.plan(next);
+    String id = java.util.UUID.randomUUID().toString();
+    synchronized (plans) {
+      plans.put(id, plan);
+    }
+    ObjectNode o = Control.ok().put("id", id).put("empty", plan.isEmpty()).put("text", plan.toText());
+    ArrayNode w = o.putArray("warnings");
+    problems.forEach(w::add);
+    return o;
+  }
+
+  /** A change of the deployment: the events go to the client as progress lines until the pod is ready again. */
+  @SuppressWarnings("try") // the subscription only has to live while the change runs
+  private ObjectNode change(@Nullable Deployment d, java.util.function.Consumer<ObjectNode> progress, String what,
+      java.util.function.Consumer<Deployment> action) {
+    if (d == null || !phase.equals("ready") && !phase.equals("changing")) {
+      return Control.error("the pod is not ready for a change yet (" + phase + ")");
+    }
+    LineStream lines = new LineStream(l -> progress.accept(Control.JSON.createObjectNode().put("line", l)));
+    try (EventPrinter p = new EventPrinter(new PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8),
+            false, null, Instant::now);
+        var sub = d.events().subscribe(p::event)) {
+      phase = "changing";
+      long t0 = System.nanoTime();
+      action.accept(d);
+      d.awaitReady(readyTimeout);
+      // and every instance ran its reload blocks for the state it is served now (a live change's new scripts)
+      Duration left = readyTimeout.minusNanos(System.nanoTime() - t0);
+      d.await(dev.pods.Wait.forPhase(dev.pods.Phase.RELOAD), left.isNegative() ? Duration.ofMillis(1) : left);
+      say(what + ": the pod is ready again");
+      return Control.ok();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (!tornDown) {
+        phase = "ready";
+      }
+    }
+  }
+
+  /** An output stream that hands on each line written to it, without its line end. */
+  private static final class LineStream extends java.io.OutputStream {
+    private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    private final java.util.function.Consumer<String> sink;
+
+    LineStream(java.util.function.Consumer<String> sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      if (b == '\n') {
+        sink.accept(line.toString(java.nio.charset.StandardCharsets.UTF_8));
+        line.reset();
+      } else {
+        line.write(b);
+      }
+    }
+  }
+
   private ObjectNode exec(@Nullable Deployment d, ObjectNode req) {
     if (d == null) {
       return Control.error("the pod is not deployed yet (" + phase + ")");
     }
-    String name = req.path("instance").asText();
-    Instance inst = d.instances().stream().filter(i -> i.name().equals(name)).findFirst().orElse(null);
-    if (inst == null) {
-      return Control.error("no instance '" + name + "' in pod " + d.pod().name() + " (instances: "
-          + String.join(", ", d.instances().stream().map(Instance::name).toList()) + ")");
+    Instance inst;
+    try {
+      inst = instance(d, req.path("instance").asText());
+    } catch (IllegalArgumentException e) {
+      return Control.error(e.getMessage());
     }
     List<String> argv = new ArrayList<>();
     for (JsonNode n : req.path("argv")) {
