@@ -30,7 +30,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * {@code pods up}: reads templates into one pod, deploys it on this host, prints its events, waits until it is
  * ready and stays attached, answering {@code pods ps/exec/down/wait} on its control socket ({@link Control}) until
- * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. One instance runs one pod; the JVM's shutdown
+ * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. A pod that an earlier up process recorded and
+ * did not tear down (it was killed) is adopted with its running instances, and migrated to the templates when they
+ * changed, rather than deployed afresh. One instance runs one pod; the JVM's shutdown
  * hook tears down whatever the process deployed. Not reusable: one {@link #run} per instance.
  */
 final class Up {
@@ -42,7 +44,7 @@ final class Up {
   private final Path dataDir;
   private final Object lock = new Object();
   private final CountDownLatch done = new CountDownLatch(1);
-  /** Counted down once deployed, or once torn down before that. */
+  /** Counted down once deployed (an adopted pod: once its changed templates are applied), or once torn down. */
   private final CountDownLatch deployed = new CountDownLatch(1);
   private volatile @Nullable Deployment deployment;
   private @Nullable LocalHost host;
@@ -140,25 +142,57 @@ final class Up {
     p.begin(options.tiny() ? "preparing the tiny guest image" : "preparing the guest images " + names);
     LocalHost.prepare(images, options.tiny() ? names.subList(0, 1) : names);
     p.end("guest images ready");
-    List<String> reaped;
-    try {
-      reaped = LocalHost.reapLeftovers(options, pod.name());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (!reaped.isEmpty()) {
-      p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
-    }
+    @Nullable MigrationPlan plan = null;
     synchronized (lock) {
       if (tornDown) {
         return 0;
       }
+      // the runtime adopts what an earlier up process of this pod recorded and could not tear down (kill -9, a
+      // closed terminal): its instances keep running, with what their guests hold
       host = LocalHost.open(options, pod.name(), images);
-      phase = "deploying";
-      Deployment d = host.runtime().deploy(pod);
+      Deployment d = host.runtime().deployment(pod.name()).orElse(null);
+      if (d == null) {
+        host.close();
+        host = null;
+        List<String> reaped;
+        try {
+          reaped = LocalHost.reapLeftovers(options, pod.name());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        if (!reaped.isEmpty()) {
+          p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
+        }
+        host = LocalHost.open(options, pod.name(), images);
+        phase = "deploying";
+        d = host.runtime().deploy(pod);
+      } else {
+        p.say("adopted pod " + pod.name() + " from an earlier pods up that ended without its teardown: "
+            + String.join(", ", d.instances().stream().map(i -> i.name() + " " + i.state().name().toLowerCase(
+                java.util.Locale.ROOT)).toList()));
+        plan = d.plan(pod);
+        phase = plan.isEmpty() ? "deploying" : "changing";
+      }
       d.events().subscribe(p::event);
       deployment = d;
-      deployed.countDown();
+      if (plan == null || plan.isEmpty()) {
+        deployed.countDown();
+      }
+    }
+    if (plan != null && !plan.isEmpty()) {
+      p.say("the templates changed since; applying the plan:");
+      plan.toText().lines().forEach(p::say);
+      try {
+        plan.apply();
+        deployed.countDown(); // pods wait waits for the instances from here
+      } catch (IllegalStateException e) {
+        return 0; // destroyed while applying: pods down or a signal
+      } catch (RuntimeException e) {
+        p.say("FAILED: " + message(e));
+        return 1;
+      }
+    } else if (plan != null) {
+      p.say("the templates are unchanged");
     }
     Deployment d = deployment;
     for (Instance i : d.instances()) {
