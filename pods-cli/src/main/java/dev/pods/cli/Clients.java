@@ -264,13 +264,42 @@ final class Clients {
     return simple(pod, op("down"), "destroyed pod " + pod);
   }
 
-  /** {@code wait [--timeout S] POD}: until every instance is ready (1 when one failed or time ran out). */
-  int await(String pod, long timeoutSeconds) throws IOException {
-    ObjectNode req = op("wait");
-    if (timeoutSeconds > 0) {
-      req.put("timeoutSeconds", timeoutSeconds);
+  /**
+   * {@code wait [--timeout S] POD}: until every instance is ready (1 when one failed or time ran out). A pod whose up
+   * process has not opened its socket yet (it is starting, or was started in the background) is waited for within
+   * the same timeout; exit status 3 when it does not appear.
+   */
+  int await(String pod, long timeoutSeconds) throws IOException, InterruptedException {
+    long seconds = timeoutSeconds > 0 ? timeoutSeconds : Up.DEFAULT_READY_TIMEOUT.toSeconds();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+    return await(pod, deadline, seconds, () -> false);
+  }
+
+  /**
+   * {@link #await(String, long)} until {@code deadline} ({@link System#nanoTime()}), giving up as soon as
+   * {@code giveUp} says so while no socket is there.
+   */
+  int await(String pod, long deadline, long seconds, java.util.function.BooleanSupplier giveUp)
+      throws IOException, InterruptedException {
+    while (true) {
+      long left = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime());
+      ObjectNode req = op("wait").put("timeoutSeconds", Math.max(1, left));
+      ObjectNode r;
+      try {
+        r = Control.call(dir, pod, req);
+      } catch (Control.NotUp e) {
+        if (Control.awaitSocket(dir, pod, deadline, giveUp)) {
+          continue;
+        }
+        err.println("pods: pod '" + pod + "' did not appear within " + seconds + " s: " + e.getMessage());
+        return NOT_UP;
+      }
+      if (!r.path("ok").asBoolean()) {
+        return failed(r, 1);
+      }
+      out.println(pod + " is ready");
+      return 0;
     }
-    return simple(pod, req, pod + " is ready");
   }
 
   /**

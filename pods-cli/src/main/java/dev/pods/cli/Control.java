@@ -60,6 +60,37 @@ final class Control {
     return out;
   }
 
+  /**
+   * Waits until {@code pod}'s socket exists in {@code dir} (made, mode 0700, when missing), told by the file system's
+   * events; checks {@code giveUp} at least every 250 ms.
+   *
+   * @return whether the socket appeared before {@code deadline} (a {@link System#nanoTime()}) and before
+   *     {@code giveUp} said so
+   */
+  static boolean awaitSocket(Path dir, String pod, long deadline, java.util.function.BooleanSupplier giveUp)
+      throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Path sock = socket(dir, pod);
+    try (java.nio.file.WatchService ws = dir.getFileSystem().newWatchService()) {
+      dir.register(ws, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      while (true) {
+        if (Files.exists(sock)) {
+          return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || giveUp.getAsBoolean()) {
+          return false;
+        }
+        java.nio.file.WatchKey k = ws.poll(Math.min(left, 250_000_000L), java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (k != null) {
+          k.pollEvents();
+          k.reset();
+        }
+      }
+    }
+  }
+
   /** No up process answers for the pod. */
   static final class NotUp extends IOException {
     private static final long serialVersionUID = 1L;

@@ -34,6 +34,10 @@ final class UpCommand extends PodsCommand {
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
 
+  @Option(names = {"-d", "--detach"}, description = "start the pod and return once it is ready, leaving the up"
+      + " process in the background (output in <data>/cli/POD.out; `pods logs POD`; `pods down POD` ends it)")
+  boolean detach;
+
   @Option(names = "--name", paramLabel = "POD", description = "the pod's name (default: the templates' folder)")
   @Nullable String name;
 
@@ -90,10 +94,15 @@ final class UpCommand extends PodsCommand {
   List<Path> files = new ArrayList<>();
 
   @Override
-  public Integer call() throws Up.UsageException {
+  public Integer call() throws Up.UsageException, java.io.IOException, InterruptedException {
     Checked c = check();
     if (c == null) {
       return 1;
+    }
+    if (detach) {
+      List<String> args = new ArrayList<>(spec.root().commandLine().getParseResult().originalArgs());
+      args.removeIf(a -> a.equals("-d") || a.equals("--detach"));
+      return Detached.start(out(), err(), dataDir(), c.pod().name(), args, c.readyTimeout());
     }
     return new Up(out(), err(), main().tty(), dataDir()).up(c.pod(), c.options(), c.readyTimeout());
   }

@@ -307,4 +307,26 @@ class ControlTest {
       assertThat(ops).containsExactly("scale", "restart");
     }
   }
+
+  @Test
+  void waitWaitsForAPodWhoseUpProcessHasNotOpenedItsSocketYet() throws Exception {
+    java.util.concurrent.CompletableFuture<Integer> waiting = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> main().run("--data-dir", state.toString(), "wait", "--timeout", "60", "shop"));
+    // no socket: it must still be waiting, not fail at once
+    assertThat(catchThrowableOfType(java.util.concurrent.TimeoutException.class,
+        () -> waiting.get(300, java.util.concurrent.TimeUnit.MILLISECONDS))).isNotNull();
+    try (Control.Server s = Control.serve(dir(), "shop", req -> Control.ok(), r -> {})) {
+      assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("shop is ready\n");
+  }
+
+  @Test
+  void waitForAPodThatNeverAppearsEndsAtItsTimeoutWithExitThree() {
+    long t0 = System.nanoTime();
+    assertThat(main().run("--data-dir", state.toString(), "wait", "--timeout=1", "shop")).isEqualTo(3);
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(1_000_000_000L);
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("pods: pod 'shop' did not appear within 1 s: pod"
+        + " 'shop' is not up: no pods up process runs it");
+  }
 }
