@@ -169,14 +169,53 @@ final class Control {
     return JSON.createObjectNode().put("ok", false).put("error", message);
   }
 
-  /** A running control server; closing it stops accepting and removes the socket. */
+  /**
+   * A running control server; closing it stops accepting and removes the socket, {@link #awaitReplies} waits for
+   * the requests under way to be answered.
+   */
   static final class Server implements AutoCloseable {
     private final ServerSocketChannel channel;
     private final Path socket;
+    private final Object lock = new Object();
+    private int answering;
 
     private Server(ServerSocketChannel channel, Path socket) {
       this.channel = channel;
       this.socket = socket;
+    }
+
+    private void started() {
+      synchronized (lock) {
+        answering++;
+      }
+    }
+
+    private void finished() {
+      synchronized (lock) {
+        answering--;
+        lock.notifyAll();
+      }
+    }
+
+    /**
+     * Waits until every request accepted so far was answered (or its client went away), at most {@code timeout}:
+     * what an up process does before it exits, so that no client is left without a reply. Must not be called from
+     * a handler (it would wait for itself).
+     *
+     * @return whether none is left unanswered
+     */
+    boolean awaitReplies(java.time.Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (lock) {
+        while (answering > 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
+        }
+        return true;
+      }
     }
 
     Path socket() {
@@ -236,6 +275,7 @@ final class Control {
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     ch.bind(UnixDomainSocketAddress.of(sock));
     Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+    Server server = new Server(ch, sock);
     AtomicInteger n = new AtomicInteger();
     Thread acceptor = new Thread(() -> {
       while (ch.isOpen()) {
@@ -247,14 +287,21 @@ final class Control {
         } catch (IOException e) {
           continue;
         }
-        Thread t = new Thread(() -> answer(c, handler, afterReply), "pods-control-" + n.incrementAndGet());
+        server.started();
+        Thread t = new Thread(() -> {
+          try {
+            answer(c, handler, afterReply);
+          } finally {
+            server.finished();
+          }
+        }, "pods-control-" + n.incrementAndGet());
         t.setDaemon(true);
         t.start();
       }
     }, "pods-control");
     acceptor.setDaemon(true);
     acceptor.start();
-    return new Server(ch, sock);
+    return server;
   }
 
   private static void answer(SocketChannel c, Handler handler, Consumer<ObjectNode> afterReply) {

@@ -51,7 +51,6 @@ final class Up {
   private Control.@Nullable Server server;
   private @Nullable EventPrinter printer;
   private volatile boolean tornDown;
-  private volatile boolean downRequested;
   private volatile boolean teardownFailed;
   private volatile String phase = "preparing";
   private boolean tiny;
@@ -108,7 +107,13 @@ final class Up {
       return 1;
     }
     printer = p;
-    Thread hook = new Thread(() -> teardown("stopped by a signal"), "pods-up-shutdown");
+    Thread hook = new Thread(() -> {
+      teardown("stopped by a signal");
+      awaitReplies();
+      if (teardownFailed) {
+        Runtime.getRuntime().halt(1); // the exit status says the teardown failed (its output says what)
+      }
+    }, "pods-up-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     int status;
     try {
@@ -118,13 +123,7 @@ final class Up {
       status = 1;
     }
     teardown(status == 0 ? "pods down" : "the pod did not come up");
-    if (downRequested) {
-      try {
-        done.await(10, java.util.concurrent.TimeUnit.SECONDS); // until the reply to pods down is written
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    awaitReplies(); // the reply to pods down among them
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException e) {
@@ -216,6 +215,21 @@ final class Up {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * Waits (up to 10 s) until the control requests under way are answered, so that no client (a {@code pods down}
+   * or {@code wait} that came during the teardown) is left without a reply when the process exits.
+   */
+  private void awaitReplies() {
+    Control.Server s = server;
+    if (s != null) {
+      try {
+        s.awaitReplies(Duration.ofSeconds(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static String message(Throwable e) {
@@ -319,7 +333,6 @@ final class Up {
       }
       case "exec" -> exec(d, req);
       case "down" -> {
-        downRequested = true;
         teardown("pods down");
         yield teardownFailed ? Control.error("the teardown failed; see the output of pods up") : Control.ok();
       }
