@@ -272,9 +272,20 @@ final class Control {
       }
       Files.deleteIfExists(sock); // a stale socket of a dead up process
     }
+    // bound and listening under a temporary name, made 0600, then renamed into place: a client never finds a socket
+    // that is not listening yet (it would take it for a dead up process's and remove it) or not yet private
+    Path bound = dir.resolve("." + pod + ".sock." + ProcessHandle.current().pid());
+    Files.deleteIfExists(bound);
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(UnixDomainSocketAddress.of(sock));
-    Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+    try {
+      ch.bind(UnixDomainSocketAddress.of(bound));
+      Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+      Files.move(bound, sock, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      ch.close();
+      Files.deleteIfExists(bound);
+      throw e;
+    }
     Server server = new Server(ch, sock);
     AtomicInteger n = new AtomicInteger();
     Thread acceptor = new Thread(() -> {

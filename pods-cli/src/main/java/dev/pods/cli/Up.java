@@ -28,12 +28,13 @@ import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code pods up}: reads templates into one pod, deploys it on this host, prints its events, waits until it is
- * ready and stays attached, answering {@code pods ps/exec/down/wait} on its control socket ({@link Control}) until
+ * {@code pods up}: deploys a pod on this host, prints its events, waits until it is ready and stays attached,
+ * answering {@code pods ps/exec/wait/plan/apply/scale/restart/down} on its control socket ({@link Control}) until
  * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. A pod that an earlier up process recorded and
  * did not tear down (it was killed) is adopted with its running instances, and migrated to the templates when they
- * changed, rather than deployed afresh. One instance runs one pod; the JVM's shutdown
- * hook tears down whatever the process deployed. Not reusable: one {@link #run} per instance.
+ * changed, rather than deployed afresh. One instance runs one pod; the JVM's shutdown hook tears down whatever the
+ * process deployed and waits for the control requests under way to be answered. Not reusable: one {@link #up} per
+ * instance; it blocks until the pod is destroyed.
  */
 final class Up {
   static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(10);
