@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * {@code pods ps}, {@code logs}, {@code exec}, {@code down} and {@code wait}: clients of the control sockets of
  * {@code pods up} processes ({@link Control}), and readers of their log files. Each method runs one command and
- * returns its exit status ({@link Main#USAGE} lists them). Stateless; blocks (exec and down as long as the guest
+ * returns its exit status ({@link Main#EXIT_STATUS} lists them). Stateless; blocks (exec and down as long as the guest
  * or the teardown takes, {@code logs -f} until the up process ends).
  */
 final class Clients {
@@ -47,13 +47,9 @@ final class Clients {
     return status;
   }
 
-  /** {@code ps [--json] [POD]}: the pods up here, their instances, states and addresses. */
-  int ps(List<String> args) throws Up.UsageException, IOException {
-    boolean json = args.remove("--json");
-    if (args.size() > 1 || args.stream().anyMatch(a -> a.startsWith("-"))) {
-      throw new Up.UsageException("ps takes [--json] [POD]");
-    }
-    List<String> pods = args.isEmpty() ? Control.pods(dir) : List.of(args.get(0));
+  /** {@code ps [--json] [POD]}: the pods up here (or {@code only}), their instances, states and addresses. */
+  int ps(boolean json, @Nullable String only) throws IOException {
+    List<String> pods = only == null ? Control.pods(dir) : List.of(only);
     ArrayNode all = Control.JSON.createArrayNode();
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"POD", "INSTANCE", "STATE", "PRIVATE", "PUBLIC", "DOMAIN"});
@@ -62,7 +58,7 @@ final class Clients {
       try {
         r = Control.call(dir, pod, op("ps"));
       } catch (Control.NotUp e) {
-        if (!args.isEmpty()) {
+        if (only != null) {
           err.println("pods: " + e.getMessage());
           return NOT_UP;
         }
@@ -146,24 +142,11 @@ final class Clients {
    * optionally of one instance; {@code -f} follows them until the up process ends. Without POD, the only pod
    * that has a log.
    */
-  int logs(List<String> args) throws Up.UsageException, IOException, InterruptedException {
-    boolean follow = args.remove("-f") | args.remove("--follow");
-    String journal = null;
-    int j = args.indexOf("--journal");
-    if (j >= 0) {
-      if (j + 1 >= args.size()) {
-        throw new Up.UsageException("logs: --journal needs a key");
-      }
-      journal = args.get(j + 1);
-      args.remove(j + 1);
-      args.remove(j);
-    }
-    if (args.size() > 2 || args.stream().anyMatch(a -> a.startsWith("-"))) {
-      throw new Up.UsageException("logs takes [-f] [--journal KEY] [POD [INSTANCE]]");
-    }
+  int logs(boolean follow, @Nullable String journal, @Nullable String podName, @Nullable String instance)
+      throws IOException, InterruptedException {
     @Nullable String journalKey = journal;
     String pod;
-    if (args.isEmpty()) {
+    if (podName == null) {
       List<String> logs = logged();
       if (logs.size() != 1) {
         err.println("pods: " + (logs.isEmpty() ? "no pod has logs in " + dir
@@ -172,9 +155,8 @@ final class Clients {
       }
       pod = logs.get(0);
     } else {
-      pod = args.get(0);
+      pod = podName;
     }
-    @Nullable String instance = args.size() == 2 ? args.get(1) : null;
     Path file = Up.logFile(dir.getParent(), pod);
     if (!Files.exists(file)) {
       err.println("pods: no logs of pod '" + pod + "' (no " + file + ")");
@@ -249,32 +231,16 @@ final class Clients {
   }
 
   /** {@code exec POD INSTANCE [--timeout S] -- CMD...}: runs CMD in the guest; its exit status is ours. */
-  int exec(List<String> args) throws Up.UsageException, IOException {
-    int sep = args.indexOf("--");
-    List<String> head = new ArrayList<>(sep < 0 ? args : args.subList(0, sep));
-    List<String> argv = sep < 0 ? List.of() : args.subList(sep + 1, args.size());
-    long timeout = -1;
-    int t = head.indexOf("--timeout");
-    if (t >= 0) {
-      if (t + 1 >= head.size() || !head.get(t + 1).matches("[1-9][0-9]{0,6}")) {
-        throw new Up.UsageException("exec: --timeout takes a positive number of seconds");
-      }
-      timeout = Long.parseLong(head.get(t + 1));
-      head.remove(t + 1);
-      head.remove(t);
-    }
-    if (head.size() != 2 || argv.isEmpty() || head.stream().anyMatch(a -> a.startsWith("-"))) {
-      throw new Up.UsageException("exec takes POD INSTANCE [--timeout SECONDS] -- CMD [ARG...]");
-    }
-    ObjectNode req = op("exec").put("instance", head.get(1));
-    if (timeout > 0) {
-      req.put("timeoutSeconds", timeout);
+  int exec(String pod, String instance, long timeoutSeconds, List<String> argv) throws IOException {
+    ObjectNode req = op("exec").put("instance", instance);
+    if (timeoutSeconds > 0) {
+      req.put("timeoutSeconds", timeoutSeconds);
     }
     ArrayNode a = req.putArray("argv");
     argv.forEach(a::add);
     ObjectNode r;
     try {
-      r = Control.call(dir, head.get(0), req);
+      r = Control.call(dir, pod, req);
     } catch (Control.NotUp e) {
       err.println("pods: " + e.getMessage());
       return EXEC_FAILED;
@@ -287,36 +253,119 @@ final class Clients {
     err.write(Base64.getDecoder().decode(r.path("stderr").asText()));
     err.flush();
     if (r.path("timedOut").asBoolean()) {
-      err.println("pods: the command timed out in " + head.get(1));
+      err.println("pods: the command timed out in " + instance);
       return 124;
     }
     return r.path("exit").asInt();
   }
 
   /** {@code down POD}: destroys the pod; its up process exits. */
-  int down(List<String> args) throws Up.UsageException, IOException {
-    if (args.size() != 1 || args.get(0).startsWith("-")) {
-      throw new Up.UsageException("down takes POD");
-    }
-    return simple(args.get(0), op("down"), "destroyed pod " + args.get(0));
+  int down(String pod) throws IOException {
+    return simple(pod, op("down"), "destroyed pod " + pod);
   }
 
-  /** {@code wait [--timeout S] POD}: until every instance is ready (1 when one failed or time ran out). */
-  int await(List<String> args) throws Up.UsageException, IOException {
-    ObjectNode req = op("wait");
-    int t = args.indexOf("--timeout");
-    if (t >= 0) {
-      if (t + 1 >= args.size() || !args.get(t + 1).matches("[1-9][0-9]{0,6}")) {
-        throw new Up.UsageException("wait: --timeout takes a positive number of seconds");
+  /**
+   * {@code wait [--timeout S] POD}: until every instance is ready (1 when one failed or time ran out). A pod whose up
+   * process has not opened its socket yet (it is starting, or was started in the background) is waited for within
+   * the same timeout; exit status 3 when it does not appear.
+   */
+  int await(String pod, long timeoutSeconds) throws IOException, InterruptedException {
+    long seconds = timeoutSeconds > 0 ? timeoutSeconds : Up.DEFAULT_READY_TIMEOUT.toSeconds();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+    return await(pod, deadline, seconds, () -> false);
+  }
+
+  /**
+   * {@link #await(String, long)} until {@code deadline} ({@link System#nanoTime()}), giving up as soon as
+   * {@code giveUp} says so while no socket is there.
+   */
+  int await(String pod, long deadline, long seconds, java.util.function.BooleanSupplier giveUp)
+      throws IOException, InterruptedException {
+    while (true) {
+      long left = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime());
+      ObjectNode req = op("wait").put("timeoutSeconds", Math.max(1, left));
+      ObjectNode r;
+      try {
+        r = Control.call(dir, pod, req);
+      } catch (Control.NotUp e) {
+        if (Control.awaitSocket(dir, pod, deadline, giveUp)) {
+          continue;
+        }
+        err.println("pods: pod '" + pod + "' did not appear within " + seconds + " s: " + e.getMessage());
+        return NOT_UP;
       }
-      req.put("timeoutSeconds", Long.parseLong(args.get(t + 1)));
-      args.remove(t + 1);
-      args.remove(t);
+      if (!r.path("ok").asBoolean()) {
+        return failed(r, 1);
+      }
+      out.println(pod + " is ready");
+      return 0;
     }
-    if (args.size() != 1 || args.get(0).startsWith("-")) {
-      throw new Up.UsageException("wait takes [--timeout SECONDS] POD");
+  }
+
+  /**
+   * {@code plan POD FILE...}: what applying the templates to the running pod would do (the diff, then per instance
+   * live, recreate, create or remove); each file replaces the unit of its name or adds one.
+   *
+   * @return the exit status and, when it is 0, the plan's reply (its {@code id}, {@code empty} and {@code text})
+   */
+  Planned plan(String pod, List<Path> files) throws IOException {
+    ObjectNode req = op("plan");
+    ArrayNode a = req.putArray("files");
+    files.forEach(f -> a.add(f.toAbsolutePath().normalize().toString()));
+    ObjectNode r;
+    try {
+      r = Control.call(dir, pod, req);
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return new Planned(NOT_UP, null);
     }
-    return simple(args.get(0), req, args.get(0) + " is ready");
+    if (!r.path("ok").asBoolean()) {
+      r.path("error").asText("the up process failed").lines()
+          .forEach(l -> err.println(l.contains(": error: ") ? SafeText.oneLine(l) : "pods: " + SafeText.oneLine(l)));
+      return new Planned(1, null);
+    }
+    r.path("warnings").forEach(w -> err.println(SafeText.oneLine(w.asText())));
+    out.print(r.path("text").asText());
+    out.flush();
+    return new Planned(0, r);
+  }
+
+  /** What {@link #plan} printed: its exit status, and the reply when it is 0. */
+  record Planned(int status, @Nullable ObjectNode reply) {}
+
+  /** {@code apply}: applies the plan {@code id} made by {@link #plan}, printing the events until the pod is ready. */
+  int apply(String pod, String id) throws IOException {
+    return streamed(pod, op("apply").put("id", id), "applied; pod " + pod + " is ready");
+  }
+
+  /** {@code scale POD UNIT N}: sets the unit's count, printing the events until the pod is ready again. */
+  int scale(String pod, String unit, int count) throws IOException {
+    return streamed(pod, op("scale").put("unit", unit).put("count", count),
+        "scaled " + unit + " to " + count + "; pod " + pod + " is ready");
+  }
+
+  /** {@code restart POD INSTANCE}: reboots the instance, printing the events until the pod is ready again. */
+  int restart(String pod, String instance) throws IOException {
+    return streamed(pod, op("restart").put("instance", instance), "restarted " + instance + "; pod " + pod
+        + " is ready");
+  }
+
+  private int streamed(String pod, ObjectNode req, String success) throws IOException {
+    ObjectNode r;
+    try {
+      r = Control.call(dir, pod, req, p -> {
+        out.println(SafeText.outputLine(p.path("line").asText(), EventPrinter.MAX_LINE_CHARS + 200));
+        out.flush();
+      });
+    } catch (Control.NotUp e) {
+      err.println("pods: " + e.getMessage());
+      return NOT_UP;
+    }
+    if (!r.path("ok").asBoolean()) {
+      return failed(r, 1);
+    }
+    out.println(success);
+    return 0;
   }
 
   private int simple(String pod, ObjectNode req, String success) throws IOException {

@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  * 0700 folder, so only its user reaches it) speaking line-JSON. A client sends one request object on one line
  * ({@code {"op":"ps"}}, {@code {"op":"exec","instance":"web-0","argv":[...]}}, {@code {"op":"down"}},
  * {@code {"op":"wait"}}) and reads one reply object on one line ({@code "ok":true} plus the op's fields, or
- * {@code "ok":false,"error":"..."}); then the connection closes.
+ * {@code "ok":false,"error":"..."}); then the connection closes. An op that takes long (apply, scale, restart) may
+ * send progress objects first, one per line, each without an {@code "ok"} field ({@code {"line":"..."}}: a line of
+ * output for people); the reply is the first line that has one.
  *
  * <p>The server ({@link #serve}) accepts on one daemon thread and answers each connection on its own daemon
  * thread, so a slow {@code exec} does not hold up {@code ps}; the handler must be thread-safe. {@link Server#close()}
@@ -58,6 +60,37 @@ final class Control {
     return out;
   }
 
+  /**
+   * Waits until {@code pod}'s socket exists in {@code dir} (made, mode 0700, when missing), told by the file system's
+   * events; checks {@code giveUp} at least every 250 ms.
+   *
+   * @return whether the socket appeared before {@code deadline} (a {@link System#nanoTime()}) and before
+   *     {@code giveUp} said so
+   */
+  static boolean awaitSocket(Path dir, String pod, long deadline, java.util.function.BooleanSupplier giveUp)
+      throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Path sock = socket(dir, pod);
+    try (java.nio.file.WatchService ws = dir.getFileSystem().newWatchService()) {
+      dir.register(ws, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      while (true) {
+        if (Files.exists(sock)) {
+          return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || giveUp.getAsBoolean()) {
+          return false;
+        }
+        java.nio.file.WatchKey k = ws.poll(Math.min(left, 250_000_000L), java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (k != null) {
+          k.pollEvents();
+          k.reset();
+        }
+      }
+    }
+  }
+
   /** No up process answers for the pod. */
   static final class NotUp extends IOException {
     private static final long serialVersionUID = 1L;
@@ -74,6 +107,17 @@ final class Control {
    * @throws IOException when the connection breaks
    */
   static ObjectNode call(Path dir, String pod, ObjectNode request) throws IOException {
+    return call(dir, pod, request, p -> {});
+  }
+
+  /**
+   * Sends {@code request} to {@code pod}'s up process, hands every progress object it sends to {@code progress}
+   * (on this thread, in order) and returns its reply.
+   *
+   * @throws NotUp when there is no socket, or nobody listens on it any more (the stale socket is removed then)
+   * @throws IOException when the connection breaks
+   */
+  static ObjectNode call(Path dir, String pod, ObjectNode request, Consumer<ObjectNode> progress) throws IOException {
     Path sock = socket(dir, pod);
     if (!Files.exists(sock)) {
       throw new NotUp("pod '" + pod + "' is not up: no pods up process runs it (no " + sock + ")");
@@ -90,12 +134,29 @@ final class Control {
       os.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
       os.flush();
       BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
-      String line = r.readLine();
-      if (line == null) {
-        throw new IOException("pod '" + pod + "': the pods up process closed the connection without a reply");
+      while (true) {
+        String line = r.readLine();
+        if (line == null) {
+          throw new IOException("pod '" + pod + "': the pods up process closed the connection without a reply");
+        }
+        if (!(JSON.readTree(line) instanceof ObjectNode o)) {
+          throw new IOException("pod '" + pod + "': the pods up process answered something else than an object");
+        }
+        if (o.has("ok")) {
+          return o;
+        }
+        progress.accept(o);
       }
-      return (ObjectNode) JSON.readTree(line);
     }
+  }
+
+  /** Answers one request; may send progress objects (without {@code "ok"}) before it returns the reply. */
+  interface Handler {
+    /**
+     * The reply to {@code request}; {@code progress} sends a progress object to the client at once (thread-safe;
+     * after the reply is returned, it drops what it is given).
+     */
+    ObjectNode handle(ObjectNode request, Consumer<ObjectNode> progress);
   }
 
   /** A reply saying {@code ok}. */
@@ -108,14 +169,53 @@ final class Control {
     return JSON.createObjectNode().put("ok", false).put("error", message);
   }
 
-  /** A running control server; closing it stops accepting and removes the socket. */
+  /**
+   * A running control server; closing it stops accepting and removes the socket, {@link #awaitReplies} waits for
+   * the requests under way to be answered.
+   */
   static final class Server implements AutoCloseable {
     private final ServerSocketChannel channel;
     private final Path socket;
+    private final Object lock = new Object();
+    private int answering;
 
     private Server(ServerSocketChannel channel, Path socket) {
       this.channel = channel;
       this.socket = socket;
+    }
+
+    private void started() {
+      synchronized (lock) {
+        answering++;
+      }
+    }
+
+    private void finished() {
+      synchronized (lock) {
+        answering--;
+        lock.notifyAll();
+      }
+    }
+
+    /**
+     * Waits until every request accepted so far was answered (or its client went away), at most {@code timeout}:
+     * what an up process does before it exits, so that no client is left without a reply. Must not be called from
+     * a handler (it would wait for itself).
+     *
+     * @return whether none is left unanswered
+     */
+    boolean awaitReplies(java.time.Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (lock) {
+        while (answering > 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
+        }
+        return true;
+      }
     }
 
     Path socket() {
@@ -146,6 +246,17 @@ final class Control {
    */
   static Server serve(Path dir, String pod, Function<ObjectNode, ObjectNode> handler,
       Consumer<ObjectNode> afterReply) throws IOException {
+    return serve(dir, pod, (Handler) (req, progress) -> handler.apply(req), afterReply);
+  }
+
+  /**
+   * Listens on {@code pod}'s socket in {@code dir} and answers each request with {@code handler}'s progress and
+   * reply (a handler's exception becomes an error reply); {@code afterReply} is told of each request once its reply
+   * is written.
+   *
+   * @throws IOException when another live up process holds the socket, or it cannot be bound
+   */
+  static Server serve(Path dir, String pod, Handler handler, Consumer<ObjectNode> afterReply) throws IOException {
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     Path sock = socket(dir, pod);
@@ -161,9 +272,21 @@ final class Control {
       }
       Files.deleteIfExists(sock); // a stale socket of a dead up process
     }
+    // bound and listening under a temporary name, made 0600, then renamed into place: a client never finds a socket
+    // that is not listening yet (it would take it for a dead up process's and remove it) or not yet private
+    Path bound = dir.resolve("." + pod + ".sock." + ProcessHandle.current().pid());
+    Files.deleteIfExists(bound);
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(UnixDomainSocketAddress.of(sock));
-    Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+    try {
+      ch.bind(UnixDomainSocketAddress.of(bound));
+      Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+      Files.move(bound, sock, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      ch.close();
+      Files.deleteIfExists(bound);
+      throw e;
+    }
+    Server server = new Server(ch, sock);
     AtomicInteger n = new AtomicInteger();
     Thread acceptor = new Thread(() -> {
       while (ch.isOpen()) {
@@ -175,19 +298,41 @@ final class Control {
         } catch (IOException e) {
           continue;
         }
-        Thread t = new Thread(() -> answer(c, handler, afterReply), "pods-control-" + n.incrementAndGet());
+        server.started();
+        Thread t = new Thread(() -> {
+          try {
+            answer(c, handler, afterReply);
+          } finally {
+            server.finished();
+          }
+        }, "pods-control-" + n.incrementAndGet());
         t.setDaemon(true);
         t.start();
       }
     }, "pods-control");
     acceptor.setDaemon(true);
     acceptor.start();
-    return new Server(ch, sock);
+    return server;
   }
 
-  private static void answer(SocketChannel c, Function<ObjectNode, ObjectNode> handler,
-      Consumer<ObjectNode> afterReply) {
+  private static void answer(SocketChannel c, Handler handler, Consumer<ObjectNode> afterReply) {
     try (c) {
+      OutputStream os = Channels.newOutputStream(c);
+      Object writing = new Object();
+      java.util.concurrent.atomic.AtomicBoolean replied = new java.util.concurrent.atomic.AtomicBoolean();
+      Consumer<ObjectNode> progress = p -> {
+        synchronized (writing) {
+          if (replied.get()) {
+            return;
+          }
+          try {
+            os.write((JSON.writeValueAsString(p) + "\n").getBytes(StandardCharsets.UTF_8));
+            os.flush();
+          } catch (IOException e) {
+            // the client went away: the op goes on, its progress is not shown
+          }
+        }
+      };
       BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
       String line = r.readLine();
       if (line == null) {
@@ -200,16 +345,18 @@ final class Control {
           reply = error("a request is one JSON object with an \"op\"");
         } else {
           request = req;
-          reply = handler.apply(req);
+          reply = handler.handle(req, progress);
         }
       } catch (IOException e) {
         reply = error("not JSON: " + e.getMessage());
       } catch (RuntimeException e) {
         reply = error(e.getMessage() == null ? e.toString() : e.getMessage());
       }
-      OutputStream os = Channels.newOutputStream(c);
-      os.write((JSON.writeValueAsString(reply) + "\n").getBytes(StandardCharsets.UTF_8));
-      os.flush();
+      synchronized (writing) {
+        replied.set(true);
+        os.write((JSON.writeValueAsString(reply) + "\n").getBytes(StandardCharsets.UTF_8));
+        os.flush();
+      }
       if (request != null) {
         afterReply.accept(request);
       }

@@ -2,58 +2,60 @@ package dev.pods.cli;
 
 import dev.pods.ImagePolicy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
 
 /**
- * The image policy options of {@code pods validate} and {@code pods up}: {@code --allow-image-folder DIR},
- * {@code --allow-image-url PREFIX} (both repeatable), {@code --allow-private-image-hosts} and
- * {@code --max-image-size BYTES}. Without any, the policy is {@link ImagePolicy#catalogueOnly()}. Stateless.
+ * The image policy options of {@code pods validate} and {@code pods up}, a picocli mixin:
+ * {@code --allow-image-folder DIR}, {@code --allow-image-url PREFIX} (both repeatable),
+ * {@code --allow-private-image-hosts} and {@code --max-image-size BYTES}. Without any, the policy is
+ * {@link ImagePolicy#catalogueOnly()}. By default a template may name catalogue images (tiny, debian12) and
+ * {@code +/image/NAME} references only. One object per parse; not thread-safe.
  */
 final class ImageOptions {
-  static final String USAGE = String.join("\n",
-      "images (validate, up): by default a template may name catalogue images (tiny, debian12) and",
-      "       +/image/NAME references only; the host allows more:",
-      "        [--allow-image-folder DIR]   disk image paths under DIR (absolute; repeatable)",
-      "        [--allow-image-url PREFIX]   image URLs under PREFIX, http(s)://HOST[:PORT]/PATH/ (repeatable)",
-      "        [--allow-private-image-hosts]  downloads from loopback, link-local and private addresses",
-      "        [--max-image-size BYTES]     the largest image copied or downloaded (default 64 GiB)");
+  @Option(names = "--allow-image-folder", paramLabel = "DIR",
+      description = "allow disk image paths under DIR (absolute; repeatable)")
+  List<String> folders = new ArrayList<>();
 
-  private ImageOptions() {}
+  @Option(names = "--allow-image-url", paramLabel = "PREFIX",
+      description = "allow image URLs under PREFIX, http(s)://HOST[:PORT]/PATH/ (repeatable)")
+  List<String> urls = new ArrayList<>();
+
+  @Option(names = "--allow-private-image-hosts",
+      description = "allow downloads from loopback, link-local and private addresses")
+  boolean privateHosts;
+
+  @Option(names = "--max-image-size", paramLabel = "BYTES",
+      description = "the largest image copied or downloaded (default 64 GiB)")
+  @Nullable String maxBytes;
 
   /**
-   * Removes the image options from {@code args} (the other arguments stay in order) and returns their policy.
+   * The policy these options give.
    *
-   * @throws Up.UsageException naming the option, when a value is missing or malformed
+   * @throws Up.UsageException naming {@code command} and the option, when a value is malformed
    */
-  static ImagePolicy take(String command, List<String> args) throws Up.UsageException {
+  ImagePolicy policy(String command) throws Up.UsageException {
     ImagePolicy.Builder b = ImagePolicy.builder();
-    for (int i = 0; i < args.size(); ) {
-      String a = args.get(i);
-      switch (a) {
-        case "--allow-image-folder", "--allow-image-url", "--max-image-size" -> {
-          if (i + 1 >= args.size()) {
-            throw new Up.UsageException(command + ": " + a + " needs a value");
-          }
-          String v = args.get(i + 1);
-          try {
-            switch (a) {
-              case "--allow-image-folder" -> b.allowFolder(Path.of(v));
-              case "--allow-image-url" -> b.allowUrlPrefix(v);
-              default -> b.maxImageBytes(Long.parseLong(v));
-            }
-          } catch (IllegalArgumentException e) {
-            throw new Up.UsageException(command + ": " + a + ": " + e.getMessage());
-          }
-          args.remove(i);
-          args.remove(i);
-        }
-        case "--allow-private-image-hosts" -> {
-          b.allowPrivateDestinations(true);
-          args.remove(i);
-        }
-        default -> i++;
+    String option = "";
+    try {
+      option = "--allow-image-folder";
+      for (String f : folders) {
+        b.allowFolder(Path.of(f));
       }
+      option = "--allow-image-url";
+      for (String u : urls) {
+        b.allowUrlPrefix(u);
+      }
+      option = "--max-image-size";
+      if (maxBytes != null) {
+        b.maxImageBytes(Long.parseLong(maxBytes));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new Up.UsageException(command + ": " + option + ": " + e.getMessage());
     }
+    b.allowPrivateDestinations(privateHosts);
     return b.build();
   }
 }

@@ -3,27 +3,21 @@ package dev.pods.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pods.ConflictException;
 import dev.pods.Deployment;
 import dev.pods.ImagePolicy;
+import dev.pods.MigrationPlan;
 import dev.pods.ImageResolver;
 import dev.pods.Instance;
 import dev.pods.InstanceStatus;
 import dev.pods.Pod;
 import dev.pods.PodRuntime;
-import dev.pods.PodSpecException;
-import dev.pods.Problem;
 import dev.pods.Unit;
 import dev.pods.imds.ExecRequest;
 import dev.pods.imds.ExecResult;
-import dev.pods.spi.Cidr;
-import dev.pods.template.ParseResult;
-import dev.pods.template.Templates;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,19 +25,19 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code pods up}: reads templates into one pod, deploys it on this host, prints its events, waits until it is
- * ready and stays attached, answering {@code pods ps/exec/down/wait} on its control socket ({@link Control}) until
- * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. One instance runs one pod; the JVM's shutdown
- * hook tears down whatever the process deployed. Not reusable: one {@link #run} per instance.
+ * {@code pods up}: deploys a pod on this host, prints its events, waits until it is ready and stays attached,
+ * answering {@code pods ps/exec/wait/plan/apply/scale/restart/down} on its control socket ({@link Control}) until
+ * {@code pods down}, Ctrl-C or SIGTERM, which destroy the deployment. A pod that an earlier up process recorded and
+ * did not tear down (it was killed) is adopted with its running instances, and migrated to the templates when they
+ * changed, rather than deployed afresh. One instance runs one pod; the JVM's shutdown hook tears down whatever the
+ * process deployed and waits for the control requests under way to be answered. Not reusable: one {@link #up} per
+ * instance; it blocks until the pod is destroyed.
  */
 final class Up {
   static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(10);
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
 
   private final PrintStream out;
   private final PrintStream err;
@@ -51,17 +45,25 @@ final class Up {
   private final Path dataDir;
   private final Object lock = new Object();
   private final CountDownLatch done = new CountDownLatch(1);
-  /** Counted down once deployed, or once torn down before that. */
+  /** Counted down once deployed (an adopted pod: once its changed templates are applied), or once torn down. */
   private final CountDownLatch deployed = new CountDownLatch(1);
   private volatile @Nullable Deployment deployment;
   private @Nullable LocalHost host;
   private Control.@Nullable Server server;
   private @Nullable EventPrinter printer;
   private volatile boolean tornDown;
-  private volatile boolean downRequested;
   private volatile boolean teardownFailed;
   private volatile String phase = "preparing";
   private boolean tiny;
+  private ImagePolicy imagePolicy = ImagePolicy.catalogueOnly();
+  private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+  /** Plans shown by {@code pods plan/apply}, by id, until applied (the newest few). */
+  private final java.util.Map<String, MigrationPlan> plans = new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, MigrationPlan> e) {
+      return size() > 16;
+    }
+  };
 
   Up(PrintStream out, PrintStream err, boolean tty, Path dataDir) {
     this.out = out;
@@ -89,179 +91,30 @@ final class Up {
     }
   }
 
-  int run(List<String> args) throws UsageException {
-    String name = null;
-    String prefix = "pods";
-    String hostNs = null;
-    String uplink = null;
-    String range = null;
-    String gateway = null;
-    String node = null;
-    Duration readyTimeout = DEFAULT_READY_TIMEOUT;
-    java.util.Map<String, String> domains = new java.util.LinkedHashMap<>();
-    List<Inet4Address> dnsServers = new ArrayList<>();
-    List<Path> files = new ArrayList<>();
-    args = new ArrayList<>(args);
-    ImagePolicy imagePolicy = ImageOptions.take("up", args);
-    List<String> secretArgs = new ArrayList<>();
-    List<Path> hostFolders = new ArrayList<>();
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      switch (a) {
-        case "--tiny" -> tiny = true;
-        case "--name" -> name = value(args, ++i, a);
-        case "--prefix" -> prefix = value(args, ++i, a);
-        case "--host-namespace" -> hostNs = value(args, ++i, a);
-        case "--uplink" -> uplink = value(args, ++i, a);
-        case "--public-range" -> range = value(args, ++i, a);
-        case "--public-gateway" -> gateway = value(args, ++i, a);
-        case "--node-address" -> node = value(args, ++i, a);
-        case "--secret" -> secretArgs.add(value(args, ++i, a));
-        case "--host-folder" -> hostFolders.add(Path.of(value(args, ++i, a)).toAbsolutePath().normalize());
-        case "--ready-timeout" -> readyTimeout = Duration.ofSeconds(seconds(value(args, ++i, a), a));
-        case "--domain" -> domain(domains, value(args, ++i, a));
-        case "--dns-server" -> {
-          String v = value(args, ++i, a);
-          try {
-            dnsServers.add(ipv4(v));
-          } catch (IllegalArgumentException e) {
-            throw new UsageException("up: --dns-server takes an IPv4 address, not '" + v + "'");
-          }
-        }
-        default -> {
-          if (a.startsWith("-")) {
-            throw new UsageException("up: unknown option " + a);
-          }
-          files.add(Path.of(a));
-        }
-      }
-    }
-    if (files.isEmpty()) {
-      throw new UsageException("up takes one or more template files");
-    }
-    if (!PREFIX.matcher(prefix).matches()) {
-      throw new UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
-    }
-    PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, range, gateway);
-    Inet4Address nodeAddress;
-    try {
-      nodeAddress = node == null ? null : ipv4(node);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: --node-address: " + e.getMessage());
-    }
-    dev.pods.spi.SecretStore secrets = SecretFiles.read(secretArgs);
-
-    List<Unit> units = new ArrayList<>();
-    boolean bad = false;
-    for (Path f : files) {
-      ParseResult r = Templates.read(f, imagePolicy);
-      r.problems().forEach(err::println);
-      if (r.hasErrors()) {
-        bad = true;
-      } else {
-        units.add(r.orThrow());
-      }
-    }
-    if (bad) {
-      return 1;
-    }
-    if (name == null) {
-      Path parent = files.get(0).toAbsolutePath().getParent();
-      name = parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
-      if (!LABEL.matcher(name).matches()) {
-        throw new UsageException("up: name the pod with --name (the templates' folder '" + name
-            + "' is not a DNS label)");
-      }
-    }
-    Pod pod;
-    try {
-      Pod.Builder b = Pod.builder().name(name);
-      units.forEach(b::unit);
-      pod = b.build();
-    } catch (PodSpecException e) {
-      e.problems().forEach(p -> err.println("pods: " + p));
-      return 1;
-    }
-    return up(pod, new LocalHost.Options(dataDir, prefix, tiny, hostNs, publicNetwork, nodeAddress, imagePolicy,
-        domains, dnsServers, secrets, hostFolders), readyTimeout);
-  }
-
-  /** Adds {@code NAME=ZONE} of a {@code --domain} option, checked as the runtime will. */
-  private static void domain(java.util.Map<String, String> domains, String v) throws UsageException {
-    int eq = v.indexOf('=');
-    if (eq <= 0 || eq == v.length() - 1) {
-      throw new UsageException("up: --domain takes NAME=ZONE (the NAME of +/domain/NAME), not '" + v + "'");
-    }
-    String name = v.substring(0, eq);
-    String zone = v.substring(eq + 1);
-    try {
-      new PodRuntime.DnsDomain(name, zone, null);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: --domain " + v + ": " + e.getMessage());
-    }
-    if (domains.putIfAbsent(name, zone) != null) {
-      throw new UsageException("up: --domain " + name + " is given twice");
-    }
-  }
-
-  private static String value(List<String> args, int i, String option) throws UsageException {
-    if (i >= args.size()) {
-      throw new UsageException("up: " + option + " needs a value");
-    }
-    return args.get(i);
-  }
-
-  private static long seconds(String v, String option) throws UsageException {
-    try {
-      long s = Long.parseLong(v);
-      if (s > 0) {
-        return s;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException("up: " + option + " takes a positive number of seconds, not '" + v + "'");
-  }
-
-  private static PodRuntime.@Nullable PublicNetwork publicNetwork(
-      @Nullable String uplink, @Nullable String range, @Nullable String gateway) throws UsageException {
-    if (uplink == null && range == null && gateway == null) {
-      return null;
-    }
-    if (uplink == null || range == null) {
-      throw new UsageException("up: a public network needs --uplink BRIDGE and --public-range CIDR");
-    }
-    try {
-      Cidr cidr = Cidr.parse(range);
-      Inet4Address gw = gateway != null ? ipv4(gateway) : cidr.address(1);
-      return new PodRuntime.PublicNetwork(uplink, cidr, gw);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("up: bad public network: " + e.getMessage());
-    }
-  }
-
-  private static Inet4Address ipv4(String text) {
-    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text);
-    }
-    try {
-      return (Inet4Address) InetAddress.getByName(text);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text, e);
-    }
-  }
-
-  private int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
+  /**
+   * Runs {@code pod} on this host with {@code options} until it is destroyed ({@code pods down}, a signal, or not
+   * ready within {@code readyTimeout}); blocks that long. Returns the exit status.
+   */
+  int up(Pod pod, LocalHost.Options options, Duration readyTimeout) {
+    tiny = options.tiny();
+    imagePolicy = options.imagePolicy();
+    this.readyTimeout = readyTimeout;
     EventPrinter p;
     try {
       p = new EventPrinter(out, tty, logFile(dataDir, pod.name()), Instant::now);
-      server = Control.serve(controlDir(dataDir), pod.name(), this::handle, this::replied);
+      server = Control.serve(controlDir(dataDir), pod.name(), (Control.Handler) this::handle, this::replied);
     } catch (IOException e) {
       err.println("pods: " + e.getMessage());
       return 1;
     }
     printer = p;
-    Thread hook = new Thread(() -> teardown("stopped by a signal"), "pods-up-shutdown");
+    Thread hook = new Thread(() -> {
+      teardown("stopped by a signal");
+      awaitReplies();
+      if (teardownFailed) {
+        Runtime.getRuntime().halt(1); // the exit status says the teardown failed (its output says what)
+      }
+    }, "pods-up-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     int status;
     try {
@@ -271,13 +124,7 @@ final class Up {
       status = 1;
     }
     teardown(status == 0 ? "pods down" : "the pod did not come up");
-    if (downRequested) {
-      try {
-        done.await(10, java.util.concurrent.TimeUnit.SECONDS); // until the reply to pods down is written
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    awaitReplies(); // the reply to pods down among them
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException e) {
@@ -295,25 +142,57 @@ final class Up {
     p.begin(options.tiny() ? "preparing the tiny guest image" : "preparing the guest images " + names);
     LocalHost.prepare(images, options.tiny() ? names.subList(0, 1) : names);
     p.end("guest images ready");
-    List<String> reaped;
-    try {
-      reaped = LocalHost.reapLeftovers(options, pod.name());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (!reaped.isEmpty()) {
-      p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
-    }
+    @Nullable MigrationPlan plan = null;
     synchronized (lock) {
       if (tornDown) {
         return 0;
       }
+      // the runtime adopts what an earlier up process of this pod recorded and could not tear down (kill -9, a
+      // closed terminal): its instances keep running, with what their guests hold
       host = LocalHost.open(options, pod.name(), images);
-      phase = "deploying";
-      Deployment d = host.runtime().deploy(pod);
+      Deployment d = host.runtime().deployment(pod.name()).orElse(null);
+      if (d == null) {
+        host.close();
+        host = null;
+        List<String> reaped;
+        try {
+          reaped = LocalHost.reapLeftovers(options, pod.name());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        if (!reaped.isEmpty()) {
+          p.say("removed the leftovers of an earlier pods up of " + pod.name() + " that was killed: " + reaped);
+        }
+        host = LocalHost.open(options, pod.name(), images);
+        phase = "deploying";
+        d = host.runtime().deploy(pod);
+      } else {
+        p.say("adopted pod " + pod.name() + " from an earlier pods up that ended without its teardown: "
+            + String.join(", ", d.instances().stream().map(i -> i.name() + " " + i.state().name().toLowerCase(
+                java.util.Locale.ROOT)).toList()));
+        plan = d.plan(pod);
+        phase = plan.isEmpty() ? "deploying" : "changing";
+      }
       d.events().subscribe(p::event);
       deployment = d;
-      deployed.countDown();
+      if (plan == null || plan.isEmpty()) {
+        deployed.countDown();
+      }
+    }
+    if (plan != null && !plan.isEmpty()) {
+      p.say("the templates changed since; applying the plan:");
+      plan.toText().lines().forEach(p::say);
+      try {
+        plan.apply();
+        deployed.countDown(); // pods wait waits for the instances from here
+      } catch (IllegalStateException e) {
+        return 0; // destroyed while applying: pods down or a signal
+      } catch (RuntimeException e) {
+        p.say("FAILED: " + message(e));
+        return 1;
+      }
+    } else if (plan != null) {
+      p.say("the templates are unchanged");
     }
     Deployment d = deployment;
     for (Instance i : d.instances()) {
@@ -337,6 +216,21 @@ final class Up {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * Waits (up to 10 s) until the control requests under way are answered, so that no client (a {@code pods down}
+   * or {@code wait} that came during the teardown) is left without a reply when the process exits.
+   */
+  private void awaitReplies() {
+    Control.Server s = server;
+    if (s != null) {
+      try {
+        s.awaitReplies(Duration.ofSeconds(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static String message(Throwable e) {
@@ -385,10 +279,39 @@ final class Up {
     }
   }
 
-  private ObjectNode handle(ObjectNode req) {
+  private ObjectNode handle(ObjectNode req, java.util.function.Consumer<ObjectNode> progress) {
     String op = req.get("op").asText();
     Deployment d = deployment;
     return switch (op) {
+      case "plan" -> plan(d, req);
+      case "apply" -> change(d, progress, "apply", x -> {
+        MigrationPlan plan;
+        synchronized (plans) {
+          plan = plans.remove(req.path("id").asText());
+        }
+        if (plan == null) {
+          throw new IllegalArgumentException("no such plan: it was applied already, or made for another pods up"
+              + " process; run pods plan again");
+        }
+        say("applying the plan asked for by pods apply:\n" + plan.toText().stripTrailing());
+        try {
+          plan.apply();
+        } catch (ConflictException e) {
+          throw new IllegalStateException("the pod changed since the plan was made; nothing was done: run pods plan"
+              + " again (" + message(e) + ")", e);
+        }
+      });
+      case "scale" -> change(d, progress, "scale", x -> {
+        String unit = req.path("unit").asText();
+        int count = req.path("count").asInt(-1);
+        say("scaling unit " + unit + " to " + count + " (pods scale)");
+        x.scale(unit, count);
+      });
+      case "restart" -> change(d, progress, "restart", x -> {
+        Instance i = instance(x, req.path("instance").asText());
+        say("restarting " + i.name() + " (pods restart)");
+        i.restart();
+      });
       case "ps" -> ps(d);
       case "wait" -> {
         long t0 = System.nanoTime();
@@ -411,7 +334,6 @@ final class Up {
       }
       case "exec" -> exec(d, req);
       case "down" -> {
-        downRequested = true;
         teardown("pods down");
         yield teardownFailed ? Control.error("the teardown failed; see the output of pods up") : Control.ok();
       }
@@ -443,15 +365,113 @@ final class Up {
     return o;
   }
 
+  private void say(String message) {
+    EventPrinter p = printer;
+    if (p != null) {
+      p.say(message);
+    }
+  }
+
+  private static Instance instance(Deployment d, String name) {
+    return d.instances().stream().filter(i -> i.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no instance '" + name + "' in pod " + d.pod().name()
+            + " (instances: " + String.join(", ", d.instances().stream().map(Instance::name).toList()) + ")"));
+  }
+
+  /**
+   * {@code plan}: reads the request's template files with this process's image policy, each replacing the unit of
+   * its name or adding one, and plans the deployment's migration to that pod; the plan is kept for {@code apply}.
+   */
+  private ObjectNode plan(@Nullable Deployment d, ObjectNode req) {
+    if (d == null || !phase.equals("ready") && !phase.equals("changing")) {
+      return Control.error("the pod is not ready for a change yet (" + phase + ")");
+    }
+    Pod next = d.pod();
+    List<String> problems = new ArrayList<>();
+    for (JsonNode f : req.path("files")) {
+      dev.pods.template.ParseResult r = dev.pods.template.Templates.read(Path.of(f.asText()), imagePolicy);
+      r.problems().forEach(p -> problems.add(p.toString()));
+      if (!r.hasErrors()) {
+        try {
+          next = next.withUnit(r.orThrow());
+        } catch (dev.pods.PodSpecException e) {
+          e.problems().forEach(p -> problems.add(p.toString()));
+        }
+      }
+    }
+    if (problems.stream().anyMatch(p -> p.contains(": error: ")) || !req.path("files").isArray()
+        || req.path("files").isEmpty()) {
+      return Control.error(problems.isEmpty() ? "plan needs template files" : String.join("\n", problems));
+    }
+    MigrationPlan plan = d.plan(next);
+    String id = java.util.UUID.randomUUID().toString();
+    synchronized (plans) {
+      plans.put(id, plan);
+    }
+    ObjectNode o = Control.ok().put("id", id).put("empty", plan.isEmpty()).put("text", plan.toText());
+    ArrayNode w = o.putArray("warnings");
+    problems.forEach(w::add);
+    return o;
+  }
+
+  /** A change of the deployment: the events go to the client as progress lines until the pod is ready again. */
+  @SuppressWarnings("try") // the subscription only has to live while the change runs
+  private ObjectNode change(@Nullable Deployment d, java.util.function.Consumer<ObjectNode> progress, String what,
+      java.util.function.Consumer<Deployment> action) {
+    if (d == null || !phase.equals("ready") && !phase.equals("changing")) {
+      return Control.error("the pod is not ready for a change yet (" + phase + ")");
+    }
+    LineStream lines = new LineStream(l -> progress.accept(Control.JSON.createObjectNode().put("line", l)));
+    try (EventPrinter p = new EventPrinter(new PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8),
+            false, null, Instant::now);
+        var sub = d.events().subscribe(p::event)) {
+      phase = "changing";
+      long t0 = System.nanoTime();
+      action.accept(d);
+      d.awaitReady(readyTimeout);
+      // and every instance ran its reload blocks for the state it is served now (a live change's new scripts)
+      Duration left = readyTimeout.minusNanos(System.nanoTime() - t0);
+      d.await(dev.pods.Wait.forPhase(dev.pods.Phase.RELOAD), left.isNegative() ? Duration.ofMillis(1) : left);
+      say(what + ": the pod is ready again");
+      return Control.ok();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (!tornDown) {
+        phase = "ready";
+      }
+    }
+  }
+
+  /** An output stream that hands on each line written to it, without its line end. */
+  private static final class LineStream extends java.io.OutputStream {
+    private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    private final java.util.function.Consumer<String> sink;
+
+    LineStream(java.util.function.Consumer<String> sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      if (b == '\n') {
+        sink.accept(line.toString(java.nio.charset.StandardCharsets.UTF_8));
+        line.reset();
+      } else {
+        line.write(b);
+      }
+    }
+  }
+
   private ObjectNode exec(@Nullable Deployment d, ObjectNode req) {
     if (d == null) {
       return Control.error("the pod is not deployed yet (" + phase + ")");
     }
-    String name = req.path("instance").asText();
-    Instance inst = d.instances().stream().filter(i -> i.name().equals(name)).findFirst().orElse(null);
-    if (inst == null) {
-      return Control.error("no instance '" + name + "' in pod " + d.pod().name() + " (instances: "
-          + String.join(", ", d.instances().stream().map(Instance::name).toList()) + ")");
+    Instance inst;
+    try {
+      inst = instance(d, req.path("instance").asText());
+    } catch (IllegalArgumentException e) {
+      return Control.error(e.getMessage());
     }
     List<String> argv = new ArrayList<>();
     for (JsonNode n : req.path("argv")) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The control channel and its clients against a real Unix socket served by a handler of this test. */
+@SuppressWarnings("try") // a server only has to be up while the commands talk to it
 class ControlTest {
   @TempDir Path state;
 
@@ -187,5 +188,145 @@ class ControlTest {
     err.reset();
     assertThat(main().run("--data-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("Shop!");
+  }
+
+  /**
+   * Answers plan and apply like an up process: the plan text, then apply's progress lines before its reply; records
+   * the ops it was asked for.
+   */
+  private Control.Server planningServer(List<String> ops, boolean empty) throws IOException {
+    return Control.serve(dir(), "shop", (Control.Handler) (req, progress) -> {
+      ops.add(req.get("op").asText() + (req.has("id") ? ":" + req.get("id").asText() : ""));
+      return switch (req.get("op").asText()) {
+        case "plan" -> {
+          if (req.get("files").get(0).asText().endsWith("bad.md")) {
+            yield Control.error(req.get("files").get(0).asText() + ":3:1: error: instance.memroy: unknown key\n"
+                + "the pod has no unit 'x'");
+          }
+          yield Control.ok().put("id", "p1").put("empty", empty)
+              .put("text", "unit web: 1 change (live)\n  ~ scripts.reload[0]  [live]\nweb-0  live  (scripts)\n");
+        }
+        case "apply", "scale", "restart" -> {
+          progress.accept(Control.JSON.createObjectNode().put("line", "web-0  phase reload started"));
+          progress.accept(Control.JSON.createObjectNode().put("line", "web-0  phase reload ok \033[2J"));
+          yield Control.ok();
+        }
+        default -> Control.error("unknown op");
+      };
+    }, r -> {});
+  }
+
+  private Main main(Main.Confirm confirm) {
+    return new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        false, confirm);
+  }
+
+  @Test
+  void planPrintsThePlanOfTheUpProcessForTheFilesGivenAbsolute() throws Exception {
+    List<String> ops = new CopyOnWriteArrayList<>();
+    try (Control.Server s = planningServer(ops, false)) {
+      assertThat(main().run("plan", "shop", "web.md", "--data-dir", state.toString())).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .isEqualTo("unit web: 1 change (live)\n  ~ scripts.reload[0]  [live]\nweb-0  live  (scripts)\n");
+      assertThat(ops).containsExactly("plan");
+
+      assertThat(main().run("--data-dir", state.toString(), "plan", "shop", "bad.md")).isEqualTo(1);
+      Path bad = Path.of("bad.md").toAbsolutePath();
+      assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(bad + ":3:1: error: instance.memroy: unknown key\n"
+          + "pods: the pod has no unit 'x'\n");
+    }
+    assertThat(main().run("--data-dir", state.toString(), "plan", "shop", "web.md")).isEqualTo(3);
+  }
+
+  @Test
+  void applyWithoutATerminalNorYesRefusesAndAppliesNothing() throws Exception {
+    List<String> ops = new CopyOnWriteArrayList<>();
+    try (Control.Server s = planningServer(ops, false)) {
+      assertThat(main(q -> java.util.Optional.empty()).run("--data-dir", state.toString(), "apply", "shop", "web.md"))
+          .isEqualTo(2);
+      assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("unit web: 1 change (live)\n");
+      assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("pods: apply: no terminal to ask on: nothing was"
+          + " applied; add --yes to apply without asking\n");
+      assertThat(ops).containsExactly("plan");
+    }
+  }
+
+  @Test
+  void applyAsksAndAppliesThePlanItShowedStreamingTheEvents() throws Exception {
+    List<String> ops = new CopyOnWriteArrayList<>();
+    List<String> asked = new CopyOnWriteArrayList<>();
+    try (Control.Server s = planningServer(ops, false)) {
+      assertThat(main(q -> {
+        asked.add(q);
+        return java.util.Optional.of(false);
+      }).run("--data-dir", state.toString(), "apply", "shop", "web.md")).isEqualTo(1);
+      assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("pods: apply: not applied\n");
+      assertThat(ops).containsExactly("plan");
+      out.reset();
+
+      assertThat(main(q -> {
+        asked.add(q);
+        return java.util.Optional.of(true);
+      }).run("--data-dir", state.toString(), "apply", "shop", "web.md")).isZero();
+      assertThat(asked).containsExactly("apply this plan to pod shop?", "apply this plan to pod shop?");
+      assertThat(ops).containsExactly("plan", "plan", "apply:p1");
+      assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("unit web: 1 change (live)\n"
+          + "  ~ scripts.reload[0]  [live]\nweb-0  live  (scripts)\n"
+          + "web-0  phase reload started\nweb-0  phase reload ok \\e[2J\napplied; pod shop is ready\n");
+      out.reset();
+
+      assertThat(main(q -> {
+        throw new AssertionError("--yes does not ask");
+      }).run("--data-dir", state.toString(), "apply", "--yes", "shop", "web.md")).isZero();
+      assertThat(ops).containsExactly("plan", "plan", "apply:p1", "plan", "apply:p1");
+    }
+  }
+
+  @Test
+  void applyOfAnEmptyPlanSaysSoAndAppliesNothing() throws Exception {
+    List<String> ops = new CopyOnWriteArrayList<>();
+    try (Control.Server s = planningServer(ops, true)) {
+      assertThat(main().run("--data-dir", state.toString(), "apply", "shop", "web.md", "-y")).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).endsWith("nothing to apply: pod shop runs these templates"
+          + " already\n");
+      assertThat(ops).containsExactly("plan");
+    }
+  }
+
+  @Test
+  void scaleAndRestartStreamTheEventsUntilReady() throws Exception {
+    List<String> ops = new CopyOnWriteArrayList<>();
+    try (Control.Server s = planningServer(ops, false)) {
+      assertThat(main().run("scale", "shop", "web", "3", "--data-dir=" + state)).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).endsWith("web-0  phase reload ok \\e[2J\n"
+          + "scaled web to 3; pod shop is ready\n");
+      out.reset();
+      assertThat(main().run("restart", "shop", "web-0", "--data-dir=" + state)).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).endsWith("restarted web-0; pod shop is ready\n");
+      assertThat(main().run("scale", "shop", "web", "-1", "--data-dir=" + state)).isEqualTo(2);
+      assertThat(ops).containsExactly("scale", "restart");
+    }
+  }
+
+  @Test
+  void waitWaitsForAPodWhoseUpProcessHasNotOpenedItsSocketYet() throws Exception {
+    java.util.concurrent.CompletableFuture<Integer> waiting = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> main().run("--data-dir", state.toString(), "wait", "--timeout", "60", "shop"));
+    // no socket: it must still be waiting, not fail at once
+    assertThat(catchThrowableOfType(java.util.concurrent.TimeoutException.class,
+        () -> waiting.get(300, java.util.concurrent.TimeUnit.MILLISECONDS))).isNotNull();
+    try (Control.Server s = Control.serve(dir(), "shop", req -> Control.ok(), r -> {})) {
+      assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("shop is ready\n");
+  }
+
+  @Test
+  void waitForAPodThatNeverAppearsEndsAtItsTimeoutWithExitThree() {
+    long t0 = System.nanoTime();
+    assertThat(main().run("--data-dir", state.toString(), "wait", "--timeout=1", "shop")).isEqualTo(3);
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(1_000_000_000L);
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("pods: pod 'shop' did not appear within 1 s: pod"
+        + " 'shop' is not up: no pods up process runs it");
   }
 }

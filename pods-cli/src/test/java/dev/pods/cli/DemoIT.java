@@ -88,6 +88,62 @@ class DemoIT {
     }
   }
 
+  /**
+   * Ctrl-C of the running demo: SIGINT to its whole process group (the demo, {@code pods up} and its children, as a
+   * terminal sends it) once the pod keeps running. The demo tears down, says nothing about a connection closed
+   * without a reply, exits 0 and leaves nothing.
+   */
+  @Test
+  void ctrlCTearsDownAndExitsZero() throws Exception {
+    assumeCapable();
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "setsid is not installed");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // a process group of its own, SIGINT not ignored whatever this JVM inherited (as in a terminal)
+    ProcessBuilder pb = new ProcessBuilder("setsid", "env", "--default-signal=INT", "bash",
+        REPO.resolve("bin/demo").toString(), "--no-build")
+        .directory(REPO.toFile())
+        .redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.environment().put("PODS_CMD", java + " -cp " + System.getProperty("java.class.path") + " dev.pods.cli.Main");
+    String images = System.getProperty("pods.images.dir");
+    if (images != null && !images.isBlank()) {
+      pb.environment().put("PODS_IMAGES_DIR", images);
+    }
+    Process demo = pb.start();
+    StringBuilder out = new StringBuilder();
+    boolean interrupted = false;
+    try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(demo.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        out.append(line).append('\n');
+        if (!interrupted && line.startsWith("demo: the pod keeps running")) {
+          // setsid execs: the demo's pid is its process group's id
+          assertThat(run("kill", "-INT", "--", "-" + demo.pid())).isEmpty();
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (!demo.waitFor(5, TimeUnit.MINUTES)) {
+        demo.destroy();
+        demo.waitFor(2, TimeUnit.MINUTES);
+      }
+    }
+    String text = out.toString();
+    assertThat(interrupted).as("the demo never said the pod keeps running; output:\n%s", text).isTrue();
+    assertThat(demo.exitValue()).as("bin/demo's exit status after Ctrl-C; its output:\n%s", text).isZero();
+    assertThat(text).doesNotContain("without a reply").contains("demo: tearing down", "pods   destroyed pod shop");
+    Matcher left = LEFT.matcher(text);
+    assertThat(left.find()).as("the demo's last line; output:\n%s", text).isTrue();
+    String p = left.group(1);
+    assertThat(run("virsh", "-q", "-c", "qemu:///system", "list", "--all", "--name")).doesNotContain(p);
+    assertThat(run("ip", "netns", "list")).doesNotContain(p);
+    assertThat(run("ip", "-o", "link", "show")).doesNotContain(p);
+    assertThat(run("nft", "list", "tables")).doesNotContain(p);
+    assertThat(processesMentioning(p)).isEmpty();
+    assertThat(Path.of("/var/lib/pods/demo", p)).doesNotExist();
+  }
+
   private static void assumeCapable() throws Exception {
     assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux"), "needs Linux");
     assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()

@@ -247,4 +247,63 @@ class MainTest {
     assertThat(err()).contains("--dns-server takes an IPv4 address");
     assertThat(dir.resolve("data")).doesNotExist();
   }
+
+  @Test
+  void optionsGoAnywhereInEitherFormAndTheDataFolderMayFollowTheCommand() throws IOException {
+    Path web = write("web.md", WEB);
+    Path a = write("a.md", WEB);
+    Path b = write("b.md", WEB.replace("count: 2", "count: 3"));
+    assertThat(main.run("diff", a.toString(), b.toString(), "--exit-code")).isEqualTo(1);
+    out.reset();
+    assertThat(main.run("render", web.toString(), "--json")).isZero();
+    assertThat(new ObjectMapper().readTree(out()).get("name").asText()).isEqualTo("web");
+
+    out.reset();
+    assertThat(main.run("validate", "--allow-image-folder=/srv/images", write("mine.md",
+        WEB.replace("image: debian12", "image: /srv/images/web.qcow2")).toString())).isZero();
+    assertThat(out()).endsWith("mine.md: ok (unit web)\n");
+
+    Path data = dir.resolve("data");
+    for (String[] argv : List.of(new String[] {"ps", "--data-dir", data.toString()},
+        new String[] {"ps", "--data-dir=" + data}, new String[] {"--data-dir", data.toString(), "ps"})) {
+      err.reset();
+      assertThat(main.run(argv)).isZero();
+      assertThat(err()).isEqualTo("pods: no pod is up (no live control socket in " + data.resolve("cli") + ")\n");
+    }
+  }
+
+  @Test
+  void helpIsGeneratedForPodsAndEachCommand() {
+    assertThat(main.run("help")).isZero();
+    assertThat(out()).startsWith("usage: pods [--data-dir DIR] <command> [options] [files]\n")
+        .contains("  validate ", "  up ", "  ps ", "  completion ", "exit status: 0 ok; 1 invalid template");
+    out.reset();
+    assertThat(main.run("up", "--help")).isZero();
+    assertThat(out()).startsWith("usage: pods up ").contains("--ready-timeout=S", "--allow-image-folder=DIR",
+        "--data-dir=DIR");
+    out.reset();
+    assertThat(main.run("help", "exec")).isZero();
+    assertThat(out()).startsWith("usage: pods exec ").contains("--timeout=S");
+    assertThat(main.run("help", "nope")).isEqualTo(2);
+    assertThat(err()).startsWith("pods: help: unknown command 'nope'\n");
+  }
+
+  @Test
+  void completionPrintsABashScriptKnowingEveryCommandAndOption() {
+    assertThat(main.run("completion")).isZero();
+    assertThat(out()).startsWith("#!/usr/bin/env bash").contains("complete -F", "validate", "--ready-timeout",
+        "--journal", "--exit-code");
+  }
+
+  @Test
+  void wrongUsageNamesTheCommandAndWhatIsWrong() {
+    assertThat(main.run("up", "--tiny")).isEqualTo(2);
+    assertThat(err()).startsWith("pods: up: Missing required parameter: 'FILE'\n").contains("usage: pods up ");
+    err.reset();
+    assertThat(main.run("ps", "--frob")).isEqualTo(2);
+    assertThat(err()).startsWith("pods: ps: Unknown option: '--frob'\n");
+    err.reset();
+    assertThat(main.run("exec", "shop", "web-0", "--timeout", "0", "--", "true")).isEqualTo(2);
+    assertThat(err()).startsWith("pods: exec: --timeout takes a positive number of seconds\n");
+  }
 }
