@@ -1,0 +1,164 @@
+package dev.pods.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pods.ConflictException;
+import dev.pods.spi.StateStore;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A write whose answer is lost is sent again; the first attempt may still reach etcd later. These tests hold the
+ * first attempt of a request back (the keyspace's {@code Sender} seam: the attempt is reported lost with gRPC
+ * {@code UNAVAILABLE}, so the store sends it again at once), let newer writes happen, then send the held request
+ * to the real etcd member as it was built: the guarded store's late write changes nothing.
+ */
+class EtcdStateStoreLateWriteTest {
+  private static EtcdCluster etcd;
+  private static Client client;
+  private static int spaces;
+
+  @BeforeAll
+  static void startEtcd() {
+    etcd = EtcdCluster.start(1);
+    client = etcd.client();
+  }
+
+  @AfterAll
+  static void stopEtcd() {
+    client.close();
+    etcd.close();
+  }
+
+  /** Holds back the first attempt of the next request named {@code what}; sends it when asked. */
+  static final class HoldFirst implements EtcdKeyspace.Sender {
+    private @Nullable String armed;
+    private @Nullable Supplier<? extends CompletableFuture<?>> held;
+
+    synchronized void holdNext(String what) {
+      armed = what;
+    }
+
+    @Override
+    public <T> CompletableFuture<T> send(String what, int attempt, Supplier<CompletableFuture<T>> request) {
+      synchronized (this) {
+        if (what.equals(armed) && attempt == 0) {
+          armed = null;
+          held = request;
+          return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("answer lost (test)")
+              .asRuntimeException());
+        }
+      }
+      return request.get();
+    }
+
+    /** Sends the held request now and returns etcd's answer. */
+    Object sendHeld() throws Exception {
+      Supplier<? extends CompletableFuture<?>> h;
+      synchronized (this) {
+        h = held;
+      }
+      assertThat(h).as("a held request").isNotNull();
+      return h.get().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String prefix() {
+    return "/pods-test/late-" + spaces++;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String only(StateStore s) {
+    assertThat(s.all()).hasSize(1);
+    return new String(s.all().get(0).value(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aPlainPutSentLateBringsBackTheOlderDocument() throws Exception {
+    // What the guard is for: the same hold-and-send-late with an unguarded put overwrites the newer document.
+    String prefix = prefix();
+    HoldFirst sender = new HoldFirst();
+    EtcdKeyspace space = EtcdKeyspace.of(client, prefix).withSender(sender);
+    ByteSequence k = space.key("state/shop");
+    sender.holdNext("plain put");
+    space.call("plain put", () -> space.kv().put(k, ByteSequence.from(bytes("v2"))));
+    new EtcdStateStore(EtcdKeyspace.of(client, prefix)).put("shop", bytes("v3"));
+    sender.sendHeld();
+    assertThat(only(new EtcdStateStore(EtcdKeyspace.of(client, prefix)))).isEqualTo("v2");
+  }
+
+  @Test
+  void aResentPutCommittedLateDoesNotOverwriteANewerDocument() throws Exception {
+    String prefix = prefix();
+    HoldFirst sender = new HoldFirst();
+    StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
+    store.put("shop", bytes("v1"));
+    sender.holdNext("writing state 'shop'");
+    store.put("shop", bytes("v2")); // the first attempt is held; the second is committed
+    assertThat(only(new EtcdStateStore(EtcdKeyspace.of(client, prefix)))).isEqualTo("v2");
+    store.put("shop", bytes("v3"));
+
+    TxnResponse late = (TxnResponse) sender.sendHeld();
+
+    assertThat(late.isSucceeded()).as("the late attempt's compare").isFalse();
+    assertThat(only(new EtcdStateStore(EtcdKeyspace.of(client, prefix)))).isEqualTo("v3");
+    store.put("shop", bytes("v4")); // and the store goes on writing
+    assertThat(only(store)).isEqualTo("v4");
+  }
+
+  @Test
+  void aResentFirstPutCommittedLateDoesNotOverwriteEither() throws Exception {
+    String prefix = prefix();
+    HoldFirst sender = new HoldFirst();
+    StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
+    sender.holdNext("writing state 'shop'");
+    store.put("shop", bytes("v1"));
+    store.put("shop", bytes("v2"));
+    assertThat(((TxnResponse) sender.sendHeld()).isSucceeded()).isFalse();
+    assertThat(only(store)).isEqualTo("v2");
+  }
+
+  @Test
+  void aResentRemoveCommittedLateDoesNotRemoveANewerDocument() throws Exception {
+    String prefix = prefix();
+    HoldFirst sender = new HoldFirst();
+    StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
+    store.put("shop", bytes("v1"));
+    sender.holdNext("removing state 'shop'");
+    store.remove("shop");
+    assertThat(store.all()).isEmpty();
+    store.put("shop", bytes("v2"));
+    assertThat(((TxnResponse) sender.sendHeld()).isSucceeded()).isFalse();
+    assertThat(only(store)).isEqualTo("v2");
+  }
+
+  @Test
+  void aSecondStoreOnThePrefixConflictsInsteadOfOverwriting() {
+    String prefix = prefix();
+    StateStore first = new EtcdStateStore(EtcdKeyspace.of(client, prefix));
+    StateStore second = new EtcdStateStore(EtcdKeyspace.of(client, prefix));
+    first.put("shop", bytes("one"));
+    second.put("shop", bytes("two")); // a key it had not seen: it learns the revision and writes
+    assertThatThrownBy(() -> first.put("shop", bytes("three")))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("state 'shop'").hasMessageContaining("changed by another writer");
+    assertThat(only(second)).isEqualTo("two");
+    first.all(); // a read shows the store the current revision
+    first.put("shop", bytes("three"));
+    assertThat(only(second)).isEqualTo("three");
+  }
+}
