@@ -1,0 +1,194 @@
+package dev.pods.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pods.Pod;
+import dev.pods.PodsException;
+import dev.pods.Unit;
+import dev.pods.etcd.Assignment.State;
+import dev.pods.etcd.internal.ClusterJson;
+import dev.pods.etcd.internal.NodeRecord;
+import dev.pods.spec.InstanceOptions;
+import dev.pods.spec.Mount;
+import dev.pods.spec.Reference;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Nodes, the leader, placement and node loss on a real three-member etcd on loopback, with three nodes in this JVM,
+ * each on its own etcd connection (closing a node's connection without leaving is what etcd sees of a node whose
+ * JVM was killed: its keep-alives stop and its lease expires).
+ */
+class ClusterTest {
+  static final Duration LEASE = Duration.ofSeconds(4);
+  private static EtcdCluster etcd;
+  private static int runs;
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private String prefix = "";
+  private Client observer;
+  private EtcdKeyspace view;
+
+  @BeforeAll
+  static void startEtcd() {
+    etcd = EtcdCluster.start(3);
+  }
+
+  @AfterAll
+  static void stopEtcd() {
+    etcd.close();
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private void fresh() {
+    prefix = "/pods-test/cluster-" + runs++;
+    observer = client();
+    view = EtcdKeyspace.of(observer, prefix);
+  }
+
+  private Client client() {
+    Client c = etcd.client();
+    open.add(c);
+    return c;
+  }
+
+  /** A node on a connection of its own; returns the connection too, to kill it. */
+  record Joined(ClusterNode node, Client client, RecordingInstances host) {}
+
+  private Joined join(String name, int cpus, int memoryMib, RecordingInstances host) {
+    Client c = client();
+    ClusterNode n = ClusterNode.join(EtcdKeyspace.of(c, prefix), new NodeSpec(name, "10.250.0." + name.substring(1),
+        cpus, memoryMib), host, LEASE);
+    open.add(n);
+    return new Joined(n, c, host);
+  }
+
+  /** Waits, woken by every change under the prefix, until {@code done}; fails after {@code timeout}. */
+  @SuppressWarnings("try")
+  private void await(String what, Duration timeout, BooleanSupplier done) throws Exception {
+    Semaphore changed = new Semaphore(0);
+    try (AutoCloseable w = new Nodes(view).watch(l -> changed.release())) {
+      long end = System.nanoTime() + timeout.toNanos();
+      while (!done.getAsBoolean()) {
+        long left = end - System.nanoTime();
+        assertThat(left).as("waiting for " + what).isPositive();
+        // A node's own records change under the prefix; the ticks of its threads do not, hence the bound.
+        changed.tryAcquire(Math.min(left, TimeUnit.MILLISECONDS.toNanos(250)), TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  private Map<String, NodeStatus> nodes() {
+    Map<String, NodeStatus> out = new HashMap<>();
+    new Nodes(view).list().forEach(n -> out.put(n.name(), n));
+    return out;
+  }
+
+  private static Pod shop(int webs) {
+    return Pod.builder().name("shop")
+        .unit(Unit.builder().name("web").image("tiny").count(webs).memoryMib(256).build())
+        .build();
+  }
+
+  @Test
+  void nodesRegisterAndTheViewShowsCapacityLoadHealthAndOneLeader() throws Exception {
+    fresh();
+    Joined h1 = join("h1", 4, 4096, new RecordingInstances());
+    Joined h2 = join("h2", 2, 2048, new RecordingInstances());
+    await("one leader", Duration.ofSeconds(20), () -> nodes().values().stream().filter(NodeStatus::leader).count() == 1);
+    Map<String, NodeStatus> all = nodes();
+    assertThat(all.get("h1")).isEqualTo(new NodeStatus("h1", "10.250.0.1", 4, 4096, 4096, List.of(), 0, 0,
+        NodeStatus.Health.READY, all.get("h1").leader()));
+    assertThat(all.get("h2").memoryMib()).isEqualTo(2048);
+    assertThat(h1.node().leads() || h2.node().leads()).isTrue();
+    assertThat(h1.node().leads() && h2.node().leads()).isFalse();
+
+    h2.node().reportFreeMemory(1500);
+    await("h2's load", Duration.ofSeconds(10), () -> nodes().get("h2").freeMemoryMib() == 1500);
+
+    assertThatThrownBy(() -> join("h2", 1, 1024, new RecordingInstances()))
+        .isInstanceOf(PodsException.class)
+        .hasMessageContaining("node 'h2' cannot join the cluster under " + prefix)
+        .hasMessageContaining("a live lease holds that name");
+    assertThat(nodes()).hasSize(2);
+
+    long cut = System.nanoTime();
+    h2.client().close(); // what etcd sees of a killed JVM
+    await("h2 lost", LEASE.multipliedBy(3), () -> nodes().get("h2").health() == NodeStatus.Health.LOST);
+    long lostAfter = (System.nanoTime() - cut) / 1_000_000;
+    assertThat(lostAfter).as("h2 lost after (ms)").isGreaterThanOrEqualTo(LEASE.toMillis() - 1000);
+    assertThat(nodes().get("h2")).isEqualTo(new NodeStatus("h2", "10.250.0.2", 2, 2048, 0, List.of(), 0, 0,
+        NodeStatus.Health.LOST, false));
+    // Once the lease is gone, the name is free again: a node comes back under it.
+    join("h2", 2, 2048, new RecordingInstances());
+    assertThat(nodes().get("h2").health()).isEqualTo(NodeStatus.Health.READY);
+  }
+
+  @Test
+  void thePodSpreadsOverTheNodesEachRunningWhatIsAssignedToIt() throws Exception {
+    fresh();
+    List<Joined> hs = List.of(join("h1", 4, 4096, new RecordingInstances()),
+        join("h2", 4, 4096, new RecordingInstances()), join("h3", 4, 4096, new RecordingInstances()));
+    Unit db = Unit.builder().name("db").image("tiny").memoryMib(512)
+        .options(pin("h2")).build();
+    ClusterPods pods = new ClusterPods(view);
+    pods.put(shop(3).withUnit(db));
+    await("4 instances running", Duration.ofSeconds(30), () -> runningEverywhere(hs).size() == 4);
+
+    Map<String, Assignment> as = pods.assignments();
+    assertThat(as).containsOnlyKeys("shop/web-0", "shop/web-1", "shop/web-2", "shop/db-0");
+    assertThat(as.values()).allSatisfy(a -> assertThat(a.state()).isEqualTo(State.PLACED));
+    assertThat(new TreeSet<>(List.of(as.get("shop/web-0").node(), as.get("shop/web-1").node(),
+        as.get("shop/web-2").node()))).containsExactly("h1", "h2", "h3");
+    assertThat(as.get("shop/db-0")).isEqualTo(new Assignment("shop/db-0", "h2", State.PLACED,
+        "db-0 on h2: its unit is pinned there (node key)"));
+    assertThat(as.get("shop/web-1").why()).startsWith("web-1 on ").contains("already runs web-0");
+    for (Joined h : hs) {
+      Set<String> mine = new TreeSet<>();
+      as.values().stream().filter(a -> h.node().name().equals(a.node())).forEach(a -> mine.add(a.instance()));
+      assertThat(h.host().running()).as(h.node().name()).isEqualTo(mine);
+    }
+    await("records list what runs", Duration.ofSeconds(10), () -> nodes().values().stream()
+        .allMatch(n -> new TreeSet<>(n.instances()).equals(hs.stream().filter(h -> h.node().name().equals(n.name()))
+            .findFirst().orElseThrow().host().running())));
+    assertThat(nodes().get("h2").assignedMemoryMib()).isEqualTo(256 + 512);
+
+    pods.put(shop(2).withUnit(db)); // scale down: web-2 goes
+    await("web-2 stopped", Duration.ofSeconds(20), () -> runningEverywhere(hs).size() == 3);
+    assertThat(pods.assignments()).doesNotContainKey("shop/web-2");
+  }
+
+  static InstanceOptions pin(String node) {
+    return new InstanceOptions(null, Reference.parse("+/node/" + node), null, null, null, null, null, null, null,
+        null, null, null, null, null, null, List.of(), List.of(), null);
+  }
+
+  private static List<String> runningEverywhere(List<Joined> hs) {
+    List<String> all = new ArrayList<>();
+    hs.forEach(h -> all.addAll(h.host().running()));
+    return all;
+  }
+}
