@@ -177,8 +177,137 @@ class ClusterTest {
     assertThat(nodes().get("h2").assignedMemoryMib()).isEqualTo(256 + 512);
 
     pods.put(shop(2).withUnit(db)); // scale down: web-2 goes
-    await("web-2 stopped", Duration.ofSeconds(20), () -> runningEverywhere(hs).size() == 3);
-    assertThat(pods.assignments()).doesNotContainKey("shop/web-2");
+    await("web-2 stopped, then its assignment removed", Duration.ofSeconds(20),
+        () -> runningEverywhere(hs).size() == 3 && !pods.assignments().containsKey("shop/web-2"));
+    assertThat(runningEverywhere(hs)).doesNotContain("shop/web-2");
+  }
+
+  @Test
+  void lostNodesInstancesMoveAndTheyGiveThemUpWhenTheyComeBack() throws Exception {
+    fresh();
+    List<Joined> hs = new ArrayList<>(List.of(join("h1", 4, 4096, new RecordingInstances()),
+        join("h2", 4, 4096, new RecordingInstances()), join("h3", 4, 4096, new RecordingInstances())));
+    await("a leader", Duration.ofSeconds(20), () -> hs.stream().anyMatch(h -> h.node().leads()));
+    String leader = hs.stream().filter(h -> h.node().leads()).findFirst().orElseThrow().node().name();
+    // The two nodes that are not the leader are lost one after the other: the second while the leader is
+    // reassigning the first one's instances (it may be receiving one of them). db-0 is pinned to the second.
+    List<Joined> victims = hs.stream().filter(h -> !h.node().name().equals(leader)).toList();
+    Joined first = victims.get(0);
+    Joined second = victims.get(1);
+    String dbNode = second.node().name();
+    ClusterPods pods = new ClusterPods(view);
+    Unit db = Unit.builder().name("db").image("tiny").memoryMib(256).options(pin(dbNode))
+        .mount(new Mount(null, Mount.Type.DISK, "/data", null, List.of(Reference.parse("+/disk/shop-db")), false,
+            null))
+        .build();
+    pods.put(shop(3).withUnit(db));
+    await("4 instances running", Duration.ofSeconds(30), () -> runningEverywhere(hs).size() == 4);
+    long from = revision();
+    assertThat(hostOf(hs, leader).running()).hasSize(1);
+    Set<String> firstRan = first.host().running();
+    long cut = System.nanoTime();
+    first.client().close();
+    await("a first instance of " + first.node().name() + " reassigned", LEASE.multipliedBy(4),
+        () -> pods.assignments().values().stream().anyMatch(a -> firstRan.contains(a.instance())
+            && a.state() == State.PLACED && !first.node().name().equals(a.node())));
+    long firstMoved = (System.nanoTime() - cut) / 1_000_000;
+    Set<String> secondRan = second.host().running();
+    second.client().close();
+    await("everything movable on " + leader, LEASE.multipliedBy(6), () -> {
+      Map<String, Assignment> as = pods.assignments();
+      return as.values().stream().filter(a -> a.state() == State.PLACED).allMatch(a -> leader.equals(a.node()))
+          && as.get("shop/db-0").state() == State.WAITING && hostOf(hs, leader).running().size() == 3;
+    });
+    assertThat(pods.assignments().get("shop/db-0")).isEqualTo(new Assignment("shop/db-0", dbNode, State.WAITING,
+        "db-0 waits for " + dbNode + ": its disk shop-db is local to " + dbNode + ", which is not live"));
+    await("both lost nodes fenced", LEASE.multipliedBy(2), () -> first.node().lost() && second.node().lost());
+    assertThat(first.host().running()).isEmpty();
+    assertThat(second.host().running()).isEmpty();
+    System.out.printf("node loss: first instance reassigned %d ms after the cut (lease %d ms)%n", firstMoved,
+        LEASE.toMillis());
+
+    // They come back, their hosts still running what they ran (domains outlive a killed JVM).
+    Joined back1 = join(first.node().name(), 4, 4096, new RecordingInstances(firstRan.toArray(String[]::new)));
+    Joined back2 = join(second.node().name(), 4, 4096, new RecordingInstances(secondRan.toArray(String[]::new)));
+    for (Joined b : List.of(back1, back2)) {
+      List<String> log = b.host().log();
+      Set<String> ran = b == back1 ? firstRan : secondRan;
+      Set<String> givenUp = new TreeSet<>(ran);
+      givenUp.remove("shop/db-0");
+      assertThat(log.subList(0, givenUp.size())).as(b.node().name() + " gives up first")
+          .containsExactlyInAnyOrderElementsOf(givenUp.stream().map(i -> "stop " + i).toList());
+      assertThat(b.host().running()).isEqualTo(ran.contains("shop/db-0") ? Set.of("shop/db-0") : Set.of());
+    }
+    await("db-0 back on " + dbNode, Duration.ofSeconds(20), () -> pods.assignments().get("shop/db-0").state()
+        == State.PLACED);
+    assertThat(pods.assignments().get("shop/db-0").why()).isEqualTo("db-0 on " + dbNode + ": its node is back");
+    assertThat(hostOf(List.of(back1, back2), dbNode).log()).doesNotContain("start shop/db-0");
+    assertThat(hostOf(List.of(back1, back2), dbNode).running()).containsExactly("shop/db-0");
+    checkNoInstanceListedTwice(from, revision());
+  }
+
+  @Test
+  void losingTheLeaderMovesPlacementToAnotherNodeWithinALeasePeriod() throws Exception {
+    fresh();
+    List<Joined> hs = List.of(join("h1", 4, 4096, new RecordingInstances()),
+        join("h2", 4, 4096, new RecordingInstances()), join("h3", 4, 4096, new RecordingInstances()));
+    ClusterPods pods = new ClusterPods(view);
+    pods.put(shop(3));
+    await("3 instances running", Duration.ofSeconds(30), () -> runningEverywhere(hs).size() == 3);
+    long from = revision();
+    Joined leader = hs.stream().filter(h -> h.node().leads()).findFirst().orElseThrow();
+    String lost = leader.host().running().iterator().next();
+    long cut = System.nanoTime();
+    leader.client().close();
+    await("another leader", LEASE.multipliedBy(3), () -> hs.stream().anyMatch(h -> h != leader && h.node().leads()));
+    long handOver = (System.nanoTime() - cut) / 1_000_000;
+    await(lost + " running elsewhere", LEASE.multipliedBy(3), () -> hs.stream().anyMatch(h -> h != leader
+        && h.host().running().contains(lost)));
+    long moved = (System.nanoTime() - cut) / 1_000_000;
+    System.out.printf("leader loss: new leader after %d ms, its instance running elsewhere after %d ms (lease %d"
+        + " ms)%n", handOver, moved, LEASE.toMillis());
+    assertThat(handOver).as("hand-over (ms)").isLessThan(LEASE.toMillis() + 3000);
+    assertThat(nodes().values().stream().filter(NodeStatus::leader).map(NodeStatus::name).toList())
+        .hasSize(1).doesNotContain(leader.node().name());
+    checkNoInstanceListedTwice(from, revision());
+  }
+
+  private static RecordingInstances hostOf(List<Joined> hs, String name) {
+    return hs.stream().filter(h -> h.node().name().equals(name)).findFirst().orElseThrow().host();
+  }
+
+  private long revision() throws Exception {
+    return observer.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS)
+        .getHeader().getRevision();
+  }
+
+  /**
+   * At every etcd revision in [from, to]: no instance is listed by two node records, and a node record lists an
+   * instance only while the instance's assignment names that node.
+   */
+  private void checkNoInstanceListedTwice(long from, long to) throws Exception {
+    ByteSequence nodesDir = ByteSequence.from(prefix + "/" + ClusterKeys.NODES, StandardCharsets.UTF_8);
+    ByteSequence assignDir = ByteSequence.from(prefix + "/" + ClusterKeys.ASSIGN, StandardCharsets.UTF_8);
+    int listings = 0;
+    for (long rev = from; rev <= to; rev++) {
+      GetOption at = GetOption.builder().isPrefix(true).withRevision(rev).build();
+      Map<String, String> assigned = new HashMap<>();
+      for (KeyValue kv : observer.getKVClient().get(assignDir, at).get(10, TimeUnit.SECONDS).getKvs()) {
+        Assignment a = ClusterJson.read(kv.getValue().getBytes(), Assignment.class, "assignment");
+        assigned.put(a.instance(), a.node());
+      }
+      Map<String, String> listedBy = new HashMap<>();
+      for (KeyValue kv : observer.getKVClient().get(nodesDir, at).get(10, TimeUnit.SECONDS).getKvs()) {
+        NodeRecord n = ClusterJson.read(kv.getValue().getBytes(), NodeRecord.class, "node");
+        for (String i : n.instances()) {
+          String before = listedBy.put(i, n.name());
+          assertThat(before).as("revision %d: %s listed by %s and %s", rev, i, before, n.name()).isNull();
+          assertThat(assigned.get(i)).as("revision %d: %s listed by %s", rev, i, n.name()).isEqualTo(n.name());
+          listings++;
+        }
+      }
+    }
+    assertThat(listings).as("instances listed over the revisions").isPositive();
   }
 
   static InstanceOptions pin(String node) {

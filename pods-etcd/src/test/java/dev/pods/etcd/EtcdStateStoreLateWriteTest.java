@@ -8,12 +8,7 @@ import dev.pods.spi.StateStore;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.kv.TxnResponse;
-import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,39 +36,6 @@ class EtcdStateStoreLateWriteTest {
     etcd.close();
   }
 
-  /** Holds back the first attempt of the next request named {@code what}; sends it when asked. */
-  static final class HoldFirst implements EtcdKeyspace.Sender {
-    private @Nullable String armed;
-    private @Nullable Supplier<? extends CompletableFuture<?>> held;
-
-    synchronized void holdNext(String what) {
-      armed = what;
-    }
-
-    @Override
-    public <T> CompletableFuture<T> send(String what, int attempt, Supplier<CompletableFuture<T>> request) {
-      synchronized (this) {
-        if (what.equals(armed) && attempt == 0) {
-          armed = null;
-          held = request;
-          return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("answer lost (test)")
-              .asRuntimeException());
-        }
-      }
-      return request.get();
-    }
-
-    /** Sends the held request now and returns etcd's answer. */
-    Object sendHeld() throws Exception {
-      Supplier<? extends CompletableFuture<?>> h;
-      synchronized (this) {
-        h = held;
-      }
-      assertThat(h).as("a held request").isNotNull();
-      return h.get().get(10, TimeUnit.SECONDS);
-    }
-  }
-
   private static String prefix() {
     return "/pods-test/late-" + spaces++;
   }
@@ -91,7 +53,7 @@ class EtcdStateStoreLateWriteTest {
   void aPlainPutSentLateBringsBackTheOlderDocument() throws Exception {
     // What the guard is for: the same hold-and-send-late with an unguarded put overwrites the newer document.
     String prefix = prefix();
-    HoldFirst sender = new HoldFirst();
+    EtcdLateWrites.HoldFirst sender = new EtcdLateWrites.HoldFirst();
     EtcdKeyspace space = EtcdKeyspace.of(client, prefix).withSender(sender);
     ByteSequence k = space.key("state/shop");
     sender.holdNext("plain put");
@@ -104,7 +66,7 @@ class EtcdStateStoreLateWriteTest {
   @Test
   void aResentPutCommittedLateDoesNotOverwriteANewerDocument() throws Exception {
     String prefix = prefix();
-    HoldFirst sender = new HoldFirst();
+    EtcdLateWrites.HoldFirst sender = new EtcdLateWrites.HoldFirst();
     StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
     store.put("shop", bytes("v1"));
     sender.holdNext("writing state 'shop'");
@@ -123,7 +85,7 @@ class EtcdStateStoreLateWriteTest {
   @Test
   void aResentFirstPutCommittedLateDoesNotOverwriteEither() throws Exception {
     String prefix = prefix();
-    HoldFirst sender = new HoldFirst();
+    EtcdLateWrites.HoldFirst sender = new EtcdLateWrites.HoldFirst();
     StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
     sender.holdNext("writing state 'shop'");
     store.put("shop", bytes("v1"));
@@ -135,7 +97,7 @@ class EtcdStateStoreLateWriteTest {
   @Test
   void aResentRemoveCommittedLateDoesNotRemoveANewerDocument() throws Exception {
     String prefix = prefix();
-    HoldFirst sender = new HoldFirst();
+    EtcdLateWrites.HoldFirst sender = new EtcdLateWrites.HoldFirst();
     StateStore store = new EtcdStateStore(EtcdKeyspace.of(client, prefix).withSender(sender));
     store.put("shop", bytes("v1"));
     sender.holdNext("removing state 'shop'");
