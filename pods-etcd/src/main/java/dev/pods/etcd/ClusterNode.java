@@ -146,9 +146,21 @@ public final class ClusterNode implements AutoCloseable {
     wake.release();
   }
 
-  /** The etcd requests this node has sent so far (its own and its leader's). */
+  /**
+   * The etcd requests this node has sent so far for itself (registering, reading its assignments, writing its
+   * record), not counting its leader's ({@link #leaderRequests()}) nor its keep-alives and watches (streams).
+   */
   public long requests() {
     return space.requests();
+  }
+
+  /**
+   * The etcd requests this node's part in the election and placement has sent so far (a campaign counts once;
+   * the leader's watch, a stream, not at all).
+   */
+  public long leaderRequests() {
+    PlacementLeader l = leader;
+    return l == null ? 0 : l.requests();
   }
 
   // --------------------------------------------------------------------------------------------- registering
@@ -236,7 +248,7 @@ public final class ClusterNode implements AutoCloseable {
     w.setDaemon(true);
     worker = w;
     w.start();
-    PlacementLeader l = new PlacementLeader(space, keys, name(), leaseId);
+    PlacementLeader l = new PlacementLeader(space.counted(), keys, name(), leaseId);
     leader = l;
     l.start();
     wake.release();

@@ -69,6 +69,16 @@ public final class EtcdKeyspace {
     }
   };
 
+  /** Counts a request sent outside {@link #call} (an election campaign, which waits as long as it takes). */
+  void sent() {
+    requests.incrementAndGet();
+  }
+
+  /** The same keys with a request count of their own (a node's leader counts apart from the node). */
+  EtcdKeyspace counted() {
+    return new EtcdKeyspace(client, prefix, timeout, sender);
+  }
+
   /** This keyspace with attempts sent through {@code s} (tests). */
   EtcdKeyspace withSender(Sender s) {
     return new EtcdKeyspace(client, prefix, timeout, s);

@@ -98,7 +98,9 @@ public final class Nodes {
           listener.accept(now);
         }
       } catch (RuntimeException e) {
-        LOG.warn("nodes under {}: cannot list them", space.prefix(), e);
+        if (!calls.isShutdown()) { // a list cut short by close() is no failure
+          LOG.warn("nodes under {}: cannot list them", space.prefix(), e);
+        }
       }
     };
     Runnable signal = () -> {

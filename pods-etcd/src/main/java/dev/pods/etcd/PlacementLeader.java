@@ -64,6 +64,10 @@ final class PlacementLeader implements AutoCloseable {
     t.start();
   }
 
+  long requests() {
+    return space.requests();
+  }
+
   boolean leading() {
     return leading != null;
   }
@@ -99,6 +103,7 @@ final class PlacementLeader implements AutoCloseable {
 
   /** Blocks until this node leads (its key), or is closed (null). */
   private @Nullable LeaderKey campaign(ByteSequence election) {
+    space.sent();
     CompletableFuture<CampaignResponse> f = space.client().getElectionClient()
         .campaign(election, leaseId, ByteSequence.from(name, StandardCharsets.UTF_8));
     campaign = f;
