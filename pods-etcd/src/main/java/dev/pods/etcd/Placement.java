@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * <ol>
  *   <li>An instance already placed on a live node stays there, and its CPUs and memory count on that node.</li>
  *   <li>An instance whose node is not live any more moves to another node, unless it uses a named persistent disk
- *       (which is local to the node that ran it): then it is {@link State#WAITING} for its node, not moved.</li>
+ *       (which is local to the node that ran it): then it is {@link State#WAITING} for its node, not moved, and
+ *       goes back to it when the node is live again.</li>
  *   <li>An instance whose unit is pinned ({@link DesiredInstance#node()}, the template's {@code node} key) is
  *       placed on that node only; when the node is not live or lacks room, it waits for it.</li>
  *   <li>Otherwise it goes to a node with enough free CPUs and memory: of those, one running the fewest instances of
@@ -58,14 +59,12 @@ public final class Placement {
     order.sort(Comparator.comparing(DesiredInstance::pod).thenComparing(DesiredInstance::unit)
         .thenComparingInt(DesiredInstance::index));
     Map<String, Assignment> out = new HashMap<>();
-    // 1. What stays where it is reserves its room first.
+    // 1. What is placed on a live node stays there, and reserves its room first.
     for (DesiredInstance d : order) {
       Assignment a = current.get(d.id());
-      if (a != null && a.node() != null && rooms.containsKey(a.node())) {
-        Room r = rooms.get(a.node());
-        r.take(d);
-        out.put(d.id(), a.state() == State.PLACED ? a
-            : new Assignment(d.id(), a.node(), State.PLACED, d.name() + " on " + a.node() + ": its node is back"));
+      if (a != null && a.state() == State.PLACED && rooms.containsKey(a.node())) {
+        rooms.get(a.node()).take(d);
+        out.put(d.id(), a);
       }
     }
     // 2. The rest, in order.
@@ -74,14 +73,21 @@ public final class Placement {
         continue;
       }
       Assignment a = current.get(d.id());
-      @Nullable String lost = a == null ? null : a.node();
-      if (lost != null && !d.disks().isEmpty()) {
-        out.put(d.id(), new Assignment(d.id(), lost, State.WAITING, d.name() + " waits for " + lost + ": its disk "
-            + String.join(", ", d.disks()) + " is local to " + lost + ", which is not live"));
+      @Nullable String before = a == null ? null : a.node();
+      if (before != null && !d.disks().isEmpty()) {
+        Room r = rooms.get(before);
+        if (r != null) {
+          r.take(d); // its disk is there: it goes back whatever else the node took meanwhile
+          out.put(d.id(), new Assignment(d.id(), before, State.PLACED, d.name() + " on " + before
+              + ": its node is back"));
+        } else {
+          out.put(d.id(), new Assignment(d.id(), before, State.WAITING, d.name() + " waits for " + before
+              + ": its disk " + String.join(", ", d.disks()) + " is local to " + before + ", which is not live"));
+        }
       } else if (d.node() != null) {
         out.put(d.id(), pinned(d, rooms));
       } else {
-        out.put(d.id(), choose(d, rooms, lost));
+        out.put(d.id(), choose(d, rooms, a != null && a.state() == State.PLACED ? before : null));
       }
     }
     return order.stream().map(d -> out.get(d.id())).toList();

@@ -116,6 +116,20 @@ class PlacementTest {
   }
 
   @Test
+  void aPinnedInstanceWaitingForRoomKeepsWaitingUntilThereIsRoom() {
+    DesiredInstance db1 = new DesiredInstance("shop", "db", 1, 1, 512, "h2", List.of());
+    Map<String, Assignment> waiting = Map.of("shop/db-1", new Assignment("shop/db-1", "h2", State.WAITING, "before"));
+    NodeStatus full = new NodeStatus("h2", "a", 1, 1024, 1024, List.of(), 0, 0, NodeStatus.Health.READY, false);
+    DesiredInstance db0 = new DesiredInstance("shop", "db", 0, 1, 512, "h2", List.of());
+    Map<String, Assignment> current = new HashMap<>(waiting);
+    current.put("shop/db-0", new Assignment("shop/db-0", "h2", State.PLACED, "earlier"));
+    assertThat(byId(Placement.place(List.of(db0, db1), List.of(full), current)).get("shop/db-1").state())
+        .isEqualTo(State.WAITING);
+    assertThat(byId(Placement.place(List.of(db1), List.of(full), waiting)).get("shop/db-1"))
+        .isEqualTo(new Assignment("shop/db-1", "h2", State.PLACED, "db-1 on h2: its unit is pinned there (node key)"));
+  }
+
+  @Test
   void aLostNodesInstancesMoveButOneWithALocalDiskWaitsForItsNode() {
     Map<String, Assignment> current = new HashMap<>();
     current.put("shop/web-0", new Assignment("shop/web-0", "h2", State.PLACED, "earlier"));
