@@ -272,6 +272,45 @@ class ClusterTest {
     checkNoInstanceListedTwice(from, revision());
   }
 
+  @Test
+  void aNodeWhoseJvmIsKilledLosesItsInstancesToTheOthers() throws Exception {
+    fresh();
+    List<Joined> hs = List.of(join("h1", 4, 4096, new RecordingInstances()),
+        join("h2", 4, 4096, new RecordingInstances()));
+    List<String> cmd = new ArrayList<>(List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), NodeMain.class.getName(), prefix, "h3",
+        Long.toString(LEASE.toSeconds())));
+    cmd.addAll(List.of(etcd.endpoints()));
+    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+          StandardCharsets.UTF_8));
+      assertThat(out.readLine()).isEqualTo("joined h3");
+      ClusterPods pods = new ClusterPods(view);
+      pods.put(shop(3));
+      String onChild = out.readLine(); // the instance the leader put on h3
+      assertThat(onChild).startsWith("start shop/web-");
+      String instance = onChild.substring("start ".length());
+      await("h3's record lists " + instance, Duration.ofSeconds(20),
+          () -> nodes().get("h3").instances().contains(instance));
+      long from = revision();
+      long cut = System.nanoTime();
+      child.destroyForcibly(); // SIGKILL
+      assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      await(instance + " running elsewhere", LEASE.multipliedBy(3),
+          () -> hs.stream().anyMatch(h -> h.host().running().contains(instance)));
+      System.out.printf("SIGKILL of a node's JVM: its instance running elsewhere after %d ms (lease %d ms)%n",
+          (System.nanoTime() - cut) / 1_000_000, LEASE.toMillis());
+      assertThat(nodes().get("h3").health()).isEqualTo(NodeStatus.Health.LOST);
+      assertThat(runningEverywhere(hs)).containsExactlyInAnyOrder("shop/web-0", "shop/web-1", "shop/web-2");
+      checkNoInstanceListedTwice(from, revision());
+    } finally {
+      child.destroyForcibly();
+      child.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static RecordingInstances hostOf(List<Joined> hs, String name) {
     return hs.stream().filter(h -> h.node().name().equals(name)).findFirst().orElseThrow().host();
   }
