@@ -27,6 +27,24 @@ import java.util.regex.Pattern;
  * naming what was being done; every request sent is counted ({@link #requests()}), so a caller can tell what an
  * operation costs.
  *
+ * <p>The keys pods keeps under the prefix:
+ * <ul>
+ *   <li>{@code state/KEY}: the runtime's records ({@link EtcdStateStore});</li>
+ *   <li>{@code pools/NAME/spec}, {@code cursor}, {@code holder/H}, {@code block/N}: an address pool
+ *       ({@link EtcdIpAddressPool});</li>
+ *   <li>{@code cluster/nodes/NAME}: a live node's record (JSON: name, address, CPUs, memory, free memory, the
+ *       instances it runs), attached to the node's lease, so etcd deletes it when the lease expires
+ *       ({@link ClusterNode});</li>
+ *   <li>{@code cluster/members/NAME}: what every node that ever joined offers (no lease), so a lost node is still
+ *       listed ({@link Nodes});</li>
+ *   <li>{@code cluster/leader/LEASE}: etcd's election keys, one per campaigning node under its lease; the oldest is
+ *       the leader's, its value the node's name;</li>
+ *   <li>{@code cluster/desired/POD/UNIT-INDEX}: the instances the cluster should run ({@link ClusterPods});</li>
+ *   <li>{@code cluster/assign/POD/UNIT-INDEX}: where the leader put each instance and why (JSON: instance, node,
+ *       state, why: the explanation is the assignment's event), written only by the leader, in transactions that
+ *       compare its election key's create revision.</li>
+ * </ul>
+ *
  * <p>Thread-safe. It does not own the jetcd {@link Client}: the caller closes it (after the stores that use it).
  *
  * @since 0.1

@@ -12,6 +12,8 @@ import dev.pods.etcd.internal.NodeRecord;
 import dev.pods.spec.InstanceOptions;
 import dev.pods.spec.Mount;
 import dev.pods.spec.Reference;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.IpPoolSpec;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -78,8 +80,12 @@ class ClusterTest {
   /** A node on a connection of its own; returns the connection too, to kill it. */
   record Joined(ClusterNode node, Client client, RecordingInstances host) {}
 
+  /** Private addresses, a pool every host allocates from on its own connection. */
+  static final IpPoolSpec PRIVATE = IpPoolSpec.subnets("private", Cidr.parse("10.97.0.0/16"), 30);
+
   private Joined join(String name, int cpus, int memoryMib, RecordingInstances host) {
     Client c = client();
+    host.addressesFrom(new EtcdIpAddressPool(EtcdKeyspace.of(c, prefix), PRIVATE));
     ClusterNode n = ClusterNode.join(EtcdKeyspace.of(c, prefix), new NodeSpec(name, "10.250.0." + name.substring(1),
         cpus, memoryMib), host, LEASE);
     open.add(n);
@@ -218,6 +224,13 @@ class ClusterTest {
       return as.values().stream().filter(a -> a.state() == State.PLACED).allMatch(a -> leader.equals(a.node()))
           && as.get("shop/db-0").state() == State.WAITING && hostOf(hs, leader).running().size() == 3;
     });
+    // What moved to the leader kept its private address: the pool's claim is the instance's, not the node's.
+    for (String moved : firstRan) {
+      if (!moved.equals("shop/db-0")) {
+        assertThat(hostOf(hs, leader).addresses().get(moved)).as(moved + "'s address")
+            .isEqualTo(first.host().addresses().get(moved));
+      }
+    }
     assertThat(pods.assignments().get("shop/db-0")).isEqualTo(new Assignment("shop/db-0", dbNode, State.WAITING,
         "db-0 waits for " + dbNode + ": its disk shop-db is local to " + dbNode + ", which is not live"));
     await("both lost nodes fenced", LEASE.multipliedBy(2), () -> first.node().lost() && second.node().lost());
