@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #join} blocks for a few etcd requests. The node works on daemon threads
  * {@code pods-node-NAME} (assignments and records) and {@code pods-leader-NAME} (election and placement).
- * {@link #close()} leaves the cluster: it stops the threads and revokes the lease (the record goes at once and the
- * leader moves the instances), but neither stops the local instances nor closes the client.
+ * {@link #close()} leaves the cluster: it stops the threads, stops the local instances, and revokes the lease (the
+ * record goes at once and the leader moves the instances to the other nodes); it does not close the client.
  *
  * @since 0.1
  */
@@ -415,6 +415,15 @@ public final class ClusterNode implements AutoCloseable {
       }
     }
     if (!lost.get()) {
+      // Leaving: what runs here stops first, then the record goes with the lease and the leader moves it all.
+      for (String id : new ArrayList<>(running)) {
+        try {
+          local.stop(id);
+        } catch (RuntimeException e) {
+          LOG.warn("node {}: cannot stop {} while leaving", name(), id, e);
+        }
+        running.remove(id);
+      }
       revoke();
     }
   }

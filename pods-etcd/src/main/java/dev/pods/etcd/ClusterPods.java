@@ -23,8 +23,8 @@ import java.util.TreeMap;
  * ({@link DesiredInstance#of}) as desired, {@link #remove} takes them away, {@link #assignments()} shows where the
  * leader placed them and why.
  *
- * <p>Thread-safe and blocking: each call is one etcd request bounded by the keyspace's timeout (a put or remove is
- * one transaction). Nothing to close (the caller closes the client).
+ * <p>Thread-safe and blocking: each request is bounded by the keyspace's timeout. Nothing to close (the caller closes
+ * the client).
  *
  * @since 0.1
  */
@@ -85,11 +85,33 @@ public final class ClusterPods {
     throw new PodsException("recording desired pod '" + pod.name() + "' failed: it kept changing meanwhile");
   }
 
-  /** Takes every instance of pod {@code name} away from the desired ones; the leader then removes its assignments. */
+  /**
+   * Takes every instance of pod {@code name} away from the desired ones; the leader then has them stopped and
+   * removes their assignments. Two requests (a read, then one transaction guarded by what it read, so one sent
+   * again and committed late does not take away a pod put again meanwhile).
+   */
   public void remove(String name) {
     Objects.requireNonNull(name, "name");
-    space.call("removing desired pod '" + name + "'", () -> space.kv().delete(
-        keys.key(ClusterKeys.DESIRED + name + "/"), DeleteOption.builder().isPrefix(true).build()));
+    String dir = ClusterKeys.DESIRED + name + "/";
+    for (int attempt = 0; attempt < 10; attempt++) {
+      GetResponse had = space.call("reading desired pod '" + name + "'",
+          () -> space.kv().get(keys.key(dir), GetOption.builder().isPrefix(true).withKeysOnly(true).build()));
+      if (had.getKvs().isEmpty()) {
+        return;
+      }
+      List<Cmp> guards = new ArrayList<>();
+      List<Op> ops = new ArrayList<>();
+      for (KeyValue kv : had.getKvs()) {
+        guards.add(new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())));
+        ops.add(Op.delete(kv.getKey(), DeleteOption.DEFAULT));
+      }
+      TxnResponse r = space.call("removing desired pod '" + name + "'",
+          () -> space.kv().txn().If(guards.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new)).commit());
+      if (r.isSucceeded()) {
+        return;
+      }
+    }
+    throw new PodsException("removing desired pod '" + name + "' failed: it kept changing meanwhile");
   }
 
   /** Every assignment the leader made, by instance ({@code POD/UNIT-INDEX}). One request. */

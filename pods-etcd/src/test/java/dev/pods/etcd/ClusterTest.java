@@ -186,6 +186,21 @@ class ClusterTest {
     await("web-2 stopped, then its assignment removed", Duration.ofSeconds(20),
         () -> runningEverywhere(hs).size() == 3 && !pods.assignments().containsKey("shop/web-2"));
     assertThat(runningEverywhere(hs)).doesNotContain("shop/web-2");
+
+    // h3 leaves: it stops what it runs, its lease is revoked, the leader moves its instances without waiting.
+    Joined h3 = hs.get(2);
+    Set<String> had = h3.host().running();
+    long leave = System.nanoTime();
+    h3.node().close();
+    assertThat(h3.host().running()).isEmpty();
+    await("h3's instances running on h1 and h2", Duration.ofSeconds(20),
+        () -> hs.subList(0, 2).stream().flatMap(h -> h.host().running().stream()).toList().containsAll(had));
+    assertThat((System.nanoTime() - leave) / 1_000_000).as("moved after a leave (ms)").isLessThan(LEASE.toMillis());
+    assertThat(nodes().get("h3").health()).isEqualTo(NodeStatus.Health.LOST);
+
+    pods.remove("shop");
+    await("everything stopped and unassigned", Duration.ofSeconds(20),
+        () -> runningEverywhere(hs).isEmpty() && pods.assignments().isEmpty());
   }
 
   @Test
