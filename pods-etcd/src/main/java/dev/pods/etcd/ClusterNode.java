@@ -60,6 +60,8 @@ public final class ClusterNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
   /** The shortest lease etcd grants with its default timing. */
   static final Duration MIN_LEASE = Duration.ofSeconds(2);
+  /** How often a node and a leader read the cluster when no watch event woke them. */
+  static final Duration SAFETY_READ = Duration.ofSeconds(30);
 
   private final EtcdKeyspace space;
   private final ClusterKeys keys;
@@ -75,7 +77,7 @@ public final class ClusterNode implements AutoCloseable {
   private volatile int freeMemoryMib;
   private @Nullable NodeRecord written;
   private @Nullable CloseableClient keepAlive;
-  private Watch.@Nullable Watcher watcher;
+  private final List<Watch.Watcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private @Nullable Thread worker;
   private @Nullable PlacementLeader leader;
 
@@ -241,9 +243,10 @@ public final class ClusterNode implements AutoCloseable {
         wake.release();
       }
     });
-    watcher = space.client().getWatchClient().watch(keys.key(ClusterKeys.ASSIGN),
-        WatchOption.builder().isPrefix(true).build(),
-        Watch.listener(r -> wake.release(), e -> LOG.warn("node {}: assignment watch failed", name(), e)));
+    for (String dir : List.of(ClusterKeys.ASSIGN, ClusterKeys.DESIRED)) {
+      watchers.add(space.client().getWatchClient().watch(keys.key(dir), WatchOption.builder().isPrefix(true).build(),
+          Watch.listener(r -> wake.release(), e -> LOG.warn("node {}: watch of {} failed", name(), dir, e))));
+    }
     Thread w = new Thread(this::work, "pods-node-" + name());
     w.setDaemon(true);
     worker = w;
@@ -257,9 +260,11 @@ public final class ClusterNode implements AutoCloseable {
   private void work() {
     long fenceAfter = lease.toNanos() * 3 / 4;
     long tick = Math.max(100, lease.toMillis() / 8);
+    long reconciled = System.nanoTime();
     while (!closed.get()) {
+      boolean woken;
       try {
-        wake.tryAcquire(tick, TimeUnit.MILLISECONDS);
+        woken = wake.tryAcquire(tick, TimeUnit.MILLISECONDS);
         wake.drainPermits();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -272,6 +277,12 @@ public final class ClusterNode implements AutoCloseable {
         fence("no answer to its keep-alives for " + (System.nanoTime() - lastAck.get()) / 1_000_000 + " ms");
         return;
       }
+      // The watches wake the node at every change of the assignments or desired instances; the ticks are for the
+      // lease, and now and then for a read that a lost watch event would have asked for.
+      if (!woken && System.nanoTime() - reconciled < SAFETY_READ.toNanos()) {
+        continue;
+      }
+      reconciled = System.nanoTime();
       try {
         if (!reconcile()) {
           return;
@@ -379,10 +390,7 @@ public final class ClusterNode implements AutoCloseable {
     if (l != null) {
       l.close();
     }
-    Watch.Watcher w = watcher;
-    if (w != null) {
-      w.close();
-    }
+    watchers.forEach(Watch.Watcher::close);
     CloseableClient k = keepAlive;
     if (k != null) {
       k.close();

@@ -134,8 +134,9 @@ final class PlacementLeader implements AutoCloseable {
       dirty.release();
       while (!closed.get()) {
         try {
-          // A watch can miss nothing, but a failed write is retried on the next tick too.
-          dirty.tryAcquire(1, TimeUnit.SECONDS);
+          // The watch wakes the leader at every change (a failed round wakes it too); without one, it reads again
+          // now and then all the same.
+          dirty.tryAcquire(ClusterNode.SAFETY_READ.toMillis(), TimeUnit.MILLISECONDS);
           dirty.drainPermits();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
