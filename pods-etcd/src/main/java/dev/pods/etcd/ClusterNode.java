@@ -234,7 +234,8 @@ public final class ClusterNode implements AutoCloseable {
 
       @Override
       public void onError(Throwable t) {
-        LOG.warn("node {}: keep-alive of its lease failed", name(), t);
+        // jetcd restarts the keep-alive stream half a second later, this observer kept.
+        LOG.warn("node {}: keep-alive stream of its lease failed; jetcd restarts it", name(), t);
         wake.release();
       }
 
@@ -245,7 +246,10 @@ public final class ClusterNode implements AutoCloseable {
     });
     for (String dir : List.of(ClusterKeys.ASSIGN, ClusterKeys.DESIRED)) {
       watchers.add(space.client().getWatchClient().watch(keys.key(dir), WatchOption.builder().isPrefix(true).build(),
-          Watch.listener(r -> wake.release(), e -> LOG.warn("node {}: watch of {} failed", name(), dir, e))));
+          Watch.listener(r -> wake.release(), e -> {
+            LOG.warn("node {}: watch of {} failed; it reads the cluster now", name(), dir, e);
+            wake.release();
+          })));
     }
     Thread w = new Thread(this::work, "pods-node-" + name());
     w.setDaemon(true);

@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -93,19 +92,8 @@ class ClusterTest {
     return new Joined(n, c, host);
   }
 
-  /** Waits, woken by every change under the prefix, until {@code done}; fails after {@code timeout}. */
-  @SuppressWarnings("try")
   private void await(String what, Duration timeout, BooleanSupplier done) throws Exception {
-    Semaphore changed = new Semaphore(0);
-    try (AutoCloseable w = new Nodes(view).watch(l -> changed.release())) {
-      long end = System.nanoTime() + timeout.toNanos();
-      while (!done.getAsBoolean()) {
-        long left = end - System.nanoTime();
-        assertThat(left).as("waiting for " + what).isPositive();
-        // A node's own records change under the prefix; the ticks of its threads do not, hence the bound.
-        changed.tryAcquire(Math.min(left, TimeUnit.MILLISECONDS.toNanos(250)), TimeUnit.NANOSECONDS);
-      }
-    }
+    Waits.until(view, what, timeout, done);
   }
 
   private Map<String, NodeStatus> nodes() {
