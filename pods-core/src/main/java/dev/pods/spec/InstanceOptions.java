@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Every field is optional ({@code null} or empty when absent).
  *
  * @param zone {@code +/zone/NAME}
- * @param node {@code +/node/NAME}
+ * @param node {@code +/node/NAME}: no effect on a single pods host; in a cluster of nodes on etcd, pods-etcd's
+ *     placement puts the unit's instances on that node only (or has them wait for it)
  * @param shape {@code +/shape/NAME}
  * @param plan {@code +/plan/NAME}
  * @param uefi boot with UEFI firmware

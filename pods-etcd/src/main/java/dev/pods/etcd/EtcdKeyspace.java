@@ -27,6 +27,24 @@ import java.util.regex.Pattern;
  * naming what was being done; every request sent is counted ({@link #requests()}), so a caller can tell what an
  * operation costs.
  *
+ * <p>The keys pods keeps under the prefix:
+ * <ul>
+ *   <li>{@code state/KEY}: the runtime's records ({@link EtcdStateStore});</li>
+ *   <li>{@code pools/NAME/spec}, {@code cursor}, {@code holder/H}, {@code block/N}: an address pool
+ *       ({@link EtcdIpAddressPool});</li>
+ *   <li>{@code cluster/nodes/NAME}: a live node's record (JSON: name, address, CPUs, memory, free memory, the
+ *       instances it runs), attached to the node's lease, so etcd deletes it when the lease expires
+ *       ({@link ClusterNode});</li>
+ *   <li>{@code cluster/members/NAME}: what every node that ever joined offers (no lease), so a lost node is still
+ *       listed ({@link Nodes});</li>
+ *   <li>{@code cluster/leader/LEASE}: etcd's election keys, one per campaigning node under its lease; the oldest is
+ *       the leader's, its value the node's name;</li>
+ *   <li>{@code cluster/desired/POD/UNIT-INDEX}: the instances the cluster should run ({@link ClusterPods});</li>
+ *   <li>{@code cluster/assign/POD/UNIT-INDEX}: where the leader put each instance and why (JSON: instance, node,
+ *       state, why: the explanation is the assignment's event), written only by the leader, in transactions that
+ *       compare its election key's create revision.</li>
+ * </ul>
+ *
  * <p>Thread-safe. It does not own the jetcd {@link Client}: the caller closes it (after the stores that use it).
  *
  * @since 0.1
@@ -37,15 +55,51 @@ public final class EtcdKeyspace {
 
   private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._-]+)+");
 
+  private final Client client;
   private final KV kv;
   private final String prefix;
   private final Duration timeout;
   private final AtomicLong requests = new AtomicLong();
+  private final Sender sender;
 
-  private EtcdKeyspace(KV kv, String prefix, Duration timeout) {
-    this.kv = kv;
+  private EtcdKeyspace(Client client, String prefix, Duration timeout, Sender sender) {
+    this.client = client;
+    this.kv = client.getKVClient();
     this.prefix = prefix;
     this.timeout = timeout;
+    this.sender = sender;
+  }
+
+  /**
+   * How one attempt of a request is sent: {@link #DIRECT} sends it; a test may hold an attempt back and send it
+   * later, as a network that delivers a request late would, to show what a late commit does.
+   */
+  interface Sender {
+    /** Sends attempt {@code attempt} (0 first) of the request named {@code what}. */
+    <T> CompletableFuture<T> send(String what, int attempt, Supplier<CompletableFuture<T>> request);
+  }
+
+  /** Sends every attempt at once. */
+  static final Sender DIRECT = new Sender() {
+    @Override
+    public <T> CompletableFuture<T> send(String what, int attempt, Supplier<CompletableFuture<T>> request) {
+      return request.get();
+    }
+  };
+
+  /** Counts a request sent outside {@link #call} (an election campaign, which waits as long as it takes). */
+  void sent() {
+    requests.incrementAndGet();
+  }
+
+  /** The same keys with a request count of their own (a node's leader counts apart from the node). */
+  EtcdKeyspace counted() {
+    return new EtcdKeyspace(client, prefix, timeout, sender);
+  }
+
+  /** This keyspace with attempts sent through {@code s} (tests). */
+  EtcdKeyspace withSender(Sender s) {
+    return new EtcdKeyspace(client, prefix, timeout, s);
   }
 
   /**
@@ -71,7 +125,7 @@ public final class EtcdKeyspace {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("etcd request timeout must be positive, not " + timeout);
     }
-    return new EtcdKeyspace(client.getKVClient(), prefix, timeout);
+    return new EtcdKeyspace(client, prefix, timeout, DIRECT);
   }
 
   /** The prefix, without a trailing slash. */
@@ -86,6 +140,16 @@ public final class EtcdKeyspace {
 
   KV kv() {
     return kv;
+  }
+
+  /** The client (leases, watches, elections); its owner closes it. */
+  Client client() {
+    return client;
+  }
+
+  /** The request timeout. */
+  Duration timeout() {
+    return timeout;
   }
 
   /** The key {@code prefix/relative} as bytes. */
@@ -103,14 +167,14 @@ public final class EtcdKeyspace {
   <T> T call(String what, Supplier<CompletableFuture<T>> request) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Throwable last = null;
-    while (true) {
+    for (int attempt = 0; ; attempt++) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         String why = last == null ? "" : " (last: " + last.getMessage() + ")";
         throw new PodsException(what + " in etcd got no answer within " + timeout.toMillis() + " ms" + why, last);
       }
       requests.incrementAndGet();
-      CompletableFuture<T> f = request.get();
+      CompletableFuture<T> f = sender.send(what, attempt, request);
       try {
         return f.get(Math.min(left, ATTEMPT.toNanos()), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {

@@ -1,5 +1,5 @@
 /**
- * etcd implementations of the runtime's storage SPIs, the first step towards pods over several hosts: an
+ * pods over several hosts coordinated by etcd. The runtime's storage SPIs on etcd: an
  * {@link dev.pods.spi.StateStore} whose documents are etcd keys, and an {@link dev.pods.spi.IpAddressPool} whose
  * claims are etcd transactions, so that clients on several hosts never hand out one address twice.
  *
@@ -9,6 +9,19 @@
  *   StateStore records = new EtcdStateStore(space);
  *   IpAddressPool publics = new EtcdIpAddressPool(space, IpPoolSpec.addresses("public", Cidr.parse("10.99.0.0/24")));
  *   PodRuntime runtime = PodRuntime.localBuilder().stateStore(records).build();
+ * }
+ * }</pre>
+ *
+ * <p>Nodes of a cluster ({@link dev.pods.etcd.ClusterNode}) register under a lease, elect a leader that places
+ * the desired instances ({@link dev.pods.etcd.ClusterPods}, {@link dev.pods.etcd.Placement}) and move a lost node's
+ * instances to the others; {@link dev.pods.etcd.Nodes} lists them:
+ *
+ * <pre>{@code
+ * try (Client etcd = Client.builder().endpoints("http://10.250.0.1:2379").build();
+ *      ClusterNode node = ClusterNode.join(EtcdKeyspace.of(etcd, "/pods/dc1"),
+ *          new NodeSpec("h1", "10.250.0.1", 8, 16384), myLocalInstances, Duration.ofSeconds(10))) {
+ *   new ClusterPods(EtcdKeyspace.of(etcd, "/pods/dc1")).put(shop);      // the leader places its instances
+ *   new Nodes(EtcdKeyspace.of(etcd, "/pods/dc1")).list();               // capacity, load, health, leader
  * }
  * }</pre>
  *

@@ -211,6 +211,13 @@ class TemplateProblemsTest {
   }
 
   @Test
+  void theNodeKeyWarnsThatItPinsOnlyInACluster() {
+    assertProblems(yaml(INSTANCE + "node: +/node/h2\n"))
+        .containsExactly(warning(7, 1, "instance.node", "'node' has no effect on a single pods host; it pins the"
+            + " unit's instances to that node only in a cluster of nodes on etcd (pods-etcd)"));
+  }
+
+  @Test
   void instanceSelfIdIsAValidReferenceAndNamesItsKindWhenMisplaced() {
     assertProblems(yaml(INSTANCE + "pods: [+/instance/self/id]\n"))
         .containsExactly(

@@ -222,7 +222,10 @@ public final class ResourceDecoder {
         problems.warning(
             at(m.keyNode(key)),
             "instance." + key,
-            "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
+            key.equals("node")
+                ? "'node' has no effect on a single pods host; it pins the unit's instances to that node only in a"
+                    + " cluster of nodes on etcd (pods-etcd)"
+                : "'" + key + "' has no effect on a pods host; it is kept for Pritunl Cloud compatibility");
       }
       String noEffect = NoEffectHere.instanceKey(key);
       if (noEffect != null && v != null && !declaresNothing(v)) {

@@ -1,0 +1,56 @@
+package dev.pods.etcd;
+
+import dev.pods.etcd.internal.ClusterJson;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The cluster's keys under a keyspace's prefix (documented on {@link EtcdKeyspace}), and reading them back.
+ * Stateless.
+ */
+final class ClusterKeys {
+  static final String NODES = "cluster/nodes/";
+  static final String MEMBERS = "cluster/members/";
+  static final String DESIRED = "cluster/desired/";
+  static final String ASSIGN = "cluster/assign/";
+  static final String LEADER = "cluster/leader";
+
+  private final EtcdKeyspace space;
+
+  ClusterKeys(EtcdKeyspace space) {
+    this.space = space;
+  }
+
+  ByteSequence key(String relative) {
+    return space.key(relative);
+  }
+
+  ByteSequence all() {
+    return space.key("cluster/");
+  }
+
+  /** A read of every key under {@code dir}. */
+  Op readDir(String dir) {
+    return Op.get(space.key(dir), GetOption.builder().isPrefix(true).build());
+  }
+
+  /** The name of {@code kv}'s key after {@code dir}. */
+  String nameIn(String dir, KeyValue kv) {
+    return text(kv.getKey()).substring(space.prefix().length() + 1 + dir.length());
+  }
+
+  <T> T value(KeyValue kv, Class<T> type) {
+    return ClusterJson.read(kv.getValue().getBytes(), type, text(kv.getKey()));
+  }
+
+  static ByteSequence json(Object value) {
+    return ByteSequence.from(ClusterJson.write(value));
+  }
+
+  static String text(ByteSequence b) {
+    return b.toString(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,40 @@
+package dev.pods.etcd;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One node of the cluster as {@code Nodes.list()} shows it (what {@code pods nodes} prints): what it offers, its
+ * load, the instances it runs and whether it is alive. Immutable.
+ *
+ * @param name the node's name
+ * @param address where other nodes reach it
+ * @param cpus virtual CPUs it gives instances
+ * @param memoryMib memory it gives instances
+ * @param freeMemoryMib the free memory it last reported (its load as the host sees it)
+ * @param instances the instances it runs ({@code POD/UNIT-INDEX}), as it last reported
+ * @param assignedCpus CPUs of the instances the leader has assigned to it
+ * @param assignedMemoryMib memory of the instances the leader has assigned to it
+ * @param health {@link Health#READY} while its lease lives, {@link Health#LOST} after
+ * @param leader whether it is the leader that places instances
+ * @since 0.1
+ */
+public record NodeStatus(String name, String address, int cpus, int memoryMib, int freeMemoryMib,
+    List<String> instances, int assignedCpus, int assignedMemoryMib, Health health, boolean leader) {
+
+  /** Whether a node is alive. */
+  public enum Health {
+    /** Its lease lives: it registered and keeps the lease alive. */
+    READY,
+    /** It registered once, and its lease expired (JVM gone, link cut) or it left: it runs nothing now. */
+    LOST
+  }
+
+  /** Copies. */
+  public NodeStatus {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(health, "health");
+    instances = List.copyOf(instances);
+  }
+}
