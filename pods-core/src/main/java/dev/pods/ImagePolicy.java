@@ -17,7 +17,9 @@ import org.jspecify.annotations.Nullable;
  * Which images a unit may name, decided by the host application, not by the template's author. By default
  * ({@link #catalogueOnly()}) only catalogue names ({@code tiny}, {@code debian12}, ...) and {@code +/image/NAME[:tag]}
  * references are allowed; disk image paths are allowed only under host folders the host lists
- * ({@link Builder#allowFolder}), and URLs only under prefixes it lists ({@link Builder#allowUrlPrefix}).
+ * ({@link Builder#allowFolder}), and URLs only under prefixes it lists ({@link Builder#allowUrlPrefix}). A policy
+ * that knows the host's catalogue ({@link Builder#catalogue}) also refuses a name the catalogue does not have, so
+ * {@code pods validate} reports it at the template's {@code image} line instead of the deploy failing later.
  *
  * <p>The policy is consulted by {@code pods validate} and {@code pods up} (a refused image is a template error at the
  * {@code image} line), by {@link PodRuntime#deploy} and {@link Deployment#plan} (a {@link PodSpecException} naming
@@ -40,8 +42,10 @@ public final class ImagePolicy {
   private final List<URI> urlPrefixes;
   private final boolean privateDestinations;
   private final long maxImageBytes;
+  private final @Nullable List<String> catalogue;
 
   private ImagePolicy(Builder b) {
+    this.catalogue = b.catalogue == null ? null : List.copyOf(b.catalogue);
     this.folders = List.copyOf(b.folders);
     this.urlPrefixes = List.copyOf(b.urlPrefixes);
     this.privateDestinations = b.privateDestinations;
@@ -79,6 +83,14 @@ public final class ImagePolicy {
   }
 
   /**
+   * The catalogue names a unit may name (lower case), when the policy knows the host's catalogue; empty when any
+   * name passes (the image resolver then says at deploy whether it has it).
+   */
+  public Optional<List<String>> catalogue() {
+    return Optional.ofNullable(catalogue);
+  }
+
+  /**
    * Why {@code image} (a unit's {@link Unit#image()}) is refused, naming the rule, or empty when it is allowed.
    * A lexical check: a path's symbolic links are resolved only when it is fetched ({@link #refusal(Path)}).
    */
@@ -89,7 +101,7 @@ public final class ImagePolicy {
       return Optional.of("the image contains " + bad + ", which no image name, path or URL may");
     }
     if (image.startsWith("+/")) {
-      return image.startsWith("+/image/") ? Optional.empty()
+      return image.startsWith("+/image/") ? catalogueRefusal(image.substring("+/image/".length()))
           : Optional.of("only +/image/NAME[:tag] references are allowed (rule: catalogue images only)");
     }
     String lower = image.toLowerCase(Locale.ROOT);
@@ -103,7 +115,22 @@ public final class ImagePolicy {
       return Optional.of("an image is a catalogue name, +/image/NAME[:tag], an absolute path or an http(s) URL"
           + " (rule: catalogue images only)");
     }
-    return Optional.empty();
+    return catalogueRefusal(image);
+  }
+
+  /** Why the catalogue name {@code nameAndTag} ({@code NAME[:tag][/...]}) is refused: not in a known catalogue. */
+  private Optional<String> catalogueRefusal(String nameAndTag) {
+    if (catalogue == null) {
+      return Optional.empty();
+    }
+    String name = nameAndTag.strip();
+    int cut = name.indexOf('/');
+    name = cut >= 0 ? name.substring(0, cut) : name;
+    cut = name.indexOf(':');
+    name = (cut >= 0 ? name.substring(0, cut) : name).toLowerCase(Locale.ROOT);
+    return catalogue.contains(name) ? Optional.empty()
+        : Optional.of("'" + name + "' is not in this host's catalogue, which has " + String.join(", ", catalogue)
+            + " (rule: catalogue names)");
   }
 
   /**
@@ -263,7 +290,8 @@ public final class ImagePolicy {
   @Override
   public String toString() {
     return "ImagePolicy[folders=" + folders + ", urlPrefixes=" + urlPrefixes + ", privateDestinations="
-        + privateDestinations + ", maxImageBytes=" + maxImageBytes + "]";
+        + privateDestinations + ", maxImageBytes=" + maxImageBytes
+        + (catalogue == null ? "" : ", catalogue=" + catalogue) + "]";
   }
 
   /** Builds an {@link ImagePolicy}; starts from {@link #catalogueOnly()}. Not thread-safe. */
@@ -272,8 +300,29 @@ public final class ImagePolicy {
     private final List<URI> urlPrefixes = new ArrayList<>();
     private boolean privateDestinations;
     private long maxImageBytes = DEFAULT_MAX_IMAGE_BYTES;
+    private @Nullable List<String> catalogue;
 
     private Builder() {}
+
+    /**
+     * The names the host's catalogue resolves (for the local runtime, {@code dev.pods.kvm.GuestCatalog.names()}):
+     * a bare name or {@code +/image/NAME[:tag]} outside them is refused. Without it any name passes the policy.
+     *
+     * @throws IllegalArgumentException when a name is blank, has upper-case letters, or contains {@code /} or
+     *     {@code :}
+     */
+    public Builder catalogue(java.util.Collection<String> names) {
+      List<String> list = new ArrayList<>();
+      for (String n : Objects.requireNonNull(names, "names")) {
+        if (n.isBlank() || !n.equals(n.toLowerCase(Locale.ROOT)) || n.contains("/") || n.contains(":")
+            || controlCharacter(n) != null) {
+          throw new IllegalArgumentException("a catalogue name is a lower-case word without '/' or ':': '" + n + "'");
+        }
+        list.add(n);
+      }
+      this.catalogue = list;
+      return this;
+    }
 
     /**
      * Allows disk image paths under {@code folder} (absolute; no {@code .} or {@code ..}). The folder should hold

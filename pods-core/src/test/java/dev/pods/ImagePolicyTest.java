@@ -35,6 +35,24 @@ class ImagePolicyTest {
   }
 
   @Test
+  void aPolicyThatKnowsTheCatalogueRefusesOtherNames() {
+    ImagePolicy p = ImagePolicy.builder().catalogue(java.util.List.of("tiny", "debian12")).build();
+    assertThat(p.catalogue()).contains(java.util.List.of("tiny", "debian12"));
+    assertThat(p.refusal("tiny")).isEmpty();
+    assertThat(p.refusal("TINY:1.0")).isEmpty();
+    assertThat(p.refusal("+/image/debian12:2")).isEmpty();
+    assertThat(p.refusal("nonexistent")).get().asString()
+        .isEqualTo("'nonexistent' is not in this host's catalogue, which has tiny, debian12 (rule: catalogue names)");
+    assertThat(p.refusal("+/image/ubuntu")).get().asString().contains("'ubuntu' is not in this host's catalogue");
+    assertThat(DEFAULT.catalogue()).isEmpty();
+    assertThat(DEFAULT.refusal("nonexistent")).as("without a catalogue the resolver decides at deploy").isEmpty();
+    assertThatThrownBy(() -> ImagePolicy.builder().catalogue(java.util.List.of("Tiny")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ImagePolicy.builder().catalogue(java.util.List.of("a:b")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void pathsMustBeNormalizedAndUnderAnAllowedFolder() {
     assertThat(HOST.refusal("/srv/images/debian.qcow2")).isEmpty();
     assertThat(HOST.refusal("/srv/images/sub/debian.qcow2")).isEmpty();

@@ -1,6 +1,7 @@
 package dev.pods.cli;
 
 import dev.pods.ImagePolicy;
+import dev.pods.kvm.GuestCatalog;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
  * {@code --allow-image-folder DIR}, {@code --allow-image-url PREFIX} (both repeatable),
  * {@code --allow-private-image-hosts} and {@code --max-image-size BYTES}. Without any, the policy is
  * {@link ImagePolicy#catalogueOnly()}. By default a template may name catalogue images (tiny, debian12) and
- * {@code +/image/NAME} references only. One object per parse; not thread-safe.
+ * {@code +/image/NAME} references only, and only names this host's catalogue has ({@code GuestCatalog.names()}). One object per parse; not thread-safe.
  */
 final class ImageOptions {
   @Option(names = "--allow-image-folder", paramLabel = "DIR",
@@ -56,6 +57,7 @@ final class ImageOptions {
       throw new Up.UsageException(command + ": " + option + ": " + e.getMessage());
     }
     b.allowPrivateDestinations(privateHosts);
+    b.catalogue(GuestCatalog.names()); // an unknown name is an error at the template's image line
     return b.build();
   }
 }

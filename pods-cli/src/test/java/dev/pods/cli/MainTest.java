@@ -110,6 +110,17 @@ class MainTest {
   }
 
   @Test
+  void validateRefusesAnImageThisHostsCatalogueDoesNotHaveAtTheImageLine() throws IOException {
+    Path typo = write("typo.md", WEB.replace("image: debian12", "image: debain12"));
+    Path ref = write("ref.md", WEB.replace("image: debian12", "image: +/image/tiny:3"));
+    assertThat(main.run("validate", typo.toString(), ref.toString())).isEqualTo(1);
+    assertThat(err()).contains(typo + ":6:8: error: instance.image: image 'debain12' is refused by the host's image"
+        + " policy: 'debain12' is not in this host's catalogue, which has tiny, busybox, debian12, debian, full"
+        + " (rule: catalogue names)");
+    assertThat(out()).isEqualTo(ref + ": ok (unit web)\n");
+  }
+
+  @Test
   void validateAppliesTheHostsImagePolicyAtTheImageLine() throws IOException {
     Path shadow = write("shadow.md", WEB.replace("image: debian12", "image: /etc/shadow"));
     Path imds = write("imds.md", WEB.replace("image: debian12", "image: http://169.254.169.254/latest/user-data"));

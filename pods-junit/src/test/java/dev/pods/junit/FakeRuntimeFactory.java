@@ -116,6 +116,11 @@ class FakeRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
+    public List<String> probe(String instanceId) {
+      return d.probe(instanceId);
+    }
+
+    @Override
     public Optional<NetworkInstance> find(String instanceId) {
       return d.find(instanceId);
     }

@@ -48,6 +48,11 @@ public final class GuestCatalog implements ImageResolver {
 
   private static final String REF = "+/image/";
 
+  /** Every catalogue name, tiny guest's first ({@link #TINY} then {@link #FULL}); for {@code ImagePolicy.Builder.catalogue}. */
+  public static List<String> names() {
+    return java.util.stream.Stream.concat(TINY.stream(), FULL.stream()).toList();
+  }
+
   private final GuestImages images;
   private final DiskImages disks;
 
