@@ -49,6 +49,11 @@ public final class EtcdPoolsNetworkDriver implements NetworkDriver {
   }
 
   @Override
+  public List<String> probe(String instanceId) {
+    return inner.probe(instanceId);
+  }
+
+  @Override
   public Optional<NetworkInstance> find(String instanceId) {
     return inner.find(instanceId);
   }
