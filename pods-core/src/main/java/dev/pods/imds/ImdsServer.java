@@ -54,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@link ImdsProtocol} version 1 to that instance's guest agent, and nothing else.
  *
  * <p>Lifecycle: {@link Builder#start()} binds through the {@link ImdsBinding} and starts serving; {@link #close()}
- * stops it (idempotent), fails pending exec requests and stops the event thread. The caller owns the server and
+ * stops it (idempotent), fails pending exec requests and stops delivering events. The caller owns the server and
  * must close it. Threads: a small pool of daemon threads {@code pods-imds-N} serves requests (long polls park
- * one of them each), and one daemon thread delivers {@link AgentEvent}s to the {@link ImdsListener}.
+ * one of them each); {@link AgentEvent}s reach the {@link ImdsListener} one at a time and in order, on delivery
+ * threads shared by every instance (an idle instance holds none).
  *
  * <p>Thread-safe. {@link #update(InstanceView)} and {@link #exec(ExecRequest)} never block; they may be called
  * from any thread, also from the listener.
@@ -283,7 +284,7 @@ public final class ImdsServer implements AutoCloseable {
     return p.future();
   }
 
-  /** Stops serving, fails pending exec requests and stops the event thread. Idempotent. */
+  /** Stops serving, fails pending exec requests and stops delivering events. Idempotent. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
