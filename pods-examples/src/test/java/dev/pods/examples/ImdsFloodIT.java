@@ -14,8 +14,6 @@ import dev.pods.Unit;
 import dev.pods.imds.ExecResult;
 import dev.pods.imds.ImdsProtocol;
 import dev.pods.kvm.GuestImages;
-import dev.pods.net.internal.Names;
-import dev.pods.net.internal.Programs;
 import dev.pods.secrets.InMemorySecretStore;
 import dev.pods.spec.Reference;
 import java.lang.management.ManagementFactory;
@@ -216,12 +214,14 @@ class ImdsFloodIT {
     return out;
   }
 
-  /** The count of the instance table's counter of connections over the cap. */
+  /**
+   * The count of the instance table's counter of connections over the cap ({@code imds_refused}, named by the Linux
+   * network driver's nftables program), read with {@code nft} inside the instance's namespace.
+   */
   private static long refusedConnections(RuntimeRig rig, Instance i) throws Exception {
     String ns = rig.driver.find(i.id()).orElseThrow().namespace();
-    HostTools.Result r = HostTools.run("ip", "netns", "exec", ns, "nft", "list", "counter", "ip",
-        Names.table(rig.prefix), Programs.IMDS_REFUSED_COUNTER);
-    Matcher m = Pattern.compile("packets (\\d+)").matcher(r.out());
+    HostTools.Result r = HostTools.run("ip", "netns", "exec", ns, "nft", "list", "counters");
+    Matcher m = Pattern.compile("counter imds_refused \\{\\s*packets (\\d+)").matcher(r.out());
     assertThat(m.find()).as(r.out()).isTrue();
     return Long.parseLong(m.group(1));
   }
