@@ -144,7 +144,8 @@ public final class ImdsProtocol {
   /**
    * The most TCP connections a guest may hold open to its metadata service at once. The Linux network driver
    * enforces it in the instance namespace's nftables table (the guest cannot pass it; the JVM spends nothing on
-   * the excess): the next connection is reset, and counted there. An agent of this version uses a handful.
+   * the excess): the next connection is reset and counted there, and the driver logs a WARN naming the instance
+   * when the count rose (at most once per instance per 10 s). An agent of this version uses a handful.
    */
   public static final int MAX_CONNECTIONS = 64;
 

@@ -6,6 +6,7 @@ import dev.pods.NetworkException;
 import dev.pods.internal.LockFile;
 import dev.pods.net.internal.AtomicFiles;
 import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.ImdsRefusals;
 import dev.pods.net.internal.IpJson;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
@@ -72,7 +73,10 @@ import org.slf4j.LoggerFactory;
  * ({@link Builder#netlink(boolean)}). Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
  * and drop privileges) and the {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
  * in this driver; VPC bridges and indexes are guarded by file locks, so several drivers may share a state
- * directory. Every call blocks. {@link #close()} closes the sockets this driver bound and leaves the networks.
+ * directory. Every call blocks. One daemon thread ({@code pods-net-watch-N}) reads each instance's counter of
+ * metadata connections refused over the cap of 64 ({@code ImdsProtocol.MAX_CONNECTIONS}) every 10 s and logs a WARN when it rose
+ * ({@link #imdsConnectionsRefused}). {@link #close()} ends it, closes the sockets this driver bound and leaves the
+ * networks.
  *
  * @since 0.1
  */
@@ -106,6 +110,16 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     return t;
   });
   private volatile boolean closed;
+  /** How often the counters of refused metadata connections are read (and a rise logged). */
+  static final Duration IMDS_WATCH_PERIOD = Duration.ofSeconds(10);
+  private final ImdsRefusals imdsRefusals = new ImdsRefusals();
+  private final ReentrantLock watchLock = new ReentrantLock();
+  private final java.util.concurrent.ScheduledExecutorService watcher =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pods-net-watch-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
 
   private LinuxNetworkDriver(Builder b) {
     this.stateDir = Objects.requireNonNull(b.stateDir, "stateDir").toAbsolutePath();
@@ -129,6 +143,13 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
     this.indexes = FileIpAddressPool.openVolatile(stateDir, INDEX);
+    watcher.scheduleWithFixedDelay(() -> {
+      try {
+        logImdsRefusals();
+      } catch (RuntimeException e) {
+        LOG.debug("reading the refused metadata connections failed", e);
+      }
+    }, IMDS_WATCH_PERIOD.toMillis(), IMDS_WATCH_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** A builder; only {@link Builder#stateDir} is required. */
@@ -692,6 +713,66 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * How many connections to its metadata service the instance's guest lost to the cap of 64 open at once
+   * ({@code ImdsProtocol.MAX_CONNECTIONS}) (reset by the instance's nftables table, counted there since
+   * the table was last loaded). Blocking (reads the counter inside the namespace); thread-safe.
+   *
+   * @throws NetworkException when the instance has no network or the counter cannot be read
+   */
+  public long imdsConnectionsRefused(String instanceId) {
+    Path ns = requireNamespace(instanceId, "read the refused metadata connections");
+    Record r = readRecordUnchecked(instanceId);
+    String table = r != null ? r.names.table() : Names.table(prefix);
+    try {
+      return ImdsRefusals.parse(Netns.call(ns, () -> Nft.output(
+          "list counter ip " + table + " " + Programs.IMDS_REFUSED_COUNTER, netlink, nft, timeout)));
+    } catch (Exception e) {
+      throw new NetworkException("read the refused metadata connections of instance '" + instanceId + "' failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads every ready instance's counter of refused metadata connections and logs a WARN for each that rose since
+   * the last reading: what the driver's watcher does every {@link #IMDS_WATCH_PERIOD}.
+   *
+   * @return the warnings logged
+   */
+  List<String> logImdsRefusals() {
+    watchLock.lock();
+    try {
+      return logImdsRefusalsLocked();
+    } finally {
+      watchLock.unlock();
+    }
+  }
+
+  private List<String> logImdsRefusalsLocked() {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (Record r : readRecordsUnchecked()) {
+      String id = r.spec.instanceId();
+      if (closed || !r.ready() || !Netns.exists(r.names.namespace())) {
+        continue;
+      }
+      ids.add(id);
+      long count;
+      try {
+        count = imdsConnectionsRefused(id);
+      } catch (RuntimeException e) {
+        LOG.debug("instance {}: cannot read its refused metadata connections", id, e);
+        continue;
+      }
+      imdsRefusals.observe(id, count).ifPresent(w -> {
+        LOG.warn("{}", w);
+        out.add(w);
+      });
+    }
+    imdsRefusals.retain(ids);
+    return out;
+  }
+
   @Override
   public IpAddressPool pool(IpPoolSpec spec) {
     return FileIpAddressPool.open(stateDir.resolve("pools"), spec);
@@ -700,6 +781,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public void close() {
     closed = true;
+    watcher.shutdownNow();
     pool.shutdown();
     for (String id : List.copyOf(sockets.keySet())) {
       closeSockets(id);

@@ -22,7 +22,8 @@ public final class Programs {
   /**
    * The most TCP connections a guest may hold open to its metadata service at once (the same number as
    * {@code dev.pods.imds.ImdsProtocol.MAX_CONNECTIONS}): the next one gets a TCP reset from the instance's nftables
-   * table and counts in its counter {@value #IMDS_REFUSED_COUNTER}.
+   * table and counts in its counter {@value #IMDS_REFUSED_COUNTER}, which the driver reads every 10 s to log a rise
+   * ({@link ImdsRefusals}).
    */
   public static final int IMDS_MAX_CONNECTIONS = 64;
 
