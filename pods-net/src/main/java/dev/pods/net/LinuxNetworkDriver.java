@@ -6,6 +6,7 @@ import dev.pods.NetworkException;
 import dev.pods.internal.LockFile;
 import dev.pods.net.internal.AtomicFiles;
 import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.ImdsRefusalWatch;
 import dev.pods.net.internal.ImdsRefusals;
 import dev.pods.net.internal.IpJson;
 import dev.pods.net.internal.Names;
@@ -112,14 +113,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private volatile boolean closed;
   /** How often the counters of refused metadata connections are read (and a rise logged). */
   static final Duration IMDS_WATCH_PERIOD = Duration.ofSeconds(10);
-  private final ImdsRefusals imdsRefusals = new ImdsRefusals();
-  private final ReentrantLock watchLock = new ReentrantLock();
-  private final java.util.concurrent.ScheduledExecutorService watcher =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "pods-net-watch-" + THREADS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+  private final ImdsRefusalWatch imdsWatch;
 
   private LinuxNetworkDriver(Builder b) {
     this.stateDir = Objects.requireNonNull(b.stateDir, "stateDir").toAbsolutePath();
@@ -143,13 +137,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
     this.indexes = FileIpAddressPool.openVolatile(stateDir, INDEX);
-    watcher.scheduleWithFixedDelay(() -> {
-      try {
-        logImdsRefusals();
-      } catch (RuntimeException e) {
-        LOG.debug("reading the refused metadata connections failed", e);
-      }
-    }, IMDS_WATCH_PERIOD.toMillis(), IMDS_WATCH_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    this.imdsWatch = new ImdsRefusalWatch(this::readyInstances, this::imdsConnectionsRefused, IMDS_WATCH_PERIOD);
   }
 
   /** A builder; only {@link Builder#stateDir} is required. */
@@ -734,42 +722,22 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   /**
-   * Reads every ready instance's counter of refused metadata connections and logs a WARN for each that rose since
-   * the last reading: what the driver's watcher does every {@link #IMDS_WATCH_PERIOD}.
+   * Reads every ready instance's counter of refused metadata connections now and logs a WARN for each that rose
+   * since the last reading: what the driver's watcher does every {@link #IMDS_WATCH_PERIOD}.
    *
    * @return the warnings logged
    */
   List<String> logImdsRefusals() {
-    watchLock.lock();
-    try {
-      return logImdsRefusalsLocked();
-    } finally {
-      watchLock.unlock();
-    }
+    return imdsWatch.poll();
   }
 
-  private List<String> logImdsRefusalsLocked() {
+  private List<String> readyInstances() {
     List<String> out = new ArrayList<>();
-    java.util.Set<String> ids = new java.util.HashSet<>();
     for (Record r : readRecordsUnchecked()) {
-      String id = r.spec.instanceId();
-      if (closed || !r.ready() || !Netns.exists(r.names.namespace())) {
-        continue;
+      if (!closed && r.ready() && Netns.exists(r.names.namespace())) {
+        out.add(r.spec.instanceId());
       }
-      ids.add(id);
-      long count;
-      try {
-        count = imdsConnectionsRefused(id);
-      } catch (RuntimeException e) {
-        LOG.debug("instance {}: cannot read its refused metadata connections", id, e);
-        continue;
-      }
-      imdsRefusals.observe(id, count).ifPresent(w -> {
-        LOG.warn("{}", w);
-        out.add(w);
-      });
     }
-    imdsRefusals.retain(ids);
     return out;
   }
 
@@ -781,7 +749,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public void close() {
     closed = true;
-    watcher.shutdownNow();
+    imdsWatch.close();
     pool.shutdown();
     for (String id : List.copyOf(sockets.keySet())) {
       closeSockets(id);
