@@ -504,7 +504,8 @@ final class DefaultDeployment implements Deployment {
   }
 
   /**
-   * Brings {@code i}'s network back to what it was when a part of it went behind the runtime's back: the driver's
+   * Brings {@code i}'s network back to what it was when a part of it went behind the runtime's back, as far as the
+   * driver's cheap {@link dev.pods.spi.NetworkDriver#probe} sees (an intact network costs nothing more): the driver's
    * idempotent create rebuilds a deleted namespace or lost addresses with the same names and addresses and starts a
    * dead DHCP server again (its leases are kept); when its namespace was gone, the metadata service (which listened
    * in the old one) is started again in the new one with the same token, and a running domain is stopped and
@@ -523,10 +524,22 @@ final class DefaultDeployment implements Deployment {
         && st != InstanceState.READY && st != InstanceState.UNHEALTHY && st != InstanceState.STOPPED)) {
       return;
     }
+    // the driver's cheap probe first: the repair below (a create, which starts processes) only when it finds damage
+    List<String> defects;
+    try {
+      defects = s.networkDriver().probe(i.id());
+    } catch (RuntimeException e) {
+      defects = List.of("the probe failed: " + e.getMessage());
+    }
+    if (defects.isEmpty()) {
+      return;
+    }
     if (!destroyLock.tryLock()) {
       return; // a destroy or migration decides the instance's fate
     }
     try {
+      LOG.debug("pod {} instance {}: its network probe says {}; repairing it", pod.name(), i.name(),
+          String.join("; ", defects));
       boolean namespaceLost = !namespaceThere(i);
       netLock.lock();
       try {

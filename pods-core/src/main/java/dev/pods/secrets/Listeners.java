@@ -18,6 +18,10 @@ final class Listeners {
     return () -> list.remove(listener);
   }
 
+  boolean isEmpty() {
+    return list.isEmpty();
+  }
+
   void changed(String name) {
     for (Consumer<String> l : list) {
       try {

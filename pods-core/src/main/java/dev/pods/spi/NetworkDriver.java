@@ -50,6 +50,27 @@ public interface NetworkDriver extends AutoCloseable {
    */
   void delete(String instanceId);
 
+  /**
+   * A cheap check that the instance's network is still whole: answered from facts the driver can read without
+   * rebuilding anything (for the Linux driver: the namespace's file, its DHCP server's pid alive and in that
+   * namespace, its links and addresses, with no process started), so that a caller may ask every few seconds for
+   * every instance. Changes nothing. A broken network is mended by {@link #create} with its spec (the runtime's
+   * periodic check asks this first and repairs only what it says is broken).
+   *
+   * <p>The default cannot look inside and answers that it cannot tell (one entry), so a caller falls back to
+   * {@link #create}, which checks and repairs; drivers override it.
+   *
+   * @return what is missing or broken, one entry per part in words (for instance "namespace pods-x is gone", "its
+   *     DHCP server is not running"); empty when the network is whole. An instance without a network, or whose
+   *     network is being built, gives one entry.
+   * @throws dev.pods.NetworkException when the driver's own state cannot be read
+   * @since 0.2
+   */
+  default List<String> probe(String instanceId) {
+    java.util.Objects.requireNonNull(instanceId, "instanceId");
+    return List.of("this driver cannot probe a network cheaply; create() checks it");
+  }
+
   /** The instance's network, if it exists. */
   Optional<NetworkInstance> find(String instanceId);
 

@@ -35,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Firewalls are kept and enforced by {@link #admits}, which answers as the Linux driver filters: so a host
  * application's fast tests see what its firewall rules would let through.
  *
- * <p>Fault knob: {@link #failNext(Operation)} makes the next call of that operation throw a
- * {@link NetworkException} without changing anything. Thread-safe: state is guarded by the driver's monitor, and no
+ * <p>Fault knobs: {@link #failNext(Operation)} makes the next call of that operation throw a
+ * {@link NetworkException} without changing anything; {@link #breakBehindItsBack} breaks a part of a network as a
+ * hand or a crash would on a real host, which {@link #probe} then reports and {@link #create} mends. Thread-safe: state is guarded by the driver's monitor, and no
  * blocking I/O happens while holding it except closing sockets.
  */
 public final class InMemoryNetworkDriver implements NetworkDriver {
@@ -57,9 +58,27 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   /** Sockets bound "in a host namespace", by namespace ("" for the JVM's) and requested address. */
   private final Map<String, Map<InetSocketAddress, ServerSocket>> hostSockets = new HashMap<>();
   private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
+  /** Parts broken behind the driver's back, by instance. */
+  private final Map<String, java.util.Set<Part>> broken = new HashMap<>();
   private boolean closed;
 
   private int devices;
+
+  /** Parts of a network that {@link #breakBehindItsBack} can break. */
+  public enum Part {
+    /**
+     * The namespace, deleted by hand: the network is no longer {@linkplain #find found} or {@linkplain #list listed},
+     * tasks, binds and connections in it fail, and sockets bound in it stay open but unreachable (as in the
+     * namespace the kernel keeps alive for them); {@link #create} builds it again with the same names and closes
+     * them.
+     */
+    NAMESPACE,
+    /**
+     * The DHCP server (and resolver), killed: {@link #create} with the network's spec starts it again, and so does an
+     * {@link #update} that reaches it (a change of anything but the firewall and the kept-back ports).
+     */
+    DHCP_SERVER
+  }
 
   /** An empty driver. */
   public InMemoryNetworkDriver() {}
@@ -67,6 +86,53 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   /** Makes the next call of {@code op} throw a {@link NetworkException}. */
   public synchronized void failNext(Operation op) {
     failures.merge(op, 1, Integer::sum);
+  }
+
+  /**
+   * Breaks {@code part} of the instance's network as it could break behind a real driver's back; {@link #probe}
+   * names it until {@link #create} mends it.
+   *
+   * @throws NetworkException when the instance has no network
+   */
+  public synchronized void breakBehindItsBack(String instanceId, Part part) {
+    Objects.requireNonNull(part, "part");
+    if (!networks.containsKey(instanceId)) {
+      throw new NetworkException("break " + part + " of instance '" + instanceId + "' failed: no such network");
+    }
+    broken.computeIfAbsent(instanceId, k -> java.util.EnumSet.noneOf(Part.class)).add(part);
+  }
+
+  /**
+   * What is broken, as the Linux driver words it: an absent network, a deleted namespace, a dead DHCP server. Reads
+   * only this driver's memory.
+   */
+  @Override
+  public synchronized List<String> probe(String instanceId) {
+    Objects.requireNonNull(instanceId, "instanceId");
+    checkOpen();
+    NetworkInstance n = networks.get(instanceId);
+    if (n == null) {
+      return List.of("instance '" + instanceId + "' has no network");
+    }
+    java.util.Set<Part> parts = broken.getOrDefault(instanceId, java.util.Set.of());
+    if (parts.contains(Part.NAMESPACE)) {
+      return List.of("namespace " + n.namespace() + " is gone");
+    }
+    return parts.contains(Part.DHCP_SERVER) ? List.of("its DHCP server is not running") : List.of();
+  }
+
+  private boolean namespaceGone(String instanceId) {
+    return broken.getOrDefault(instanceId, java.util.Set.of()).contains(Part.NAMESPACE);
+  }
+
+  /** Whether a change from {@code a} to {@code b} reaches the DHCP server: anything but the firewall and kept-back ports. */
+  private static boolean reachesDhcpServer(NetworkSpec a, NetworkSpec b) {
+    return a.resolver() != b.resolver() || !a.mac().equals(b.mac()) || !a.hostname().equals(b.hostname())
+        || !a.dnsServers().equals(b.dnsServers()) || !a.searchDomains().equals(b.searchDomains())
+        || !a.subnet().equals(b.subnet()) || !a.privateAddress().equals(b.privateAddress())
+        || !a.gateway().equals(b.gateway()) || !Objects.equals(a.vpc(), b.vpc())
+        || !Objects.equals(a.hostNamespace(), b.hostNamespace()) || !Objects.equals(a.uplink(), b.uplink())
+        || !a.dnsHosts().equals(b.dnsHosts());
   }
 
   private void maybeFail(Operation op, String id) {
@@ -84,13 +150,21 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     checkOpen();
     maybeFail(Operation.CREATE, spec.instanceId());
     NetworkInstance have = networks.get(spec.instanceId());
+    String id = spec.instanceId();
     if (have != null) {
       checkOwner(have, spec, "create");
+      java.util.Set<Part> parts = broken.remove(id);
+      if (parts != null && parts.contains(Part.NAMESPACE)) {
+        // built again under the same names (the hypervisor's configuration names the tap); the old sockets went
+        closeSockets(sockets.remove(id));
+        NetworkInstance n = new NetworkInstance(spec, have.namespace(), have.vmBridge(), have.tap());
+        networks.put(id, n);
+        return n;
+      }
       if (have.spec().equals(spec)) {
         return have;
       }
     }
-    String id = spec.instanceId();
     // device names as short as Linux wants them (15 characters), so that domain specs accept them
     int k = ++devices;
     NetworkInstance n = new NetworkInstance(spec, "mem-" + id, "membr" + k, "memtap" + k);
@@ -104,10 +178,17 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     checkOpen();
     maybeFail(Operation.UPDATE, spec.instanceId());
     NetworkInstance have = networks.get(spec.instanceId());
-    if (have == null) {
+    if (have == null || namespaceGone(spec.instanceId())) {
       throw new NetworkException("update network of instance '" + spec.instanceId() + "' failed: no such network");
     }
     checkOwner(have, spec, "update");
+    if (reachesDhcpServer(have.spec(), spec)) {
+      // as the Linux driver restarts (or signals) its dnsmasq for such a change, starting a dead one again
+      java.util.Set<Part> parts = broken.get(spec.instanceId());
+      if (parts != null) {
+        parts.remove(Part.DHCP_SERVER);
+      }
+    }
     NetworkInstance n = new NetworkInstance(spec, have.namespace(), have.vmBridge(), have.tap());
     networks.put(spec.instanceId(), n);
     return n;
@@ -118,6 +199,7 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     checkOpen();
     maybeFail(Operation.DELETE, instanceId);
     networks.remove(instanceId);
+    broken.remove(instanceId);
     closeSockets(sockets.remove(instanceId));
   }
 
@@ -127,7 +209,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
    * (the real resolver then forwards the query upstream). Without {@link NetworkSpec#resolver()} the VM has no
    * resolver in its namespace: an error, as a query to the gateway goes unanswered.
    *
-   * @throws NetworkException when the instance has no network or no resolver
+   * @throws NetworkException when the instance has no network or no resolver, or its resolver (the DHCP server) or
+   *     namespace is broken ({@link #breakBehindItsBack})
    */
   public synchronized List<java.net.Inet4Address> resolve(String instanceId, String name) {
     NetworkInstance n = networks.get(instanceId);
@@ -138,6 +221,10 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
       throw new NetworkException("resolve " + name + " in instance '" + instanceId
           + "' failed: its network has no resolver");
     }
+    if (!broken.getOrDefault(instanceId, java.util.Set.of()).isEmpty()) {
+      throw new NetworkException("resolve " + name + " in instance '" + instanceId + "' failed: "
+          + probe(instanceId).get(0));
+    }
     String q = name.toLowerCase(java.util.Locale.ROOT);
     String fqdn = q.endsWith(".") ? q.substring(0, q.length() - 1) : q;
     return n.spec().dnsHosts().stream().filter(h -> h.name().equals(fqdn)).findFirst()
@@ -146,18 +233,23 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
 
   @Override
   public synchronized Optional<NetworkInstance> find(String instanceId) {
-    return Optional.ofNullable(networks.get(instanceId));
+    return namespaceGone(instanceId) ? Optional.empty() : Optional.ofNullable(networks.get(instanceId));
   }
 
   @Override
   public synchronized List<NetworkInstance> list(String owner) {
-    return networks.values().stream().filter(n -> n.spec().owner().equals(owner)).toList();
+    return networks.values().stream().filter(n -> n.spec().owner().equals(owner) && !namespaceGone(n.instanceId()))
+        .toList();
   }
 
   @Override
   public synchronized List<String> reap(String owner) {
     List<String> ids = new ArrayList<>();
-    for (NetworkInstance n : list(owner)) {
+    // records of broken networks too, as the Linux driver reaps by its records
+    for (NetworkInstance n : List.copyOf(networks.values())) {
+      if (!n.spec().owner().equals(owner)) {
+        continue;
+      }
       delete(n.instanceId());
       ids.add(n.instanceId());
     }
@@ -282,7 +374,7 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     if (protocol != NetworkProtocol.ICMP && (port < 1 || port > 65535)) {
       throw new IllegalArgumentException("port must be 1..65535, not " + port);
     }
-    NetworkInstance n = networks.get(instanceId);
+    NetworkInstance n = namespaceGone(instanceId) ? null : networks.get(instanceId);
     if (n == null) {
       throw new NetworkException("firewall check for instance '" + instanceId + "' failed: no such network");
     }
@@ -327,7 +419,7 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
 
   private synchronized void require(String instanceId, String what) {
     checkOpen();
-    if (!networks.containsKey(instanceId)) {
+    if (!networks.containsKey(instanceId) || namespaceGone(instanceId)) {
       throw new NetworkException(what + " for instance '" + instanceId + "' failed: no such network");
     }
   }

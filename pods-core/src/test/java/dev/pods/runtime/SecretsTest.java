@@ -10,8 +10,10 @@ import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Unit;
 import dev.pods.imds.ImdsServer;
+import dev.pods.secrets.FileSecretStore;
 import dev.pods.secrets.InMemorySecretStore;
 import dev.pods.spec.Reference;
+import dev.pods.spi.SecretStore;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,15 +55,21 @@ class SecretsTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder()
+    Files.writeString(tmp.resolve("vmlinuz"), "k");
+    Files.writeString(tmp.resolve("initrd"), "i");
+    runtime = runtime(secrets, "t");
+  }
+
+  /** A runtime on the fakes reading {@code store}, its files and names told apart by {@code name}. */
+  private PodRuntime runtime(SecretStore store, String name) {
+    BootImage image = BootImage.kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd"), "console=ttyS0");
+    return PodRuntime.builder()
         .hypervisor(hv).networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
-        .secrets(secrets)
+        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances-" + name)))
+        .images(n -> image)
+        .stateDir(tmp.resolve("state-" + name))
+        .namePrefix(name + "-")
+        .secrets(store)
         .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(tasks::add)
         .build();
@@ -116,7 +125,7 @@ class SecretsTest {
         .hasMessageContaining("no value for 'shop-db'");
     assertThat(runtime.deployments()).isEmpty();
     assertThat(hv.list(runtime.owner())).isEmpty();
-    try (Stream<Path> s = Files.list(tmp.resolve("state"))) {
+    try (Stream<Path> s = Files.list(tmp.resolve("state-t"))) {
       assertThat(s.filter(p -> p.getFileName().toString().equals("deployments")).flatMap(p -> {
         try {
           return Files.list(p);
@@ -162,6 +171,27 @@ class SecretsTest {
     assertThat(get(imds(d, "db"), "/v1/query/secret/shop-db/password").body()).isEqualTo(PLANTED + "-rotated\n");
     secrets.put("unrelated", Map.of("k", "v"));
     assertThat(imds(d, "web").stateHash()).isEqualTo(webHash);
+  }
+
+  @Test
+  void aFileSecretEditedByHandChangesTheDeclarersState() throws Exception {
+    runtime.close();
+    FileSecretStore files = FileSecretStore.open(tmp.resolve("secrets"));
+    files.put("shop-db", Map.of("password", PLANTED));
+    runtime = runtime(files, "f");
+    Deployment d = deployed();
+    String dbHash = imds(d, "db").stateHash();
+    String webHash = imds(d, "web").stateHash();
+
+    // an operator rotates the value with an editor: no call to the store
+    Files.writeString(files.dir().resolve("shop-db.secret"), "{\"password\": \"" + PLANTED + "-rotated\"}");
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (imds(d, "db").stateHash().equals(dbHash) && System.nanoTime() < end) {
+      Thread.onSpinWait();
+    }
+    assertThat(imds(d, "db").stateHash()).as("the declarer's state (its reload)").isNotEqualTo(dbHash);
+    assertThat(imds(d, "web").stateHash()).isEqualTo(webHash);
+    assertThat(get(imds(d, "db"), "/v1/query/secret/shop-db/password").body()).isEqualTo(PLANTED + "-rotated\n");
   }
 
   @Test

@@ -62,6 +62,12 @@ public abstract class NetworkDriverContract {
   /** A connection to {@code address} as a client of the host namespace's network would open it. */
   protected abstract Socket connectAsHostClient(InetSocketAddress address) throws Exception;
 
+  /** Deletes the instance's network namespace behind the driver's back, as {@code ip netns delete} by hand would. */
+  protected abstract void deleteNamespaceBehindItsBack(NetworkInstance n) throws Exception;
+
+  /** Kills the instance's DHCP server behind the driver's back, as {@code kill -9} of its dnsmasq would. */
+  protected abstract void killDhcpServerBehindItsBack(NetworkInstance n) throws Exception;
+
   /** An instance id unique to this test run, derived from {@code base}. */
   protected String id(String base) {
     return base;
@@ -176,6 +182,56 @@ public abstract class NetworkDriverContract {
     assertThat(after.vmBridge()).isEqualTo(n.vmBridge());
     assertThat(driver().find(n.instanceId())).contains(after);
     assertThat(driver().callInNamespace(n.instanceId(), () -> "still usable")).isEqualTo("still usable");
+  }
+
+  @Test
+  void aWholeNetworkProbesIntactAndAnAbsentOneDoesNot() {
+    NetworkInstance n = create("c1", 1);
+    assertThat(driver().probe(n.instanceId())).isEmpty();
+    driver().update(n.spec().withFirewall(NetworkFirewall.rules()));
+    assertThat(driver().probe(n.instanceId())).as("after an update").isEmpty();
+    assertThat(driver().probe(id("never-created"))).singleElement().asString().contains(id("never-created"));
+    driver().delete(n.instanceId());
+    assertThat(driver().probe(n.instanceId())).hasSize(1);
+  }
+
+  @Test
+  void aDeletedNamespaceProbesBrokenAndCreateBuildsItAgainUnderTheSameNames() throws Exception {
+    NetworkInstance n = create("c2", 2);
+    NetworkInstance other = create("c3", 3);
+    ServerSocket old = driver().bindInNamespace(n.instanceId(), IMDS);
+    deleteNamespaceBehindItsBack(n);
+    assertThat(driver().probe(n.instanceId())).singleElement().asString().contains("namespace")
+        .contains(n.namespace());
+    assertThat(driver().find(n.instanceId())).isEmpty();
+    assertThatThrownBy(() -> driver().callInNamespace(n.instanceId(), () -> 1)).isInstanceOf(NetworkException.class);
+    assertThat(driver().probe(other.instanceId())).as("a neighbour").isEmpty();
+    NetworkInstance again = driver().create(n.spec());
+    assertThat(again).isEqualTo(n);
+    assertThat(old.isClosed()).as("a socket of the deleted namespace").isTrue();
+    assertThat(driver().probe(n.instanceId())).isEmpty();
+    assertThat(driver().callInNamespace(n.instanceId(), () -> "back")).isEqualTo("back");
+  }
+
+  @Test
+  void aKilledDhcpServerProbesBrokenAndCreateStartsItAgain() throws Exception {
+    NetworkInstance n = create("c4", 4);
+    killDhcpServerBehindItsBack(n);
+    assertThat(driver().probe(n.instanceId())).singleElement().asString().contains("DHCP server");
+    assertThat(driver().find(n.instanceId())).as("the rest stands").contains(n);
+    assertThat(driver().create(n.spec())).isEqualTo(n);
+    assertThat(driver().probe(n.instanceId())).isEmpty();
+  }
+
+  @Test
+  void anUpdateThatReachesTheDhcpServerStartsAKilledOneAgainAndAFirewallChangeDoesNot() throws Exception {
+    NetworkInstance n = create("c5", 5);
+    killDhcpServerBehindItsBack(n);
+    NetworkInstance closed = driver().update(n.spec().withFirewall(NetworkFirewall.rules()));
+    assertThat(driver().probe(n.instanceId())).as("a firewall change").singleElement().asString()
+        .contains("DHCP server");
+    driver().update(closed.spec().toBuilder().hostname("renamed").build());
+    assertThat(driver().probe(n.instanceId())).as("a new hostname for DHCP").isEmpty();
   }
 
   @Test

@@ -54,6 +54,16 @@ class InMemoryNetworkDriverTest extends NetworkDriverContract {
   }
 
   @Override
+  protected void deleteNamespaceBehindItsBack(dev.pods.spi.NetworkInstance n) {
+    driver.breakBehindItsBack(n.instanceId(), InMemoryNetworkDriver.Part.NAMESPACE);
+  }
+
+  @Override
+  protected void killDhcpServerBehindItsBack(dev.pods.spi.NetworkInstance n) {
+    driver.breakBehindItsBack(n.instanceId(), InMemoryNetworkDriver.Part.DHCP_SERVER);
+  }
+
+  @Override
   protected String owner() {
     return "test-owner";
   }

@@ -137,14 +137,14 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
       reapDeadRuns(root, hv);
       command("ip", "netns", "add", hostNs);
       command("ip", "-n", hostNs, "link", "set", "lo", "up");
-      PodRuntime runtime = PodRuntime.localBuilder()
+      PodRuntime.Builder builder = PodRuntime.localBuilder()
           .dataDir(dir)
           .hypervisor(hv)
           .images(hp.images(root, dev.pods.ImagePolicy.catalogueOnly()))
           .hostNamespace(hostNs)
           .owner(owner.label())
-          .namePrefix(prefix + "-")
-          .build();
+          .namePrefix(prefix + "-");
+      PodRuntime runtime = configure(builder).build();
       LOG.info("pods-junit run {} in {}", owner.label(), dir);
       return new LocalRun(runtime, hv, hostNs, dir);
     } catch (RuntimeException | IOException e) {
@@ -162,6 +162,33 @@ public class LocalRuntimeFactory implements PodRuntimeFactory {
       }
       throw new PodsException("cannot start the pods-junit run in " + dir, e);
     }
+  }
+
+  /**
+   * Adds the host application's settings to the run's runtime before it is built: DNS domains
+   * ({@link PodRuntime.Builder#domain(String, String)}), secrets, host folders, a node address, an image policy...
+   * A subclass overrides it to give its test classes a runtime configured like its application's, and names itself
+   * in {@link PodTest#runtime()}:
+   *
+   * <pre>{@code
+   * public class ShopRuntime extends LocalRuntimeFactory {
+   *   @Override
+   *   protected PodRuntime.Builder configure(PodRuntime.Builder b) {
+   *     return b.domain("shop", "shop.test");       // +/domain/shop names resolve in every guest
+   *   }
+   * }
+   * @PodTest(runtime = ShopRuntime.class) class CheckoutTest { ... }
+   * }</pre>
+   *
+   * <p>The builder already holds the run's data folder, hypervisor, images, host namespace, owner and name prefix:
+   * changing those breaks the run's reaping and clean-up. Called once per run, from {@link #create()}; the default
+   * returns {@code builder} unchanged.
+   *
+   * @param builder the run's builder
+   * @return the builder to build the runtime from (usually {@code builder} itself)
+   */
+  protected PodRuntime.Builder configure(PodRuntime.Builder builder) {
+    return builder;
   }
 
   // ------------------------------------------------------------------------------------------------ reaping

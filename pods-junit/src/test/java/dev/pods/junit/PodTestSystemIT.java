@@ -8,9 +8,14 @@ import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.Phase;
 import dev.pods.Pod;
+import dev.pods.PodRuntime;
 import dev.pods.Script;
 import dev.pods.Unit;
 import dev.pods.imds.ExecResult;
+import dev.pods.spec.DomainRecord;
+import dev.pods.spec.DomainRecords;
+import dev.pods.spec.RecordType;
+import dev.pods.spec.Reference;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,10 +47,20 @@ class PodTestSystemIT {
   static final List<String> DOMAINS = new CopyOnWriteArrayList<>();
   static final List<String> SEEN = new CopyOnWriteArrayList<>();
 
-  @PodTest
+  /** The default factory plus what a host application adds through {@link LocalRuntimeFactory#configure}. */
+  static class ExampleDomainRuntime extends LocalRuntimeFactory {
+    @Override
+    protected PodRuntime.Builder configure(PodRuntime.Builder builder) {
+      return builder.domain("example", "example.test");
+    }
+  }
+
+  @PodTest(runtime = ExampleDomainRuntime.class)
   static class TinyGuest {
     @Deploy static Pod tiny = Pod.builder().name("tiny")
         .unit(Unit.builder().name("vm").image("tiny").memoryMib(192)
+            .domain(new DomainRecords("vm-dns", List.of(
+                new DomainRecord("vm", Reference.of("domain", "example"), RecordType.PRIVATE, null))))
             .script(Script.shell(Phase.INITIAL, "echo \"up as $(hostname)\"\n")).build())
         .build();
 
@@ -56,6 +71,8 @@ class PodTestSystemIT {
       ExecResult r = vm.exec("sh", "-c", "hostname; grep MemTotal /proc/meminfo");
       SEEN.add(r.exitCode() + "\n" + r.stdoutText());
       SEEN.add(String.join("|", vm.recentOutput()));
+      ExecResult dns = vm.exec("nslookup", "-type=a", "vm.example.test");
+      SEEN.add(vm.privateAddress().getHostAddress() + "\n" + dns.stdoutText());
     }
   }
 
@@ -79,6 +96,11 @@ class PodTestSystemIT {
     long memKib = Long.parseLong(out.get(2).replaceAll("[^0-9]", ""));
     assertThat(memKib).as("MemTotal of a 192 MiB guest").isBetween(100_000L, 192L * 1024);
     assertThat(SEEN.get(1)).isEqualTo("up as vm-0");
+    // the domain the factory's configure() registered answers in the guest, through its resolver
+    List<String> dns = SEEN.get(2).lines().toList();
+    assertThat(dns.subList(1, dns.size())).as("nslookup of vm.example.test in the guest")
+        .anyMatch(l -> l.startsWith("Name:") && l.contains("vm.example.test"))
+        .anyMatch(l -> l.startsWith("Address:") && l.substring("Address:".length()).strip().equals(dns.get(0)));
 
     String domain = DOMAINS.get(0);
     String p = domain.substring(0, domain.indexOf('-'));

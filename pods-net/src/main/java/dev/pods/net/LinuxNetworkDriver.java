@@ -1,20 +1,25 @@
 package dev.pods.net;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pods.NetworkException;
-import dev.pods.internal.LockFile;
-import dev.pods.net.internal.AtomicFiles;
-import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.DnsmasqSupervisor;
 import dev.pods.net.internal.ImdsRefusalWatch;
 import dev.pods.net.internal.ImdsRefusals;
+import dev.pods.net.internal.InstanceRecord;
+import dev.pods.net.internal.IntegrityProbe;
+import dev.pods.net.internal.IpCommands;
 import dev.pods.net.internal.IpJson;
+import dev.pods.net.internal.LinkIndexes;
+import dev.pods.net.internal.NamespaceSockets;
 import dev.pods.net.internal.Names;
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Nft;
+import dev.pods.net.internal.OwnerMarks;
 import dev.pods.net.internal.Processes;
 import dev.pods.net.internal.Programs;
-import dev.pods.net.internal.SpecJson;
+import dev.pods.net.internal.Reaper;
+import dev.pods.net.internal.RecordStore;
+import dev.pods.net.internal.ResolverHosts;
+import dev.pods.net.internal.VpcBridges;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
@@ -23,15 +28,11 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
 import dev.pods.spi.NetworkVpc;
-import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +40,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -60,7 +67,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Link-local 169.254.0.0/16 is never forwarded by an instance namespace. Names of links are
- * {@code <linkPrefix><kind><index>} with a persistent per-instance index; MACs are derived from the names, so a
+ * {@code <linkPrefix><kind><index>} with a persistent per-instance index, claimed host-wide
+ * ({@link Builder#linkIndexDir}), so drivers with the same link prefix and different state folders never take the
+ * same names (and an index whose links someone else left is skipped); MACs are derived from the names, so a
  * re-created network keeps them. State (one record per instance, dnsmasq's lease, pid and log files, address pools)
  * lives in the state directory; records are written before anything is built, so {@link #reap} finds the leftovers
  * of a crash. Each namespace also carries its owner's mark (the alias of its loopback link, a digest of the owner
@@ -69,43 +78,51 @@ import org.slf4j.LoggerFactory;
  * state folders (two data folders) never remove each other's networks. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
  * asynchronous), namespace, VPC bridge when unused, state.
  *
+ * <p>This class orchestrates; the parts live in {@code dev.pods.net.internal}: instance records
+ * ({@code RecordStore}), host-wide link indexes ({@code LinkIndexes}), the host side and the VPC bridges' reference
+ * counting ({@code VpcBridges}), dnsmasq supervision ({@code DnsmasqSupervisor}), the resolver's names
+ * ({@code ResolverHosts}), owner marks and reaping ({@code OwnerMarks}, {@code Reaper}), sockets and tasks in
+ * namespaces ({@code NamespaceSockets}) and the cheap probe ({@code IntegrityProbe}).
+ *
  * <p>Links, addresses and routes are written as {@code ip -batch} programs and run by {@code ip} itself; the
  * nftables table is loaded in one transaction through libnftables (JNA), or by {@code nft -f}
  * ({@link Builder#netlink(boolean)}). Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
  * and drop privileges) and the {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
  * in this driver; VPC bridges and indexes are guarded by file locks, so several drivers may share a state
- * directory. Every call blocks. One daemon thread ({@code pods-net-watch-N}) reads each instance's counter of
- * metadata connections refused over the cap of 64 ({@code ImdsProtocol.MAX_CONNECTIONS}) every 10 s and logs a WARN when it rose
- * ({@link #imdsConnectionsRefused}). {@link #close()} ends it, closes the sockets this driver bound and leaves the
- * networks.
+ * directory. Every call blocks. One daemon thread ({@code pods-net-watch-N}, {@code ImdsRefusalWatch}) reads each
+ * instance's counter of metadata connections refused over the cap of 64 ({@code ImdsProtocol.MAX_CONNECTIONS})
+ * every 10 s and logs a WARN when it rose ({@link #imdsConnectionsRefused}). {@link #close()} ends it, closes the
+ * sockets this driver bound and leaves the networks.
  *
  * @since 0.1
  */
 public final class LinuxNetworkDriver implements NetworkDriver {
   private static final Logger LOG = LoggerFactory.getLogger(LinuxNetworkDriver.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
-  private static final IpPoolSpec INDEX = new IpPoolSpec("link-index", Cidr.parse("0.0.0.0/12"), 32,
-      List.of(Cidr.parse("0.0.0.0/32")));
-  private static final String CREATING = "creating";
-  private static final java.util.concurrent.atomic.AtomicInteger THREADS =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private static final String READY = "ready";
+  /** How many indexes a create skips, whose links another driver (or a removed state folder) left, before it fails. */
+  private static final int FOREIGN_SKIPS = 8;
+  private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final Path stateDir;
   private final String prefix;
   private final String linkPrefix;
   private final @Nullable String vmNamespace;
   private final @Nullable String tapUser;
-  private final String ip;
   private final String nft;
-  private final String dnsmasq;
-  private final Duration timeout;
   private final boolean jnaNetnsAdd;
   private final boolean netlink;
-  private final FileIpAddressPool indexes;
+  private final IpCommands ip;
+  private final RecordStore records;
+  private final LinkIndexes indexes;
+  private final VpcBridges vpcs;
+  private final DnsmasqSupervisor dnsmasq;
+  private final ResolverHosts resolver;
+  private final OwnerMarks marks;
+  private final Reaper reaper;
+  private final NamespaceSockets sockets = new NamespaceSockets();
+  private final IntegrityProbe probe;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
-  private final Map<String, List<ServerSocket>> sockets = new ConcurrentHashMap<>();
-  private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "pods-net-" + THREADS.incrementAndGet());
     t.setDaemon(true);
     return t;
@@ -124,20 +141,53 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
     this.vmNamespace = b.vmNamespace;
     this.tapUser = b.tapUser;
-    this.ip = b.ip;
     this.nft = b.nft;
-    this.dnsmasq = b.dnsmasq;
-    this.timeout = b.timeout;
     this.netlink = b.netlink;
+    this.ip = new IpCommands(b.ip, b.timeout);
     try {
-      Files.createDirectories(stateDir.resolve("instances"));
+      this.records = new RecordStore(stateDir, prefix, linkPrefix);
       Files.createDirectories(stateDir.resolve("pools"));
       this.jnaNetnsAdd = Netns.runNetnsMounted();
     } catch (IOException e) {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
-    this.indexes = FileIpAddressPool.openVolatile(stateDir, INDEX);
+    this.indexes = new LinkIndexes(b.linkIndexDir, linkPrefix, stateDir);
+    this.vpcs = new VpcBridges(stateDir, records, indexes, ip);
+    this.dnsmasq = new DnsmasqSupervisor(b.dnsmasq, b.timeout, records);
+    this.resolver = new ResolverHosts(dnsmasq, records);
+    this.marks = new OwnerMarks(ip);
+    this.reaper = new Reaper(prefix, records, marks);
+    this.probe = new IntegrityProbe(records, dnsmasq, vmNs());
+    adoptIndexes();
     this.imdsWatch = new ImdsRefusalWatch(this::readyInstances, this::imdsConnectionsRefused, IMDS_WATCH_PERIOD);
+  }
+
+  /**
+   * Claims host-wide the link indexes the records of this state folder hold (networks built while indexes were
+   * claimed per state folder, in its {@code link-index.json}, which then goes); a clash is logged.
+   */
+  private void adoptIndexes() {
+    Path old = stateDir.resolve("link-index.json");
+    if (!Files.exists(old)) {
+      return;
+    }
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      if (!indexes.adopt("i-" + r.id(), r.index())) {
+        LOG.warn("link index {} of instance '{}' is held by another state folder in {}", r.index(), r.id(),
+            indexes.file());
+      }
+      NetworkVpc vpc = r.spec().vpc();
+      if (vpc != null && !indexes.adopt("v-" + vpc.id(), r.vpcIndex())) {
+        LOG.warn("link index {} of VPC '{}' is held by another state folder in {}", r.vpcIndex(), vpc.id(),
+            indexes.file());
+      }
+    }
+    try {
+      Files.deleteIfExists(old);
+      Files.deleteIfExists(stateDir.resolve("link-index.lock"));
+    } catch (IOException e) {
+      throw new NetworkException("remove " + old + " failed", e);
+    }
   }
 
   /** A builder; only {@link Builder#stateDir} is required. */
@@ -162,21 +212,21 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "create", () -> {
-      Record r = readRecord(id);
+      InstanceRecord r = records.read(id);
       if (r != null) {
         checkOwner(r, spec, "create");
-        if (r.ready() && Netns.exists(r.names.namespace()) && healthy(r)) {
-          if (!r.spec.equals(spec)) {
+        if (r.ready() && Netns.exists(r.names().namespace()) && healthy(r)) {
+          if (!r.spec().equals(spec)) {
             return doUpdate(r, spec);
           }
-          ensureDnsmasq(r);
+          dnsmasq.ensure(r);
           return r.instance();
         }
-        LOG.info("network of instance '{}' is incomplete ({}); rebuilding it", id, r.state);
+        LOG.info("network of instance '{}' is incomplete ({}); rebuilding it", id, r.state());
         teardown(id, r, true);
       } else if (Netns.exists(Names.namespace(prefix, id))) {
         String ns = Names.namespace(prefix, id);
-        if (!ownerMark(spec.owner()).equals(ownerMarkOf(ns))) {
+        if (!marks.isOwners(ns, spec.owner())) {
           // the same prefix and instance id in another state folder (another data folder), or not made by pods
           throw new NetworkException("create network of instance '" + id + "' failed: namespace " + ns
               + " exists and is not " + spec.owner() + "'s; another data folder uses the prefix '" + prefix
@@ -193,8 +243,8 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "update", () -> {
-      Record r = readRecord(id);
-      if (r == null || !r.ready() || !Netns.exists(r.names.namespace())) {
+      InstanceRecord r = records.read(id);
+      if (r == null || !r.ready() || !Netns.exists(r.names().namespace())) {
         throw new NetworkException("update network of instance '" + id + "' failed: no such network");
       }
       checkOwner(r, spec, "update");
@@ -206,7 +256,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   public void delete(String instanceId) {
     Objects.requireNonNull(instanceId, "instanceId");
     locked(instanceId, "delete", () -> {
-      teardown(instanceId, readRecord(instanceId));
+      teardown(instanceId, records.read(instanceId));
       return null;
     });
   }
@@ -215,72 +265,55 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     String id = spec.instanceId();
     long t0 = System.nanoTime();
     Laps laps = new Laps();
-    long index = Cidr.toInt(indexes.allocate("i-" + id).network());
+    long index = claimIndex(spec);
     laps.lap("index");
-    NetworkVpc vpc = spec.vpc();
-    Path dir = instanceDir(id);
-    Files.createDirectories(dir);
-    // the VPC's index and this record appear under one lock hold: a concurrent delete of the VPC's last other
-    // member then sees this record and keeps the VPC's bridge and index
-    Record r = vpc == null ? record(spec, index, -1) : LockFile.with(vpcLock(),
-        () -> record(spec, index, Cidr.toInt(indexes.allocate("v-" + vpc.id()).network())));
-    Names names = r.names;
-    long vpcIndex = r.vpcIndex;
+    InstanceRecord r = vpcs.record(spec, index);
+    Names names = r.names();
     laps.lap("record");
-    String foreign = foreignLink(spec, names);
-    if (foreign != null) {
-      // nothing is built: only this record goes, never links of that name, which are another driver's
-      Files.deleteIfExists(dir.resolve("record.json"));
-      AtomicFiles.deleteTree(dir);
-      indexes.release("i-" + id);
-      throw new NetworkException("create network of instance '" + id + "' failed: link " + foreign
-          + " exists and is not this driver's; another data folder uses the link prefix '" + linkPrefix
-          + "': give each its own prefix");
-    }
-    java.util.concurrent.Future<Process> nftDone = null;
-    java.util.concurrent.Future<Object> hostDone = null;
+    Future<Process> nftDone = null;
+    Future<Object> hostDone = null;
     try {
       addNamespace(names.namespace());
-      markOwner(names.namespace(), spec.owner());
+      marks.mark(names.namespace(), spec.owner());
       laps.lap("netns");
       Path ns = Netns.path(names.namespace());
       // nft matches interfaces by name, so the table can load while the links are being made elsewhere
       // dnsmasq binds the wildcard DHCP socket and serves gw0 by name, so it may start before gw0 exists too
       nftDone = pool.submit(() -> Netns.call(ns, () -> {
         writeSysctls(Programs.sysctlsBeforeLinks());
-        Nft.run(Programs.nftTable(spec, names, false), netlink, nft, timeout);
-        return startDnsmasq(spec, dir);
+        Nft.run(Programs.nftTable(spec, names, false), netlink, nft, ip.timeout());
+        return dnsmasq.start(spec);
       }));
       String vmBatch = Programs.vmSideBatch(names, tapUser);
       if (Objects.equals(vmNamespace, spec.hostNamespace())) {
         // the usual production layout (libvirt and the bridges in one namespace): one command for both sides
-        attachToHost(spec, names, vmBatch);
+        vpcs.attach(spec, names, vmBatch);
         laps.lap("vm+host-batch");
       } else {
         hostDone = pool.submit(() -> {
-          attachToHost(spec, names, "");
+          vpcs.attach(spec, names, "");
           return null;
         });
-        inNamespace(vmNs(), () -> ipBatch(vmBatch));
+        Netns.call(vmNs(), () -> ip.batch(vmBatch));
         laps.lap("vm-batch");
         await(hostDone);
       }
       laps.lap("host-batch");
       Netns.call(ns, () -> {
-        ipBatch(Programs.instanceBatch(spec));
+        ip.batch(Programs.instanceBatch(spec));
         writeSysctls(Programs.sysctlsAfterLinks(spec));
         return null;
       });
       laps.lap("ns-batch");
       Process dns = await(nftDone);
       laps.lap("nft+dnsmasq");
-      awaitDnsmasq(dns, dir, id);
+      dnsmasq.await(dns, id);
       laps.lap("dnsmasq-ready");
-      markReady(id);
+      records.markReady(id);
       laps.lap("ready");
       LOG.info("network of instance '{}' created in {} us", id, (System.nanoTime() - t0) / 1000);
       LOG.debug("create '{}' steps (us): {}", id, laps);
-      return new Record(spec, names, index, vpcIndex, READY).instance();
+      return new InstanceRecord(spec, names, index, r.vpcIndex(), true).instance();
     } catch (Exception e) {
       // let the parallel steps finish first, or a dnsmasq started after the teardown would outlive it
       Process late = settle(nftDone);
@@ -297,15 +330,32 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  private Record record(NetworkSpec spec, long index, long vpcIndex) throws IOException {
-    Record r = new Record(spec, Names.of(prefix, linkPrefix, spec.instanceId(), index, vpcIndex), index, vpcIndex,
-        CREATING);
-    writeRecord(r);
-    return r;
+  /**
+   * The instance's link index, claimed host-wide; an index whose links exist already (left by a driver whose
+   * state folder was removed, or one that claims its indexes elsewhere) is skipped, never touched.
+   */
+  private long claimIndex(NetworkSpec spec) throws Exception {
+    String key = "i-" + spec.instanceId();
+    for (int attempt = 0; ; attempt++) {
+      // an index the instance held already keeps its tap, which a running domain keeps open across a rebuild
+      boolean held = indexes.lookup(key).isPresent();
+      long index = indexes.claim(key);
+      String foreign = foreignLink(spec, Names.of(prefix, linkPrefix, spec.instanceId(), index, -1), !held);
+      if (foreign == null) {
+        return index;
+      }
+      indexes.release(key); // round-robin: the next claim gets another index
+      if (attempt == FOREIGN_SKIPS) {
+        throw new NetworkException("create network of instance '" + spec.instanceId() + "' failed: link "
+            + foreign + " and the links of " + FOREIGN_SKIPS + " more indexes exist and are not this driver's");
+      }
+      LOG.warn("link {} exists and is not this driver's (left by another driver with the link prefix '{}'); "
+          + "instance '{}' takes another index", foreign, linkPrefix, spec.instanceId());
+    }
   }
 
   /** Waits for a parallel step, ignoring its outcome; its result, or null. */
-  private static <T> @Nullable T settle(java.util.concurrent.@Nullable Future<T> f) {
+  private static <T> @Nullable T settle(@Nullable Future<T> f) {
     if (f == null) {
       return null;
     }
@@ -316,7 +366,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
           return f.get();
         } catch (InterruptedException e) {
           interrupted = true;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        } catch (ExecutionException | CancellationException e) {
           return null;
         }
       }
@@ -327,10 +377,10 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  private static <T> T await(java.util.concurrent.Future<T> f) throws Exception {
+  private static <T> T await(Future<T> f) throws Exception {
     try {
       return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof Exception c) {
         throw c;
       }
@@ -338,92 +388,52 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  private NetworkInstance doUpdate(Record r, NetworkSpec spec) throws Exception {
+  private NetworkInstance doUpdate(InstanceRecord r, NetworkSpec spec) throws Exception {
     String id = spec.instanceId();
-    if (!Programs.sameLinks(r.spec, spec)) {
+    if (!Programs.sameLinks(r.spec(), spec)) {
       LOG.info("network of instance '{}' changes its addresses; rebuilding it", id);
       teardown(id, r, true);
       return build(spec);
     }
-    Path ns = Netns.path(r.names.namespace());
-    if (Programs.onlyDnsHostsDiffer(r.spec, spec)) {
+    Path ns = Netns.path(r.names().namespace());
+    InstanceRecord updated = r.updated(spec);
+    if (Programs.onlyDnsHostsDiffer(r.spec(), spec)) {
       // the resolver's names alone: no rule changes, dnsmasq re-reads its hosts file (DHCP untouched)
-      Record updated = new Record(spec, r.names, r.index, r.vpcIndex, READY);
-      writeRecord(updated);
-      reloadHosts(updated);
+      records.write(updated);
+      resolver.reload(updated);
       LOG.debug("network of instance '{}': resolver names updated", id);
       return updated.instance();
     }
     Netns.call(ns, () -> {
-      Nft.run(Programs.nftTable(spec, r.names, true), netlink, nft, timeout);
+      Nft.run(Programs.nftTable(spec, r.names(), true), netlink, nft, ip.timeout());
       return null;
     });
-    Record updated = new Record(spec, r.names, r.index, r.vpcIndex, READY);
-    writeRecord(updated);
-    if (!Programs.sameDhcp(r.spec, spec)) {
-      stopDnsmasq(r);
-      Process p = Netns.call(ns, () -> startDnsmasq(spec, instanceDir(id)));
-      awaitDnsmasq(p, instanceDir(id), id);
-    } else if (!r.spec.dnsHosts().equals(spec.dnsHosts())) {
-      reloadHosts(updated);
+    records.write(updated);
+    if (!Programs.sameDhcp(r.spec(), spec)) {
+      dnsmasq.stop(r);
+      dnsmasq.startIn(updated);
+    } else if (!r.spec().dnsHosts().equals(spec.dnsHosts())) {
+      resolver.reload(updated);
     }
     LOG.debug("network of instance '{}' updated", id);
     return updated.instance();
   }
 
-  /** Builds the host-namespace side, after {@code before} (more commands for the same namespace, or empty). */
-  private void attachToHost(NetworkSpec spec, Names names, String before) throws Exception {
-    Path host = hostNs(spec);
-    if (spec.vpc() == null) {
-      String batch = before + Programs.hostBatch(spec, names, false);
-      if (!batch.isEmpty()) {
-        inNamespace(host, () -> ipBatch(batch));
-      }
-      return;
-    }
-    LockFile.with(vpcLock(), () -> inNamespace(host, () -> {
-      boolean exists = linkExists(Objects.requireNonNull(names.vpcBridge()));
-      return ipBatch(before + Programs.hostBatch(spec, names, !exists));
-    }));
-  }
-
   /**
-   * The members of a VPC other than {@code self} that are not being deleted. The marker is looked at before the
-   * record: a deletion removes the record before the marker, so a member seen without marker and then with a
-   * record really is still there.
+   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth (and
+   * tap, with {@code withTap}) and the host-side veths. This driver removes an instance's links before its record,
+   * and indexes are claimed host-wide, so such a link was left by another driver (whose state folder is gone, or
+   * that claims its indexes in another folder). VPC bridges, shared by the members of a VPC, are not checked.
    */
-  private List<String> otherMembers(String vpcId, String self) throws IOException {
-    List<String> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stateDir.resolve("instances"))) {
-      for (Path p : ds) {
-        String other = p.getFileName().toString();
-        if (other.equals(self) || Files.exists(p.resolve("deleting"))) {
-          continue;
-        }
-        Record o = readRecord(other);
-        if (o != null && o.spec.vpc() != null && o.spec.vpc().id().equals(vpcId)) {
-          out.add(other);
-        }
-      }
-    }
-    return out;
-  }
-
-  /**
-   * A link this instance's names would take that exists already, or {@code null}: the VM-side bridge and veth and
-   * the host-side veths. This driver removes an instance's links before its record, so such a link is another
-   * driver's (another state folder with the same link prefix allocated the same index). VPC bridges, shared by the
-   * members of a VPC, are not checked.
-   */
-  private @Nullable String foreignLink(NetworkSpec spec, Names n) throws Exception {
-    // not the tap: a running domain's QEMU keeps its tap alive while the network is rebuilt under the same index
-    for (String name : List.of(n.bridge(), n.vmVeth())) {
-      if (inNamespace(vmNs(), () -> linkExists(name))) {
+  private @Nullable String foreignLink(NetworkSpec spec, Names n, boolean withTap) throws Exception {
+    // the tap only for a new index: a running domain's QEMU keeps its tap alive while the network is rebuilt
+    for (String name : withTap ? List.of(n.bridge(), n.vmVeth(), n.tap()) : List.of(n.bridge(), n.vmVeth())) {
+      if (Netns.call(vmNs(), () -> IpCommands.linkExists(name))) {
         return name;
       }
     }
     for (String name : List.of(n.uplinkVeth(), n.vpcVeth())) {
-      if (inNamespace(hostNs(spec), () -> linkExists(name))) {
+      if (Netns.call(VpcBridges.hostNs(spec), () -> IpCommands.linkExists(name))) {
         return name;
       }
     }
@@ -431,38 +441,23 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   /** Whether the namespace still holds the addresses the record says it has (a hand-made change breaks it). */
-  private boolean healthy(Record r) throws Exception {
-    String json = Netns.call(Netns.path(r.names.namespace()),
-        () -> Exec.check(List.of(ip, "-j", "addr", "show"), null, timeout).stdout());
+  private boolean healthy(InstanceRecord r) throws Exception {
+    NetworkSpec spec = r.spec();
+    String json = Netns.call(Netns.path(r.names().namespace()), () -> ip.check("-j", "addr", "show").stdout());
     List<IpJson.Address> have = IpJson.addresses(json);
-    boolean ok = have.contains(new IpJson.Address(Names.GW_IF, Cidr.dotted(r.spec.gateway()),
-        r.spec.subnet().prefixLength()));
-    if (r.spec.uplink() != null) {
-      ok &= have.contains(new IpJson.Address(Names.UP_IF, Cidr.dotted(r.spec.uplink().address()),
-          r.spec.uplink().prefixLength()));
+    boolean ok = have.contains(new IpJson.Address(Names.GW_IF, Cidr.dotted(spec.gateway()),
+        spec.subnet().prefixLength()));
+    if (spec.uplink() != null) {
+      ok &= have.contains(new IpJson.Address(Names.UP_IF, Cidr.dotted(spec.uplink().address()),
+          spec.uplink().prefixLength()));
     }
     if (!ok) {
-      LOG.warn("network of instance '{}' lost its addresses ({}); rebuilding it", r.spec.instanceId(), have);
+      LOG.warn("network of instance '{}' lost its addresses ({}); rebuilding it", r.id(), have);
     }
     return ok;
   }
 
-  /** Whether the calling thread's namespace has the link (reads /proc, no command). */
-  private static boolean linkExists(String name) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/thread-self/net/dev"))) {
-      int colon = line.indexOf(':');
-      if (colon > 0 && line.substring(0, colon).strip().equals(name)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static @Nullable Path hostNs(NetworkSpec spec) {
-    return spec.hostNamespace() == null ? null : Netns.path(spec.hostNamespace());
-  }
-
-  private void teardown(String id, @Nullable Record r) throws Exception {
+  private void teardown(String id, @Nullable InstanceRecord r) throws Exception {
     teardown(id, r, false);
   }
 
@@ -470,18 +465,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
    * Removes an instance network. With {@code keepIndex} the instance keeps its link index, so a rebuild that follows
    * gets the same link names (the hypervisor's configuration names the tap); the old links are gone by then.
    */
-  private void teardown(String id, @Nullable Record r, boolean keepIndex) throws Exception {
+  private void teardown(String id, @Nullable InstanceRecord r, boolean keepIndex) throws Exception {
     long t0 = System.nanoTime();
     Laps laps = new Laps();
-    closeSockets(id);
-    String nsName = r != null ? r.names.namespace() : Names.namespace(prefix, id);
+    sockets.closeAll(id);
+    String nsName = r != null ? r.names().namespace() : Names.namespace(prefix, id);
     if (r != null && !Netns.exists(nsName)) {
       // its namespace was deleted by hand: its dnsmasq runs on in the unnamed namespace it keeps alive
-      Long orphan = orphanDnsmasq(id);
-      if (orphan != null) {
-        LOG.warn("network of instance '{}': ending dnsmasq {} left in its deleted namespace", id, orphan);
-        Processes.end(List.of(orphan), Duration.ofSeconds(2));
-      }
+      dnsmasq.endOrphan(id);
     }
     if (Netns.exists(nsName)) {
       List<Long> pids = Processes.inNamespace(Netns.inode(nsName));
@@ -491,50 +482,27 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       laps.lap("processes");
     }
     if (r != null) {
-      Names n = r.names;
-      boolean sameNs = Objects.equals(vmNamespace, r.spec.hostNamespace());
+      boolean sameNs = Objects.equals(vmNamespace, r.spec().hostNamespace());
       if (!sameNs) {
-        forceBatch(vmNs(), Programs.groupDelete(n, null));
+        ip.forceBatch(vmNs(), Programs.groupDelete(r.names(), null));
         laps.lap("vm-links");
       }
-      NetworkVpc vpc = r.spec.vpc();
-      if (vpc == null) {
-        if (r.spec.uplink() != null || sameNs) {
-          forceBatch(hostNs(r.spec), Programs.groupDelete(n, null));
-        }
-      } else {
-        LockFile.with(vpcLock(), () -> {
-          // members being deleted count as gone: of two concurrent last deletions, the second removes the bridge
-          Files.write(instanceDir(id).resolve("deleting"), new byte[0]);
-          List<String> others = otherMembers(vpc.id(), id);
-          boolean last = others.isEmpty();
-          String vpcBridge = Objects.requireNonNull(n.vpcBridge());
-          String bridge = last && inNamespace(hostNs(r.spec), () -> linkExists(vpcBridge)) ? vpcBridge : null;
-          LOG.debug("delete '{}': other members of VPC '{}': {}, removing bridge {}", id, vpc.id(), others, bridge);
-          forceBatch(hostNs(r.spec), Programs.groupDelete(n, bridge));
-          if (last) {
-            indexes.release("v-" + vpc.id());
-          }
-          return null;
-        });
-      }
+      vpcs.detach(r, sameNs);
       laps.lap("host-links");
     } else if (Netns.exists(nsName)) {
       // no record: the outer ends' names are unknown, but deleting the inner ends removes the pairs
-      forceBatch(Netns.path(nsName), "link del " + Names.GW_IF + "\nlink del " + Names.UP_IF + "\nlink del "
+      ip.forceBatch(Netns.path(nsName), "link del " + Names.GW_IF + "\nlink del " + Names.UP_IF + "\nlink del "
           + Names.VPC_IF + "\n");
     }
     if (Netns.exists(nsName)) {
       if (jnaNetnsAdd) {
         Netns.delete(nsName);
       } else {
-        Exec.check(List.of(ip, "netns", "del", nsName), null, timeout);
+        ip.check("netns", "del", nsName);
       }
       laps.lap("netns");
     }
-    // the record goes first: without it the instance no longer counts (a VPC's last-member check reads records)
-    Files.deleteIfExists(instanceDir(id).resolve("record.json"));
-    AtomicFiles.deleteTree(instanceDir(id));
+    records.delete(id);
     if (!keepIndex) {
       indexes.release("i-" + id);
     }
@@ -543,12 +511,12 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     LOG.debug("delete '{}' steps (us): {}", id, laps);
   }
 
-  // ---------------------------------------------------------------- queries and reaping
+  // ---------------------------------------------------------------- queries, probe and reaping
 
   @Override
   public Optional<NetworkInstance> find(String instanceId) {
-    Record r = readRecordUnchecked(instanceId);
-    if (r == null || !r.ready() || !Netns.exists(r.names.namespace())) {
+    InstanceRecord r = records.readUnchecked(instanceId);
+    if (r == null || !r.ready() || !Netns.exists(r.names().namespace())) {
       return Optional.empty();
     }
     return Optional.of(r.instance());
@@ -557,79 +525,51 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public List<NetworkInstance> list(String owner) {
     List<NetworkInstance> out = new ArrayList<>();
-    for (Record r : readRecordsUnchecked()) {
-      if (r.spec.owner().equals(owner) && r.ready() && Netns.exists(r.names.namespace())) {
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      if (r.spec().owner().equals(owner) && r.ready() && Netns.exists(r.names().namespace())) {
         out.add(r.instance());
       }
     }
     return out;
   }
 
+  /**
+   * Reads, without starting a process, entering a namespace or taking the instance's lock: the record, the
+   * namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's namespace under {@code /proc},
+   * then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's namespace) its links and the addresses
+   * and link routes of {@code gw0} and {@code up0}, and the VM namespace's links ({@code /proc/thread-self/net}; for a
+   * named VM namespace, on one short-lived thread inside it).
+   */
+  @Override
+  public List<String> probe(String instanceId) {
+    Objects.requireNonNull(instanceId, "instanceId");
+    checkOpen();
+    return probe.probe(instanceId);
+  }
+
   @Override
   public List<String> reap(String owner) {
-    List<String> removed = new ArrayList<>();
-    for (Record r : readRecordsUnchecked()) {
-      if (r.spec.owner().equals(owner)) {
-        delete(r.spec.instanceId());
-        removed.add(r.spec.instanceId());
+    return reaper.reap(owner, new Reaper.Driver() {
+      @Override
+      public void delete(String instanceId) {
+        LinuxNetworkDriver.this.delete(instanceId);
       }
-    }
-    // state directories without a record: a crash between removing the record and the rest of its files
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stateDir.resolve("instances"))) {
-      for (Path p : ds) {
-        String id = p.getFileName().toString();
-        if (!Files.exists(p.resolve("record.json")) && !Netns.exists(Names.namespace(prefix, id))) {
-          locked(id, "reap", () -> {
-            if (!Files.exists(p.resolve("record.json"))) {
-              AtomicFiles.deleteTree(p);
-            }
-            return null;
-          });
-        }
+
+      @Override
+      public void underLock(String instanceId, String op, Reaper.Work work) {
+        locked(instanceId, op, () -> {
+          work.run();
+          return null;
+        });
       }
-    } catch (IOException e) {
-      throw new NetworkException("reap networks of '" + owner + "' failed listing " + stateDir, e);
-    }
-    // namespaces with this driver's prefix but no record here: left by a crash or by hand, or made by another
-    // driver with the same prefix and another state folder (another data folder). Only a namespace whose owner
-    // mark names this owner is removed; any other is left alone, with a warning.
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(Netns.RUN_NETNS, prefix + "-*")) {
-      for (Path p : ds) {
-        String id = p.getFileName().toString().substring(prefix.length() + 1);
-        if (Files.exists(instanceDir(id).resolve("record.json"))) {
-          continue;
-        }
-        String mark = ownerMarkOf(p.getFileName().toString());
-        if (ownerMark(owner).equals(mark)) {
-          LOG.warn("removing namespace {} of owner {}, which has no record", p.getFileName(), owner);
-          delete(id);
-          removed.add(id);
-        } else {
-          LOG.warn("leaving namespace {} alone: no record in {} and {}", p.getFileName(), stateDir,
-              mark == null ? "no owner mark" : "another owner's mark");
-        }
-      }
-    } catch (NoSuchFileException e) {
-      // no namespace at all
-    } catch (IOException e) {
-      throw new NetworkException("reap networks of '" + owner + "' failed listing " + Netns.RUN_NETNS, e);
-    }
-    return removed;
+    });
   }
 
   // ---------------------------------------------------------------- in-namespace work
 
   @Override
   public <T> T callInNamespace(String instanceId, NetworkTask<T> task) {
-    Path ns = requireNamespace(instanceId, "run task");
-    try {
-      return Netns.call(ns, task::call);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new NetworkException("task in namespace of instance '" + instanceId + "' interrupted", e);
-    } catch (Exception e) {
-      throw new NetworkException("task in namespace of instance '" + instanceId + "' failed: " + e, e);
-    }
+    return sockets.call(instanceId, requireNamespace(instanceId, "run task"), task);
   }
 
   @Override
@@ -638,83 +578,37 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     if (hostNamespace == null) {
       return NetworkDriver.super.bindInHostNamespace(null, address);
     }
-    if (!Netns.exists(hostNamespace)) {
-      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace
-          + "' failed: no such namespace");
-    }
-    try {
-      return Netns.call(Netns.path(hostNamespace), () -> listen(address));
-    } catch (Exception e) {
-      throw new NetworkException("bind " + address + " in host namespace '" + hostNamespace + "' failed: "
-          + e.getMessage(), e);
-    }
-  }
-
-  /** A listening socket bound to {@code address} in the calling thread's namespace (closed again on failure). */
-  private static ServerSocket listen(InetSocketAddress address) throws IOException {
-    ServerSocket ss = new ServerSocket();
-    try {
-      ss.setReuseAddress(true);
-      ss.bind(address);
-      return ss;
-    } catch (IOException e) {
-      ss.close();
-      throw e;
-    }
+    return sockets.bindInHost(hostNamespace, address);
   }
 
   @Override
   public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
     Objects.requireNonNull(address, "address");
-    return locked(instanceId, "bind a socket in", () -> {
-      Path ns = requireNamespace(instanceId, "bind " + address);
-      ServerSocket s;
-      try {
-        s = Netns.call(ns, () -> listen(address));
-      } catch (IOException e) {
-        throw new NetworkException("bind " + address + " in namespace of instance '" + instanceId + "' failed: "
-            + e.getMessage(), e);
-      }
-      sockets.computeIfAbsent(instanceId, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(s);
-      return s;
-    });
+    return locked(instanceId, "bind a socket in",
+        () -> sockets.bind(instanceId, requireNamespace(instanceId, "bind " + address), address));
   }
 
   @Override
   public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration connectTimeout) {
     Objects.requireNonNull(address, "address");
-    Path ns = requireNamespace(instanceId, "connect to " + address);
-    try {
-      return Netns.call(ns, () -> {
-        Socket s = new Socket();
-        try {
-          s.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-          return s;
-        } catch (IOException e) {
-          s.close();
-          throw e;
-        }
-      });
-    } catch (Exception e) {
-      throw new NetworkException("connect to " + address + " from namespace of instance '" + instanceId
-          + "' failed: " + e.getMessage(), e);
-    }
+    return sockets.connect(instanceId, requireNamespace(instanceId, "connect to " + address), address,
+        connectTimeout);
   }
 
   /**
    * How many connections to its metadata service the instance's guest lost to the cap of 64 open at once
-   * ({@code ImdsProtocol.MAX_CONNECTIONS}) (reset by the instance's nftables table, counted there since
-   * the table was last loaded). Blocking (reads the counter inside the namespace); thread-safe.
+   * ({@code ImdsProtocol.MAX_CONNECTIONS}): reset by the instance's nftables table, and counted there since the
+   * table was last loaded. Blocking (reads the counter inside the namespace); thread-safe.
    *
    * @throws NetworkException when the instance has no network or the counter cannot be read
    */
   public long imdsConnectionsRefused(String instanceId) {
     Path ns = requireNamespace(instanceId, "read the refused metadata connections");
-    Record r = readRecordUnchecked(instanceId);
-    String table = r != null ? r.names.table() : Names.table(prefix);
+    InstanceRecord r = records.readUnchecked(instanceId);
+    String table = r != null ? r.names().table() : Names.table(prefix);
     try {
       return ImdsRefusals.parse(Netns.call(ns, () -> Nft.output(
-          "list counter ip " + table + " " + Programs.IMDS_REFUSED_COUNTER, netlink, nft, timeout)));
+          "list counter ip " + table + " " + Programs.IMDS_REFUSED_COUNTER, netlink, nft, ip.timeout())));
     } catch (Exception e) {
       throw new NetworkException("read the refused metadata connections of instance '" + instanceId + "' failed: "
           + e.getMessage(), e);
@@ -733,9 +627,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
 
   private List<String> readyInstances() {
     List<String> out = new ArrayList<>();
-    for (Record r : readRecordsUnchecked()) {
-      if (!closed && r.ready() && Netns.exists(r.names.namespace())) {
-        out.add(r.spec.instanceId());
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      if (!closed && r.ready() && Netns.exists(r.names().namespace())) {
+        out.add(r.spec().instanceId());
       }
     }
     return out;
@@ -751,57 +645,32 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     closed = true;
     imdsWatch.close();
     pool.shutdown();
-    for (String id : List.copyOf(sockets.keySet())) {
-      closeSockets(id);
-    }
+    sockets.closeEverything();
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private Path requireNamespace(String instanceId, String what) {
+  private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("network driver is closed");
     }
-    Record r = readRecordUnchecked(instanceId);
-    if (r == null || !r.ready() || !Netns.exists(r.names.namespace())) {
+  }
+
+  private Path requireNamespace(String instanceId, String what) {
+    checkOpen();
+    InstanceRecord r = records.readUnchecked(instanceId);
+    if (r == null || !r.ready() || !Netns.exists(r.names().namespace())) {
       throw new NetworkException(what + " in namespace of instance '" + instanceId + "' failed: no such network");
     }
-    return Netns.path(r.names.namespace());
+    return Netns.path(r.names().namespace());
   }
 
   private void addNamespace(String name) throws IOException {
     if (jnaNetnsAdd) {
       Netns.add(name);
     } else {
-      Exec.check(List.of(ip, "netns", "add", name), null, timeout);
+      ip.check("netns", "add", name);
     }
-  }
-
-  /**
-   * Marks a namespace with its owner: the alias of its loopback link is {@link #ownerMark(String)}, which
-   * {@link #reap} reads to tell a record-less namespace of this owner from one of another driver's.
-   */
-  private void markOwner(String namespace, String owner) throws IOException {
-    Exec.check(List.of(ip, "-n", namespace, "link", "set", "dev", "lo", "alias", ownerMark(owner)), null, timeout);
-  }
-
-  /** The owner mark of {@code owner}: {@code pods-owner:} and the SHA-256 of the label (a link alias is short). */
-  static String ownerMark(String owner) {
-    try {
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(owner.getBytes(StandardCharsets.UTF_8));
-      return "pods-owner:" + java.util.HexFormat.of().formatHex(d);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The owner mark of a namespace (the alias of its loopback link), or {@code null} when it has none. */
-  private @Nullable String ownerMarkOf(String namespace) throws IOException {
-    Exec.Result r = Exec.run(List.of(ip, "-n", namespace, "-j", "link", "show", "dev", "lo"), null, timeout);
-    if (r.exitCode() != 0) {
-      return null;
-    }
-    return IpJson.linkAlias(r.stdout());
   }
 
   private static void writeSysctls(List<String[]> settings) throws IOException {
@@ -810,150 +679,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  /**
-   * Runs an ip program in the calling thread's namespace with {@code ip -batch}. An in-process rtnetlink
-   * interpreter of the same programs (515 lines of JNA) was removed: NetworkBenchmark, four alternating runs of
-   * each build on the loaded 2-core machine, put a full instance network create at a median of 27.8 ms with it and
-   * 35.6 ms without (1.28x; single runs spread from 22 to 41 ms), delete at 72.9 and 74.1 ms (1.02x): a few
-   * milliseconds against a guest boot of seconds.
-   */
-  private Object ipBatch(String batch) throws IOException {
-    return Exec.check(List.of(ip, "-batch", "-"), batch, timeout);
-  }
-
   private @Nullable Path vmNs() {
     return vmNamespace == null ? null : Netns.path(vmNamespace);
   }
 
-  /** Runs a deletion batch, tolerating objects that are already gone. */
-  private void forceBatch(@Nullable Path ns, String batch) throws Exception {
-    inNamespace(ns, () -> {
-      Exec.Result res = Exec.run(List.of(ip, "-force", "-batch", "-"), batch, timeout);
-      if (!res.ok()) {
-        for (String line : res.stderr().split("\n")) {
-          if (line.isBlank() || line.startsWith("Command failed") || line.contains("Cannot find device")
-              || line.contains("No such device")) {
-            continue;
-          }
-          throw new IOException(res.describe());
-        }
-      }
-      return null;
-    });
-  }
-
-  private static <T> T inNamespace(@Nullable Path ns, java.util.concurrent.Callable<T> work) throws Exception {
-    return Netns.call(ns, work);
-  }
-
-  /** Rewrites the resolver's hosts file (atomically) and has dnsmasq re-read it; starts dnsmasq when it is gone. */
-  private void reloadHosts(Record r) throws Exception {
-    writeHosts(r.spec, instanceDir(r.spec.instanceId()));
-    Long pid = dnsmasqPid(r);
-    if (pid == null) {
-      ensureDnsmasq(r);
-    } else {
-      Processes.hangUp(pid);
-    }
-  }
-
-  private static void writeHosts(NetworkSpec spec, Path dir) throws IOException {
-    if (spec.resolver()) {
-      AtomicFiles.write(dir.resolve(Programs.HOSTS_FILE),
-          Programs.hostsFile(spec).getBytes(StandardCharsets.UTF_8), false);
-    }
-  }
-
-  private Process startDnsmasq(NetworkSpec spec, Path dir) throws IOException {
-    writeHosts(spec, dir);
-    Files.deleteIfExists(dir.resolve("dnsmasq.pid"));
-    return new ProcessBuilder(Programs.dnsmasq(dnsmasq, spec, dir))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("dnsmasq.out").toFile()))
-        .start();
-  }
-
-  /** Waits until dnsmasq has written its pid file (it is then bound), failing if it exits first. */
-  private void awaitDnsmasq(Process p, Path dir, String id) throws IOException, InterruptedException {
-    Path pid = dir.resolve("dnsmasq.pid");
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!Files.exists(pid)) {
-      if (!p.isAlive()) {
-        String out = Files.exists(dir.resolve("dnsmasq.out"))
-            ? Files.readString(dir.resolve("dnsmasq.out"), StandardCharsets.UTF_8).strip() : "";
-        throw new IOException("dnsmasq for instance '" + id + "' exited " + p.exitValue() + ": " + out);
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("dnsmasq for instance '" + id + "' did not start within " + timeout);
-      }
-      Thread.sleep(1);
-    }
-  }
-
-  private @Nullable Long dnsmasqPid(Record r) {
-    try {
-      String text = Files.readString(instanceDir(r.spec.instanceId()).resolve("dnsmasq.pid")).strip();
-      long pid = Long.parseLong(text);
-      return Processes.aliveIn(pid, Netns.inode(r.names.namespace())) ? pid : null;
-    } catch (IOException | NumberFormatException e) {
-      return null;
-    }
-  }
-
-  /** The pid of the instance's dnsmasq by its pid file, when that process is alive and is that dnsmasq. */
-  private @Nullable Long orphanDnsmasq(String id) {
-    Path pidFile = instanceDir(id).resolve("dnsmasq.pid");
-    try {
-      long pid = Long.parseLong(Files.readString(pidFile).strip());
-      String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
-      return cmdline.contains("--pid-file=" + pidFile) ? pid : null;
-    } catch (IOException | NumberFormatException e) {
-      return null;
-    }
-  }
-
-  private void ensureDnsmasq(Record r) throws Exception {
-    if (dnsmasqPid(r) == null) {
-      LOG.warn("dnsmasq of instance '{}' is not running; starting it again", r.spec.instanceId());
-      Path dir = instanceDir(r.spec.instanceId());
-      Process p = Netns.call(Netns.path(r.names.namespace()), () -> startDnsmasq(r.spec, dir));
-      awaitDnsmasq(p, dir, r.spec.instanceId());
-    }
-  }
-
-  private void stopDnsmasq(Record r) throws InterruptedException {
-    Long pid = dnsmasqPid(r);
-    if (pid != null) {
-      Processes.end(List.of(pid), Duration.ofSeconds(2));
-    }
-  }
-
-  private void closeSockets(String id) {
-    List<ServerSocket> mine = sockets.remove(id);
-    if (mine != null) {
-      for (ServerSocket s : mine) {
-        try {
-          s.close();
-        } catch (IOException e) {
-          LOG.debug("closing a socket of instance '{}' failed", id, e);
-        }
-      }
-    }
-  }
-
-  private Path instanceDir(String id) {
-    return stateDir.resolve("instances").resolve(id);
-  }
-
-  private Path vpcLock() {
-    return stateDir.resolve("vpc.lock");
-  }
-
-  private static void checkOwner(Record r, NetworkSpec spec, String op) {
-    if (!r.spec.owner().equals(spec.owner())) {
+  private static void checkOwner(InstanceRecord r, NetworkSpec spec, String op) {
+    if (!r.spec().owner().equals(spec.owner())) {
       throw new NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: it belongs to '"
-          + r.spec.owner() + "', not '" + spec.owner() + "'");
+          + r.spec().owner() + "', not '" + spec.owner() + "'");
     }
   }
 
@@ -964,9 +697,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   private <T> T locked(String id, String op, Locked<T> work) {
-    if (closed) {
-      throw new IllegalStateException("network driver is closed");
-    }
+    checkOpen();
     ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
     lock.lock();
     try {
@@ -1000,95 +731,6 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
-  // ---------------------------------------------------------------- records
-
-  /** What the state directory knows of one instance network. */
-  private static final class Record {
-    final NetworkSpec spec;
-    final Names names;
-    final long index;
-    final long vpcIndex;
-    final String state;
-
-    Record(NetworkSpec spec, Names names, long index, long vpcIndex, String state) {
-      this.spec = spec;
-      this.names = names;
-      this.index = index;
-      this.vpcIndex = vpcIndex;
-      this.state = state;
-    }
-
-    boolean ready() {
-      return READY.equals(state);
-    }
-
-    NetworkInstance instance() {
-      return new NetworkInstance(spec, names.namespace(), names.bridge(), names.tap());
-    }
-  }
-
-  /**
-   * Marks a record complete. The marker is not fsynced: if a crash loses it, the network merely counts as
-   * incomplete and is rebuilt.
-   */
-  private void markReady(String id) throws IOException {
-    Files.write(instanceDir(id).resolve("ready"), new byte[0]);
-  }
-
-  private void writeRecord(Record r) throws IOException {
-    ObjectNode o = SpecJson.JSON.createObjectNode();
-    o.put("index", r.index);
-    o.put("vpcIndex", r.vpcIndex);
-    o.set("spec", SpecJson.write(r.spec));
-    // atomic, not fsynced: a record describes namespaces and links, which a reboot removes anyway
-    AtomicFiles.write(instanceDir(r.spec.instanceId()).resolve("record.json"),
-        SpecJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o), false);
-  }
-
-  private @Nullable Record readRecord(String id) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(instanceDir(id).resolve("record.json"));
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-    JsonNode o = SpecJson.JSON.readTree(bytes);
-    NetworkSpec spec = SpecJson.read(o.path("spec"));
-    long index = o.path("index").asLong();
-    long vpcIndex = o.path("vpcIndex").asLong(-1);
-    return new Record(spec, Names.of(prefix, linkPrefix, id, index, vpcIndex), index, vpcIndex,
-        Files.exists(instanceDir(id).resolve("ready")) ? READY : CREATING);
-  }
-
-  private @Nullable Record readRecordUnchecked(String id) {
-    try {
-      return readRecord(id);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new NetworkException("read network record of instance '" + id + "' failed", e);
-    }
-  }
-
-  private List<Record> readRecords() throws IOException {
-    List<Record> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stateDir.resolve("instances"))) {
-      for (Path p : ds) {
-        Record r = readRecord(p.getFileName().toString());
-        if (r != null) {
-          out.add(r);
-        }
-      }
-    }
-    return out;
-  }
-
-  private List<Record> readRecordsUnchecked() {
-    try {
-      return readRecords();
-    } catch (IOException | IllegalArgumentException e) {
-      throw new NetworkException("read network records in " + stateDir + " failed", e);
-    }
-  }
-
   /**
    * Configures a {@link LinuxNetworkDriver}. Not thread-safe.
    */
@@ -1103,6 +745,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     private String dnsmasq = "dnsmasq";
     private Duration timeout = Duration.ofSeconds(10);
     private boolean netlink = true;
+    private Path linkIndexDir = Path.of("/run/pods/net");
 
     private Builder() {}
 
@@ -1160,6 +803,16 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       ip = ipCommand;
       nft = nftCommand;
       dnsmasq = dnsmasqCommand;
+      return this;
+    }
+
+    /**
+     * The host-wide folder where drivers claim link indexes (default {@code /run/pods/net}): drivers with the same
+     * link prefix and different state folders share it, so their links never take the same names. Every driver on
+     * a host should use the same one (a tmpfs: its claims mean nothing after a reboot).
+     */
+    public Builder linkIndexDir(Path value) {
+      linkIndexDir = Objects.requireNonNull(value, "linkIndexDir").toAbsolutePath();
       return this;
     }
 

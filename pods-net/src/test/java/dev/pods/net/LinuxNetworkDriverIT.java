@@ -2,6 +2,7 @@ package dev.pods.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pods.net.internal.Exec;
 import dev.pods.net.internal.Netns;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.NetworkDriver;
@@ -131,6 +132,20 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
   }
 
   @Override
+  protected void deleteNamespaceBehindItsBack(NetworkInstance n) throws Exception {
+    Exec.check(java.util.List.of("ip", "netns", "delete", n.namespace()), null, java.time.Duration.ofSeconds(10));
+  }
+
+  @Override
+  protected void killDhcpServerBehindItsBack(NetworkInstance n) throws Exception {
+    long pid = Long.parseLong(java.nio.file.Files.readString(env.dir.resolve("state").resolve("instances")
+        .resolve(n.instanceId()).resolve("dnsmasq.pid")).strip());
+    ProcessHandle dnsmasq = ProcessHandle.of(pid).orElseThrow();
+    assertThat(dnsmasq.destroyForcibly()).isTrue();
+    dnsmasq.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  @Override
   protected String owner() {
     return owner(env);
   }
@@ -197,16 +212,39 @@ class LinuxNetworkDriverIT extends NetworkDriverContract {
       List<Long> after = dev.pods.net.internal.Processes.inNamespace(Netns.inode(n.namespace()));
       assertThat(after).hasSize(1).doesNotContainAnyElementsOf(before);
 
-      NetTestEnv.ipIn(n.namespace(), "addr flush dev up0\n");
-      long inode = Netns.inode(n.namespace());
+      // a marker link tells the old namespace from the new one (the kernel reuses a freed namespace's inode number)
+      NetTestEnv.ipIn(n.namespace(), "link add old0 type bridge\naddr flush dev up0\n");
+      assertThat(driver.probe(n.instanceId())).containsExactly("up0 lost its address "
+          + Cidr.dotted(n.spec().uplink().address()) + "/16 (or is down)");
       assertThat(driver.create(n.spec())).isEqualTo(n);
-      assertThat(Netns.inode(n.namespace())).as("rebuilt in a new namespace").isNotEqualTo(inode);
+      assertThat(NetTestEnv.links(n.namespace(), "old0")).as("rebuilt in a new namespace").isEmpty();
+      assertThat(driver.probe(n.instanceId())).isEmpty();
       String addrs = Netns.call(Netns.path(n.namespace()), () -> dev.pods.net.internal.Exec.check(
           List.of("ip", "-j", "addr", "show", "dev", "up0"), null, java.time.Duration.ofSeconds(5)).stdout());
       assertThat(dev.pods.net.internal.IpJson.addresses(addrs)).extracting(a -> a.address())
           .containsExactly(Cidr.dotted(n.spec().uplink().address()));
     } finally {
       driver.delete("heal");
+    }
+  }
+
+  @Test
+  void aStateFolderOfPerFolderIndexesHasItsIndexesClaimedHostWide() throws Exception {
+    NetworkInstance n = driver.create(spec("legacy", 1).owner(owner()).build());
+    try {
+      // as a state folder written before indexes were claimed host-wide: its own link-index.json, no claim
+      dev.pods.net.internal.LinkIndexes claims = new dev.pods.net.internal.LinkIndexes(NetTestEnv.LINK_INDEXES,
+          env.prefix, driver.stateDir());
+      long index = claims.lookup("i-legacy").orElseThrow();
+      claims.release("i-legacy");
+      Files.writeString(driver.stateDir().resolve("link-index.json"), "{}");
+      try (LinuxNetworkDriver second = shared()) {
+        assertThat(claims.lookup("i-legacy")).contains(index);
+        assertThat(driver.stateDir().resolve("link-index.json")).doesNotExist();
+        assertThat(second.find("legacy")).contains(n);
+      }
+    } finally {
+      driver.delete("legacy");
     }
   }
 

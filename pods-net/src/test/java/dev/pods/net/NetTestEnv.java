@@ -79,6 +79,9 @@ final class NetTestEnv {
     return false;
   }
 
+  /** Where the drivers of the tests claim link indexes (the default, host-wide; one file per run prefix). */
+  static final Path LINK_INDEXES = Path.of("/run/pods/net");
+
   NetTestEnv() throws Exception {
     reapEarlierRuns();
     String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
@@ -294,6 +297,8 @@ final class NetTestEnv {
       removeNamespace(ns);
     }
     AtomicFiles.deleteTree(dir);
+    // the run's host-wide link index claims: gone with its last network, unless a test failed half-way
+    Files.deleteIfExists(LINK_INDEXES.resolve(prefix + ".json"));
     assertThat(left).as("namespaces left by run " + prefix).isEmpty();
   }
 
@@ -351,6 +356,7 @@ final class NetTestEnv {
           removeNamespace(ns);
         }
         AtomicFiles.deleteTree(run);
+        Files.deleteIfExists(LINK_INDEXES.resolve(p + ".json"));
       }
     }
   }

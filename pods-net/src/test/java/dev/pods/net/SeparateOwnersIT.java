@@ -1,10 +1,12 @@
 package dev.pods.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pods.net.internal.Exec;
 import dev.pods.net.internal.Netns;
 import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +20,9 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Two drivers with the same name prefix and different state folders, as two {@code pods up} with different
- * {@code --data-dir} (each with its own VM-side namespace, as two hosts' worth of links): reaping by one never
- * touches the other's networks; a namespace without a record is removed only by the owner its mark names.
+ * {@code --data-dir}: reaping by one never touches the other's networks; a namespace without a record is removed only
+ * by the owner its mark names; in one VM-side namespace their links take different names (indexes are claimed
+ * host-wide) and both networks work side by side.
  */
 @Tag("system")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -111,36 +114,67 @@ class SeparateOwnersIT {
   }
 
   @Test
-  void aCollidingNamespaceOrLinkOfAnotherStateFolderIsRefusedAndLeftAlone() throws Exception {
-    // c shares a's VM and host namespaces: the same prefix then means the same link names for the same index.
-    // c's index pool starts as a copy of a's, so that c's next index is a's next one
+  void twoStateFoldersWithOnePrefixBuildSideBySideInOneNamespaceAndSkipForeignLinks() throws Exception {
+    // c shares a's VM and host namespaces: with the same prefix, the same index would mean the same link names;
+    // link indexes are claimed host-wide, so c's links get names of their own
     Path cState = Files.createDirectories(env.dir.resolve("data-c/net"));
-    Files.copy(env.dir.resolve("data-a/net/link-index.json"), cState.resolve("link-index.json"));
     try (LinuxNetworkDriver c = LinuxNetworkDriver.builder().stateDir(cState)
         .prefix(env.prefix).vmNamespace(env.vmNs).build()) {
-      a.create(spec("shop-a-0", 1, OWNER_A));
       String owner = "dev.pods/up=/data/c#shop";
+      NetworkSpec aSpec = spec("shop-a-0", 1, OWNER_A);
+      NetworkSpec cSpec = spec("shop-c-0", 6, owner).toBuilder().hostNamespace(env.vmNs).build();
+      NetworkInstance na = a.create(aSpec);
+      NetworkInstance nc = c.create(cSpec);
+      assertThat(nc.vmBridge()).isNotEqualTo(na.vmBridge());
+      assertThat(nc.tap()).isNotEqualTo(na.tap());
+      assertThat(a.probe("shop-a-0")).isEmpty();
+      assertThat(c.probe("shop-c-0")).isEmpty();
 
-      // the same pod in both data folders: the same namespace name
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.create(spec("shop-a-0", 5, owner).toBuilder()
-              .hostNamespace(env.vmNs).build()))
+      // each reaches its guest: a stand-in VM on each bridge gets its lease from its own dnsmasq and is reached
+      // from its own namespace
+      assertThat(env.standIn("sa", aSpec.mac(), env.vmNs, na.vmBridge(), 80).field("ip"))
+          .isEqualTo(Cidr.dotted(aSpec.privateAddress()));
+      assertThat(env.standIn("sc", cSpec.mac(), env.vmNs, nc.vmBridge(), 80).field("ip"))
+          .isEqualTo(Cidr.dotted(cSpec.privateAddress()));
+      assertThat(httpGet(a, aSpec)).contains("hello from sa");
+      assertThat(httpGet(c, cSpec)).contains("hello from sc");
+
+      // the same pod in both data folders is the same namespace name: refused, the first left alone
+      assertThatThrownBy(() -> c.create(spec("shop-a-0", 5, owner).toBuilder().hostNamespace(env.vmNs).build()))
           .isInstanceOf(dev.pods.NetworkException.class)
           .hasMessageContaining("namespace " + env.prefix + "-shop-a-0 exists and is not " + owner + "'s")
           .hasMessageContaining("give each its own prefix");
-      // another pod, but c's first index is a's: the same link names
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.create(spec("shop-c-0", 6, owner).toBuilder()
-              .hostNamespace(env.vmNs).build()))
-          .isInstanceOf(dev.pods.NetworkException.class)
-          .hasMessageContaining("exists and is not this driver's")
-          .hasMessageContaining("give each its own prefix");
+      assertThat(a.probe("shop-a-0")).isEmpty();
 
-      assertThat(a.find("shop-a-0")).isPresent();
-      assertThat(Netns.exists(env.prefix + "-shop-a-0")).isTrue();
-      String bridge = a.find("shop-a-0").orElseThrow().vmBridge();
-      assertThat(NetTestEnv.links(env.vmNs, bridge)).containsExactly(bridge);
-      assertThat(c.reap(owner)).isEmpty();
-      assertThat(a.find("shop-a-0")).isPresent();
-      assertThat(a.reap(OWNER_A)).containsExactly("shop-a-0");
+      // links of the next index left by someone else (here: made by hand) are skipped and left alone
+      long next = Long.parseLong(nc.tap().substring(env.prefix.length() + 1), 36) + 1;
+      String stray = env.prefix + "b" + Long.toString(next, 36);
+      NetTestEnv.ipIn(env.vmNs, "link add " + stray + " type bridge\n");
+      NetworkInstance na1 = a.create(spec("shop-a-1", 3, OWNER_A));
+      assertThat(na1.vmBridge()).isNotEqualTo(stray);
+      assertThat(NetTestEnv.links(env.vmNs, stray)).containsExactly(stray);
+      NetTestEnv.ipIn(env.vmNs, "link del " + stray + "\n");
+
+      // neither reaps the other's
+      assertThat(c.reap(owner)).containsExactly("shop-c-0");
+      assertThat(a.probe("shop-a-0")).isEmpty();
+      assertThat(httpGet(a, aSpec)).contains("hello from sa");
+      assertThat(NetTestEnv.links(env.vmNs, nc.vmBridge())).isEmpty();
+      assertThat(a.reap(OWNER_A)).containsExactlyInAnyOrder("shop-a-0", "shop-a-1");
+      assertThat(NetTestEnv.links(env.vmNs, na.vmBridge())).isEmpty();
+    } finally {
+      env.removeStandIn("sa");
+      env.removeStandIn("sc");
+    }
+  }
+
+  /** A GET of / from the instance's namespace to its VM's port 80 (the stand-in's httpd). */
+  private static String httpGet(LinuxNetworkDriver d, NetworkSpec s) throws Exception {
+    try (java.net.Socket sock = d.connectInNamespace(s.instanceId(),
+        new java.net.InetSocketAddress(s.privateAddress(), 80), Duration.ofSeconds(5))) {
+      sock.setSoTimeout(5000);
+      sock.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
   }
 }

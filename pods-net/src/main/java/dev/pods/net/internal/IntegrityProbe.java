@@ -1,0 +1,101 @@
+package dev.pods.net.internal;
+
+import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkUplink;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The cheap check of an instance network: reads, without starting a process, entering a namespace or taking the
+ * instance's lock, the record, the namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's
+ * namespace under {@code /proc}, then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's
+ * namespace) its links and the addresses and link routes of {@code gw0} and {@code up0}, and the VM namespace's
+ * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it).
+ *
+ * <p>Thread-safe; blocks only on file reads (and that thread).
+ */
+public final class IntegrityProbe {
+  private final RecordStore records;
+  private final DnsmasqSupervisor dnsmasq;
+  private final @Nullable Path vmNs;
+
+  /** Probes the networks of {@code records}, whose VM sides are in {@code vmNs} (null: the JVM's namespace). */
+  public IntegrityProbe(RecordStore records, DnsmasqSupervisor dnsmasq, @Nullable Path vmNs) {
+    this.records = records;
+    this.dnsmasq = dnsmasq;
+    this.vmNs = vmNs;
+  }
+
+  /** What is missing or broken, in words; empty when the network is whole. */
+  public List<String> probe(String instanceId) {
+    InstanceRecord r = records.readUnchecked(instanceId);
+    if (r == null) {
+      return List.of("instance '" + instanceId + "' has no network");
+    }
+    if (!r.ready()) {
+      return List.of("the network of instance '" + instanceId + "' is being built, or its build was interrupted");
+    }
+    String ns = r.names().namespace();
+    if (!Netns.exists(ns)) {
+      return List.of("namespace " + ns + " is gone");
+    }
+    List<String> out = new ArrayList<>();
+    try {
+      Set<String> vmSide = Netns.call(vmNs, () -> ProcNet.links(ProcNet.ofThisThread()));
+      for (String link : List.of(r.names().bridge(), r.names().tap(), r.names().vmVeth())) {
+        if (!vmSide.contains(link)) {
+          out.add("link " + link + " is gone");
+        }
+      }
+      Long dns = dnsmasq.pid(r);
+      if (dns == null) {
+        // the inside is read through dnsmasq's /proc entry: without it, create checks the rest when it mends this
+        out.add("its DHCP server (dnsmasq) is not running");
+      } else {
+        out.addAll(inside(r.spec(), ProcNet.ofProcess(dns)));
+      }
+    } catch (Exception e) {
+      out.add("its links cannot be read: " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** What is missing inside the instance's namespace, read through {@code net}, a {@code /proc} view of it. */
+  private static List<String> inside(NetworkSpec spec, Path net) throws IOException {
+    List<String> out = new ArrayList<>();
+    Set<String> links = ProcNet.links(net);
+    List<String> want = new ArrayList<>(List.of(Names.GW_IF));
+    if (spec.uplink() != null) {
+      want.add(Names.UP_IF);
+    }
+    if (spec.vpc() != null) {
+      want.add(Names.VPC_IF);
+    }
+    for (String link : want) {
+      if (!links.contains(link)) {
+        out.add("link " + link + " is gone");
+      }
+    }
+    Set<Inet4Address> local = ProcNet.localAddresses(Files.readString(net.resolve("fib_trie")));
+    String routes = Files.readString(net.resolve("route"));
+    if (links.contains(Names.GW_IF) && !(local.contains(spec.gateway())
+        && ProcNet.hasLinkRoute(routes, Names.GW_IF, spec.subnet()))) {
+      out.add(Names.GW_IF + " lost its address " + Cidr.dotted(spec.gateway()) + "/" + spec.subnet().prefixLength()
+          + " (or is down)");
+    }
+    NetworkUplink up = spec.uplink();
+    if (up != null && links.contains(Names.UP_IF) && !(local.contains(up.address())
+        && ProcNet.hasLinkRoute(routes, Names.UP_IF, Cidr.containing(up.address(), up.prefixLength())))) {
+      out.add(Names.UP_IF + " lost its address " + Cidr.dotted(up.address()) + "/" + up.prefixLength()
+          + " (or is down)");
+    }
+    return out;
+  }
+}

@@ -1,0 +1,131 @@
+package dev.pods.net.internal;
+
+import dev.pods.internal.LockFile;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkVpc;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host-namespace side of instance networks, where the VPC bridges are shared: an instance's veths to the uplink
+ * and VPC bridges are attached and removed here, and a VPC's bridge (and its link index) is made with its first
+ * member and removed with its last. The members of a VPC are the records of the state folder that name it; every
+ * change of membership happens under one file lock ({@code vpc.lock}), so several drivers on one state folder
+ * agree.
+ *
+ * <p>Thread-safe and safe across processes; every call blocks on the lock and on {@code ip}.
+ */
+public final class VpcBridges {
+  private static final Logger LOG = LoggerFactory.getLogger(VpcBridges.class);
+
+  private final Path lock;
+  private final RecordStore records;
+  private final LinkIndexes indexes;
+  private final IpCommands ip;
+
+  /** The VPC bridges of the state folder {@code stateDir}, whose records are {@code records}. */
+  public VpcBridges(Path stateDir, RecordStore records, LinkIndexes indexes, IpCommands ip) {
+    this.lock = stateDir.resolve("vpc.lock");
+    this.records = records;
+    this.indexes = indexes;
+    this.ip = ip;
+  }
+
+  /** The host namespace of {@code spec} (null: the JVM's own). */
+  public static @Nullable Path hostNs(NetworkSpec spec) {
+    return spec.hostNamespace() == null ? null : Netns.path(spec.hostNamespace());
+  }
+
+  /**
+   * Writes the instance's new record, with its VPC's link index (claimed when the VPC has none yet). The index and
+   * the record appear under one lock hold: a concurrent removal of the VPC's last other member then sees this record
+   * and keeps the VPC's bridge and index.
+   */
+  public InstanceRecord record(NetworkSpec spec, long index) throws Exception {
+    NetworkVpc vpc = spec.vpc();
+    if (vpc == null) {
+      return records.create(spec, index, -1);
+    }
+    return LockFile.with(lock, () -> records.create(spec, index, indexes.claim("v-" + vpc.id())));
+  }
+
+  /**
+   * Builds the host-namespace side of the instance, after {@code before} (more commands for the same namespace, or
+   * empty): its veths, and its VPC's bridge when that does not exist yet.
+   */
+  public void attach(NetworkSpec spec, Names names, String before) throws Exception {
+    Path host = hostNs(spec);
+    if (spec.vpc() == null) {
+      String batch = before + Programs.hostBatch(spec, names, false);
+      if (!batch.isEmpty()) {
+        Netns.call(host, () -> ip.batch(batch));
+      }
+      return;
+    }
+    LockFile.with(lock, () -> Netns.call(host, () -> {
+      boolean exists = IpCommands.linkExists(Objects.requireNonNull(names.vpcBridge()));
+      return ip.batch(before + Programs.hostBatch(spec, names, !exists));
+    }));
+  }
+
+  /**
+   * Removes the instance's links of the host namespace (one group deletion); its VPC's bridge too, and the VPC's
+   * index, when it is the VPC's last member. With {@code alsoVmSide} the group deletion also covers the VM-side links
+   * (the VM and host namespaces are one).
+   */
+  public void detach(InstanceRecord r, boolean alsoVmSide) throws Exception {
+    Names n = r.names();
+    NetworkSpec spec = r.spec();
+    NetworkVpc vpc = spec.vpc();
+    if (vpc == null) {
+      if (spec.uplink() != null || alsoVmSide) {
+        ip.forceBatch(hostNs(spec), Programs.groupDelete(n, null));
+      }
+      return;
+    }
+    LockFile.with(lock, () -> {
+      // members being deleted count as gone: of two concurrent last deletions, the second removes the bridge
+      Files.write(records.dir(r.id()).resolve("deleting"), new byte[0]);
+      List<String> others = otherMembers(vpc.id(), r.id());
+      boolean last = others.isEmpty();
+      String vpcBridge = Objects.requireNonNull(n.vpcBridge());
+      String bridge = last && Netns.call(hostNs(spec), () -> IpCommands.linkExists(vpcBridge)) ? vpcBridge : null;
+      LOG.debug("delete '{}': other members of VPC '{}': {}, removing bridge {}", r.id(), vpc.id(), others, bridge);
+      ip.forceBatch(hostNs(spec), Programs.groupDelete(n, bridge));
+      if (last) {
+        indexes.release("v-" + vpc.id());
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The members of a VPC other than {@code self} that are not being deleted. The marker is looked at before the
+   * record: a deletion removes the record before the marker, so a member seen without marker and then with a
+   * record really is still there.
+   */
+  private List<String> otherMembers(String vpcId, String self) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(records.instancesDir())) {
+      for (Path p : ds) {
+        String other = p.getFileName().toString();
+        if (other.equals(self) || Files.exists(p.resolve("deleting"))) {
+          continue;
+        }
+        InstanceRecord o = records.read(other);
+        if (o != null && o.spec().vpc() != null && o.spec().vpc().id().equals(vpcId)) {
+          out.add(other);
+        }
+      }
+    }
+    return out;
+  }
+}
