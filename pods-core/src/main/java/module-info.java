@@ -20,7 +20,6 @@ module dev.pods.core {
   exports dev.pods.secrets;
   exports dev.pods.spec;
   exports dev.pods.spi;
-  exports dev.pods.testing;
   exports dev.pods.internal to dev.pods.template, dev.pods.kvm, dev.pods.net;
 
   uses dev.pods.spi.HypervisorProvider;
