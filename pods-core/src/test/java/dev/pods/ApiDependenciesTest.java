@@ -42,7 +42,8 @@ class ApiDependenciesTest {
    * beside them is not reached), and {@code dev.pods.internal}: pure helpers (name rules, text escaping) that
    * reference no other pods class ({@link #theSharedHelpersAreALeaf}), so no cycle and no implementation.
    */
-  private static final Set<String> REACHABLE_PACKAGES = Set.of("dev.pods.diff", "dev.pods.secrets", "dev.pods.internal");
+  private static final Set<String> REACHABLE_PACKAGES =
+      Set.of("dev.pods.diff", "dev.pods.secrets", "dev.pods.internal");
   private static final Set<String> REACHABLE_CLASSES = Set.of(
       "dev.pods.imds.ExecRequest", "dev.pods.imds.ExecResult", "dev.pods.imds.OutputStream",
       "dev.pods.imds.ImdsProtocol");
@@ -122,7 +123,8 @@ class ApiDependenciesTest {
     }
     assertThat(reached).contains("dev.pods.Pod", "dev.pods.spi.Providers", "dev.pods.internal.Names");
     assertThat(reached)
-        .filteredOn(c -> !API.contains(pkg(c)) && !REACHABLE_PACKAGES.contains(pkg(c)) && !REACHABLE_CLASSES.contains(c))
+        .filteredOn(c -> !API.contains(pkg(c)) && !REACHABLE_PACKAGES.contains(pkg(c))
+            && !REACHABLE_CLASSES.contains(c))
         .isEmpty();
   }
 

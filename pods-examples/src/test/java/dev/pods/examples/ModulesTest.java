@@ -6,6 +6,7 @@ import dev.pods.PodRuntime;
 import dev.pods.kvm.LibvirtHypervisorProvider;
 import dev.pods.net.LinuxNetworkDriverProvider;
 import dev.pods.template.MarkdownTemplateReader;
+import dev.pods.testing.InMemoryHypervisor;
 import java.io.File;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -36,8 +37,9 @@ class ModulesTest {
   /** pods' library modules and the modules they require, as the build made them (jars or class folders). */
   private static String modulePath() {
     Set<String> path = new LinkedHashSet<>();
-    for (Class<?> c : List.of(PodRuntime.class, MarkdownTemplateReader.class, LibvirtHypervisorProvider.class,
-        LinuxNetworkDriverProvider.class, org.slf4j.Logger.class, com.fasterxml.jackson.databind.ObjectMapper.class,
+    for (Class<?> c : List.of(PodRuntime.class, InMemoryHypervisor.class, MarkdownTemplateReader.class,
+        LibvirtHypervisorProvider.class, LinuxNetworkDriverProvider.class, org.slf4j.Logger.class,
+        com.fasterxml.jackson.databind.ObjectMapper.class,
         com.fasterxml.jackson.core.JsonFactory.class, com.fasterxml.jackson.annotation.JsonProperty.class,
         org.jspecify.annotations.Nullable.class, org.commonmark.parser.Parser.class, org.yaml.snakeyaml.Yaml.class,
         org.libvirt.Connect.class, com.sun.jna.Native.class, org.apache.hc.client5.http.classic.HttpClient.class,
@@ -61,6 +63,7 @@ class ModulesTest {
           requires dev.pods.template;
           requires dev.pods.kvm;
           requires dev.pods.net;
+          requires dev.pods.testing;
           uses dev.pods.spi.HypervisorProvider;
           uses dev.pods.spi.NetworkDriverProvider;
         }
@@ -90,7 +93,9 @@ class ModulesTest {
         import dev.pods.template.Templates;
         import dev.pods.kvm.LibvirtHypervisorProvider;
         import dev.pods.net.LinuxNetworkDriverProvider;
-        """, "System.out.println(Pod.class + \" \" + PodRuntime.class + \" \" + Unit.class + \" \" + Reference.class"
+        import dev.pods.testing.InMemoryHypervisor;
+        """, "System.out.println(InMemoryHypervisor.class + \" \" + Pod.class + \" \" + PodRuntime.class"
+        + " + Unit.class + Reference.class"
         + " + HypervisorProvider.class + Providers.class + Templates.class + LibvirtHypervisorProvider.class"
         + " + LinuxNetworkDriverProvider.class);")).isEmpty();
   }
@@ -109,6 +114,7 @@ class ModulesTest {
     }
   }
 
+  /** The fakes (module dev.pods.testing, read by the consumer) are never registered: only the real parts are found. */
   @Test
   void theServicesAreFoundOnTheModulePath() throws Exception {
     Files.writeString(tmp.resolve("web.md"), "# Web\n\n```yaml\nname: web\nkind: instance\nimage: tiny\n```\n");
