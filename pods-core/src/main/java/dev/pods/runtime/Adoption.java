@@ -32,9 +32,12 @@ import org.slf4j.LoggerFactory;
  *       where allocation is idempotent per holder: never allocated twice), tokens and states. Per instance: network,
  *       files and a running domain there: its metadata service is started with the recorded token (the guest's
  *       agent reconnects) and it keeps its recorded state; network and files there but the domain shut off: the
- *       metadata service and the start are scheduled; anything else missing (network, files, domain): the instance
- *       is rebuilt from scratch with the same addresses and token (its initial phase runs again on a fresh disk);
- *       a recorded failure stays a failure;
+ *       metadata service and the start are scheduled; the network or the domain's definition gone (a host reboot)
+ *       but its files (root overlay and seed) kept: the network is built again with the same names and addresses,
+ *       the domain defined again on those files and started (a restart: same disk and token; a guest that finished
+ *       its initial phase runs its reboot blocks, not its initial ones); its files gone: the instance is rebuilt from scratch with the same
+ *       addresses and token (its initial phase runs again on a fresh disk), its CREATING state saying so; a
+ *       recorded failure stays a failure;
  *   <li>removes what the owner has but no record wants: domains ({@code Hypervisor.list(owner)}) with their files
  *       and networks ({@code NetworkDriver.list(owner)}), and the address allocations of both. Skipped entirely when
  *       a record could not be read (it might want them).
@@ -90,7 +93,7 @@ final class Adoption {
         finishDestroy(r);
       }
     }
-    List<Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>>> todo = new ArrayList<>();
+    List<Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>>> todo = new ArrayList<>();
     for (DeploymentRecord r : records) {
       if (!r.destroying()) {
         todo.add(adopt(r));
@@ -101,15 +104,15 @@ final class Adoption {
     } else {
       removeLeftovers();
     }
-    for (Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>> e : todo) {
+    for (Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>> e : todo) {
       e.getKey().finishAdopted(e.getValue(), rt.executor());
     }
   }
 
   /** Rebuilds one deployment; returns what must still be built (instance -> fresh), to schedule later. */
-  private Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>> adopt(DeploymentRecord r) {
+  private Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>> adopt(DeploymentRecord r) {
     DefaultDeployment d = new DefaultDeployment(rt, s, r.pod(), priv, pub);
-    Map<DefaultInstance, Boolean> build = new LinkedHashMap<>();
+    Map<DefaultInstance, DefaultDeployment.Todo> build = new LinkedHashMap<>();
     List<DefaultInstance> running = new ArrayList<>();
     for (DeploymentRecord.InstanceRecord ir : r.instances()) {
       Unit unit = r.pod().unit(ir.unit()).orElse(null);
@@ -187,17 +190,31 @@ final class Adoption {
         running.add(i);
         LOG.info("pod {} instance {}: adopted ({})", r.pod().name(), i.name(), i.state());
       } else if (net.isPresent() && filesThere) {
-        build.put(i, false);
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.START, null));
         LOG.info("pod {} instance {}: adopted; its domain is {}, starting it", r.pod().name(), i.name(),
             dom.get().state());
+      } else if (d.filesKept(i)) {
+        // a host reboot (or its like): the network or the domain's definition went, its disk and seed stayed
+        String gone = net.isPresent() ? "domain was" : dom.isPresent() ? "network was" : "network and domain were";
+        String then = "";
+        if (dom.isPresent() && dom.get().state().isActive()) {
+          s.hypervisor().destroy(i.domainName()); // its NIC's tap went with the network: it starts again on the new one
+          then = "; its domain, still running, was powered off";
+        }
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.KEPT_FILES, "its " + gone
+            + " gone when a new runtime adopted it" + then + "; restarting it on its kept disk with the same "
+            + "addresses"));
+        LOG.info("pod {} instance {}: adopted; its {} gone, restarting it on its kept files", r.pod().name(),
+            i.name(), gone);
       } else {
         if (dom.isPresent()) {
-          s.hypervisor().undefine(i.domainName()); // without its network or files it cannot run as it is
+          s.hypervisor().undefine(i.domainName()); // without its files it cannot run as it is
         }
-        build.put(i, true);
-        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}, files {})", r.pod().name(),
-            i.name(), net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"),
-            filesThere ? "there" : "missing");
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.FRESH, "its files were gone when a new "
+            + "runtime adopted it; rebuilding it on a fresh disk with the same addresses (its initial phase runs "
+            + "again)"));
+        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}, files missing)", r.pod().name(),
+            i.name(), net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"));
       }
     }
     rt.adopted(d);

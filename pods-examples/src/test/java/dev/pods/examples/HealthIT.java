@@ -347,10 +347,13 @@ class HealthIT {
    * metadata service (an exec) and be READY again with its address. Then a simulated host reboot: its runtime
    * goes (closed: threads and listeners, as a JVM that dies), then every domain of the pod is destroyed, every
    * dnsmasq of its instances killed and every instance namespace deleted (the rig's host namespace stays: it stands
-   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
-   * peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none more; at the
-   * end nothing is left. Figures ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all
-   * READY against the first deploy.
+   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every
+   * instance must be restarted, not rebuilt: READY again with its addresses, on its kept root disk (what web-0's
+   * {@code initial} block wrote on it is still there), its {@code reboot} block run and its {@code initial} block not
+   * run again; the peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none
+   * more; at the end nothing is left. Both units boot the tiny kernel with a root overlay on a small blank base
+   * image (the tiny guest's root stays its initramfs; the disk is {@code /dev/vda}). Figures
+   * ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all READY against the first deploy.
    */
   @Test
   void aPodComesBackAfterASimulatedHostReboot() throws Exception {
@@ -358,7 +361,8 @@ class HealthIT {
     HostTools.reapDeadRuns(RUN_ROOT, "hb", OWNER_PREFIX, "rig");
     GuestImages.Tiny tiny = GuestImages.configured().tiny();
     List<String> domains = new ArrayList<>();
-    dev.pods.ImageResolver images = image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
+    Path blank = blankBase();
+    dev.pods.ImageResolver images = image -> new BootImage(tiny.kernel(), tiny.initrd(), tiny.cmdline(""), blank);
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hb", OWNER_PREFIX, images);
     String uri = LibvirtHypervisor.configuredUri();
     dev.pods.PodRuntime again = null;
@@ -367,9 +371,13 @@ class HealthIT {
     try {
       long t0 = System.nanoTime();
       Deployment d = rig.runtime.deploy(Pod.builder().name("hb")
-          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
-              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
-          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160)
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160).diskSizeGib(1)
+              // written once, on its root disk: a restart on the kept disk finds it again
+              .script(Script.shell(Phase.INITIAL, "echo web up\n"
+                  + "printf 'kept-%s' \"$(cut -c1-8 /proc/sys/kernel/random/boot_id)\" | dd of=/dev/vda 2>/dev/null\n"
+                  + "sync\n"))
+              .script(Script.shell(Phase.REBOOT, "echo \"disk says: $(head -c 13 /dev/vda)\"\n")).build())
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160).diskSizeGib(1)
               .script(Script.shell(Phase.INITIAL, "echo peer up\n")).build())
           .build());
       d.instances().forEach(i -> domains.add(i.domainName()));
@@ -382,6 +390,10 @@ class HealthIT {
       assertThat(namespacesBefore).hasSize(3); // two instances and the rig's host namespace
       Instance web = d.instance("web", 0);
       String webIp = addresses.get("web-0");
+      String marker = new String(web.exec("head", "-c", "13", "/dev/vda").stdout(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(marker).matches("kept-[0-9a-f]{8}");
+      assertThat(web.recentOutput()).contains("web up", "disk says: " + marker);
 
       // web-0's dnsmasq killed: started again by the runtime's network check; a DHCP request of the guest is answered
       Path pidFile = rig.dir.resolve("net").resolve("instances").resolve(web.id()).resolve("dnsmasq.pid");
@@ -469,8 +481,23 @@ class HealthIT {
           .namePrefix(rig.prefix + "-")
           .build();
       d2 = again.deployment("hb").orElseThrow();
+      List<PodEvent> runs = new java.util.concurrent.CopyOnWriteArrayList<>();
+      d2.events().subscribe(e -> { // a run starts seconds after the adoption: when the guest has booted
+        if (e instanceof PodEvent.PhaseStarted) {
+          runs.add(e);
+        }
+      });
       d2.awaitReady(BOOT);
       long back = System.nanoTime() - r0;
+      Instance web2 = d2.instance("web", 0);
+      assertThat(runs).as("restarts, not rebuilds: reboot runs only").isNotEmpty()
+          .allMatch(e -> ((PodEvent.PhaseStarted) e).trigger() != Trigger.FIRST_BOOT);
+      assertThat(runs.stream().map(e -> ((PodEvent.PhaseStarted) e).instance()).distinct())
+          .containsExactlyInAnyOrder("web-0", "peer-0");
+      assertThat(web2.recentOutput()).as("its reboot block ran, its initial block did not")
+          .contains("disk says: " + marker).doesNotContain("web up");
+      assertThat(new String(web2.exec("head", "-c", "13", "/dev/vda").stdout(),
+          java.nio.charset.StandardCharsets.UTF_8)).as("what its initial block wrote on its disk").isEqualTo(marker);
       for (Instance i : d2.instances()) {
         assertThat(i.privateAddress().getHostAddress()).as(i.name()).isEqualTo(addresses.get(i.name()));
         assertThat(i.exec("true").exitCode()).isZero();
@@ -496,6 +523,21 @@ class HealthIT {
       }
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /**
+   * A blank 16 MiB qcow2 base image for root overlays, made once under the run root and kept (its path and time
+   * stay the same, so the image cache keeps one copy of it, as of any image).
+   */
+  private static Path blankBase() throws Exception {
+    Path blank = RUN_ROOT.resolve("blank-16m.qcow2");
+    if (!Files.exists(blank)) {
+      Files.createDirectories(RUN_ROOT);
+      Path tmp = RUN_ROOT.resolve("blank-16m.qcow2.tmp-" + ProcessHandle.current().pid());
+      check(run("qemu-img", "create", "-q", "-f", "qcow2", tmp.toString(), "16M"));
+      Files.move(tmp, blank, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return blank;
   }
 
   /** What {@code pods get +/unit/web/private_ips} prints in {@code peer} (its metadata service's view). */
