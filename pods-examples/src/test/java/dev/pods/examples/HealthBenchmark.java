@@ -33,12 +33,14 @@ import java.util.function.Predicate;
  *       {@code virsh destroy} does), N times: from libvirt's STOPPED event to the instance leaving READY, and to
  *       the peer {@code lb-0}'s reload run starting (its agent's report), p50 and max; then {@code start()} and the
  *       time back to READY, against the baseline of a fresh deploy of the same unit in the same run;
+ *   <li>crash: QEMU of {@code web-0} is killed with SIGKILL a few times: from the signal to STOPPED, and to READY
+ *       again ({@code start()} as soon as it is STOPPED), against the same fresh deploy;
  *   <li>frozen: QEMU of {@code web-0} is stopped with SIGSTOP a few times: from the signal to UNHEALTHY, against
  *       its liveness timeout; SIGCONT to READY.
  * </ul>
  *
  * The web unit's restart policy is {@code never}, so each trial's recovery is the start itself (no back-off in
- * the figures). Every name starts with the per-run prefix {@code hb????}; everything is removed at the end.
+ * the figures: the restart policy's start is the same call after its wait). Every name starts with the per-run prefix {@code hb????}; everything is removed at the end.
  */
 public final class HealthBenchmark {
   private static final Path RUN_ROOT = Path.of("/tmp/pods-health-bench");
@@ -57,11 +59,12 @@ public final class HealthBenchmark {
   /**
    * Runs the trials.
    *
-   * @param args {@code [stops [freezes]]}, defaults 20 and 3
+   * @param args {@code [stops [freezes [crashes]]]}, defaults 20, 3 and 5
    */
   public static void main(String[] args) throws Exception {
     int stops = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     int freezes = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int crashes = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     String missing = HostTools.missingVmHost();
     if (missing != null) {
       System.err.println("health benchmark: cannot run here: " + missing);
@@ -131,6 +134,27 @@ public final class HealthBenchmark {
       report("start() of the stopped instance -> READY", back);
       System.out.printf(Locale.ROOT, "stopped -> READY again vs fresh boot: p50 %.2fx, max %.2fx%n",
           (double) p50(back) / ms(freshBoot), (double) Collections.max(back) / ms(freshBoot));
+
+      List<Long> crashSeen = new ArrayList<>();
+      List<Long> crashBack = new ArrayList<>();
+      for (int t = 0; t < crashes; t++) {
+        String pid = Files.readString(Path.of("/run/libvirt/qemu/" + web.domainName() + ".pid")).strip();
+        int mark = events.size();
+        long k0 = System.nanoTime();
+        HostTools.check(HostTools.run("kill", "-9", pid));
+        await(events, signal, mark, e -> e instanceof PodEvent.StateChanged s && s.instance().equals("web-0")
+            && s.to() == InstanceState.STOPPED);
+        crashSeen.add(ms(System.nanoTime() - k0));
+        int mark2 = events.size();
+        web.start();
+        await(events, signal, mark2, e -> e instanceof PodEvent.StateChanged s && s.instance().equals("web-0")
+            && s.to() == InstanceState.READY);
+        crashBack.add(ms(System.nanoTime() - k0));
+      }
+      report("kill -9 of QEMU -> STOPPED", crashSeen);
+      report("kill -9 of QEMU -> READY again (start() once STOPPED)", crashBack);
+      System.out.printf(Locale.ROOT, "crash -> READY again vs fresh boot: p50 %.2fx, max %.2fx%n",
+          (double) p50(crashBack) / ms(freshBoot), (double) Collections.max(crashBack) / ms(freshBoot));
 
       List<Long> frozen = new ArrayList<>();
       List<Long> thawed = new ArrayList<>();

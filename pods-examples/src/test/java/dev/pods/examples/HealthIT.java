@@ -44,12 +44,14 @@ import org.junit.jupiter.api.Timeout;
  * comes back READY with the same address, and the pod keeps exactly its three domains; at the end nothing is left.
  * Detection and recovery times are printed ({@code health-it:} lines), against the deploy's boot as baseline.
  *
- * <p>Two more tests, each with its own small pod: declared health checks and a guest frozen for good
- * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), and a broken network (dnsmasq killed, namespace
- * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}).
+ * <p>Three more tests, each with its own small pod: declared health checks and a guest frozen for good
+ * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), a broken network (dnsmasq killed, namespace
+ * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}), and libvirtd restarted
+ * while an instance restarts ({@link #anInstanceRestartingWhileLibvirtdRestartsComesBackOnce}, only with
+ * {@code -Dpods.test.restartLibvirtd=true}).
  *
- * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}); leftovers of runs
- * whose JVM died are reaped first.
+ * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}, {@code hr????});
+ * leftovers of runs whose JVM died are reaped first.
  */
 @Tag("system")
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -538,6 +540,93 @@ class HealthIT {
       Files.move(tmp, blank, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
     return blank;
+  }
+
+  /**
+   * libvirtd restarted while an instance restarts: web-0's domain is destroyed behind the runtime's back, and as soon
+   * as the restart policy starts it again (its BOOTING event) libvirtd is stopped (SIGTERM by the pid in
+   * {@code /run/libvirtd.pid}) and started again ({@code libvirtd -d}), as {@code LibvirtdRestartTest} does. The
+   * instance must come back READY exactly once, with its address, the pod must keep exactly its two domains, and the
+   * peer's reload must drop it and list it again.
+   *
+   * <p>Restarting the host's libvirtd disturbs everyone using it, so this runs only with
+   * {@code -Dpods.test.restartLibvirtd=true} (CI machines, which run nothing else). Prefix {@code hr????}.
+   */
+  @Test
+  void anInstanceRestartingWhileLibvirtdRestartsComesBackOnce() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("pods.test.restartLibvirtd"),
+        "restarting libvirtd is disruptive: enable with -Dpods.test.restartLibvirtd=true");
+    HostTools.assumeVmHost();
+    Path pidFile = Path.of("/run/libvirtd.pid");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(pidFile),
+        "libvirtd was not started with a pid file (libvirtd -d)");
+    HostTools.reapDeadRuns(RUN_ROOT, "hr", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    EventLog events = new EventLog();
+    List<String> domains = new ArrayList<>();
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hr", OWNER_PREFIX,
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
+    List<HypervisorEvent> hvEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    rig.hv.subscribe(hvEvents::add);
+    try {
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hr")
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
+          .unit(Unit.builder().name("job").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.RELOAD, "echo \"web peers: $(pods get +/unit/web/private_ips)\"\n"))
+              .build())
+          .build());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      Instance web = d.instance("web", 0);
+      try {
+        d.awaitReady(BOOT);
+        String address = web.privateAddress().getHostAddress();
+        Set<String> before = domainsOf(rig);
+        long mark = events.mark();
+        check(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "destroy", web.domainName()));
+        events.await(mark, stateChange(web, InstanceState.STOPPED), BOOT);
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        PodEvent.StateChanged restarting = events.await(mark, stateChange(web, InstanceState.BOOTING), BOOT);
+        assertThat(restarting.reason()).startsWith("restart 1 by its restart policy (always) after: its domain was "
+            + "destroyed at ");
+        long l0 = System.nanoTime();
+        ProcessHandle daemon = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+        daemon.destroy();
+        daemon.onExit().get(60, TimeUnit.SECONDS);
+        Process start = new ProcessBuilder("libvirtd", "-d").inheritIO().start();
+        assertThat(start.waitFor()).isZero();
+        long restarted = System.nanoTime() - l0;
+        events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long back = System.nanoTime() - l0;
+        assertThat(hvEvents).as("the runtime's connection was lost and came back")
+            .anyMatch(e -> e.type() == HypervisorEvent.Type.CONNECTION_LOST)
+            .anyMatch(e -> e.type() == HypervisorEvent.Type.RECONNECTED);
+        assertThat(peerLine(events, mark, web, true)).as("the peer's view lists web-0 again").isNotNull();
+        assertThat(peerGet(d.instance("job", 0))).contains(address);
+        assertThat(events.all().subList((int) mark, events.all().size())).as("READY exactly once")
+            .filteredOn(stateChange(web, InstanceState.READY)).hasSize(1);
+        assertThat(web.state()).isEqualTo(InstanceState.READY);
+        assertThat(web.privateAddress().getHostAddress()).isEqualTo(address);
+        assertThat(web.exec("true").exitCode()).isZero();
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(rig.hv.state(web.domainName())).isEqualTo(dev.pods.spi.DomainState.RUNNING);
+        System.out.println(String.format("health-libvirtd-it: libvirtd stopped and started again in %d ms during "
+            + "web-0's restart; READY %d ms after the stop (%s)", ms(restarted), ms(back), web.status().reason()));
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.status() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.all().stream().map(Object::toString)
+            .toList()));
+        throw t;
+      } finally {
+        d.destroy();
+      }
+    } finally {
+      rig.close();
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
   }
 
   /** What {@code pods get +/unit/web/private_ips} prints in {@code peer} (its metadata service's view). */

@@ -330,6 +330,12 @@ class RuntimeCrashIT {
     System.out.printf("crash-it[start]: vanished domain recreated and ready in %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     assertThat(hv.state(web.domainName())).isEqualTo(DomainState.RUNNING);
+    // events reach subscribers on the feed's own threads: the output line may come just after READY was seen
+    long lineBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (events.stream().noneMatch(e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"))
+        && System.nanoTime() < lineBy) {
+      Thread.sleep(50);
+    }
     assertThat(events).as("the initial phase ran again on the fresh disk").anyMatch(
         e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"));
     ExecResult again = web.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
