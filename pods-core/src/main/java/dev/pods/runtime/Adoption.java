@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *       the domain defined again on those files and started (a restart: same disk and token; a guest that finished
  *       its initial phase runs its reboot blocks, not its initial ones); its files gone: the instance is rebuilt from scratch with the same
  *       addresses and token (its initial phase runs again on a fresh disk), its CREATING state saying so; a
- *       recorded failure stays a failure;
+ *       recorded failure stays a failure; an instance recorded STOPPED by {@code Instance.stop()} (or not restarted
+ *       by its policy) stays STOPPED: when a host reboot took its network or domain, both are made again around its
+ *       kept files without starting it;
  *   <li>removes what the owner has but no record wants: domains ({@code Hypervisor.list(owner)}) with their files
  *       and networks ({@code NetworkDriver.list(owner)}), and the address allocations of both. Skipped entirely when
  *       a record could not be read (it might want them).
@@ -174,6 +176,22 @@ final class Adoption {
           i.claimed.set(true);
           running.add(i);
           LOG.info("pod {} instance {}: adopted, stopped ({})", r.pod().name(), i.name(), why);
+          continue;
+        }
+        if (keep && !dom.map(x -> x.state().isActive()).orElse(false) && d.filesKept(i)) {
+          // a host reboot took its network or domain: both are made again around its kept files, not started
+          i.restoreStopped(why, ir.held(), ir.initialized());
+          i.claimed.set(true);
+          try {
+            d.rebuildStopped(i);
+            running.add(i);
+            LOG.info("pod {} instance {}: adopted, stopped ({}); its network and domain made again", r.pod().name(),
+                i.name(), why);
+          } catch (RuntimeException e) {
+            LOG.warn("pod {} instance {}: cannot make its network and domain again", r.pod().name(), i.name(), e);
+            i.restore(InstanceState.FAILED, new PodsException("cannot adopt instance " + i.name()
+                + ": its network and domain could not be made again: " + e.getMessage(), e));
+          }
           continue;
         }
         // stopped behind the runtime's back: started (or rebuilt) now, as its restart policy would

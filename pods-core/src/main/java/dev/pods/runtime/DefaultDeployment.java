@@ -244,23 +244,11 @@ final class DefaultDeployment implements Deployment {
         }
         BootImage image = s.images().resolve(unit.image());
 
-        firewalls.building(i);
-        NetworkSpec netSpec = networkSpec(i);
-        NetworkInstance net = s.networkDriver().create(netSpec);
         undo.push(() -> {
           firewalls.removing(i);
           s.networkDriver().delete(i.id());
         });
-        netLock.lock();
-        try {
-          List<DnsHost> hosts = dnsHosts();
-          if (!net.spec().dnsHosts().equals(hosts)) {
-            net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
-          }
-          firewalls.created(i, netSpec.firewall());
-        } finally {
-          netLock.unlock();
-        }
+        NetworkInstance net = createNetwork(i);
         FaultPoint.reached("network");
 
         InstanceFiles.Prepared files;
@@ -305,6 +293,40 @@ final class DefaultDeployment implements Deployment {
       i.transition(InstanceState.FAILED, e);
       refreshViews();
     }
+  }
+
+  /**
+   * Creates {@code i}'s network (idempotent: the same names and addresses as before) with the pod's current DNS
+   * names, and records its firewall. Blocks on the network driver.
+   */
+  private NetworkInstance createNetwork(DefaultInstance i) {
+    firewalls.building(i);
+    NetworkSpec netSpec = networkSpec(i);
+    NetworkInstance net = s.networkDriver().create(netSpec);
+    netLock.lock();
+    try {
+      List<DnsHost> hosts = dnsHosts();
+      if (!net.spec().dnsHosts().equals(hosts)) {
+        net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+      }
+      firewalls.created(i, netSpec.firewall());
+    } finally {
+      netLock.unlock();
+    }
+    return net;
+  }
+
+  /**
+   * For an adopted instance that stays STOPPED (stopped by {@link DefaultInstance#stop()}, or not restarted by its
+   * policy) whose network or domain definition a host reboot took: builds its network again (same names and
+   * addresses) and defines its domain again on its kept files, without starting it, so that a later
+   * {@code start()} boots it as it was. Blocks on the network driver and the hypervisor; throws what failed (its
+   * files are kept).
+   */
+  void rebuildStopped(DefaultInstance i) {
+    BootImage image = s.images().resolve(i.unit.image());
+    InstanceFiles.Prepared files = keptFiles(i, image);
+    s.hypervisor().define(domainSpec(i, image, createNetwork(i), files));
   }
 
   /** The files an earlier runtime prepared for {@code i}, complete for {@code image}; else a {@link PodsException}. */
