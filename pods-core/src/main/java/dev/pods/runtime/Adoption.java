@@ -211,7 +211,7 @@ final class Adoption {
         build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.START, null));
         LOG.info("pod {} instance {}: adopted; its domain is {}, starting it", r.pod().name(), i.name(),
             dom.get().state());
-      } else if (d.filesKept(i)) {
+      } else if (booted(ir) && d.filesKept(i)) {
         // a host reboot (or its like): the network or the domain's definition went, its disk and seed stayed
         String gone = net.isPresent() ? "domain was" : dom.isPresent() ? "network was" : "network and domain were";
         String then = "";
@@ -253,6 +253,15 @@ final class Adoption {
       LOG.warn("pod {}: cannot open its node ports", r.pod().name(), e);
     }
     return Map.entry(d, build);
+  }
+
+  /**
+   * Whether the recorded instance's domain was started before (READY or STOPPED once), so its files are complete: a
+   * crash during its first build may have left them half written, and such an instance is built again from scratch.
+   */
+  private static boolean booted(DeploymentRecord.InstanceRecord ir) {
+    return ir.initialized() || ir.state() == InstanceState.READY || ir.state() == InstanceState.UNHEALTHY
+        || ir.state() == InstanceState.STOPPED;
   }
 
   private boolean hasRunningDomain(DefaultInstance i) {

@@ -220,7 +220,8 @@ final class DefaultDeployment implements Deployment {
    * Builds (or finishes) instance {@code i}; every step is idempotent, so it also completes what a crashed
    * runtime left half done. {@code how} says which parts are made ({@link Build}); then its metadata service is
    * started and its domain started. {@code why}, when given, is the reason of its CREATING state. On failure
-   * everything of the instance is removed and it is marked FAILED.
+   * what it made is removed (with {@link Build#START}, everything of the instance; with {@link Build#KEPT_FILES},
+   * all but the kept files) and it is marked FAILED.
    */
   private void build(DefaultInstance i, Build how, @Nullable String why) {
     long t0 = System.nanoTime();
@@ -244,24 +245,33 @@ final class DefaultDeployment implements Deployment {
         }
         BootImage image = s.images().resolve(unit.image());
 
+        // a fresh instance's files (its seed ISO, its overlay) are written while its network is made: neither needs
+        // the other, and both mostly wait for programs (ip, dnsmasq; genisoimage, qemu-img)
+        java.util.concurrent.FutureTask<InstanceFiles.Prepared> filesTask = null;
+        if (how == Build.FRESH) {
+          InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
+              AgentConfig.forGuest(i.token).withPollWait(pollWait(unit)).render(), Map.of());
+          filesTask = new java.util.concurrent.FutureTask<>(() -> s.instanceFiles().prepare(i.domainName(), seed,
+              image.baseDisk(), image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB));
+          startBeside(filesTask);
+          undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        } // kept files are not this build's: they stay when it fails
         undo.push(() -> {
           firewalls.removing(i);
           s.networkDriver().delete(i.id());
         });
-        NetworkInstance net = createNetwork(i);
+        NetworkInstance net;
+        try {
+          net = createNetwork(i);
+        } finally {
+          if (filesTask != null) {
+            filesTask.run(); // runs it here unless the executor started it; then waits below
+            awaitQuietly(filesTask); // before any undo deletes the files
+          }
+        }
         FaultPoint.reached("network");
 
-        InstanceFiles.Prepared files;
-        if (how == Build.FRESH) {
-          InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
-              AgentConfig.forGuest(i.token).withPollWait(pollWait(unit)).render(), Map.of());
-          files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
-              image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
-          undo.push(() -> s.instanceFiles().delete(i.domainName()));
-        } else {
-          undo.push(() -> s.instanceFiles().delete(i.domainName()));
-          files = keptFiles(i, image);
-        }
+        InstanceFiles.Prepared files = filesTask != null ? joined(filesTask) : keptFiles(i, image);
         s.hypervisor().define(domainSpec(i, image, net, files));
         undo.push(() -> s.hypervisor().undefine(i.domainName()));
         FaultPoint.reached("define");
@@ -292,6 +302,55 @@ final class DefaultDeployment implements Deployment {
       }
       i.transition(InstanceState.FAILED, e);
       refreshViews();
+    }
+  }
+
+  /**
+   * Hands {@code task} to the runtime's executor, so that it runs beside the calling thread's work; the caller runs
+   * it itself ({@link java.util.concurrent.FutureTask#run()} does nothing once started) when the executor has not
+   * started it by then (a queued or saturated executor never holds the caller up), or refused it.
+   */
+  private void startBeside(java.util.concurrent.FutureTask<?> task) {
+    try {
+      runtime.executor().execute(task);
+    } catch (RuntimeException e) {
+      LOG.debug("pod {}: a task runs on the calling thread ({})", pod.name(), e.toString());
+    }
+  }
+
+  /** Waits until {@code task} is done, whatever its outcome; keeps the interrupt flag. */
+  private static void awaitQuietly(java.util.concurrent.FutureTask<?> task) {
+    boolean interrupted = false;
+    while (!task.isDone()) {
+      try {
+        task.get();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        break; // done
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The result of a done {@code task}, or what it threw. */
+  private static <T> T joined(java.util.concurrent.FutureTask<T> task) {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PodsException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new PodsException(String.valueOf(c), c);
     }
   }
 
