@@ -33,11 +33,12 @@ import org.slf4j.LoggerFactory;
  *       files and a running domain there: its metadata service is started with the recorded token (the guest's
  *       agent reconnects) and it keeps its recorded state; network and files there but the domain shut off: the
  *       metadata service and the start are scheduled; the network or the domain's definition gone (a host reboot)
- *       but its files (root overlay and seed) kept: the network is built again with the same names and addresses,
- *       the domain defined again on those files and started (a restart: same disk and token; a guest that finished
- *       its initial phase runs its reboot blocks, not its initial ones); its files gone: the instance is rebuilt from scratch with the same
- *       addresses and token (its initial phase runs again on a fresh disk), its CREATING state saying so; a
- *       recorded failure stays a failure; an instance recorded STOPPED by {@code Instance.stop()} (or not restarted
+ *       but its files (root overlay and seed) kept, and the instance booted before: the network is built again with
+ *       the same names and addresses, the domain defined again on those files and started (a restart: same disk and
+ *       token; a guest that finished its initial phase runs its reboot blocks, not its initial ones); its files
+ *       gone, or its first build interrupted: the instance is rebuilt from scratch with the same addresses and token
+ *       (its initial phase runs again on a fresh disk), its CREATING state saying why; a recorded failure stays a
+ *       failure; an instance recorded STOPPED by {@code Instance.stop()} (or not restarted
  *       by its policy) stays STOPPED: when a host reboot took its network or domain, both are made again around its
  *       kept files without starting it;
  *   <li>removes what the owner has but no record wants: domains ({@code Hypervisor.list(owner)}) with their files
@@ -111,7 +112,7 @@ final class Adoption {
     }
   }
 
-  /** Rebuilds one deployment; returns what must still be built (instance -> fresh), to schedule later. */
+  /** Rebuilds one deployment; returns what must still be built (instance -> how), to schedule later. */
   private Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>> adopt(DeploymentRecord r) {
     DefaultDeployment d = new DefaultDeployment(rt, s, r.pod(), priv, pub);
     Map<DefaultInstance, DefaultDeployment.Todo> build = new LinkedHashMap<>();
@@ -228,11 +229,11 @@ final class Adoption {
         if (dom.isPresent()) {
           s.hypervisor().undefine(i.domainName()); // without its files it cannot run as it is
         }
-        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.FRESH, "its files were gone when a new "
-            + "runtime adopted it; rebuilding it on a fresh disk with the same addresses (its initial phase runs "
-            + "again)"));
-        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}, files missing)", r.pod().name(),
-            i.name(), net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"));
+        String cause = booted(ir) ? "its files were gone" : "its first build had not finished";
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.FRESH, cause + " when a new runtime adopted "
+            + "it; rebuilding it on a fresh disk with the same addresses (its initial phase runs again)"));
+        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}; {})", r.pod().name(), i.name(),
+            net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"), cause);
       }
     }
     rt.adopted(d);

@@ -304,7 +304,8 @@ class RuntimeRestartTest {
     a.events().subscribe(events::add);
     assertThat(hv.domainNames()).as("web-1 without files is removed to be rebuilt; web-0's domain is kept")
         .containsExactly("t-shop-web-0");
-    assertThat(hv.state("t-shop-web-0")).as("powered off: its tap went with its network").isEqualTo(DomainState.SHUT_OFF);
+    assertThat(hv.state("t-shop-web-0")).as("powered off: its tap went with its network")
+        .isEqualTo(DomainState.SHUT_OFF);
     runTasks();
     assertThat(a.instances()).extracting(Instance::state).containsOnly(InstanceState.BOOTING);
     assertThat(hv.domainNames()).containsExactlyInAnyOrder("t-shop-db-0", "t-shop-web-0", "t-shop-web-1");
@@ -340,6 +341,31 @@ class RuntimeRestartTest {
     assertThat(hv.domainNames()).isEmpty();
     assertThat(net.list(OWNER)).isEmpty();
     assertThat(privatePool().allocations()).isEmpty();
+  }
+
+  @Test
+  void filesOfAnInterruptedFirstBuildAreNotBootedButBuiltAgain() throws Exception {
+    PodRuntime first = runtime();
+    first.deploy(pod()); // recorded; its builds never run (the JVM "dies" before)
+    files.prepare("t-shop-db-0", new dev.pods.spi.InstanceFiles.Seed("db-0", new byte[0], "half written\n",
+        Map.of()), null, 0); // what a build cut short while writing files may leave
+    first.close();
+    tasks.clear();
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+    a.events().subscribe(events::add);
+    runTasks();
+    Instance db = a.instance("db", 0);
+    assertThat(db.state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(seedToken(db)).as("a seed of its own, written again").isNotEmpty();
+    assertThat(imds(db).initialized()).isFalse();
+    await(() -> events.stream().anyMatch(e -> e instanceof PodEvent.StateChanged c && c.instance().equals("db-0")
+        && c.to() == InstanceState.CREATING));
+    assertThat(events).filteredOn(e -> e instanceof PodEvent.StateChanged c && c.instance().equals("db-0")
+        && c.to() == InstanceState.CREATING).extracting(e -> ((PodEvent.StateChanged) e).reason())
+        .containsExactly("its first build had not finished when a new runtime adopted it; rebuilding it on a fresh "
+            + "disk with the same addresses (its initial phase runs again)");
   }
 
   @Test
