@@ -53,25 +53,6 @@ class KvmInstanceFilesTest {
   }
 
   @Test
-  void findReturnsWhatPrepareMadeAndCreatesNothing() throws Exception {
-    Tools.assumeInstalled("qemu-img", "qemu-utils");
-    KvmInstanceFiles files = KvmInstanceFiles.on(DiskImages.at(dir));
-    Path base = dir.resolve("base.qcow2");
-    Exec.run("qemu-img", List.of("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "16M"), null,
-        Duration.ofSeconds(30));
-    InstanceFiles.Prepared p = files.prepare("podst-x-app-1",
-        new InstanceFiles.Seed("app-1", AGENT, CONFIG, Map.of()), base, 0);
-    assertThat(files.find("podst-x-app-1")).contains(p);
-
-    Files.delete(p.disk()); // a kept seed without its overlay: found without a disk
-    assertThat(files.find("podst-x-app-1")).contains(new InstanceFiles.Prepared(p.dir(), null, p.seedIso(),
-        p.consoleLog()));
-    files.delete("podst-x-app-1");
-    assertThat(files.find("podst-x-app-1")).isEmpty();
-    assertThat(Files.exists(p.dir())).as("find creates nothing").isFalse();
-  }
-
-  @Test
   void theSeedCarriesTheAgentAsFilesAndAsCloudConfig() {
     KvmInstanceFiles files = KvmInstanceFiles.on(DiskImages.at(dir));
     InstanceFiles.Prepared p = files.prepare("podst-x-app-0",
