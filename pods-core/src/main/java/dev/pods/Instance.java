@@ -1,7 +1,5 @@
 package dev.pods;
 
-import dev.pods.imds.ExecRequest;
-import dev.pods.imds.ExecResult;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -97,7 +95,7 @@ public interface Instance {
   /**
    * Asynchronous twin of {@link #exec(ExecRequest)}; never blocks. The future fails with a {@link PodsException}
    * as {@link #exec(String...)} says (at once for a stopped instance, when it stops, or when the agent did not
-   * answer within the request's timeout and {@link dev.pods.imds.ImdsServer#EXEC_GRACE}).
+   * answer within the request's timeout and a grace of 30 s for the guest's answer to travel).
    */
   CompletableFuture<ExecResult> execAsync(ExecRequest request);
 

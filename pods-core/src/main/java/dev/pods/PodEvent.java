@@ -1,7 +1,5 @@
 package dev.pods;
 
-import dev.pods.imds.ExecResult;
-import dev.pods.imds.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.pods;
 
-import dev.pods.imds.ImdsProtocol;
 import dev.pods.spec.Reference;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.DnsProvider;
@@ -92,6 +91,12 @@ public interface PodRuntime extends AutoCloseable {
    * delete. A runtime without a disk store ({@link Builder#disks}) lists none and refuses to create one.
    */
   Disks disks();
+
+  /**
+   * Where an instance's metadata service listens in its namespace unless the builder says otherwise, and where the
+   * guest agent calls it: 169.254.169.254, port 80 (a literal: no name is looked up).
+   */
+  InetSocketAddress DEFAULT_METADATA_ADDRESS = new InetSocketAddress("169.254.169.254", 80);
 
   /** The owner label on every domain and network this runtime creates. */
   String owner();
@@ -227,7 +232,7 @@ public interface PodRuntime extends AutoCloseable {
     private @Nullable Inet4Address nodeAddress;
     private @Nullable String owner;
     private String namePrefix = "pods-";
-    private InetSocketAddress metadataAddress = ImdsProtocol.METADATA_ADDRESS;
+    private InetSocketAddress metadataAddress = DEFAULT_METADATA_ADDRESS;
     private @Nullable Executor executor;
     private Clock clock = Clock.systemUTC();
     private final java.util.Map<String, DnsDomain> domains = new java.util.LinkedHashMap<>();
@@ -430,8 +435,9 @@ public interface PodRuntime extends AutoCloseable {
     }
 
     /**
-     * Where each metadata service listens, inside its instance's namespace. Tests with an in-memory network driver
-     * (whose "namespaces" are the caller's) use {@code 127.0.0.1:0}.
+     * Where each metadata service listens, inside its instance's namespace (default
+     * {@link #DEFAULT_METADATA_ADDRESS}, 169.254.169.254:80, the address the guest agent calls). Tests with an
+     * in-memory network driver (whose "namespaces" are the caller's) use {@code 127.0.0.1:0}.
      */
     public Builder metadataAddress(InetSocketAddress address) {
       this.metadataAddress = Objects.requireNonNull(address, "metadataAddress");

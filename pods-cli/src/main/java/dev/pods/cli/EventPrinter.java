@@ -3,7 +3,7 @@ package dev.pods.cli;
 import dev.pods.internal.SafeText;
 import dev.pods.InstanceState;
 import dev.pods.PodEvent;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pods.InstanceState;
 import dev.pods.PodEvent;
 import dev.pods.Trigger;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

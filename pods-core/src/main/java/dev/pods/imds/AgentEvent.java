@@ -1,5 +1,8 @@
 package dev.pods.imds;
 
+import dev.pods.OutputStream;
+import dev.pods.ExecRequest;
+import dev.pods.ExecResult;
 import dev.pods.Trigger;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,7 @@
 package dev.pods.imds;
 
+import dev.pods.ExecRequest;
+import dev.pods.ExecResult;
 import dev.pods.PodsException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

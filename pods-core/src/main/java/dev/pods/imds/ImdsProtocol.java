@@ -155,14 +155,7 @@ public final class ImdsProtocol {
   /** The longest run id (characters {@code A-Z a-z 0-9 . _ -}). */
   public static final int MAX_RUN_ID_LENGTH = 64;
 
-  /** The metadata address inside an instance's namespace: 169.254.169.254, port 80. */
-  public static final InetSocketAddress METADATA_ADDRESS = metadataAddress();
+  /** The metadata address inside an instance's namespace: {@link dev.pods.PodRuntime#DEFAULT_METADATA_ADDRESS}. */
+  public static final InetSocketAddress METADATA_ADDRESS = dev.pods.PodRuntime.DEFAULT_METADATA_ADDRESS;
 
-  private static InetSocketAddress metadataAddress() {
-    try {
-      return new InetSocketAddress(InetAddress.getByAddress(new byte[] {(byte) 169, (byte) 254, (byte) 169, (byte) 254}), 80);
-    } catch (UnknownHostException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
 }

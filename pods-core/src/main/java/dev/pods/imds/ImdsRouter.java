@@ -1,5 +1,6 @@
 package dev.pods.imds;
 
+import dev.pods.ExecResult;
 import static dev.pods.imds.Exchanges.bool;
 import static dev.pods.imds.Exchanges.error;
 import static dev.pods.imds.Exchanges.json;

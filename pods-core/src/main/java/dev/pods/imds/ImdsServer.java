@@ -1,5 +1,7 @@
 package dev.pods.imds;
 
+import dev.pods.ExecRequest;
+import dev.pods.ExecResult;
 import com.sun.net.httpserver.HttpServer;
 import dev.pods.PodsException;
 import java.io.IOException;

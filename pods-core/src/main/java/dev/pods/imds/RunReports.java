@@ -1,5 +1,6 @@
 package dev.pods.imds;
 
+import dev.pods.OutputStream;
 import static dev.pods.imds.Exchanges.bool;
 import static dev.pods.imds.Exchanges.noContent;
 import static dev.pods.imds.Exchanges.number;

@@ -1,5 +1,6 @@
 package dev.pods.imds;
 
+import dev.pods.OutputStream;
 import dev.pods.Trigger;
 import java.time.Duration;
 import java.time.Instant;

@@ -23,4 +23,6 @@
 @NullMarked
 package dev.pods.imds;
 
+import dev.pods.ExecRequest;
+import dev.pods.ExecResult;
 import org.jspecify.annotations.NullMarked;

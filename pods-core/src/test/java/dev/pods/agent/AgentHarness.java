@@ -162,7 +162,7 @@ final class AgentHarness implements AutoCloseable {
   }
 
   List<String> stdout(String run) {
-    return events(AgentEvent.OutputLine.class, l -> l.run().equals(run) && l.stream() == dev.pods.imds.OutputStream.STDOUT)
+    return events(AgentEvent.OutputLine.class, l -> l.run().equals(run) && l.stream() == dev.pods.OutputStream.STDOUT)
         .stream()
         .map(AgentEvent.OutputLine::line)
         .toList();

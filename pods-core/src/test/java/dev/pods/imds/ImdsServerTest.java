@@ -1,5 +1,7 @@
 package dev.pods.imds;
 
+import dev.pods.ExecRequest;
+import dev.pods.ExecResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pods.PodEvent;
 import dev.pods.PodEvents;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -12,7 +12,7 @@ import dev.pods.Pod;
 import dev.pods.PodEvent;
 import dev.pods.PodsException;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.DiskImages;
 import dev.pods.kvm.GuestImages;
 import dev.pods.kvm.KvmDiskStore;

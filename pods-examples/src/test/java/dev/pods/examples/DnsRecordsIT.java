@@ -8,7 +8,7 @@ import dev.pods.Instance;
 import dev.pods.Pod;
 import dev.pods.PodEvent;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.GuestImages;
 import dev.pods.net.Bind9;
 import dev.pods.spi.Cidr;

@@ -19,7 +19,7 @@ import dev.pods.Script;
 import dev.pods.Trigger;
 import dev.pods.Unit;
 import dev.pods.Wait;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.GuestImages;
 import dev.pods.spec.Firewall;
 import dev.pods.spec.IngressRule;

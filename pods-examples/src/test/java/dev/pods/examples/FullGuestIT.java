@@ -13,7 +13,7 @@ import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Trigger;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.GuestImages;
 import dev.pods.kvm.DiskImages;
 import dev.pods.kvm.KvmDiskStore;
@@ -170,7 +170,7 @@ class FullGuestIT {
 
   private static List<String> lines(List<PodEvent> events, int block) {
     return events.stream().filter(PodEvent.OutputLine.class::isInstance).map(PodEvent.OutputLine.class::cast)
-        .filter(o -> o.block() == block && o.stream() == dev.pods.imds.OutputStream.STDOUT)
+        .filter(o -> o.block() == block && o.stream() == dev.pods.OutputStream.STDOUT)
         .map(PodEvent.OutputLine::line).toList();
   }
 }

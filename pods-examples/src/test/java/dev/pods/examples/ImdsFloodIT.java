@@ -11,7 +11,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodsException;
 import dev.pods.Script;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.imds.ImdsProtocol;
 import dev.pods.kvm.GuestImages;
 import dev.pods.secrets.InMemorySecretStore;

@@ -102,7 +102,7 @@ class ModulesTest {
 
   @Test
   void theEngineAndTheInternalPackagesAreNotVisible() throws IOException {
-    for (String type : List.of("dev.pods.runtime.DefaultPodRuntime", "dev.pods.agent.AgentScript",
+    for (String type : List.of("dev.pods.runtime.DefaultPodRuntime", "dev.pods.imds.ImdsServer", "dev.pods.agent.AgentScript",
         "dev.pods.internal.Names", "dev.pods.template.internal.YamlWriter", "dev.pods.kvm.internal.DomainXml",
         "dev.pods.net.internal.IpJson")) {
       String pkg = type.substring(0, type.lastIndexOf('.'));

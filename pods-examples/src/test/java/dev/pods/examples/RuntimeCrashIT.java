@@ -17,7 +17,7 @@ import dev.pods.Instance;
 import dev.pods.InstanceState;
 import dev.pods.PodEvent;
 import dev.pods.PodRuntime;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.DiskImages;
 import dev.pods.kvm.LibvirtHypervisor;
 import dev.pods.kvm.Reaper;

@@ -24,7 +24,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodRuntime;
 import dev.pods.Script;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.kvm.DiskImages;
 import dev.pods.kvm.GuestImages;
 import dev.pods.kvm.KvmInstanceFiles;

@@ -11,7 +11,7 @@ import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.Script;
 import dev.pods.Unit;
-import dev.pods.imds.ExecResult;
+import dev.pods.ExecResult;
 import dev.pods.spec.DomainRecord;
 import dev.pods.spec.DomainRecords;
 import dev.pods.spec.RecordType;

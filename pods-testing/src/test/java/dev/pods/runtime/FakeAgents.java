@@ -7,7 +7,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodEvents;
 import dev.pods.Trigger;
 import dev.pods.imds.AgentEvent;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

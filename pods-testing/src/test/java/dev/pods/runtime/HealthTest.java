@@ -19,7 +19,7 @@ import dev.pods.Trigger;
 import dev.pods.Unit;
 import dev.pods.Wait;
 import dev.pods.imds.AgentEvent;
-import dev.pods.imds.ExecRequest;
+import dev.pods.ExecRequest;
 import dev.pods.imds.ImdsProtocol;
 import dev.pods.imds.ImdsServer;
 import dev.pods.imds.PeerInstance;

@@ -20,7 +20,7 @@ import dev.pods.Wait;
 import dev.pods.WaitTimeoutException;
 import dev.pods.imds.AgentEvent;
 import dev.pods.imds.ImdsServer;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import dev.pods.spi.DomainState;
 import dev.pods.spi.HypervisorEvent;
 import dev.pods.testing.DirectoryInstanceFiles;

@@ -24,7 +24,7 @@ import dev.pods.Wait;
 import dev.pods.imds.AgentEvent;
 import dev.pods.imds.ImdsServer;
 import dev.pods.imds.InstanceView;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;

@@ -23,7 +23,7 @@ import dev.pods.Unit;
 import dev.pods.imds.AgentEvent;
 import dev.pods.imds.ImdsServer;
 import dev.pods.imds.InstanceView;
-import dev.pods.imds.OutputStream;
+import dev.pods.OutputStream;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.DomainState;

@@ -19,7 +19,6 @@ import dev.pods.imds.AgentEvent;
 import dev.pods.imds.AgentStatus;
 import dev.pods.imds.ImdsProtocol;
 import dev.pods.imds.ImdsServer;
-import dev.pods.imds.OutputStream;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.DomainMetadata;
 import dev.pods.spi.DomainState;

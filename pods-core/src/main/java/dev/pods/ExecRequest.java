@@ -1,4 +1,4 @@
-package dev.pods.imds;
+package dev.pods;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

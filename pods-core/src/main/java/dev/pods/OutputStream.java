@@ -1,4 +1,4 @@
-package dev.pods.imds;
+package dev.pods;
 
 /** Which stream an output line of a block came from. */
 public enum OutputStream {
