@@ -1,0 +1,247 @@
+package dev.pods.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pods.NetworkException;
+import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.Netns;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.VpcFabric;
+import dev.pods.spi.VpcFabricContract;
+import java.net.Inet4Address;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Two simulated hosts, each a host namespace of this run with its own Linux driver (state folder, prefix, link
+ * prefix), joined by a "datacenter" namespace holding a bridge, each host's underlay address on it
+ * ({@value #UNDERLAY_A}, {@value #UNDERLAY_B}); their VPCs joined by the VXLAN fabric. Stand-in VMs (busybox udhcpc
+ * and httpd in namespaces on the instances' bridges) open the TCP connections. All traffic stays in this run's
+ * namespaces.
+ */
+@Tag("system")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LinuxVpcFabricIT extends VpcFabricContract {
+  static final String UNDERLAY_A = "10.250.0.1";
+  static final String UNDERLAY_B = "10.250.0.2";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private NetTestEnv env;
+  private String hostB;
+  private String dc;
+  private LinuxNetworkDriver a;
+  private LinuxNetworkDriver b;
+  /** Stand-in VMs by instance id: their names and leases; removed after each test. */
+  private final Map<String, String> standIns = new HashMap<>();
+  private final Map<String, NetTestEnv.Lease> leases = new HashMap<>();
+
+  @BeforeAll
+  void world() throws Exception {
+    NetTestEnv.assumeCapable();
+    env = new NetTestEnv();
+    hostB = env.prefix + "x-hostb";
+    dc = env.prefix + "x-dc";
+    Exec.check(List.of("ip", "netns", "add", hostB), null, Duration.ofSeconds(10));
+    Exec.check(List.of("ip", "netns", "add", dc), null, Duration.ofSeconds(10));
+    NetTestEnv.ipIn(dc, "link set lo up\nlink add dc0 type bridge\nlink set dc0 up\n"
+        + "link add ha type veth peer name eth1 netns " + env.hostNs + "\n"
+        + "link add hb type veth peer name eth1 netns " + hostB + "\n"
+        + "link set ha master dc0 up\nlink set hb master dc0 up\n");
+    NetTestEnv.ipIn(env.hostNs, "addr add " + UNDERLAY_A + "/24 dev eth1\nlink set eth1 up\n");
+    NetTestEnv.ipIn(hostB, "link set lo up\naddr add " + UNDERLAY_B + "/24 dev eth1\nlink set eth1 up\n");
+    a = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-a")).prefix(env.prefix)
+        .vmNamespace(env.hostNs).fabric(env.hostNs, Cidr.parseAddress(UNDERLAY_A), Set.of()).build();
+    b = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-b")).prefix(env.prefix + "b")
+        .linkPrefix(NetTestEnv.secondLinkPrefix(env.prefix)).vmNamespace(hostB)
+        .fabric(hostB, Cidr.parseAddress(UNDERLAY_B), Set.of()).build();
+  }
+
+  @AfterAll
+  void endWorld() throws Exception {
+    try {
+      if (a != null) {
+        assertThat(a.reap(owner())).isEmpty();
+        a.close();
+      }
+      if (b != null) {
+        assertThat(b.reap(owner())).isEmpty();
+        b.close();
+      }
+      if (dc != null && Netns.exists(dc)) {
+        // the veths first (their ends in the hosts go with them): namespace removal is asynchronous
+        Netns.call(Netns.path(dc), () -> Exec.run(List.of("ip", "-force", "-batch", "-"), "link del ha\nlink del hb\n",
+            Duration.ofSeconds(10)));
+        Exec.check(List.of("ip", "netns", "del", dc), null, Duration.ofSeconds(10));
+      }
+      if (hostB != null && Netns.exists(hostB)) {
+        Exec.check(List.of("ip", "netns", "del", hostB), null, Duration.ofSeconds(10));
+      }
+    } finally {
+      if (env != null) {
+        env.destroy();
+      }
+    }
+  }
+
+  @AfterEach
+  void removeStandIns() throws Exception {
+    for (String name : standIns.values()) {
+      env.removeStandIn(name);
+    }
+    standIns.clear();
+    leases.clear();
+  }
+
+  @Override
+  protected NetworkDriver hostA() {
+    return a;
+  }
+
+  @Override
+  protected NetworkDriver hostB() {
+    return b;
+  }
+
+  @Override
+  protected int underlayMtu() {
+    return 1500;
+  }
+
+  private String hostNs(NetworkDriver host) {
+    return host == a ? env.hostNs : hostB;
+  }
+
+  @Override
+  protected NetworkSpec.Builder spec(NetworkDriver host, String instanceId, int index) {
+    return NetworkSpec.builder().instanceId(instanceId).hostNamespace(hostNs(host))
+        .mac(String.format("52:54:00:fa:00:%02x", index)).subnet(Cidr.parse("10.96." + index + ".0/30"));
+  }
+
+  @Override
+  protected String owner() {
+    return "dev.pods/session=" + env.prefix;
+  }
+
+  private String standIn(NetworkDriver host, NetworkInstance n) throws Exception {
+    String name = standIns.get(n.instanceId());
+    if (name == null) {
+      name = "f" + standIns.size();
+      leases.put(n.instanceId(), env.standIn(name, n.spec().mac(), hostNs(host), n.vmBridge(), 80, 8080));
+      standIns.put(n.instanceId(), name);
+    }
+    return name;
+  }
+
+  @Override
+  protected boolean reaches(NetworkDriver fromHost, NetworkInstance from, NetworkDriver toHost, NetworkInstance to,
+      int port) throws Exception {
+    standIn(toHost, to);
+    String vm = standIn(fromHost, from);
+    return NetTestEnv.get(env.standInNs(vm), Cidr.dotted(to.spec().privateAddress()), port, Duration.ofMillis(1500))
+        .startsWith("hello from");
+  }
+
+  @Override
+  protected OptionalInt dhcpMtu(NetworkDriver host, NetworkInstance n) throws Exception {
+    standIn(host, n);
+    String mtu = leases.get(n.instanceId()).field("mtu");
+    return mtu.isEmpty() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(mtu));
+  }
+
+  private static JsonNode link(String ns, String name) throws Exception {
+    String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("ip", "-j", "-d", "link", "show", "dev", name),
+        null, Duration.ofSeconds(10)).stdout());
+    return JSON.readTree(json).get(0);
+  }
+
+  private static List<String> replicationTargets(String ns, String vx) throws Exception {
+    String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("bridge", "-j", "fdb", "show", "dev", vx),
+        null, Duration.ofSeconds(10)).stdout());
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode e : JSON.readTree(json)) {
+      if (e.path("mac").asText().equals("00:00:00:00:00:00")) {
+        out.add(e.path("dst").asText());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void eachVpcBridgeGetsAVxlanLinkThatComesAndGoesWithItAndFollowsThePeers() throws Exception {
+    NetworkSpec s = spec(a, "fl1", 1).owner(owner()).vpc(new NetworkVpc("links", VPC_RANGE)).build();
+    NetworkInstance n1 = a.create(s);
+    NetworkInstance n2 = a.create(spec(a, "fl2", 2).owner(owner()).vpc(new NetworkVpc("links", VPC_RANGE)).build());
+    try {
+      List<String> vxlans = NetTestEnv.links(env.hostNs, env.prefix + "X");
+      assertThat(vxlans).hasSize(1);
+      String vx = vxlans.get(0);
+      JsonNode l = link(env.hostNs, vx);
+      JsonNode info = l.path("linkinfo").path("info_data");
+      assertThat(l.path("linkinfo").path("info_kind").asText()).isEqualTo("vxlan");
+      assertThat(info.path("id").asInt()).isEqualTo(VpcFabric.vni("links"));
+      assertThat(info.path("port").asInt()).isEqualTo(4789);
+      assertThat(info.path("local").asText()).isEqualTo(UNDERLAY_A);
+      assertThat(info.path("learning").asBoolean()).isFalse();
+      assertThat(l.path("mtu").asInt()).isEqualTo(1450);
+      assertThat(l.path("master").asText()).startsWith(env.prefix + "V");
+      assertThat(link(env.hostNs, l.path("master").asText()).path("mtu").asInt()).isEqualTo(1450);
+      JsonNode vpc0 = JSON.readTree(Netns.call(Netns.path(n1.namespace()), () -> Exec.check(
+          List.of("ip", "-j", "link", "show", "dev", "vpc0"), null, Duration.ofSeconds(10)).stdout())).get(0);
+      assertThat(vpc0.path("mtu").asInt()).as("vpc0 in the instance's namespace").isEqualTo(1450);
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
+
+      Inet4Address c = Cidr.parseAddress("10.250.0.3");
+      a.fabric().orElseThrow().peers(Set.of(Cidr.parseAddress(UNDERLAY_B), c));
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactlyInAnyOrder(UNDERLAY_B, "10.250.0.3");
+      a.fabric().orElseThrow().peers(Set.of(c));
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactly("10.250.0.3");
+      assertThat(a.probe("fl1")).as("the instances are untouched").isEmpty();
+      assertThat(a.find("fl1")).contains(n1);
+
+      // a new driver on the same state gives the existing links its own peers
+      try (LinuxNetworkDriver again = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-a"))
+          .prefix(env.prefix).vmNamespace(env.hostNs)
+          .fabric(env.hostNs, Cidr.parseAddress(UNDERLAY_A), Set.of(Cidr.parseAddress(UNDERLAY_B))).build()) {
+        assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
+        assertThat(again.find("fl2")).contains(n2);
+      }
+      a.delete("fl1");
+      assertThat(NetTestEnv.links(env.hostNs, vx)).as("the VPC still has a member").containsExactly(vx);
+    } finally {
+      a.delete("fl1");
+      a.delete("fl2");
+    }
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix + "X")).as("gone with the bridge").isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix + "V")).isEmpty();
+  }
+
+  @Test
+  void badFabricSettingsAreRefusedNamingWhatIsWrong() throws Exception {
+    assertThatThrownBy(() -> LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-x")).prefix(env.prefix)
+        .fabric(hostB, Cidr.parseAddress(UNDERLAY_A), Set.of()).build()).isInstanceOf(NetworkException.class)
+        .hasMessageContaining(UNDERLAY_A).hasMessageContaining(hostB);
+    NetworkSpec elsewhere = spec(a, "fw1", 1).owner(owner()).hostNamespace(hostB)
+        .vpc(new NetworkVpc("links", VPC_RANGE)).build();
+    assertThatThrownBy(() -> a.create(elsewhere)).isInstanceOf(NetworkException.class)
+        .hasMessageContaining("host namespace " + hostB).hasMessageContaining(env.hostNs);
+    assertThat(a.find("fw1")).isEmpty();
+    assertThat(NetTestEnv.namespaces(env.prefix + "-fw1")).isEmpty();
+  }
+}
