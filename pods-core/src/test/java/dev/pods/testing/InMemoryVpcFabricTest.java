@@ -8,6 +8,7 @@ import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkProtocol;
 import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.VpcFabric;
 import dev.pods.spi.VpcFabricContract;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,14 @@ class InMemoryVpcFabricTest extends VpcFabricContract {
     assertThat(plain.dhcpMtu("p1")).isEmpty();
     assertThat(plain.vpcReaches("p1", b, "p2", NetworkProtocol.TCP, 80)).isFalse();
     b.delete("p2");
+  }
+
+  @Test
+  void theVniIsTheFirstThreeBytesOfTheSha256OfTheVpcId() {
+    // printf shop | sha256sum: 8d9001...; and two ids that share their first three bytes
+    assertThat(VpcFabric.vni("shop")).isEqualTo(0x8d9001);
+    assertThat(VpcFabric.vni("vpc-1390")).isEqualTo(8612631).isEqualTo(VpcFabric.vni("vpc-8366"));
+    assertThat(VpcFabric.vni("shop")).isBetween(1, (1 << 24) - 1);
   }
 
   @Test

@@ -243,5 +243,18 @@ class LinuxVpcFabricIT extends VpcFabricContract {
         .hasMessageContaining("host namespace " + hostB).hasMessageContaining(env.hostNs);
     assertThat(a.find("fw1")).isEmpty();
     assertThat(NetTestEnv.namespaces(env.prefix + "-fw1")).isEmpty();
+
+    // two VPC ids with one VXLAN identifier (the first three bytes of their SHA-256) on one host: the second is refused
+    assertThat(VpcFabric.vni("vpc-1390")).isEqualTo(VpcFabric.vni("vpc-8366"));
+    a.create(spec(a, "fv1", 1).owner(owner()).vpc(new NetworkVpc("vpc-1390", VPC_RANGE)).build());
+    try {
+      NetworkSpec clash = spec(a, "fv2", 2).owner(owner()).vpc(new NetworkVpc("vpc-8366", VPC_RANGE)).build();
+      assertThatThrownBy(() -> a.create(clash)).isInstanceOf(NetworkException.class)
+          .hasMessageContaining("'vpc-8366'").hasMessageContaining("'vpc-1390'").hasMessageContaining("fv1");
+      assertThat(a.find("fv2")).isEmpty();
+      assertThat(NetTestEnv.namespaces(env.prefix + "-fv2")).isEmpty();
+    } finally {
+      a.delete("fv1");
+    }
   }
 }
