@@ -32,20 +32,20 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Two simulated hosts, each a host namespace of this run with its own Linux driver (state folder, prefix, link
  * prefix), joined by a "datacenter" namespace holding a bridge, each host's underlay address on it
- * ({@value #UNDERLAY_A}, {@value #UNDERLAY_B}); their VPCs joined by the VXLAN fabric. Stand-in VMs (busybox udhcpc
+ * ({@link TwoHosts}); their VPCs joined by the VXLAN fabric. Stand-in VMs (busybox udhcpc
  * and httpd in namespaces on the instances' bridges) open the TCP connections. All traffic stays in this run's
  * namespaces.
  */
 @Tag("system")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LinuxVpcFabricIT extends VpcFabricContract {
-  static final String UNDERLAY_A = "10.250.0.1";
-  static final String UNDERLAY_B = "10.250.0.2";
+  static final String UNDERLAY_A = TwoHosts.UNDERLAY_A;
+  static final String UNDERLAY_B = TwoHosts.UNDERLAY_B;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private NetTestEnv env;
   private String hostB;
-  private String dc;
+  private TwoHosts hosts;
   private LinuxNetworkDriver a;
   private LinuxNetworkDriver b;
   /** Stand-in VMs by instance id: their names and leases; removed after each test. */
@@ -56,42 +56,19 @@ class LinuxVpcFabricIT extends VpcFabricContract {
   void world() throws Exception {
     NetTestEnv.assumeCapable();
     env = new NetTestEnv();
-    hostB = env.prefix + "x-hostb";
-    dc = env.prefix + "x-dc";
-    Exec.check(List.of("ip", "netns", "add", hostB), null, Duration.ofSeconds(10));
-    Exec.check(List.of("ip", "netns", "add", dc), null, Duration.ofSeconds(10));
-    NetTestEnv.ipIn(dc, "link set lo up\nlink add dc0 type bridge\nlink set dc0 up\n"
-        + "link add ha type veth peer name eth1 netns " + env.hostNs + "\n"
-        + "link add hb type veth peer name eth1 netns " + hostB + "\n"
-        + "link set ha master dc0 up\nlink set hb master dc0 up\n");
-    NetTestEnv.ipIn(env.hostNs, "addr add " + UNDERLAY_A + "/24 dev eth1\nlink set eth1 up\n");
-    NetTestEnv.ipIn(hostB, "link set lo up\naddr add " + UNDERLAY_B + "/24 dev eth1\nlink set eth1 up\n");
-    a = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-a")).prefix(env.prefix)
-        .vmNamespace(env.hostNs).fabric(env.hostNs, Cidr.parseAddress(UNDERLAY_A), Set.of()).build();
-    b = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-b")).prefix(env.prefix + "b")
-        .linkPrefix(NetTestEnv.secondLinkPrefix(env.prefix)).vmNamespace(hostB)
-        .fabric(hostB, Cidr.parseAddress(UNDERLAY_B), Set.of()).build();
+    hosts = new TwoHosts(env);
+    a = hosts.a;
+    b = hosts.b;
+    hostB = hosts.hostB;
   }
 
   @AfterAll
   void endWorld() throws Exception {
     try {
-      if (a != null) {
+      if (hosts != null) {
         assertThat(a.reap(owner())).isEmpty();
-        a.close();
-      }
-      if (b != null) {
         assertThat(b.reap(owner())).isEmpty();
-        b.close();
-      }
-      if (dc != null && Netns.exists(dc)) {
-        // the veths first (their ends in the hosts go with them): namespace removal is asynchronous
-        Netns.call(Netns.path(dc), () -> Exec.run(List.of("ip", "-force", "-batch", "-"), "link del ha\nlink del hb\n",
-            Duration.ofSeconds(10)));
-        Exec.check(List.of("ip", "netns", "del", dc), null, Duration.ofSeconds(10));
-      }
-      if (hostB != null && Netns.exists(hostB)) {
-        Exec.check(List.of("ip", "netns", "del", hostB), null, Duration.ofSeconds(10));
+        hosts.remove();
       }
     } finally {
       if (env != null) {
@@ -125,7 +102,7 @@ class LinuxVpcFabricIT extends VpcFabricContract {
   }
 
   private String hostNs(NetworkDriver host) {
-    return host == a ? env.hostNs : hostB;
+    return hosts.hostNs((LinuxNetworkDriver) host);
   }
 
   @Override
@@ -216,9 +193,7 @@ class LinuxVpcFabricIT extends VpcFabricContract {
       assertThat(a.find("fl1")).contains(n1);
 
       // a new driver on the same state gives the existing links its own peers
-      try (LinuxNetworkDriver again = LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-a"))
-          .prefix(env.prefix).vmNamespace(env.hostNs)
-          .fabric(env.hostNs, Cidr.parseAddress(UNDERLAY_A), Set.of(Cidr.parseAddress(UNDERLAY_B))).build()) {
+      try (LinuxNetworkDriver again = hosts.againA(Set.of(Cidr.parseAddress(UNDERLAY_B)))) {
         assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
         assertThat(again.find("fl2")).contains(n2);
       }
