@@ -36,6 +36,10 @@ import org.jspecify.annotations.Nullable;
  * <p>Firewalls are kept and enforced by {@link #admits}, which answers as the Linux driver filters: so a host
  * application's fast tests see what its firewall rules would let through.
  *
+ * <p>Made on an {@link Underlay} ({@link #InMemoryNetworkDriver(Underlay, Inet4Address)}), the driver has a
+ * {@link VpcFabric}: {@link #vpcReaches} answers whether an instance reaches another, on this driver or on a peer,
+ * as the Linux driver's VXLAN fabric decides, and {@link #dhcpMtu} what MTU its DHCP hands out.
+ *
  * <p>Fault knobs: {@link #failNext(Operation)} makes the next call of that operation throw a
  * {@link NetworkException} without changing anything; {@link #breakBehindItsBack} breaks a part of a network as a
  * hand or a crash would on a real host, which {@link #probe} then reports and {@link #create} mends. Thread-safe: state is guarded by the driver's monitor, and no

@@ -80,9 +80,12 @@ import org.slf4j.LoggerFactory;
  * state folders (two data folders) never remove each other's networks. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
  * asynchronous), namespace, VPC bridge when unused, state.
  *
+ * <p>With {@link Builder#fabric} each VPC bridge also gets a VXLAN link to the same VPC on the peer hosts
+ * ({@link #fabric()}); without it, VPCs stay on this host.
+ *
  * <p>This class orchestrates; the parts live in {@code dev.pods.net.internal}: instance records
  * ({@code RecordStore}), host-wide link indexes ({@code LinkIndexes}), the host side and the VPC bridges' reference
- * counting ({@code VpcBridges}), dnsmasq supervision ({@code DnsmasqSupervisor}), the resolver's names
+ * counting ({@code VpcBridges}) and their VXLAN links ({@code Vxlans}), dnsmasq supervision ({@code DnsmasqSupervisor}), the resolver's names
  * ({@code ResolverHosts}), owner marks and reaping ({@code OwnerMarks}, {@code Reaper}), sockets and tasks in
  * namespaces ({@code NamespaceSockets}) and the cheap probe ({@code IntegrityProbe}).
  *
