@@ -1,8 +1,6 @@
 package dev.pods;
 
 import dev.pods.imds.ImdsProtocol;
-import dev.pods.runtime.RuntimeSettings;
-import dev.pods.runtime.DefaultPodRuntime;
 import dev.pods.spec.Reference;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.DnsProvider;
@@ -13,6 +11,7 @@ import dev.pods.spi.InstanceFiles;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkDriverConfig;
 import dev.pods.spi.Providers;
+import dev.pods.spi.RuntimeSettings;
 import dev.pods.spi.DiskStore;
 import dev.pods.spi.SecretStore;
 import dev.pods.spi.StateStore;
@@ -510,7 +509,7 @@ public interface PodRuntime extends AutoCloseable {
         if (own == null) {
           own = "dev.pods/session=" + UUID.randomUUID();
         }
-        return DefaultPodRuntime.start(new RuntimeSettings(hv, net, files, img, imagePolicy, state, privateRange,
+        return Providers.runtime().start(new RuntimeSettings(hv, net, files, img, imagePolicy, state, privateRange,
             publicNetwork, List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
             List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains),
             secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders)));

@@ -99,7 +99,8 @@ import java.net.UnknownHostException;
  * runs (the oldest is forgotten), run ids of at most {@link #MAX_RUN_ID_LENGTH} characters, only the blocks a
  * run declared (below the spec's block count), one partial line per stream, request bodies as above and at most
  * {@link #MAX_BODY_BYTES_IN_FLIGHT} bytes of them at once, at most {@link #MAX_PENDING_REQUESTS} requests at
- * once (503 beyond), and a bounded queue of events for the runtime (beyond it events are dropped and counted).
+ * once (503 beyond), at most {@link #MAX_CONNECTIONS} open connections (the next one is reset), and a bounded
+ * queue of events for the runtime (beyond it events are dropped and counted).
  * Refusals are logged at WARN, at most once per 10 s per kind.
  *
  * <p>Constants only; not instantiable.
@@ -139,6 +140,14 @@ public final class ImdsProtocol {
 
   /** The most requests that one instance's server handles or queues at once (503 beyond). */
   public static final int MAX_PENDING_REQUESTS = 32;
+
+  /**
+   * The most TCP connections a guest may hold open to its metadata service at once. The Linux network driver
+   * enforces it in the instance namespace's nftables table (the guest cannot pass it; the JVM spends nothing on
+   * the excess): the next connection is reset and counted there, and the driver logs a WARN naming the instance
+   * when the count rose (at most once per instance per 10 s). An agent of this version uses a handful.
+   */
+  public static final int MAX_CONNECTIONS = 64;
 
   /** The most runs an instance may have open at once; a new run beyond it makes the server forget the oldest. */
   public static final int MAX_OPEN_RUNS = 4;

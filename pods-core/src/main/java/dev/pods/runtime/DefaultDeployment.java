@@ -37,6 +37,7 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
 import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.RuntimeSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.spi.RuntimeSettings;
 import dev.pods.spi.StateStore;
 import dev.pods.ConflictException;
 import dev.pods.Deployment;

@@ -12,6 +12,7 @@ import dev.pods.PodsException;
 import dev.pods.Unit;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
+import dev.pods.spi.RuntimeSettings;
 import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.pods.runtime;
 
+import dev.pods.spi.RuntimeSettings;
 import dev.pods.Pod;
 import dev.pods.PodsException;
 import dev.pods.Unit;

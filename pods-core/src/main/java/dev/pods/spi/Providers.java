@@ -54,6 +54,22 @@ public final class Providers {
   }
 
   /**
+   * The implementation of {@link dev.pods.PodRuntime} ({@code pods-core} registers its own): the one of highest
+   * priority among those registered.
+   *
+   * @throws BackendUnavailableException when none is registered (a {@code pods-core} jar without its service
+   *     registration), or none can be loaded
+   */
+  public static PodRuntimeProvider runtime() {
+    return discover(
+        PodRuntimeProvider.class,
+        PodRuntimeProvider::name,
+        PodRuntimeProvider::priority,
+        p -> Optional.empty(),
+        "pod runtime engine (dev.pods:pods-core registers one)");
+  }
+
+  /**
    * The available provider of highest priority among {@code candidates}, which {@link #hypervisor()} and
    * {@link #network()} load with {@link ServiceLoader}.
    *

@@ -2,6 +2,8 @@ package dev.pods.net;
 
 import dev.pods.NetworkException;
 import dev.pods.net.internal.DnsmasqSupervisor;
+import dev.pods.net.internal.ImdsRefusalWatch;
+import dev.pods.net.internal.ImdsRefusals;
 import dev.pods.net.internal.InstanceRecord;
 import dev.pods.net.internal.IntegrityProbe;
 import dev.pods.net.internal.IpCommands;
@@ -94,7 +96,10 @@ import org.slf4j.LoggerFactory;
  * ({@link Builder#netlink(boolean)}). Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, plus what dnsmasq needs to bind
  * and drop privileges) and the {@code ip}, {@code nft} and {@code dnsmasq} commands. Thread-safe: calls for one instance are serialised by a lock
  * in this driver; VPC bridges and indexes are guarded by file locks, so several drivers may share a state
- * directory. Every call blocks. {@link #close()} closes the sockets this driver bound and leaves the networks.
+ * directory. Every call blocks. One daemon thread ({@code pods-net-watch-N}, {@code ImdsRefusalWatch}) reads each
+ * instance's counter of metadata connections refused over the cap of 64 ({@code ImdsProtocol.MAX_CONNECTIONS})
+ * every 10 s and logs a WARN when it rose ({@link #imdsConnectionsRefused}). {@link #close()} ends it, closes the
+ * sockets this driver bound and leaves the networks.
  *
  * @since 0.1
  */
@@ -131,6 +136,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     return t;
   });
   private volatile boolean closed;
+  /** How often the counters of refused metadata connections are read (and a rise logged). */
+  static final Duration IMDS_WATCH_PERIOD = Duration.ofSeconds(10);
+  private final ImdsRefusalWatch imdsWatch;
 
   private LinuxNetworkDriver(Builder b) {
     this.stateDir = Objects.requireNonNull(b.stateDir, "stateDir").toAbsolutePath();
@@ -165,6 +173,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       // the VXLAN links of VPCs built before (by an earlier driver on this state) get this driver's peers
       syncPeers();
     }
+    this.imdsWatch = new ImdsRefusalWatch(this::readyInstances, this::imdsConnectionsRefused, IMDS_WATCH_PERIOD);
   }
 
   /**
@@ -656,6 +665,45 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
+   * How many connections to its metadata service the instance's guest lost to the cap of 64 open at once
+   * ({@code ImdsProtocol.MAX_CONNECTIONS}): reset by the instance's nftables table, and counted there since the
+   * table was last loaded. Blocking (reads the counter inside the namespace); thread-safe.
+   *
+   * @throws NetworkException when the instance has no network or the counter cannot be read
+   */
+  public long imdsConnectionsRefused(String instanceId) {
+    Path ns = requireNamespace(instanceId, "read the refused metadata connections");
+    InstanceRecord r = records.readUnchecked(instanceId);
+    String table = r != null ? r.names().table() : Names.table(prefix);
+    try {
+      return ImdsRefusals.parse(Netns.call(ns, () -> Nft.output(
+          "list counter ip " + table + " " + Programs.IMDS_REFUSED_COUNTER, netlink, nft, ip.timeout())));
+    } catch (Exception e) {
+      throw new NetworkException("read the refused metadata connections of instance '" + instanceId + "' failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads every ready instance's counter of refused metadata connections now and logs a WARN for each that rose
+   * since the last reading: what the driver's watcher does every {@link #IMDS_WATCH_PERIOD}.
+   *
+   * @return the warnings logged
+   */
+  List<String> logImdsRefusals() {
+    return imdsWatch.poll();
+  }
+
+  private List<String> readyInstances() {
+    List<String> out = new ArrayList<>();
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      if (!closed && r.ready() && Netns.exists(r.names().namespace())) {
+        out.add(r.spec().instanceId());
+      }
+    }
+    return out;
+  }
+
   @Override
   public IpAddressPool pool(IpPoolSpec spec) {
     return FileIpAddressPool.open(stateDir.resolve("pools"), spec);
@@ -664,6 +712,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   @Override
   public void close() {
     closed = true;
+    imdsWatch.close();
     pool.shutdown();
     sockets.closeEverything();
   }

@@ -3,8 +3,14 @@ package dev.pods.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pods.imds.ImdsBinding;
+import dev.pods.imds.ImdsProtocol;
+import dev.pods.imds.ImdsServer;
+import dev.pods.imds.InstanceView;
+import dev.pods.imds.NamespaceRunner;
 import dev.pods.net.internal.Netns;
 import dev.pods.net.internal.Processes;
+import dev.pods.net.internal.Programs;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.FirewallRuleSpec;
 import dev.pods.spi.NetworkFirewall;
@@ -15,6 +21,7 @@ import dev.pods.spi.NetworkVpc;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -260,6 +267,116 @@ class LinuxNetworkScenarioIT {
     }, "test-echo");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * A guest holds {@value Programs#IMDS_MAX_CONNECTIONS} connections to its metadata service: the next one is reset
+   * by its namespace's nftables table (and counted), while the held ones are still served, and so is another
+   * instance whose guest connects at the same time. Once the guest lets go, it connects again.
+   */
+  @Test
+  @Order(8)
+  void aGuestHoldsAtMostTheCappedNumberOfMetadataConnectionsAndTheExcessIsResetAndCounted() throws Exception {
+    assertThat(Programs.IMDS_MAX_CONNECTIONS).isEqualTo(ImdsProtocol.MAX_CONNECTIONS);
+    String token = "cap-token-0123456789";
+    InetSocketAddress at = ImdsProtocol.METADATA_ADDRESS;
+    try (ImdsServer web = imds("web", token); ImdsServer spy = imds("spy", token)) {
+      List<Socket> held = Netns.call(Netns.path(env.standInNs("web")), () -> {
+        List<Socket> l = new ArrayList<>();
+        for (int i = 0; i < Programs.IMDS_MAX_CONNECTIONS; i++) {
+          Socket s = new Socket();
+          s.connect(at, 2000);
+          l.add(s);
+        }
+        return l;
+      });
+      try {
+        String refused = Netns.call(Netns.path(env.standInNs("web")), () -> {
+          try (Socket s = new Socket()) {
+            s.connect(at, 2000);
+            return "connected";
+          } catch (IOException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+          }
+        });
+        assertThat(refused).isEqualTo("ConnectException: Connection refused");
+        assertThat(driver.imdsConnectionsRefused("web")).isEqualTo(1);
+        assertThat(driver.imdsConnectionsRefused("spy")).isZero();
+        // logged once: a driver on the same state (whose watcher has not read the counters yet) reads them now
+        try (LinuxNetworkDriver again = env.driver()) {
+          assertThat(again.logImdsRefusals()).singleElement().asString()
+              .contains("instance web:", "more than " + ImdsProtocol.MAX_CONNECTIONS + " connections", "1 more refused");
+          assertThat(again.logImdsRefusals()).as("nothing new since").isEmpty();
+        }
+        // the held connections are served, and another instance's guest is served at the same time
+        assertThat(spec(held.get(0), token)).startsWith("HTTP/1.1 200").contains("instance cap-web-0");
+        assertThat(spec(held.get(held.size() - 1), token)).startsWith("HTTP/1.1 200");
+        String other = Netns.call(Netns.path(env.standInNs("spy")), () -> {
+          try (Socket s = new Socket()) {
+            s.connect(at, 2000);
+            return spec(s, token);
+          }
+        });
+        assertThat(other).startsWith("HTTP/1.1 200").contains("instance cap-spy-0");
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+      // the kernel forgets connections once both sides closed them: the guest connects again (until the server
+      // has closed its ends of the held ones, and while it is busy with them, the guest is refused or answered
+      // 503 for a moment, which the agent retries as this does)
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      String again;
+      do {
+        again = Netns.call(Netns.path(env.standInNs("web")), () -> {
+          try (Socket s = new Socket()) {
+            s.connect(at, 2000);
+            return spec(s, token);
+          } catch (IOException e) {
+            return "ERR " + e;
+          }
+        });
+      } while (!again.startsWith("HTTP/1.1 200") && System.nanoTime() < deadline);
+      assertThat(again).startsWith("HTTP/1.1 200");
+      assertThat(web.lastContact()).isPresent();
+      assertThat(spy.lastContact()).isPresent();
+    }
+  }
+
+  private static ImdsServer imds(String name, String token) {
+    dev.pods.Unit u = dev.pods.Unit.builder().name(name).image("tiny").build();
+    return ImdsServer.builder()
+        .binding(ImdsBinding.inNamespace(NamespaceRunner.of(driver, name), ImdsProtocol.METADATA_ADDRESS))
+        .view(InstanceView.builder().pod("cap").unit(name).spec(u, "1").privateIps(List.of(priv(name))).build())
+        .token(token).start();
+  }
+
+  /** GET /v1/spec on an open connection (keep-alive), its answer's head line and body. */
+  private static String spec(Socket s, String token) throws IOException {
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write(("GET /v1/spec HTTP/1.1\r\nHost: imds\r\n" + ImdsProtocol.TOKEN_HEADER + ": " + token
+        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+    StringBuilder b = new StringBuilder(in.readLine()).append('\n');
+    int length = 0;
+    for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+      if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(h.substring(15).trim());
+      }
+    }
+    char[] body = new char[length];
+    int n = 0;
+    while (n < length) {
+      int r = in.read(body, n, length - n);
+      if (r < 0) {
+        break;
+      }
+      n += r;
+    }
+    return b.append(body, 0, n).toString();
   }
 
   @Test

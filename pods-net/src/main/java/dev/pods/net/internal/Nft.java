@@ -32,6 +32,8 @@ public final class Nft {
 
     String nft_ctx_get_error_buffer(Pointer ctx);
 
+    String nft_ctx_get_output_buffer(Pointer ctx);
+
     int nft_run_cmd_from_buffer(Pointer ctx, String buf);
   }
 
@@ -79,6 +81,36 @@ public final class Nft {
         String err = lib.nft_ctx_get_error_buffer(ctx);
         throw new IOException("nft program failed: " + (err == null ? "" : err.strip()));
       }
+    } finally {
+      lib.nft_ctx_free(ctx);
+    }
+  }
+
+  /**
+   * Runs {@code command} (e.g. {@code list counter ip T NAME}) in the calling thread's namespace and returns what it
+   * printed.
+   *
+   * @param nftCommand the command to use when libnftables is missing or {@code useLibrary} is false
+   */
+  public static String output(String command, boolean useLibrary, String nftCommand, Duration timeout)
+      throws IOException {
+    LibNftables lib = Holder.LIB;
+    if (!useLibrary || lib == null) {
+      return Exec.check(List.of(nftCommand, "-f", "-"), command, timeout).stdout();
+    }
+    Pointer ctx = lib.nft_ctx_new(0);
+    if (ctx == null) {
+      throw new IOException("nft_ctx_new failed");
+    }
+    try {
+      lib.nft_ctx_buffer_output(ctx);
+      lib.nft_ctx_buffer_error(ctx);
+      if (lib.nft_run_cmd_from_buffer(ctx, command) != 0) {
+        String err = lib.nft_ctx_get_error_buffer(ctx);
+        throw new IOException("nft " + command + " failed: " + (err == null ? "" : err.strip()));
+      }
+      String out = lib.nft_ctx_get_output_buffer(ctx);
+      return out == null ? "" : out;
     } finally {
       lib.nft_ctx_free(ctx);
     }

@@ -19,6 +19,17 @@ public final class Programs {
   /** The metadata service address, held by every instance namespace. */
   public static final String IMDS = "169.254.169.254";
 
+  /**
+   * The most TCP connections a guest may hold open to its metadata service at once (the same number as
+   * {@code dev.pods.imds.ImdsProtocol.MAX_CONNECTIONS}): the next one gets a TCP reset from the instance's nftables
+   * table and counts in its counter {@value #IMDS_REFUSED_COUNTER}, which the driver reads every 10 s to log a rise
+   * ({@link ImdsRefusals}).
+   */
+  public static final int IMDS_MAX_CONNECTIONS = 64;
+
+  /** The named counter of the instance's table that counts connections refused by {@link #IMDS_MAX_CONNECTIONS}. */
+  public static final String IMDS_REFUSED_COUNTER = "imds_refused";
+
   private Programs() {}
 
   /**
@@ -169,6 +180,7 @@ public final class Programs {
       b.append("delete table ip ").append(t).append('\n');
     }
     b.append("table ip ").append(t).append(" {\n");
+    b.append("  counter ").append(IMDS_REFUSED_COUNTER).append(" {\n  }\n");
     if (uplink != null) {
       String pub = Cidr.dotted(uplink.address());
       b.append("  chain prerouting {\n");
@@ -219,6 +231,12 @@ public final class Programs {
     b.append("    iifname \"lo\" accept\n");
     b.append("    ct state established,related accept\n");
     b.append("    iifname ").append(gw).append(" udp dport 67 accept\n");
+    // the guest's connections to its metadata service are capped here, in the kernel, where the guest cannot
+    // pass the cap and it costs the JVM nothing (the JDK's HTTP server has no per-server limit, and an idle
+    // keep-alive connection holds a socket however few requests are in flight); the excess gets a reset, counted
+    b.append("    iifname ").append(gw).append(" ip daddr ").append(IMDS).append(" tcp dport 80 ct count over ")
+        .append(IMDS_MAX_CONNECTIONS).append(" counter name ").append(IMDS_REFUSED_COUNTER)
+        .append(" reject with tcp reset\n");
     b.append("    iifname ").append(gw).append(" ip daddr ").append(IMDS).append(" tcp dport 80 accept\n");
     b.append("    iifname ").append(gw).append(" icmp type echo-request accept\n");
     if (s.resolver()) {

@@ -1,28 +1,24 @@
-package dev.pods.runtime;
+package dev.pods.spi;
 
 import dev.pods.ImagePolicy;
 import dev.pods.ImageResolver;
 import dev.pods.PodRuntime;
-import dev.pods.spi.Cidr;
-import dev.pods.spi.Hypervisor;
-import dev.pods.spi.InstanceFiles;
-import dev.pods.spi.NetworkDriver;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
-import dev.pods.spi.DiskStore;
-import dev.pods.spi.SecretStore;
-import dev.pods.spi.StateStore;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What {@link PodRuntime.Builder} collected; internal. {@code executor} is {@code null} when the runtime makes and
- * owns its own; {@code owned} are the parts a local builder made, closed by the runtime after its own threads;
- * {@code domains} the registered DNS domains by name.
+ * What {@link PodRuntime.Builder} collected, handed to the {@link PodRuntimeProvider} that starts the runtime; host
+ * applications do not make one. {@code executor} is {@code null} when the runtime makes and owns its own;
+ * {@code owned} are the parts a local builder made, closed by the runtime after its own threads; {@code domains} the
+ * registered DNS domains by name. An immutable value (its lists and map are the builder's copies).
+ *
+ * @since 0.1
  */
 public record RuntimeSettings(
     Hypervisor hypervisor,
