@@ -75,7 +75,7 @@ public interface NetworkDriver extends AutoCloseable {
    * The VXLAN fabric joining this driver's VPCs to other hosts, when the driver was configured with one; empty
    * otherwise (the default), and then VPCs stay on this host.
    *
-   * @since 0.3
+   * @since 0.2
    */
   default Optional<VpcFabric> fabric() {
     return Optional.empty();

@@ -13,7 +13,7 @@ import java.util.Set;
  * <p>Obtained from {@link NetworkDriver#fabric()}, which is empty when the driver was configured without one (then
  * nothing of this applies). Thread-safe; {@link #peers(Set)} blocks while the driver changes its links.
  *
- * @since 0.3
+ * @since 0.2
  */
 public interface VpcFabric {
 

@@ -226,7 +226,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "create", () -> {
-      vpcs.checkFabric(spec);
+      vpcs.checkFabric(spec, "create");
       InstanceRecord r = records.read(id);
       if (r != null) {
         checkOwner(r, spec, "create");
@@ -258,6 +258,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "update", () -> {
+      vpcs.checkFabric(spec, "update");
       InstanceRecord r = records.read(id);
       if (r == null || !r.ready() || !Netns.exists(r.names().namespace())) {
         throw new NetworkException("update network of instance '" + id + "' failed: no such network");
@@ -665,6 +666,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
    * How many connections to its metadata service the instance's guest lost to the cap of 64 open at once
    * ({@code ImdsProtocol.MAX_CONNECTIONS}): reset by the instance's nftables table, and counted there since the
    * table was last loaded. Blocking (reads the counter inside the namespace); thread-safe.

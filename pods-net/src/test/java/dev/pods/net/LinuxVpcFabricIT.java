@@ -221,8 +221,13 @@ class LinuxVpcFabricIT extends VpcFabricContract {
 
     // two VPC ids with one VXLAN identifier (the first three bytes of their SHA-256) on one host: the second is refused
     assertThat(VpcFabric.vni("vpc-1390")).isEqualTo(VpcFabric.vni("vpc-8366"));
-    a.create(spec(a, "fv1", 1).owner(owner()).vpc(new NetworkVpc("vpc-1390", VPC_RANGE)).build());
+    NetworkInstance fv1 = a.create(spec(a, "fv1", 1).owner(owner()).vpc(new NetworkVpc("vpc-1390", VPC_RANGE))
+        .build());
     try {
+      assertThatThrownBy(() -> a.update(fv1.spec().toBuilder().hostNamespace(hostB).build()))
+          .isInstanceOf(NetworkException.class).hasMessageStartingWith("update network of instance 'fv1' failed")
+          .hasMessageContaining("host namespace " + hostB);
+      assertThat(a.find("fv1")).as("left as it was").contains(fv1);
       NetworkSpec clash = spec(a, "fv2", 2).owner(owner()).vpc(new NetworkVpc("vpc-8366", VPC_RANGE)).build();
       assertThatThrownBy(() -> a.create(clash)).isInstanceOf(NetworkException.class)
           .hasMessageContaining("'vpc-8366'").hasMessageContaining("'vpc-1390'").hasMessageContaining("fv1");

@@ -62,15 +62,16 @@ public final class VpcBridges {
    * Checks, before anything is built, that {@code spec}'s VPC can join the fabric: its host namespace is the
    * fabric's, and no other VPC of this state folder has its VXLAN identifier.
    *
+   * @param op the operation, for the message ("create", "update")
    * @throws dev.pods.NetworkException naming what is wrong
    */
-  public void checkFabric(NetworkSpec spec) {
+  public void checkFabric(NetworkSpec spec, String op) {
     NetworkVpc vpc = spec.vpc();
     if (fabric == null || vpc == null) {
       return;
     }
     if (!Objects.equals(fabric.hostNamespace(), spec.hostNamespace())) {
-      throw new dev.pods.NetworkException("create network of instance '" + spec.instanceId() + "' failed: its VPC '"
+      throw new dev.pods.NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: its VPC '"
           + vpc.id() + "' is in host namespace " + spec.hostNamespace() + " and the fabric in "
           + fabric.hostNamespace());
     }
@@ -78,7 +79,7 @@ public final class VpcBridges {
     for (InstanceRecord r : records.readAllUnchecked()) {
       NetworkVpc other = r.spec().vpc();
       if (other != null && !other.id().equals(vpc.id()) && VpcFabric.vni(other.id()) == vni) {
-        throw new dev.pods.NetworkException("create network of instance '" + spec.instanceId() + "' failed: VPC '"
+        throw new dev.pods.NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: VPC '"
             + vpc.id() + "' and VPC '" + other.id() + "' (instance '" + r.id() + "') have one VXLAN identifier, "
             + vni + ": rename one");
       }
