@@ -33,9 +33,15 @@ import org.slf4j.LoggerFactory;
  *       where allocation is idempotent per holder: never allocated twice), tokens and states. Per instance: network,
  *       files and a running domain there: its metadata service is started with the recorded token (the guest's
  *       agent reconnects) and it keeps its recorded state; network and files there but the domain shut off: the
- *       metadata service and the start are scheduled; anything else missing (network, files, domain): the instance
- *       is rebuilt from scratch with the same addresses and token (its initial phase runs again on a fresh disk);
- *       a recorded failure stays a failure;
+ *       metadata service and the start are scheduled; the network or the domain's definition gone (a host reboot)
+ *       but its files (root overlay and seed) kept, and the instance booted before: the network is built again with
+ *       the same names and addresses, the domain defined again on those files and started (a restart: same disk and
+ *       token; a guest that finished its initial phase runs its reboot blocks, not its initial ones); its files
+ *       gone, or its first build interrupted: the instance is rebuilt from scratch with the same addresses and token
+ *       (its initial phase runs again on a fresh disk), its CREATING state saying why; a recorded failure stays a
+ *       failure; an instance recorded STOPPED by {@code Instance.stop()} (or not restarted
+ *       by its policy) stays STOPPED: when a host reboot took its network or domain, both are made again around its
+ *       kept files without starting it;
  *   <li>removes what the owner has but no record wants: domains ({@code Hypervisor.list(owner)}) with their files
  *       and networks ({@code NetworkDriver.list(owner)}), and the address allocations of both. Skipped entirely when
  *       a record could not be read (it might want them).
@@ -91,7 +97,7 @@ final class Adoption {
         finishDestroy(r);
       }
     }
-    List<Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>>> todo = new ArrayList<>();
+    List<Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>>> todo = new ArrayList<>();
     for (DeploymentRecord r : records) {
       if (!r.destroying()) {
         todo.add(adopt(r));
@@ -102,15 +108,15 @@ final class Adoption {
     } else {
       removeLeftovers();
     }
-    for (Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>> e : todo) {
+    for (Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>> e : todo) {
       e.getKey().finishAdopted(e.getValue(), rt.executor());
     }
   }
 
-  /** Rebuilds one deployment; returns what must still be built (instance -> fresh), to schedule later. */
-  private Map.Entry<DefaultDeployment, Map<DefaultInstance, Boolean>> adopt(DeploymentRecord r) {
+  /** Rebuilds one deployment; returns what must still be built (instance -> how), to schedule later. */
+  private Map.Entry<DefaultDeployment, Map<DefaultInstance, DefaultDeployment.Todo>> adopt(DeploymentRecord r) {
     DefaultDeployment d = new DefaultDeployment(rt, s, r.pod(), priv, pub);
-    Map<DefaultInstance, Boolean> build = new LinkedHashMap<>();
+    Map<DefaultInstance, DefaultDeployment.Todo> build = new LinkedHashMap<>();
     List<DefaultInstance> running = new ArrayList<>();
     for (DeploymentRecord.InstanceRecord ir : r.instances()) {
       Unit unit = r.pod().unit(ir.unit()).orElse(null);
@@ -174,6 +180,22 @@ final class Adoption {
           LOG.info("pod {} instance {}: adopted, stopped ({})", r.pod().name(), i.name(), why);
           continue;
         }
+        if (keep && !dom.map(x -> x.state().isActive()).orElse(false) && d.filesKept(i)) {
+          // a host reboot took its network or domain: both are made again around its kept files, not started
+          i.restoreStopped(why, ir.held(), ir.initialized());
+          i.claimed.set(true);
+          try {
+            d.rebuildStopped(i);
+            running.add(i);
+            LOG.info("pod {} instance {}: adopted, stopped ({}); its network and domain made again", r.pod().name(),
+                i.name(), why);
+          } catch (RuntimeException e) {
+            LOG.warn("pod {} instance {}: cannot make its network and domain again", r.pod().name(), i.name(), e);
+            i.restore(InstanceState.FAILED, new PodsException("cannot adopt instance " + i.name()
+                + ": its network and domain could not be made again: " + e.getMessage(), e));
+          }
+          continue;
+        }
         // stopped behind the runtime's back: started (or rebuilt) now, as its restart policy would
         i.restoreStopped(why, false, ir.initialized());
         i.restore(InstanceState.BOOTING, null);
@@ -188,17 +210,31 @@ final class Adoption {
         running.add(i);
         LOG.info("pod {} instance {}: adopted ({})", r.pod().name(), i.name(), i.state());
       } else if (net.isPresent() && filesThere) {
-        build.put(i, false);
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.START, null));
         LOG.info("pod {} instance {}: adopted; its domain is {}, starting it", r.pod().name(), i.name(),
             dom.get().state());
+      } else if (booted(ir) && d.filesKept(i)) {
+        // a host reboot (or its like): the network or the domain's definition went, its disk and seed stayed
+        String gone = net.isPresent() ? "domain was" : dom.isPresent() ? "network was" : "network and domain were";
+        String then = "";
+        if (dom.isPresent() && dom.get().state().isActive()) {
+          s.hypervisor().destroy(i.domainName()); // its NIC's tap went with the network: it starts again on the new one
+          then = "; its domain, still running, was powered off";
+        }
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.KEPT_FILES, "its " + gone
+            + " gone when a new runtime adopted it" + then + "; restarting it on its kept disk with the same "
+            + "addresses"));
+        LOG.info("pod {} instance {}: adopted; its {} gone, restarting it on its kept files", r.pod().name(),
+            i.name(), gone);
       } else {
         if (dom.isPresent()) {
-          s.hypervisor().undefine(i.domainName()); // without its network or files it cannot run as it is
+          s.hypervisor().undefine(i.domainName()); // without its files it cannot run as it is
         }
-        build.put(i, true);
-        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}, files {})", r.pod().name(),
-            i.name(), net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"),
-            filesThere ? "there" : "missing");
+        String cause = booted(ir) ? "its files were gone" : "its first build had not finished";
+        build.put(i, new DefaultDeployment.Todo(DefaultDeployment.Build.FRESH, cause + " when a new runtime adopted "
+            + "it; rebuilding it on a fresh disk with the same addresses (its initial phase runs again)"));
+        LOG.info("pod {} instance {}: adopted; rebuilding it (network {}, domain {}; {})", r.pod().name(), i.name(),
+            net.isPresent() ? "there" : "missing", dom.map(x -> x.state().toString()).orElse("missing"), cause);
       }
     }
     rt.adopted(d);
@@ -219,6 +255,15 @@ final class Adoption {
       LOG.warn("pod {}: cannot open its node ports", r.pod().name(), e);
     }
     return Map.entry(d, build);
+  }
+
+  /**
+   * Whether the recorded instance's domain was started before (READY or STOPPED once), so its files are complete: a
+   * crash during its first build may have left them half written, and such an instance is built again from scratch.
+   */
+  private static boolean booted(DeploymentRecord.InstanceRecord ir) {
+    return ir.initialized() || ir.state() == InstanceState.READY || ir.state() == InstanceState.UNHEALTHY
+        || ir.state() == InstanceState.STOPPED;
   }
 
   private boolean hasRunningDomain(DefaultInstance i) {

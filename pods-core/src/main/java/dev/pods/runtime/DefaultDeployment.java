@@ -199,80 +199,83 @@ final class DefaultDeployment implements Deployment {
 
   /** Builds instance {@code i} anew on the calling thread; on failure removes what it built and marks it FAILED. */
   void build(DefaultInstance i) {
-    build(i, true);
+    build(i, Build.FRESH, null);
+  }
+
+  /** How much of an instance {@link #build(DefaultInstance, Build, String)} makes. */
+  enum Build {
+    /** Everything: network, files (a new root overlay and seed: the initial phase runs again), domain. */
+    FRESH,
+    /**
+     * What a host reboot took (network, a defined domain) around files that are still there: the network is created
+     * again with the same names and addresses, the domain defined again on the kept root overlay and seed (same
+     * disk, token and agent configuration; a guest that finished its initial phase runs its reboot and reload
+     * blocks, not its initial ones).
+     */
+    KEPT_FILES,
+    /** Nothing: network, files and a defined domain are there. */
+    START
   }
 
   /**
    * Builds (or finishes) instance {@code i}; every step is idempotent, so it also completes what a crashed
-   * runtime left half done. {@code fresh}: network, files (a new root overlay: the initial phase runs again),
-   * domain, metadata service, start; otherwise (network, files and a defined domain are there) only the metadata
-   * service and the start. On failure everything of the instance is removed and it is marked FAILED.
+   * runtime left half done. {@code how} says which parts are made ({@link Build}); then its metadata service is
+   * started and its domain started. {@code why}, when given, is the reason of its CREATING state. On failure
+   * what it made is removed (with {@link Build#START}, everything of the instance; with {@link Build#KEPT_FILES},
+   * all but the kept files) and it is marked FAILED.
    */
-  private void build(DefaultInstance i, boolean fresh) {
+  private void build(DefaultInstance i, Build how, @Nullable String why) {
     long t0 = System.nanoTime();
     Deque<Undo> undo = new ArrayDeque<>();
     try {
-      i.transition(InstanceState.CREATING, null);
+      i.move(InstanceState.CREATING, null, why, null);
       Unit unit = i.unit;
-      if (fresh) {
-        i.initialized = false;
+      if (how == Build.START) {
+        // what an earlier runtime built is undone the same way (last built, first removed)
+        undo.push(() -> s.networkDriver().delete(i.id()));
+        undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        undo.push(() -> s.hypervisor().undefine(i.domainName()));
+      } else {
+        if (how == Build.FRESH) {
+          i.initialized = false;
+        }
         Optional<String> refused = s.imagePolicy().refusal(unit.image());
         if (refused.isPresent()) {
           throw new PodsException("image '" + unit.image() + "' of unit " + unit.name()
               + " is refused by the host's image policy: " + refused.get());
         }
         BootImage image = s.images().resolve(unit.image());
-        String version = specVersion(unit);
 
-        firewalls.building(i);
-        NetworkSpec netSpec = networkSpec(i);
-        NetworkInstance net = s.networkDriver().create(netSpec);
+        // a fresh instance's files (its seed ISO, its overlay) are written while its network is made: neither needs
+        // the other, and both mostly wait for programs (ip, dnsmasq; genisoimage, qemu-img)
+        java.util.concurrent.FutureTask<InstanceFiles.Prepared> filesTask = null;
+        if (how == Build.FRESH) {
+          InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
+              AgentConfig.forGuest(i.token).withPollWait(pollWait(unit)).render(), Map.of());
+          filesTask = new java.util.concurrent.FutureTask<>(() -> s.instanceFiles().prepare(i.domainName(), seed,
+              image.baseDisk(), image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB));
+          startBeside(filesTask);
+          undo.push(() -> s.instanceFiles().delete(i.domainName()));
+        } // kept files are not this build's: they stay when it fails
         undo.push(() -> {
           firewalls.removing(i);
           s.networkDriver().delete(i.id());
         });
-        netLock.lock();
+        NetworkInstance net;
         try {
-          List<DnsHost> hosts = dnsHosts();
-          if (!net.spec().dnsHosts().equals(hosts)) {
-            net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
-          }
-          firewalls.created(i, netSpec.firewall());
+          net = createNetwork(i);
         } finally {
-          netLock.unlock();
+          if (filesTask != null) {
+            filesTask.run(); // runs it here unless the executor started it; then waits below
+            awaitQuietly(filesTask); // before any undo deletes the files
+          }
         }
         FaultPoint.reached("network");
 
-        InstanceFiles.Seed seed = new InstanceFiles.Seed(i.name(), AgentScript.bytes(),
-            AgentConfig.forGuest(i.token).withPollWait(pollWait(unit)).render(), Map.of());
-        InstanceFiles.Prepared files = s.instanceFiles().prepare(i.domainName(), seed, image.baseDisk(),
-            image.baseDisk() == null ? 0 : unit.diskSizeGib() * GIB);
-        undo.push(() -> s.instanceFiles().delete(i.domainName()));
-
-        DomainSpec.Builder spec = DomainSpec.builder(i.domainName())
-            .metadata(new DomainMetadata(s.owner(), pod.name(), unit.name(), i.index(), version))
-            .vcpus(unit.processors())
-            .memoryMib(unit.memoryMib())
-            .boot(image.kernel() != null ? DomainBoot.kernel(image.kernel(), image.initrd(), image.cmdline())
-                : DomainBoot.disk())
-            .seedIso(files.seedIso())
-            .serialLog(files.consoleLog())
-            .nic(DomainNic.tap(net.tap(), net.spec().mac()));
-        if (vnc(unit)) {
-          spec.vncListen("127.0.0.1").vncPassword(VncPasswords.next());
-        }
-        if (files.disk() != null) {
-          spec.disk(DomainDisk.qcow2(files.disk()));
-        }
-        attachDisks(i, spec); // after the root disk (vda): the guest finds them by serial number
-        s.hypervisor().define(spec.build());
+        InstanceFiles.Prepared files = filesTask != null ? joined(filesTask) : keptFiles(i, image);
+        s.hypervisor().define(domainSpec(i, image, net, files));
         undo.push(() -> s.hypervisor().undefine(i.domainName()));
         FaultPoint.reached("define");
-      } else {
-        // what an earlier runtime built is undone the same way (last built, first removed)
-        undo.push(() -> s.networkDriver().delete(i.id()));
-        undo.push(() -> s.instanceFiles().delete(i.domainName()));
-        undo.push(() -> s.hypervisor().undefine(i.domainName()));
       }
 
       // before the domain starts: the agent asks for its spec as soon as the guest is up
@@ -301,6 +304,138 @@ final class DefaultDeployment implements Deployment {
       i.transition(InstanceState.FAILED, e);
       refreshViews();
     }
+  }
+
+  /**
+   * Hands {@code task} to the runtime's executor, so that it runs beside the calling thread's work; the caller runs
+   * it itself ({@link java.util.concurrent.FutureTask#run()} does nothing once started) when the executor has not
+   * started it by then (a queued or saturated executor never holds the caller up), or refused it.
+   */
+  private void startBeside(java.util.concurrent.FutureTask<?> task) {
+    try {
+      runtime.executor().execute(task);
+    } catch (RuntimeException e) {
+      LOG.debug("pod {}: a task runs on the calling thread ({})", pod.name(), e.toString());
+    }
+  }
+
+  /** Waits until {@code task} is done, whatever its outcome; keeps the interrupt flag. */
+  private static void awaitQuietly(java.util.concurrent.FutureTask<?> task) {
+    boolean interrupted = false;
+    while (!task.isDone()) {
+      try {
+        task.get();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        break; // done
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The result of a done {@code task}, or what it threw. */
+  private static <T> T joined(java.util.concurrent.FutureTask<T> task) {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PodsException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new PodsException(String.valueOf(c), c);
+    }
+  }
+
+  /**
+   * Creates {@code i}'s network (idempotent: the same names and addresses as before) with the pod's current DNS
+   * names, and records its firewall. Blocks on the network driver.
+   */
+  private NetworkInstance createNetwork(DefaultInstance i) {
+    firewalls.building(i);
+    NetworkSpec netSpec = networkSpec(i);
+    NetworkInstance net = s.networkDriver().create(netSpec);
+    netLock.lock();
+    try {
+      List<DnsHost> hosts = dnsHosts();
+      if (!net.spec().dnsHosts().equals(hosts)) {
+        net = s.networkDriver().update(net.spec().withDnsHosts(hosts)); // the pod changed meanwhile
+      }
+      firewalls.created(i, netSpec.firewall());
+    } finally {
+      netLock.unlock();
+    }
+    return net;
+  }
+
+  /**
+   * For an adopted instance that stays STOPPED (stopped by {@link DefaultInstance#stop()}, or not restarted by its
+   * policy) whose network or domain definition a host reboot took: builds its network again (same names and
+   * addresses) and defines its domain again on its kept files, without starting it, so that a later
+   * {@code start()} boots it as it was. Blocks on the network driver and the hypervisor; throws what failed (its
+   * files are kept).
+   */
+  void rebuildStopped(DefaultInstance i) {
+    BootImage image = s.images().resolve(i.unit.image());
+    InstanceFiles.Prepared files = keptFiles(i, image);
+    s.hypervisor().define(domainSpec(i, image, createNetwork(i), files));
+  }
+
+  /** The files an earlier runtime prepared for {@code i}, complete for {@code image}; else a {@link PodsException}. */
+  private InstanceFiles.Prepared keptFiles(DefaultInstance i, BootImage image) {
+    InstanceFiles.Prepared files = s.instanceFiles().find(i.domainName()).orElseThrow(() -> new PodsException(
+        "instance " + i.name() + ": its files (seed) are gone; it cannot be started on them"));
+    if (image.baseDisk() != null && files.disk() == null) {
+      throw new PodsException("instance " + i.name() + ": its root disk is gone; it cannot be started on it");
+    }
+    return files;
+  }
+
+  /** Whether {@code i}'s files, as {@link #build} with {@link Build#KEPT_FILES} needs them, are there. */
+  boolean filesKept(DefaultInstance i) {
+    Optional<InstanceFiles.Prepared> files = s.instanceFiles().find(i.domainName());
+    if (files.isEmpty()) {
+      return false;
+    }
+    if (files.get().disk() != null) {
+      return true;
+    }
+    try {
+      return s.images().resolve(i.unit.image()).baseDisk() == null;
+    } catch (RuntimeException e) {
+      return false; // its image cannot be resolved now: a rebuild reports why
+    }
+  }
+
+  /** The domain of {@code i} on {@code files}, booting {@code image}, with its NIC on {@code net}'s tap. */
+  private DomainSpec domainSpec(DefaultInstance i, BootImage image, NetworkInstance net,
+      InstanceFiles.Prepared files) {
+    Unit unit = i.unit;
+    DomainSpec.Builder spec = DomainSpec.builder(i.domainName())
+        .metadata(new DomainMetadata(s.owner(), pod.name(), unit.name(), i.index(), specVersion(unit)))
+        .vcpus(unit.processors())
+        .memoryMib(unit.memoryMib())
+        .boot(image.kernel() != null ? DomainBoot.kernel(image.kernel(), image.initrd(), image.cmdline())
+            : DomainBoot.disk())
+        .seedIso(files.seedIso())
+        .serialLog(files.consoleLog())
+        .nic(DomainNic.tap(net.tap(), net.spec().mac()));
+    if (vnc(unit)) {
+      spec.vncListen("127.0.0.1").vncPassword(VncPasswords.next());
+    }
+    if (files.disk() != null) {
+      spec.disk(DomainDisk.qcow2(files.disk()));
+    }
+    attachDisks(i, spec); // after the root disk (vda): the guest finds them by serial number
+    return spec.build();
   }
 
   /**
@@ -378,16 +513,18 @@ final class DefaultDeployment implements Deployment {
     }));
   }
 
+  /** What adoption leaves to {@link #build}: how much, and why (the reason of the instance's CREATING state). */
+  record Todo(Build how, String why) { }
+
   /**
-   * Schedules {@link #build} for instances a new runtime adopted with parts missing; {@code fresh} tells per
-   * instance whether everything is rebuilt or only the metadata service and the start are due.
+   * Schedules {@link #build} for instances a new runtime adopted with parts missing, each as its {@link Todo} says.
    */
-  void finishAdopted(Map<DefaultInstance, Boolean> todo, Executor executor) {
-    todo.forEach((i, fresh) -> {
+  void finishAdopted(Map<DefaultInstance, Todo> todo, Executor executor) {
+    todo.forEach((i, what) -> {
       try {
         i.creation = CompletableFuture.runAsync(() -> {
           if (i.claimed.compareAndSet(false, true)) {
-            build(i, fresh);
+            build(i, what.how(), what.why());
           }
         }, executor);
       } catch (RuntimeException e) {
@@ -440,7 +577,7 @@ final class DefaultDeployment implements Deployment {
         }
         i.transition(InstanceState.CREATING,
             new PodsException("domain " + i.domainName() + " vanished; recreating it"));
-        build(i, true);
+        build(i, Build.FRESH, null);
       } finally {
         i.healing.set(false);
         destroyLock.unlock();

@@ -30,6 +30,17 @@ public interface InstanceFiles {
    */
   Prepared prepare(String domain, Seed seed, @Nullable Path baseDisk, long diskSizeBytes);
 
+  /**
+   * The files an earlier {@link #prepare} left for {@code domain}, as that call returned them, when its seed is still
+   * there: what a restart after a host reboot boots again (same disk, same seed and token). Creates nothing.
+   *
+   * @param domain the domain name the files belong to
+   * @return the files, with {@link Prepared#disk()} {@code null} when there is no root overlay (a diskless guest, or
+   *     an overlay that is gone: the caller knows which it wants); empty when the folder or its seed is gone
+   * @since 0.1
+   */
+  java.util.Optional<Prepared> find(String domain);
+
   /** Deletes the instance's folder and everything in it; a no-op when there is none. */
   void delete(String domain);
 

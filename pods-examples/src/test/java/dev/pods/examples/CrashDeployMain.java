@@ -19,7 +19,11 @@ import java.util.concurrent.CountDownLatch;
  * the runtime's fault point (system property {@code dev.pods.runtime.pauseAt}) set by the parent, which kills this
  * JVM (kill -9) as soon as the point's marker appears on standard output. Never ends by itself.
  *
- * <p>Arguments: the run folder, the run prefix, the owner label.
+ * <p>Arguments: the run folder, the run prefix, the owner label, the disk root, and optionally a recovery point:
+ * {@code back-off} (once the pod is READY its domain is destroyed behind the runtime's back; the marker
+ * {@code pods-recovery back-off} is printed when the instance is STOPPED with its restart planned) or
+ * {@code restarting} (the same, but the marker {@code pods-recovery restarting} is printed once the restart policy
+ * started the domain again, while the guest boots).
  */
 public final class CrashDeployMain {
   private CrashDeployMain() {}
@@ -54,6 +58,32 @@ public final class CrashDeployMain {
     return LinuxNetworkDriver.builder().stateDir(dir.resolve("net")).prefix(prefix).build();
   }
 
+  /** Destroys the READY instance's domain and prints the marker of {@code point} when the runtime gets there. */
+  private static void recovery(LibvirtHypervisor hv, dev.pods.Deployment d, String point) throws Exception {
+    d.awaitReady(java.time.Duration.ofMinutes(5));
+    dev.pods.Instance web = d.instance("web", 0);
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch started = new CountDownLatch(1);
+    d.events().subscribe(e -> {
+      if (e instanceof dev.pods.PodEvent.StateChanged c && c.to() == dev.pods.InstanceState.STOPPED) {
+        stopped.countDown();
+      }
+    });
+    hv.subscribe(e -> {
+      if (e.type() == dev.pods.spi.HypervisorEvent.Type.STARTED && web.domainName().equals(e.domain())
+          && stopped.getCount() == 0) {
+        started.countDown();
+      }
+    });
+    hv.destroy(web.domainName());
+    stopped.await();
+    if (point.equals("restarting")) {
+      started.await(); // the restart policy started the domain again (10 s after the stop): the guest boots
+    }
+    System.out.println("pods-recovery " + point + " " + web.state() + " " + web.status().reason());
+    System.out.flush();
+  }
+
   /** Deploys and waits to be killed. */
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
@@ -65,7 +95,10 @@ public final class CrashDeployMain {
     PodRuntime runtime = runtime(hv, driver, dir, prefix, owner, diskRoot);
     System.out.println("crash-child: deploying");
     System.out.flush();
-    runtime.deploy(pod());
+    dev.pods.Deployment d = runtime.deploy(pod());
+    if (args.length > 4) {
+      recovery(hv, d, args[4]);
+    }
     new CountDownLatch(1).await(); // the fault point blocks a creation thread; the parent kills this JVM
   }
 }

@@ -31,14 +31,18 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>stop: the domain of {@code web-0} is destroyed behind the runtime's back (through libvirt, as
  *       {@code virsh destroy} does), N times: from libvirt's STOPPED event to the instance leaving READY, and to
- *       the peer {@code lb-0}'s reload run starting (its agent's report), p50 and max; then {@code start()} and the
- *       time back to READY, against the baseline of a fresh deploy of the same unit in the same run;
+ *       the start of the peer {@code lb-0}'s reload run whose output drops it (its agent's report; 0 when that run
+ *       was already under way at the stop), p50 and max; then {@code start()} and the time back to READY, against
+ *       the baseline of a fresh deploy of the same unit in the same run;
+ *   <li>crash: QEMU of {@code web-0} is killed with SIGKILL a few times: from the signal to STOPPED, and to READY
+ *       again ({@code start()} as soon as it is STOPPED), against the same fresh deploy;
  *   <li>frozen: QEMU of {@code web-0} is stopped with SIGSTOP a few times: from the signal to UNHEALTHY, against
  *       its liveness timeout; SIGCONT to READY.
  * </ul>
  *
  * The web unit's restart policy is {@code never}, so each trial's recovery is the start itself (no back-off in
- * the figures). Every name starts with the per-run prefix {@code hb????}; everything is removed at the end.
+ * the figures: the restart policy's start is the same call after its wait). Every name starts with the per-run
+ * prefix {@code hb????}; everything is removed at the end.
  */
 public final class HealthBenchmark {
   private static final Path RUN_ROOT = Path.of("/tmp/pods-health-bench");
@@ -57,11 +61,12 @@ public final class HealthBenchmark {
   /**
    * Runs the trials.
    *
-   * @param args {@code [stops [freezes]]}, defaults 20 and 3
+   * @param args {@code [stops [freezes [crashes]]]}, defaults 20, 3 and 5
    */
   public static void main(String[] args) throws Exception {
     int stops = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     int freezes = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int crashes = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     String missing = HostTools.missingVmHost();
     if (missing != null) {
       System.err.println("health benchmark: cannot run here: " + missing);
@@ -103,34 +108,70 @@ public final class HealthBenchmark {
       rig.hv.subscribe(hvEvents::add);
       d.awaitReady(BOOT);
       Instance web = d.instance("web", 0);
+      String webIp = web.privateAddress().getHostAddress();
       List<Long> leave = new ArrayList<>();
       List<Long> reload = new ArrayList<>();
       List<Long> back = new ArrayList<>();
+      int underWay = 0;
       for (int t = 0; t < stops; t++) {
         int mark = events.size();
         int hvMark = hvEvents.size();
         rig.hv.destroy(web.domainName());
         PodEvent stopped = await(events, signal, mark, e -> e instanceof PodEvent.StateChanged s
             && s.instance().equals("web-0") && s.to() == InstanceState.STOPPED);
-        PodEvent reloaded = await(events, signal, mark, e -> e instanceof PodEvent.PhaseStarted s
-            && s.instance().equals("lb-0") && s.trigger() == Trigger.CLUSTER_CHANGE);
         Instant hvAt = hvEvents.subList(hvMark, hvEvents.size()).stream()
             .filter(e -> web.domainName().equals(e.domain()) && e.type() == HypervisorEvent.Type.STOPPED)
             .map(HypervisorEvent::at).findFirst().orElseThrow();
+        // the peer's reload run whose output drops web-0; one already under way when the stop came (it started
+        // before) counts as starting at the stop: the peer waited for nothing
+        PodEvent.OutputLine dropped = (PodEvent.OutputLine) await(events, signal, mark,
+            e -> e instanceof PodEvent.OutputLine l && l.instance().equals("lb-0") && l.line().startsWith("web: ")
+                && !listed(l.line(), webIp));
+        PodEvent reloaded = await(events, signal, mark, e -> e instanceof PodEvent.PhaseStarted s
+            && s.instance().equals("lb-0") && s.trigger() == Trigger.CLUSTER_CHANGE && s.run().equals(dropped.run()));
+        if (reloaded.at().isBefore(hvAt)) {
+          underWay++;
+        }
         leave.add(Duration.between(hvAt, stopped.at()).toMillis());
-        reload.add(Duration.between(hvAt, reloaded.at()).toMillis());
+        reload.add(Math.max(0, Duration.between(hvAt, reloaded.at()).toMillis()));
         long s0 = System.nanoTime();
         int mark2 = events.size();
         web.start();
         await(events, signal, mark2, e -> e instanceof PodEvent.StateChanged s && s.instance().equals("web-0")
             && s.to() == InstanceState.READY);
         back.add(ms(System.nanoTime() - s0));
+        // the peer's reload that lists web-0 again ends before the next trial (else the next one would see it)
+        await(events, signal, mark2, e -> e instanceof PodEvent.OutputLine l && l.instance().equals("lb-0")
+            && l.line().startsWith("web: ") && listed(l.line(), webIp));
       }
       report("domain destroyed -> instance leaves READY", leave);
       report("domain destroyed -> peer's reload starts", reload);
+      System.out.printf(Locale.ROOT, "  (%d of %d trials: the reload that dropped web-0 was already under way, counted"
+          + " as 0 ms)%n", underWay, stops);
       report("start() of the stopped instance -> READY", back);
       System.out.printf(Locale.ROOT, "stopped -> READY again vs fresh boot: p50 %.2fx, max %.2fx%n",
           (double) p50(back) / ms(freshBoot), (double) Collections.max(back) / ms(freshBoot));
+
+      List<Long> crashSeen = new ArrayList<>();
+      List<Long> crashBack = new ArrayList<>();
+      for (int t = 0; t < crashes; t++) {
+        String pid = Files.readString(Path.of("/run/libvirt/qemu/" + web.domainName() + ".pid")).strip();
+        int mark = events.size();
+        long k0 = System.nanoTime();
+        HostTools.check(HostTools.run("kill", "-9", pid));
+        await(events, signal, mark, e -> e instanceof PodEvent.StateChanged s && s.instance().equals("web-0")
+            && s.to() == InstanceState.STOPPED);
+        crashSeen.add(ms(System.nanoTime() - k0));
+        int mark2 = events.size();
+        web.start();
+        await(events, signal, mark2, e -> e instanceof PodEvent.StateChanged s && s.instance().equals("web-0")
+            && s.to() == InstanceState.READY);
+        crashBack.add(ms(System.nanoTime() - k0));
+      }
+      report("kill -9 of QEMU -> STOPPED", crashSeen);
+      report("kill -9 of QEMU -> READY again (start() once STOPPED)", crashBack);
+      System.out.printf(Locale.ROOT, "crash -> READY again vs fresh boot: p50 %.2fx, max %.2fx%n",
+          (double) p50(crashBack) / ms(freshBoot), (double) Collections.max(crashBack) / ms(freshBoot));
 
       List<Long> frozen = new ArrayList<>();
       List<Long> thawed = new ArrayList<>();
@@ -182,6 +223,11 @@ public final class HealthBenchmark {
         signal.wait(Math.max(1, left / 1_000_000));
       }
     }
+  }
+
+  /** Whether a peer's {@code web: ADDRESSES} line lists {@code ip}. */
+  private static boolean listed(String line, String ip) {
+    return List.of(line.substring("web: ".length()).split("[ ,]+")).contains(ip);
   }
 
   private static void report(String what, List<Long> ms) {

@@ -44,12 +44,14 @@ import org.junit.jupiter.api.Timeout;
  * comes back READY with the same address, and the pod keeps exactly its three domains; at the end nothing is left.
  * Detection and recovery times are printed ({@code health-it:} lines), against the deploy's boot as baseline.
  *
- * <p>Two more tests, each with its own small pod: declared health checks and a guest frozen for good
- * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), and a broken network (dnsmasq killed, namespace
- * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}).
+ * <p>Three more tests, each with its own small pod: declared health checks and a guest frozen for good
+ * ({@link #declaredChecksAndLongSilenceDecideListingAndRestarts}), a broken network (dnsmasq killed, namespace
+ * deleted) then a simulated host reboot ({@link #aPodComesBackAfterASimulatedHostReboot}), and libvirtd restarted
+ * while an instance restarts ({@link #anInstanceRestartingWhileLibvirtdRestartsComesBackOnce}, only with
+ * {@code -Dpods.test.restartLibvirtd=true}).
  *
- * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}); leftovers of runs
- * whose JVM died are reaped first.
+ * <p>Every name starts with the per-run prefix {@code hl????} ({@code hc????}, {@code hb????}, {@code hr????});
+ * leftovers of runs whose JVM died are reaped first.
  */
 @Tag("system")
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -347,10 +349,13 @@ class HealthIT {
    * metadata service (an exec) and be READY again with its address. Then a simulated host reboot: its runtime
    * goes (closed: threads and listeners, as a JVM that dies), then every domain of the pod is destroyed, every
    * dnsmasq of its instances killed and every instance namespace deleted (the rig's host namespace stays: it stands
-   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every instance must be READY again with its addresses, the
-   * peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none more; at the
-   * end nothing is left. Figures ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all
-   * READY against the first deploy.
+   * for the host itself); a new runtime with a new network driver on the same state folders adopts the pod. Every
+   * instance must be restarted, not rebuilt: READY again with its addresses, on its kept root disk (what web-0's
+   * {@code initial} block wrote on it is still there), its {@code reboot} block run and its {@code initial} block not
+   * run again; the peer's view must list web-0 again, and the pod must hold exactly its domains and namespaces, none
+   * more; at the end nothing is left. Both units boot the tiny kernel with a root overlay on a small blank base
+   * image (the tiny guest's root stays its initramfs; the disk is {@code /dev/vda}). Figures
+   * ({@code health-reboot-it:} lines): the repairs' times, and new runtime -> all READY against the first deploy.
    */
   @Test
   void aPodComesBackAfterASimulatedHostReboot() throws Exception {
@@ -358,7 +363,8 @@ class HealthIT {
     HostTools.reapDeadRuns(RUN_ROOT, "hb", OWNER_PREFIX, "rig");
     GuestImages.Tiny tiny = GuestImages.configured().tiny();
     List<String> domains = new ArrayList<>();
-    dev.pods.ImageResolver images = image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline(""));
+    Path blank = blankBase();
+    dev.pods.ImageResolver images = image -> new BootImage(tiny.kernel(), tiny.initrd(), tiny.cmdline(""), blank);
     RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hb", OWNER_PREFIX, images);
     String uri = LibvirtHypervisor.configuredUri();
     dev.pods.PodRuntime again = null;
@@ -367,9 +373,13 @@ class HealthIT {
     try {
       long t0 = System.nanoTime();
       Deployment d = rig.runtime.deploy(Pod.builder().name("hb")
-          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
-              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
-          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160)
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160).diskSizeGib(1)
+              // written once, on its root disk: a restart on the kept disk finds it again
+              .script(Script.shell(Phase.INITIAL, "echo web up\n"
+                  + "printf 'kept-%s' \"$(cut -c1-8 /proc/sys/kernel/random/boot_id)\" | dd of=/dev/vda 2>/dev/null\n"
+                  + "sync\n"))
+              .script(Script.shell(Phase.REBOOT, "echo \"disk says: $(head -c 13 /dev/vda)\"\n")).build())
+          .unit(Unit.builder().name("peer").image("tiny").memoryMib(160).diskSizeGib(1)
               .script(Script.shell(Phase.INITIAL, "echo peer up\n")).build())
           .build());
       d.instances().forEach(i -> domains.add(i.domainName()));
@@ -382,6 +392,10 @@ class HealthIT {
       assertThat(namespacesBefore).hasSize(3); // two instances and the rig's host namespace
       Instance web = d.instance("web", 0);
       String webIp = addresses.get("web-0");
+      String marker = new String(web.exec("head", "-c", "13", "/dev/vda").stdout(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(marker).matches("kept-[0-9a-f]{8}");
+      assertThat(web.recentOutput()).contains("web up", "disk says: " + marker);
 
       // web-0's dnsmasq killed: started again by the runtime's network check; a DHCP request of the guest is answered
       Path pidFile = rig.dir.resolve("net").resolve("instances").resolve(web.id()).resolve("dnsmasq.pid");
@@ -469,8 +483,23 @@ class HealthIT {
           .namePrefix(rig.prefix + "-")
           .build();
       d2 = again.deployment("hb").orElseThrow();
+      EventLog runs = new EventLog();
+      d2.events().subscribe(runs::add); // a run starts seconds after the adoption: when the guest has booted
       d2.awaitReady(BOOT);
       long back = System.nanoTime() - r0;
+      Instance web2 = d2.instance("web", 0);
+      for (String name : List.of("web-0", "peer-0")) { // the feed delivers on its own threads: may come after READY
+        PodEvent.PhaseStarted boot = (PodEvent.PhaseStarted) runs.awaitAny(0, e -> e instanceof PodEvent.PhaseStarted s
+            && s.instance().equals(name) && s.trigger() != Trigger.CLUSTER_CHANGE, BOOT);
+        assertThat(boot.trigger()).as("%s: restarted, not rebuilt: its boot runs the reboot phase", name)
+            .isEqualTo(Trigger.REBOOT);
+      }
+      assertThat(runs.all()).as("no initial phase").noneMatch(e -> e instanceof PodEvent.PhaseStarted s
+          && s.trigger() == Trigger.FIRST_BOOT);
+      assertThat(web2.recentOutput()).as("its reboot block ran, its initial block did not")
+          .contains("disk says: " + marker).doesNotContain("web up");
+      assertThat(new String(web2.exec("head", "-c", "13", "/dev/vda").stdout(),
+          java.nio.charset.StandardCharsets.UTF_8)).as("what its initial block wrote on its disk").isEqualTo(marker);
       for (Instance i : d2.instances()) {
         assertThat(i.privateAddress().getHostAddress()).as(i.name()).isEqualTo(addresses.get(i.name()));
         assertThat(i.exec("true").exitCode()).isZero();
@@ -494,6 +523,108 @@ class HealthIT {
       } finally {
         rig.close();
       }
+    }
+    assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
+  }
+
+  /**
+   * A blank 16 MiB qcow2 base image for root overlays, made once under the run root and kept (its path and time
+   * stay the same, so the image cache keeps one copy of it, as of any image).
+   */
+  private static Path blankBase() throws Exception {
+    Path blank = RUN_ROOT.resolve("blank-16m.qcow2");
+    if (!Files.exists(blank)) {
+      Files.createDirectories(RUN_ROOT);
+      Path tmp = RUN_ROOT.resolve("blank-16m.qcow2.tmp-" + ProcessHandle.current().pid());
+      check(run("qemu-img", "create", "-q", "-f", "qcow2", tmp.toString(), "16M"));
+      Files.move(tmp, blank, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return blank;
+  }
+
+  /**
+   * libvirtd restarted while an instance restarts: web-0's domain is destroyed behind the runtime's back, and as soon
+   * as the restart policy starts it again (its BOOTING event) libvirtd is stopped (SIGTERM by the pid in
+   * {@code /run/libvirtd.pid}) and started again ({@code libvirtd -d}), as {@code LibvirtdRestartTest} does. The
+   * instance must come back READY exactly once, with its address, the pod must keep exactly its two domains, and the
+   * peer's reload must drop it and list it again.
+   *
+   * <p>Restarting the host's libvirtd disturbs everyone using it, so this runs only with
+   * {@code -Dpods.test.restartLibvirtd=true} (CI machines, which run nothing else). Prefix {@code hr????}.
+   */
+  @Test
+  void anInstanceRestartingWhileLibvirtdRestartsComesBackOnce() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("pods.test.restartLibvirtd"),
+        "restarting libvirtd is disruptive: enable with -Dpods.test.restartLibvirtd=true");
+    HostTools.assumeVmHost();
+    Path pidFile = Path.of("/run/libvirtd.pid");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(pidFile),
+        "libvirtd was not started with a pid file (libvirtd -d)");
+    HostTools.reapDeadRuns(RUN_ROOT, "hr", OWNER_PREFIX, "rig");
+    GuestImages.Tiny tiny = GuestImages.configured().tiny();
+    EventLog events = new EventLog();
+    List<String> domains = new ArrayList<>();
+    RuntimeRig rig = RuntimeRig.start(RUN_ROOT, "hr", OWNER_PREFIX,
+        image -> BootImage.kernel(tiny.kernel(), tiny.initrd(), tiny.cmdline("")));
+    List<HypervisorEvent> hvEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    rig.hv.subscribe(hvEvents::add);
+    try {
+      Deployment d = rig.runtime.deploy(Pod.builder().name("hr")
+          .unit(Unit.builder().name("web").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.INITIAL, "echo web up\n")).build())
+          .unit(Unit.builder().name("job").image("tiny").memoryMib(160)
+              .script(Script.shell(Phase.RELOAD, "echo \"web peers: $(pods get +/unit/web/private_ips)\"\n"))
+              .build())
+          .build());
+      d.events().subscribe(events::add);
+      d.instances().forEach(i -> domains.add(i.domainName()));
+      Instance web = d.instance("web", 0);
+      try {
+        d.awaitReady(BOOT);
+        String address = web.privateAddress().getHostAddress();
+        Set<String> before = domainsOf(rig);
+        long mark = events.mark();
+        check(run("virsh", "-c", LibvirtHypervisor.configuredUri(), "destroy", web.domainName()));
+        events.await(mark, stateChange(web, InstanceState.STOPPED), BOOT);
+        assertThat(peerLine(events, mark, web, false)).isNotNull();
+        PodEvent.StateChanged restarting = events.await(mark, stateChange(web, InstanceState.BOOTING), BOOT);
+        assertThat(restarting.reason()).startsWith("restart 1 by its restart policy (always) after: its domain was "
+            + "destroyed at ");
+        long l0 = System.nanoTime();
+        ProcessHandle daemon = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+        daemon.destroy();
+        daemon.onExit().get(60, TimeUnit.SECONDS);
+        Process start = new ProcessBuilder("libvirtd", "-d").inheritIO().start();
+        assertThat(start.waitFor()).isZero();
+        long restarted = System.nanoTime() - l0;
+        events.await(mark, stateChange(web, InstanceState.READY), BOOT);
+        long back = System.nanoTime() - l0;
+        assertThat(hvEvents).as("the runtime's connection was lost and came back")
+            .anyMatch(e -> e.type() == HypervisorEvent.Type.CONNECTION_LOST)
+            .anyMatch(e -> e.type() == HypervisorEvent.Type.RECONNECTED);
+        assertThat(peerLine(events, mark, web, true)).as("the peer's view lists web-0 again").isNotNull();
+        assertThat(peerGet(d.instance("job", 0))).contains(address);
+        assertThat(events.all().subList((int) mark, events.all().size())).as("READY exactly once")
+            .filteredOn(stateChange(web, InstanceState.READY)).hasSize(1);
+        assertThat(web.state()).isEqualTo(InstanceState.READY);
+        assertThat(web.privateAddress().getHostAddress()).isEqualTo(address);
+        assertThat(web.exec("true").exitCode()).isZero();
+        assertThat(domainsOf(rig)).isEqualTo(before);
+        assertThat(rig.hv.state(web.domainName())).isEqualTo(dev.pods.spi.DomainState.RUNNING);
+        System.out.println(String.format("health-libvirtd-it: libvirtd stopped and started again in %d ms during "
+            + "web-0's restart; READY %d ms after the stop (%s)", ms(restarted), ms(back), web.status().reason()));
+      } catch (Throwable t) {
+        for (Instance i : d.instances()) {
+          System.out.println("==== " + i.name() + " " + i.status() + " console ====\n" + i.consoleOutput());
+        }
+        System.out.println("==== events ====\n" + String.join("\n", events.all().stream().map(Object::toString)
+            .toList()));
+        throw t;
+      } finally {
+        d.destroy();
+      }
+    } finally {
+      rig.close();
     }
     assertThat(rig.leftovers(domains)).as("left behind").isEmpty();
   }
@@ -533,11 +664,13 @@ class HealthIT {
     assertThat(leaves).as("%s: libvirt's STOPPED event -> STOPPED state, ms", what).isLessThan(3000);
     assertThat(stopped.from()).isEqualTo(InstanceState.READY);
     assertThat(stopped.reason()).startsWith(reason);
+    PodEvent.OutputLine drop = peerLine(events, mark, victim, false);
+    assertThat(drop).as("%s: the peer's view drops %s", what, victim.name()).isNotNull();
+    // the reload whose output dropped it; one already under way when it stopped counts from the stop
     PodEvent reload = events.awaitAny(mark, e -> e instanceof PodEvent.PhaseStarted s
-        && s.instance().equals(peer.name()) && s.trigger() == Trigger.CLUSTER_CHANGE, BOOT);
-    long reloadStarts = reload.at().toEpochMilli() - stopped.at().toEpochMilli();
-    assertThat(peerLine(events, mark, victim, false)).as("%s: the peer's view drops %s", what, victim.name())
-        .isNotNull();
+        && s.instance().equals(peer.name()) && s.trigger() == Trigger.CLUSTER_CHANGE && s.run().equals(drop.run()),
+        BOOT);
+    long reloadStarts = Math.max(0, reload.at().toEpochMilli() - stopped.at().toEpochMilli());
     assertThat(victim.status().restartAt()).as("%s: a restart is planned", what).isNotNull();
     PodEvent.StateChanged restarting = events.await(mark, stateChange(victim, InstanceState.BOOTING), BOOT);
     assertThat(restarting.reason()).startsWith("restart ").contains("by its restart policy (always) after: " + reason);

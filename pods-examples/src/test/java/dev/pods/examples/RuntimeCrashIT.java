@@ -170,41 +170,132 @@ class RuntimeCrashIT {
         assertThat(s.toList()).as("state records").isEmpty();
       }
     } finally {
-      List<Throwable> errors = new ArrayList<>();
-      if (child != null && child.isAlive()) {
-        Process c = child;
-        step(errors, () -> c.destroyForcibly().waitFor(30, TimeUnit.SECONDS));
-      }
-      if (d != null) {
-        step(errors, d::destroy);
-      }
-      if (runtime != null) {
-        step(errors, runtime::close);
-      }
-      if (driver == null) {
-        driver = CrashDeployMain.driver(dir, p);
-      }
-      LinuxNetworkDriver dr = driver;
-      step(errors, () -> dr.reap(owner));
-      step(errors, dr::close);
-      step(errors, () -> {
-        for (DomainInfo i : hv.list(owner)) {
-          hv.undefine(i.name());
-          disks.deleteInstance(i.name());
-        }
-      });
-      step(errors, () -> removeNamespace(hostNs));
-      if (errors.isEmpty()) {
-        step(errors, () -> deleteTree(dir));
-      }
-      step(errors, hv::close);
-      if (!errors.isEmpty()) {
-        AssertionError e = new AssertionError("teardown failed: " + errors);
-        errors.forEach(e::addSuppressed);
+      teardown(hv, driver, dir, p, owner, hostNs, child, d, runtime);
+    }
+    assertNothingLeft(p, dir, domain);
+  }
+
+  /**
+   * A runtime killed (kill -9 of its JVM) in the middle of a recovery: the child's pod is READY, its domain is
+   * destroyed behind the runtime's back, and the child is killed either while the instance waits out its restart
+   * back-off ({@code back-off}: STOPPED, domain shut off) or right after the restart policy started its domain again
+   * ({@code restarting}: the guest boots). A new runtime on the same folders must bring it READY exactly once (one
+   * READY, the domain started at most once more: by the new runtime after the back-off, not at all while it boots),
+   * with one domain, one instance namespace and one address allocation, the same address; destroy leaves nothing.
+   */
+  @ParameterizedTest(name = "killed while {0}")
+  @ValueSource(strings = {"back-off", "restarting"})
+  void aRuntimeKilledMidRecoveryConvergesUnderANewRuntime(String point) throws Exception {
+    assumeVmHost();
+    reapDeadRuns(RUN_ROOT, "pc", OWNER_PREFIX, "crash-it");
+    String rnd = Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
+    String p = "pc" + "0000".substring(rnd.length()) + rnd;
+    Path dir = Files.createDirectories(RUN_ROOT.resolve(p));
+    Files.writeString(dir.resolve("pid"), Long.toString(ProcessHandle.current().pid()));
+    String hostNs = p + "x-host";
+    String owner = Reaper.ownerLabel(OWNER_PREFIX, p);
+    String domain = p + "-crash-web-0";
+
+    LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri());
+    List<dev.pods.spi.HypervisorEvent> hvEvents = new CopyOnWriteArrayList<>();
+    hv.subscribe(hvEvents::add);
+    LinuxNetworkDriver driver = null;
+    PodRuntime runtime = null;
+    Deployment d = null;
+    Process child = null;
+    try {
+      check(run("ip", "netns", "add", hostNs));
+      check(run("ip", "-n", hostNs, "link", "set", "lo", "up"));
+      child = startChild(dir, p, owner, "none", point);
+      String line = awaitLine(child, "pods-recovery " + point, dir);
+      check(run("kill", "-9", Long.toString(child.pid())));
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
+      System.out.printf("crash-it[%s]: child killed: %s%n", point, line);
+      assertThat(hv.state(domain)).isEqualTo(point.equals("back-off") ? DomainState.SHUT_OFF : DomainState.RUNNING);
+      assertThat(line).contains(point.equals("back-off") ? "STOPPED its domain was destroyed at "
+          : "BOOTING restart 1 by its restart policy (always) after: its domain was destroyed at ");
+
+      driver = CrashDeployMain.driver(dir, p);
+      String address = allocations(driver).get("crash-web-0").address(2).getHostAddress();
+      int hvMark = hvEvents.size();
+      long t1 = System.nanoTime();
+      runtime = CrashDeployMain.runtime(hv, driver, dir, p, owner, DISK_ROOT);
+      d = runtime.deployment("crash").orElseThrow();
+      List<PodEvent> events = new CopyOnWriteArrayList<>();
+      d.events().subscribe(events::add);
+      Instance web = d.instance("web", 0);
+      try {
+        d.awaitReady(READY);
+      } catch (RuntimeException e) {
+        System.out.println("==== " + web.name() + " " + web.status() + " console ====\n" + web.consoleOutput());
         throw e;
       }
-    }
+      System.out.printf("crash-it[%s]: adopted, new runtime -> ready %d ms%n", point,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
+      assertThat(web.state()).isEqualTo(InstanceState.READY);
+      assertThat(web.privateAddress().getHostAddress()).isEqualTo(address);
+      assertThat(web.exec("hostname").stdoutText()).isEqualTo("web-0\n");
+      long readies = events.stream().filter(e -> e instanceof PodEvent.StateChanged c
+          && c.to() == InstanceState.READY).count();
+      assertThat(readies).as("READY once").isEqualTo(1);
+      long starts = hvEvents.subList(hvMark, hvEvents.size()).stream().filter(e -> domain.equals(e.domain())
+          && e.type() == dev.pods.spi.HypervisorEvent.Type.STARTED).count();
+      assertThat(starts).as("domain starts by the new runtime").isEqualTo(point.equals("back-off") ? 1 : 0);
+      assertThat(hv.list(owner)).extracting(DomainInfo::name).containsExactly(domain);
+      assertThat(driver.list(owner)).extracting(n -> n.spec().instanceId()).containsExactly("crash-web-0");
+      assertThat(namespaces(p + "-")).as("instance namespaces").hasSize(1);
+      assertThat(allocations(driver)).containsOnlyKeys("crash-web-0");
 
+      d.destroy();
+      d = null;
+      assertThat(allocations(driver)).isEmpty();
+    } finally {
+      teardown(hv, driver, dir, p, owner, hostNs, child, d, runtime);
+    }
+    assertNothingLeft(p, dir, domain);
+  }
+
+  /**
+   * Kills the child if it lives, destroys the deployment, closes the runtime, reaps the owner's networks and
+   * domains, removes the host namespace and (when all went well) the run folder; throws what failed.
+   */
+  private static void teardown(LibvirtHypervisor hv, LinuxNetworkDriver driver, Path dir, String p, String owner,
+      String hostNs, Process child, Deployment d, PodRuntime runtime) {
+    List<Throwable> errors = new ArrayList<>();
+    if (child != null && child.isAlive()) {
+      Process c = child;
+      step(errors, () -> c.destroyForcibly().waitFor(30, TimeUnit.SECONDS));
+    }
+    if (d != null) {
+      step(errors, d::destroy);
+    }
+    if (runtime != null) {
+      step(errors, runtime::close);
+    }
+    LinuxNetworkDriver dr = driver != null ? driver : CrashDeployMain.driver(dir, p);
+    step(errors, () -> dr.reap(owner));
+    step(errors, dr::close);
+    DiskImages disks = DiskImages.at(DISK_ROOT);
+    step(errors, () -> {
+      for (DomainInfo i : hv.list(owner)) {
+        hv.undefine(i.name());
+        disks.deleteInstance(i.name());
+      }
+    });
+    step(errors, () -> removeNamespace(hostNs));
+    if (errors.isEmpty()) {
+      step(errors, () -> deleteTree(dir));
+    }
+    step(errors, hv::close);
+    if (!errors.isEmpty()) {
+      AssertionError e = new AssertionError("teardown failed: " + errors);
+      errors.forEach(e::addSuppressed);
+      throw e;
+    }
+  }
+
+  /** Nothing of run {@code p} is left: domains, instance files, namespaces, links, nft tables, processes, folder. */
+  private static void assertNothingLeft(String p, Path dir, String domain) throws Exception {
     try (LibvirtHypervisor h = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
       assertThat(h.listAll()).as("domains").noneMatch(i -> i.name().startsWith(p));
     }
@@ -239,6 +330,12 @@ class RuntimeCrashIT {
     System.out.printf("crash-it[start]: vanished domain recreated and ready in %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     assertThat(hv.state(web.domainName())).isEqualTo(DomainState.RUNNING);
+    // events reach subscribers on the feed's own threads: the output line may come just after READY was seen
+    long lineBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (events.stream().noneMatch(e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"))
+        && System.nanoTime() < lineBy) {
+      Thread.sleep(50);
+    }
     assertThat(events).as("the initial phase ran again on the fresh disk").anyMatch(
         e -> e instanceof PodEvent.OutputLine l && l.line().equals("web up as web-0"));
     ExecResult again = web.exec("sh", "-c", "hostname; ip addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'");
@@ -250,7 +347,8 @@ class RuntimeCrashIT {
   }
 
   /** The child JVM: this test's class path, the fault point, the pods.* properties of this JVM. */
-  private static Process startChild(Path dir, String p, String owner, String point) throws IOException {
+  private static Process startChild(Path dir, String p, String owner, String point, String... more)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
@@ -263,6 +361,7 @@ class RuntimeCrashIT {
     cmd.add(p);
     cmd.add(owner);
     cmd.add(DISK_ROOT.toString());
+    cmd.addAll(List.of(more));
     return new ProcessBuilder(cmd)
         .redirectError(dir.resolve("child.err").toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -271,30 +370,35 @@ class RuntimeCrashIT {
 
   /** Reads the child's output until the fault point's marker (at most 3 minutes). */
   private static void awaitMarker(Process child, String point, Path dir) throws Exception {
-    String marker = "pods-fault-point " + point;
-    CompletableFuture<Boolean> seen = CompletableFuture.supplyAsync(() -> {
+    awaitLine(child, "pods-fault-point " + point, dir);
+  }
+
+  /** Reads the child's output until a line starting with {@code marker} (at most 3 minutes); returns that line. */
+  private static String awaitLine(Process child, String marker, Path dir) throws Exception {
+    CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
           StandardCharsets.UTF_8))) {
         for (String line; (line = in.readLine()) != null; ) {
-          if (line.equals(marker)) {
-            return true;
+          if (line.startsWith(marker)) {
+            return line;
           }
         }
       } catch (IOException e) {
-        return false;
+        return "";
       }
-      return false;
+      return "";
     });
-    boolean ok;
+    String line;
     try {
-      ok = seen.get(3, TimeUnit.MINUTES);
+      line = seen.get(3, TimeUnit.MINUTES);
     } catch (java.util.concurrent.TimeoutException e) {
-      ok = false;
+      line = "";
     }
-    if (!ok) {
+    if (line.isEmpty()) {
       String err = Files.exists(dir.resolve("child.err")) ? Files.readString(dir.resolve("child.err")) : "";
-      throw new AssertionError("the child never reached fault point " + point + "; its stderr:\n" + err);
+      throw new AssertionError("the child never printed " + marker + "; its stderr:\n" + err);
     }
+    return line;
   }
 
   // ------------------------------------------------------------------------------------------ host helpers

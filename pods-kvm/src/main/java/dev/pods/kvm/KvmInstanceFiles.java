@@ -144,6 +144,18 @@ public final class KvmInstanceFiles implements InstanceFiles {
   }
 
   @Override
+  public java.util.Optional<Prepared> find(String domain) {
+    Path dir = disks.root().resolve("instances").resolve(DiskImages.encode(domain));
+    Path iso = dir.resolve("seed.iso");
+    if (!java.nio.file.Files.isRegularFile(iso)) {
+      return java.util.Optional.empty();
+    }
+    Path disk = dir.resolve("root.qcow2");
+    return java.util.Optional.of(new Prepared(dir, java.nio.file.Files.isRegularFile(disk) ? disk : null, iso,
+        dir.resolve("console.log")));
+  }
+
+  @Override
   public void delete(String domain) {
     disks.deleteInstance(domain);
   }

@@ -88,6 +88,18 @@ public final class DirectoryInstanceFiles implements InstanceFiles {
   }
 
   @Override
+  public java.util.Optional<Prepared> find(String domain) {
+    Path dir = dir(domain);
+    Path iso = dir.resolve("seed.iso");
+    if (!Files.isRegularFile(iso)) {
+      return java.util.Optional.empty();
+    }
+    Path disk = dir.resolve("root.qcow2");
+    return java.util.Optional.of(new Prepared(dir, Files.isRegularFile(disk) ? disk : null, iso,
+        dir.resolve("console.log")));
+  }
+
+  @Override
   public void delete(String domain) {
     Path dir = dir(domain);
     if (!Files.exists(dir)) {

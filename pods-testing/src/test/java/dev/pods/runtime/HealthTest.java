@@ -421,6 +421,31 @@ class HealthTest {
     d = again;
   }
 
+  @Test
+  void aStopByTheUserSurvivesAHostRebootItsNetworkAndDomainAreMadeAgainNotStarted() throws Exception {
+    Instance web0 = inst("web", 0);
+    web0.stop(Duration.ZERO);
+    String address = web0.privateAddress().getHostAddress();
+    runtime.close();
+    for (Instance i : d.instances()) { // the host reboot: every domain gone (undefined here) and every network
+      hv.undefine(i.domainName());
+      net.delete(i.id());
+    }
+    runtime = start();
+    Deployment again = runtime.deployment("h").orElseThrow();
+    Instance a0 = again.instance("web", 0);
+    assertThat(a0.status().state()).isEqualTo(InstanceState.STOPPED);
+    assertThat(a0.status().reason()).isEqualTo("stopped by Instance.stop() at 10:00:00 UTC");
+    assertThat(hv.state(a0.domainName())).as("defined again, not started").isEqualTo(DomainState.SHUT_OFF);
+    assertThat(net.find(a0.id())).as("its network made again").isPresent();
+    assertThat(a0.privateAddress().getHostAddress()).isEqualTo(address);
+    assertThat(impl(a0).imds()).as("its metadata service runs, for a later start").isNotNull();
+    a0.start();
+    assertThat(hv.state(a0.domainName())).isEqualTo(DomainState.RUNNING);
+    assertThat(impl(a0).imds().view().initialized()).as("its kept disk: the reboot phase runs").isTrue();
+    d = again;
+  }
+
   // ------------------------------------------------------------------------------------------ liveness
 
   @Test

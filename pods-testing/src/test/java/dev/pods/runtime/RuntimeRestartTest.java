@@ -157,6 +157,13 @@ class RuntimeRestartTest {
     return HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 
+  /** The instance's seed file as it is now: its content and its file key (a new file has a new one). */
+  private List<Object> seedFile(Instance i) throws IOException {
+    Path iso = files.dir(i.domainName()).resolve("seed.iso");
+    return List.of(Files.readString(iso), String.valueOf(Files.readAttributes(iso,
+        java.nio.file.attribute.BasicFileAttributes.class).fileKey()));
+  }
+
   private Map<String, String> subnets(Deployment d) {
     return d.instances().stream().collect(Collectors.toMap(Instance::name, i -> i.privateAddress().getHostAddress()));
   }
@@ -274,25 +281,31 @@ class RuntimeRestartTest {
   }
 
   @Test
-  void whatVanishedWhileNoRuntimeRanIsRebuiltWithTheSameAddressesAndTokens() throws Exception {
+  void whatVanishedWhileNoRuntimeRanIsRestartedOnItsKeptFilesOrRebuiltWhenTheyAreGone() throws Exception {
     PodRuntime first = runtime();
     Deployment d = first.deploy(pod());
     runTasks();
     d.instances().forEach(RuntimeRestartTest::initialPhase);
     Map<String, String> tokens = new java.util.HashMap<>();
+    Map<String, Object> seeds = new java.util.HashMap<>();
     for (Instance i : d.instances()) {
       tokens.put(i.name(), seedToken(i));
+      seeds.put(i.name(), seedFile(i));
     }
     Map<String, String> addresses = subnets(d);
     first.close();
-    hv.undefine("t-shop-db-0"); // the domain is gone
-    net.delete("shop-web-0"); // the network is gone
+    hv.undefine("t-shop-db-0"); // the domain is gone (its files are kept)
+    net.delete("shop-web-0"); // the network is gone (as after a host reboot; its domain and files are kept)
     files.delete("t-shop-web-1"); // the files are gone (the domain is still defined)
 
     PodRuntime second = runtime();
     Deployment a = second.deployment("shop").orElseThrow();
-    assertThat(hv.domainNames()).as("web-0 without a network and web-1 without files are removed to be rebuilt")
-        .isEmpty();
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+    a.events().subscribe(events::add);
+    assertThat(hv.domainNames()).as("web-1 without files is removed to be rebuilt; web-0's domain is kept")
+        .containsExactly("t-shop-web-0");
+    assertThat(hv.state("t-shop-web-0")).as("powered off: its tap went with its network")
+        .isEqualTo(DomainState.SHUT_OFF);
     runTasks();
     assertThat(a.instances()).extracting(Instance::state).containsOnly(InstanceState.BOOTING);
     assertThat(hv.domainNames()).containsExactlyInAnyOrder("t-shop-db-0", "t-shop-web-0", "t-shop-web-1");
@@ -300,8 +313,26 @@ class RuntimeRestartTest {
       assertThat(hv.state(i.domainName())).isEqualTo(DomainState.RUNNING);
       assertThat(net.find(i.id())).isPresent();
       assertThat(seedToken(i)).isEqualTo(tokens.get(i.name()));
-      assertThat(imds(i).initialized()).as("a fresh disk: the initial phase runs again").isFalse();
     }
+    for (String kept : List.of("db-0", "web-0")) {
+      Instance i = a.instances().stream().filter(x -> x.name().equals(kept)).findFirst().orElseThrow();
+      assertThat(imds(i).initialized()).as("%s: a restart on its kept disk runs its reboot phase", kept).isTrue();
+      assertThat(seedFile(i)).as("%s: its seed is the one of its first boot", kept).isEqualTo(seeds.get(kept));
+      assertThat(hv.find(i.domainName()).orElseThrow().spec().seedIso())
+          .isEqualTo(files.dir(i.domainName()).resolve("seed.iso"));
+    }
+    assertThat(imds(a.instance("web", 1)).initialized()).as("a fresh disk: the initial phase runs again").isFalse();
+    await(() -> events.stream().filter(e -> e instanceof PodEvent.StateChanged c
+        && c.to() == InstanceState.CREATING).count() == 3);
+    Map<String, String> why = events.stream().filter(e -> e instanceof PodEvent.StateChanged c
+            && c.to() == InstanceState.CREATING).map(e -> (PodEvent.StateChanged) e)
+        .collect(Collectors.toMap(PodEvent.StateChanged::instance, c -> String.valueOf(c.reason())));
+    assertThat(why.get("db-0")).isEqualTo("its domain was gone when a new runtime adopted it; restarting it on its "
+        + "kept disk with the same addresses");
+    assertThat(why.get("web-0")).isEqualTo("its network was gone when a new runtime adopted it; its domain, still "
+        + "running, was powered off; restarting it on its kept disk with the same addresses");
+    assertThat(why.get("web-1")).isEqualTo("its files were gone when a new runtime adopted it; rebuilding it on a "
+        + "fresh disk with the same addresses (its initial phase runs again)");
     assertThat(subnets(a)).isEqualTo(addresses);
     assertThat(privatePool().allocations()).hasSize(3);
     a.instances().forEach(RuntimeRestartTest::initialPhase);
@@ -310,6 +341,62 @@ class RuntimeRestartTest {
     assertThat(hv.domainNames()).isEmpty();
     assertThat(net.list(OWNER)).isEmpty();
     assertThat(privatePool().allocations()).isEmpty();
+  }
+
+  @Test
+  void filesOfAnInterruptedFirstBuildAreNotBootedButBuiltAgain() throws Exception {
+    PodRuntime first = runtime();
+    first.deploy(pod()); // recorded; its builds never run (the JVM "dies" before)
+    files.prepare("t-shop-db-0", new dev.pods.spi.InstanceFiles.Seed("db-0", new byte[0], "half written\n",
+        Map.of()), null, 0); // what a build cut short while writing files may leave
+    first.close();
+    tasks.clear();
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    List<PodEvent> events = new CopyOnWriteArrayList<>();
+    a.events().subscribe(events::add);
+    runTasks();
+    Instance db = a.instance("db", 0);
+    assertThat(db.state()).isEqualTo(InstanceState.BOOTING);
+    assertThat(seedToken(db)).as("a seed of its own, written again").isNotEmpty();
+    assertThat(imds(db).initialized()).isFalse();
+    await(() -> events.stream().anyMatch(e -> e instanceof PodEvent.StateChanged c && c.instance().equals("db-0")
+        && c.to() == InstanceState.CREATING));
+    assertThat(events).filteredOn(e -> e instanceof PodEvent.StateChanged c && c.instance().equals("db-0")
+        && c.to() == InstanceState.CREATING).extracting(e -> ((PodEvent.StateChanged) e).reason())
+        .containsExactly("its first build had not finished when a new runtime adopted it; rebuilding it on a fresh "
+            + "disk with the same addresses (its initial phase runs again)");
+  }
+
+  @Test
+  void aHostRebootRestartsOnTheKeptRootDiskAndAKeptSeedWithoutItsRootDiskIsRebuilt() throws Exception {
+    image = new BootImage(image.kernel(), image.initrd(), image.cmdline(),
+        Files.writeString(tmp.resolve("base.qcow2"), "base"));
+    PodRuntime first = runtime();
+    Deployment d = first.deploy(pod());
+    runTasks();
+    d.instances().forEach(RuntimeRestartTest::initialPhase);
+    Path webDisk = files.dir("t-shop-web-0").resolve("root.qcow2");
+    Files.writeString(webDisk, "written by the guest\n", java.nio.file.StandardOpenOption.APPEND);
+    first.close();
+    for (Instance i : d.instances()) { // the host reboot: every domain stopped, every network gone
+      hv.destroy(i.domainName());
+      net.delete(i.id());
+    }
+    Files.delete(files.dir("t-shop-web-1").resolve("root.qcow2")); // web-1's disk is gone, its seed kept
+
+    Deployment a = runtime().deployment("shop").orElseThrow();
+    runTasks();
+    assertThat(a.instances()).extracting(Instance::state).containsOnly(InstanceState.BOOTING);
+    assertThat(Files.readString(webDisk)).as("web-0 boots its kept disk").endsWith("written by the guest\n");
+    assertThat(hv.find("t-shop-web-0").orElseThrow().spec().disks()).extracting(x -> x.path())
+        .containsExactly(webDisk);
+    assertThat(imds(a.instance("web", 0)).initialized()).isTrue();
+    assertThat(imds(a.instance("db", 0)).initialized()).isTrue();
+    assertThat(imds(a.instance("web", 1)).initialized()).as("rebuilt: its initial phase runs again").isFalse();
+    assertThat(Files.exists(files.dir("t-shop-web-1").resolve("root.qcow2"))).isTrue();
+    assertThat(hv.domainNames()).hasSize(3);
+    assertThat(net.list(OWNER)).hasSize(3);
   }
 
   @Test
