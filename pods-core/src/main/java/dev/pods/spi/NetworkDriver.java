@@ -71,6 +71,16 @@ public interface NetworkDriver extends AutoCloseable {
     return List.of("this driver cannot probe a network cheaply; create() checks it");
   }
 
+  /**
+   * The VXLAN fabric joining this driver's VPCs to other hosts, when the driver was configured with one; empty
+   * otherwise (the default), and then VPCs stay on this host.
+   *
+   * @since 0.2
+   */
+  default Optional<VpcFabric> fabric() {
+    return Optional.empty();
+  }
+
   /** The instance's network, if it exists. */
   Optional<NetworkInstance> find(String instanceId);
 

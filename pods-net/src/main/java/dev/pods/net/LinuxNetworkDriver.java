@@ -20,6 +20,7 @@ import dev.pods.net.internal.Reaper;
 import dev.pods.net.internal.RecordStore;
 import dev.pods.net.internal.ResolverHosts;
 import dev.pods.net.internal.VpcBridges;
+import dev.pods.net.internal.Vxlans;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
@@ -28,6 +29,9 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
 import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.VpcFabric;
+import java.net.Inet4Address;
+import java.util.Set;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -78,9 +82,12 @@ import org.slf4j.LoggerFactory;
  * state folders (two data folders) never remove each other's networks. Teardown order: sockets, processes in the namespace, veths (synchronously, since namespace removal is
  * asynchronous), namespace, VPC bridge when unused, state.
  *
+ * <p>With {@link Builder#fabric} each VPC bridge also gets a VXLAN link to the same VPC on the peer hosts
+ * ({@link #fabric()}); without it, VPCs stay on this host.
+ *
  * <p>This class orchestrates; the parts live in {@code dev.pods.net.internal}: instance records
  * ({@code RecordStore}), host-wide link indexes ({@code LinkIndexes}), the host side and the VPC bridges' reference
- * counting ({@code VpcBridges}), dnsmasq supervision ({@code DnsmasqSupervisor}), the resolver's names
+ * counting ({@code VpcBridges}) and their VXLAN links ({@code Vxlans}), dnsmasq supervision ({@code DnsmasqSupervisor}), the resolver's names
  * ({@code ResolverHosts}), owner marks and reaping ({@code OwnerMarks}, {@code Reaper}), sockets and tasks in
  * namespaces ({@code NamespaceSockets}) and the cheap probe ({@code IntegrityProbe}).
  *
@@ -115,6 +122,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   private final RecordStore records;
   private final LinkIndexes indexes;
   private final VpcBridges vpcs;
+  private final @Nullable Vxlans fabric;
   private final DnsmasqSupervisor dnsmasq;
   private final ResolverHosts resolver;
   private final OwnerMarks marks;
@@ -152,13 +160,19 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       throw new NetworkException("open network state in " + stateDir + " failed", e);
     }
     this.indexes = new LinkIndexes(b.linkIndexDir, linkPrefix, stateDir);
-    this.vpcs = new VpcBridges(stateDir, records, indexes, ip);
-    this.dnsmasq = new DnsmasqSupervisor(b.dnsmasq, b.timeout, records);
+    this.fabric = b.underlay == null ? null : new Vxlans(b.fabricNamespace, b.underlay,
+        Vxlans.underlayMtu(b.ip, b.fabricNamespace, b.underlay, b.timeout), b.peers, b.bridge, b.timeout);
+    this.vpcs = new VpcBridges(stateDir, records, indexes, ip, fabric, linkPrefix);
+    this.dnsmasq = new DnsmasqSupervisor(b.dnsmasq, b.timeout, records, vpcs::mtu);
     this.resolver = new ResolverHosts(dnsmasq, records);
     this.marks = new OwnerMarks(ip);
     this.reaper = new Reaper(prefix, records, marks);
     this.probe = new IntegrityProbe(records, dnsmasq, vmNs());
     adoptIndexes();
+    if (fabric != null) {
+      // the VXLAN links of VPCs built before (by an earlier driver on this state) get this driver's peers
+      syncPeers();
+    }
     this.imdsWatch = new ImdsRefusalWatch(this::readyInstances, this::imdsConnectionsRefused, IMDS_WATCH_PERIOD);
   }
 
@@ -212,6 +226,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "create", () -> {
+      vpcs.checkFabric(spec, "create");
       InstanceRecord r = records.read(id);
       if (r != null) {
         checkOwner(r, spec, "create");
@@ -243,6 +258,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     Objects.requireNonNull(spec, "spec");
     String id = spec.instanceId();
     return locked(id, "update", () -> {
+      vpcs.checkFabric(spec, "update");
       InstanceRecord r = records.read(id);
       if (r == null || !r.ready() || !Netns.exists(r.names().namespace())) {
         throw new NetworkException("update network of instance '" + id + "' failed: no such network");
@@ -596,6 +612,61 @@ public final class LinuxNetworkDriver implements NetworkDriver {
   }
 
   /**
+   * The fabric this driver was built with ({@link Builder#fabric}), or empty. Its {@link VpcFabric#peers(Set)}
+   * changes the head-end replication entries of every VXLAN link of this driver's VPCs, under the lock that guards the
+   * VPC bridges, without touching the instances' namespaces, links or processes.
+   */
+  @Override
+  public Optional<VpcFabric> fabric() {
+    Vxlans f = fabric;
+    if (f == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new VpcFabric() {
+      @Override
+      public Inet4Address underlay() {
+        return f.underlay();
+      }
+
+      @Override
+      public int mtu() {
+        return f.mtu();
+      }
+
+      @Override
+      public Set<Inet4Address> peers() {
+        return f.peers();
+      }
+
+      @Override
+      public void peers(Set<Inet4Address> peers) {
+        Objects.requireNonNull(peers, "peers");
+        checkOpen();
+        f.peers(peers);
+        syncPeers();
+      }
+
+      @Override
+      public String toString() {
+        return "VpcFabric[underlay=" + Cidr.dotted(f.underlay()) + ", mtu=" + f.mtu() + ", peers=" + f.peers() + "]";
+      }
+    });
+  }
+
+  private void syncPeers() {
+    try {
+      List<String> links = vpcs.syncPeers();
+      LOG.info("fabric peers {} set on VXLAN links {}", fabric.peers().stream().map(Cidr::dotted).sorted().toList(),
+          links);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NetworkException("set the fabric's peers interrupted", e);
+    } catch (Exception e) {
+      throw new NetworkException("set the fabric's peers " + fabric.peers() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * How many connections to its metadata service the instance's guest lost to the cap of 64 open at once
    * ({@code ImdsProtocol.MAX_CONNECTIONS}): reset by the instance's nftables table, and counted there since the
    * table was last loaded. Blocking (reads the counter inside the namespace); thread-safe.
@@ -746,6 +817,10 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     private Duration timeout = Duration.ofSeconds(10);
     private boolean netlink = true;
     private Path linkIndexDir = Path.of("/run/pods/net");
+    private @Nullable String fabricNamespace;
+    private @Nullable Inet4Address underlay;
+    private Set<Inet4Address> peers = Set.of();
+    private String bridge = "bridge";
 
     private Builder() {}
 
@@ -813,6 +888,35 @@ public final class LinuxNetworkDriver implements NetworkDriver {
      */
     public Builder linkIndexDir(Path value) {
       linkIndexDir = Objects.requireNonNull(value, "linkIndexDir").toAbsolutePath();
+      return this;
+    }
+
+    /**
+     * Joins this host's VPCs to the same VPCs on other hosts over VXLAN ({@link VpcFabric}). Each VPC bridge in
+     * {@code hostNamespace} gets a VXLAN link ({@code <linkPrefix>X<index>}: VNI {@link VpcFabric#vni} of the VPC's
+     * id, UDP port {@value VpcFabric#PORT}, sent from {@code underlay}, no learning) made and removed with the bridge,
+     * with one all-zeros forwarding entry per peer (head-end replication: no multicast needed on the underlay). The
+     * VPC's links ({@code vpc0}, its veth, the bridge, the VXLAN link) get the fabric's MTU, the MTU of the device
+     * holding {@code underlay} minus {@value VpcFabric#OVERHEAD}, and DHCP hands it to the instances of VPCs (option
+     * 26). Change the peers at run time with {@link #fabric()}. Without this call (the default) nothing of it exists.
+     * Every VPC instance must then have {@code hostNamespace} as its host namespace. Checked by {@link #build()}:
+     * {@code underlay} must be an address of {@code hostNamespace} and not among {@code peers}.
+     *
+     * @param hostNamespace the named host namespace holding the VPC bridges and the underlay address (null: the
+     *     JVM's own)
+     * @param underlay this host's address on the network that joins the hosts
+     * @param peers the other hosts' underlay addresses (may be empty, and changed later)
+     */
+    public Builder fabric(@Nullable String hostNamespace, Inet4Address underlay, Set<Inet4Address> peers) {
+      fabricNamespace = hostNamespace;
+      this.underlay = Objects.requireNonNull(underlay, "underlay");
+      this.peers = Set.copyOf(peers);
+      return this;
+    }
+
+    /** iproute2's {@code bridge} command, which sets the fabric's forwarding entries (default: from the PATH). */
+    public Builder bridgeCommand(String value) {
+      bridge = Objects.requireNonNull(value, "bridgeCommand");
       return this;
     }
 

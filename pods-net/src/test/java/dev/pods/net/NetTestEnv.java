@@ -107,8 +107,9 @@ final class NetTestEnv {
         case "$1" in
           deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
           bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/$mask" dev "$interface"
+            if [ -n "$mtu" ]; then ip link set "$interface" mtu "$mtu"; fi
             ip route replace default via "$router" dev "$interface"
-            echo "LEASE ip=$ip mask=$mask router=$router dns=$dns search=$search domain=$domain host=$hostname" ;;
+            echo "LEASE ip=$ip mask=$mask router=$router dns=$dns search=$search domain=$domain host=$hostname mtu=$mtu" ;;
         esac
         """);
     dir.resolve("udhcpc.script").toFile().setExecutable(true);
@@ -185,7 +186,7 @@ final class NetTestEnv {
   private Lease dhcp(String name) throws Exception {
     String ns = standInNs(name);
     Exec.Result r = Netns.call(Netns.path(ns), () -> Exec.check(List.of(BUSYBOX, "udhcpc", "-i", "eth0", "-s",
-        dir.resolve("udhcpc.script").toString(), "-O", "search", "-t", "5", "-T", "1", "-n", "-q", "-f"), null,
+        dir.resolve("udhcpc.script").toString(), "-O", "search", "-O", "mtu", "-t", "5", "-T", "1", "-n", "-q", "-f"), null,
         Duration.ofSeconds(30)));
     String line = r.stdout().lines().filter(l -> l.startsWith("LEASE ")).findFirst()
         .orElseThrow(() -> new AssertionError("no lease for " + name + ": " + r.stdout() + r.stderr()));
@@ -280,6 +281,11 @@ final class NetTestEnv {
     return out;
   }
 
+  /** The link prefix of a second "host" driver of run {@code runPrefix} (its namespaces: {@code <runPrefix>b-<id>}). */
+  static String secondLinkPrefix(String runPrefix) {
+    return "pb" + runPrefix.substring(2);
+  }
+
   /** Ends the stand-ins' processes and removes every namespace and file of this run. */
   void destroy() throws Exception {
     for (Process p : processes) {
@@ -299,6 +305,7 @@ final class NetTestEnv {
     AtomicFiles.deleteTree(dir);
     // the run's host-wide link index claims: gone with its last network, unless a test failed half-way
     Files.deleteIfExists(LINK_INDEXES.resolve(prefix + ".json"));
+    Files.deleteIfExists(LINK_INDEXES.resolve(secondLinkPrefix(prefix) + ".json"));
     assertThat(left).as("namespaces left by run " + prefix).isEmpty();
   }
 
@@ -327,7 +334,7 @@ final class NetTestEnv {
   static void reapEarlierRuns() throws Exception {
     // namespaces of runs whose directory is gone (a run that died while removing it)
     for (String ns : namespaces("pt")) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(pt[0-9a-z]{4})x?-.*").matcher(ns);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(pt[0-9a-z]{4})[xb]?-.*").matcher(ns);
       if (m.matches() && !Files.isDirectory(ROOT.resolve(m.group(1)))) {
         LOG.warn("removing namespace {} of a finished test run", ns);
         removeNamespace(ns);
@@ -355,8 +362,12 @@ final class NetTestEnv {
         for (String ns : namespaces(p + "x-")) {
           removeNamespace(ns);
         }
+        for (String ns : namespaces(p + "b-")) {
+          removeNamespace(ns);
+        }
         AtomicFiles.deleteTree(run);
         Files.deleteIfExists(LINK_INDEXES.resolve(p + ".json"));
+        Files.deleteIfExists(LINK_INDEXES.resolve(secondLinkPrefix(p) + ".json"));
       }
     }
   }

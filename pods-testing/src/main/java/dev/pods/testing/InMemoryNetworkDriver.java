@@ -10,6 +10,7 @@ import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
+import dev.pods.spi.VpcFabric;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -34,6 +35,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Firewalls are kept and enforced by {@link #admits}, which answers as the Linux driver filters: so a host
  * application's fast tests see what its firewall rules would let through.
+ *
+ * <p>Made on an {@link Underlay} ({@link #InMemoryNetworkDriver(Underlay, Inet4Address)}), the driver has a
+ * {@link VpcFabric}: {@link #vpcReaches} answers whether an instance reaches another, on this driver or on a peer,
+ * as the Linux driver's VXLAN fabric decides, and {@link #dhcpMtu} what MTU its DHCP hands out.
  *
  * <p>Fault knobs: {@link #failNext(Operation)} makes the next call of that operation throw a
  * {@link NetworkException} without changing anything; {@link #breakBehindItsBack} breaks a part of a network as a
@@ -80,8 +85,168 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     DHCP_SERVER
   }
 
-  /** An empty driver. */
-  public InMemoryNetworkDriver() {}
+  private final @Nullable Underlay underlay;
+  private final @Nullable Inet4Address underlayAddress;
+  private java.util.Set<Inet4Address> peers = java.util.Set.of();
+
+  /** An empty driver without a fabric: its VPCs stay on this "host". */
+  public InMemoryNetworkDriver() {
+    this.underlay = null;
+    this.underlayAddress = null;
+  }
+
+  /**
+   * An empty driver whose VPCs join the same VPCs of the other drivers on {@code underlay} through a
+   * {@link VpcFabric} ({@link #fabric()}), as the Linux driver's VXLAN fabric does: see {@link #vpcReaches}.
+   *
+   * @param underlay the network joining the "hosts"
+   * @param address this host's address on it
+   * @throws IllegalArgumentException when another driver holds that address
+   */
+  public InMemoryNetworkDriver(Underlay underlay, Inet4Address address) {
+    this.underlay = Objects.requireNonNull(underlay, "underlay");
+    this.underlayAddress = Objects.requireNonNull(address, "address");
+    underlay.attach(address, this);
+  }
+
+  /**
+   * The network joining in-memory "hosts" (a datacenter's switch): the drivers attached to it by their addresses, and
+   * the MTU of its links. Thread-safe.
+   */
+  public static final class Underlay {
+    private final int mtu;
+    private final Map<Inet4Address, InMemoryNetworkDriver> hosts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** An underlay whose links have MTU 1500. */
+    public Underlay() {
+      this(1500);
+    }
+
+    /** An underlay whose links have MTU {@code mtu} (at least 68 + {@link VpcFabric#OVERHEAD}). */
+    public Underlay(int mtu) {
+      if (mtu < 68 + VpcFabric.OVERHEAD) {
+        throw new IllegalArgumentException("underlay MTU must be at least " + (68 + VpcFabric.OVERHEAD) + ": " + mtu);
+      }
+      this.mtu = mtu;
+    }
+
+    /** The MTU of the underlay's links. */
+    public int mtu() {
+      return mtu;
+    }
+
+    private void attach(Inet4Address address, InMemoryNetworkDriver driver) {
+      if (hosts.putIfAbsent(address, driver) != null) {
+        throw new IllegalArgumentException("underlay address " + address.getHostAddress() + " is taken");
+      }
+    }
+
+    private @Nullable InMemoryNetworkDriver host(Inet4Address address) {
+      return hosts.get(address);
+    }
+  }
+
+  /**
+   * The fabric, when this driver was made on an {@link Underlay}: its MTU is the underlay's minus
+   * {@link VpcFabric#OVERHEAD}, its peers start empty.
+   */
+  @Override
+  public Optional<VpcFabric> fabric() {
+    if (underlay == null || underlayAddress == null) {
+      return Optional.empty();
+    }
+    Inet4Address self = underlayAddress;
+    int mtu = underlay.mtu() - VpcFabric.OVERHEAD;
+    return Optional.of(new VpcFabric() {
+      @Override
+      public Inet4Address underlay() {
+        return self;
+      }
+
+      @Override
+      public int mtu() {
+        return mtu;
+      }
+
+      @Override
+      public java.util.Set<Inet4Address> peers() {
+        synchronized (InMemoryNetworkDriver.this) {
+          return peers;
+        }
+      }
+
+      @Override
+      public void peers(java.util.Set<Inet4Address> value) {
+        java.util.Set<Inet4Address> copy = java.util.Set.copyOf(value);
+        if (copy.contains(self)) {
+          throw new IllegalArgumentException("peer " + self.getHostAddress() + " is this host's own underlay address");
+        }
+        synchronized (InMemoryNetworkDriver.this) {
+          checkOpen();
+          peers = copy;
+        }
+      }
+    });
+  }
+
+  /**
+   * The MTU the instance's DHCP server hands its VM: the fabric's for an instance of a VPC on a driver with a
+   * fabric, and none otherwise (the VM keeps its own), as the Linux driver's dnsmasq does.
+   *
+   * @throws NetworkException when the instance has no network
+   */
+  public synchronized java.util.OptionalInt dhcpMtu(String instanceId) {
+    NetworkInstance n = namespaceGone(instanceId) ? null : networks.get(instanceId);
+    if (n == null) {
+      throw new NetworkException("DHCP of instance '" + instanceId + "' failed: no such network");
+    }
+    return n.spec().vpc() != null && underlay != null
+        ? java.util.OptionalInt.of(underlay.mtu() - VpcFabric.OVERHEAD) : java.util.OptionalInt.empty();
+  }
+
+  /**
+   * Whether a connection opened by the VM of instance {@code fromId} of this driver to the private address of
+   * instance {@code toId} of driver {@code to} (this one, or another "host") gets through over their VPC, and its
+   * replies back, as on Linux: both networks exist and are in VPCs of one id; on one driver that is all the path
+   * needs, across drivers both have fabrics on one {@link Underlay} and each lists the other's address among its
+   * peers (a host that dropped the other sends it nothing, not even replies); then the target's firewall decides, as
+   * {@link #admits} answers for the source's private address.
+   *
+   * @throws NetworkException when either instance has no network
+   */
+  public boolean vpcReaches(String fromId, InMemoryNetworkDriver to, String toId, NetworkProtocol protocol,
+      int port) {
+    Objects.requireNonNull(to, "to");
+    NetworkInstance from;
+    java.util.Set<Inet4Address> myPeers;
+    synchronized (this) {
+      from = namespaceGone(fromId) ? null : networks.get(fromId);
+      myPeers = peers;
+    }
+    if (from == null) {
+      throw new NetworkException("connect from instance '" + fromId + "' failed: no such network");
+    }
+    NetworkInstance target;
+    java.util.Set<Inet4Address> theirPeers;
+    synchronized (to) {
+      target = to.namespaceGone(toId) ? null : to.networks.get(toId);
+      theirPeers = to.peers;
+    }
+    if (target == null) {
+      throw new NetworkException("connect to instance '" + toId + "' failed: no such network");
+    }
+    if (from.spec().vpc() == null || target.spec().vpc() == null
+        || !from.spec().vpc().id().equals(target.spec().vpc().id())) {
+      return false;
+    }
+    if (to != this) {
+      if (underlay == null || underlay != to.underlay || !myPeers.contains(to.underlayAddress)
+          || !theirPeers.contains(underlayAddress) || underlay.host(to.underlayAddress) != to) {
+        return false;
+      }
+    }
+    return to.admits(toId, from.spec().privateAddress(), protocol, port);
+  }
 
   /** Makes the next call of {@code op} throw a {@link NetworkException}. */
   public synchronized void failNext(Operation op) {

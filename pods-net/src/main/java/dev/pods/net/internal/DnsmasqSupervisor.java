@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.ToIntFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,12 +28,21 @@ public final class DnsmasqSupervisor {
   private final String dnsmasq;
   private final Duration timeout;
   private final RecordStore records;
+  private final ToIntFunction<NetworkSpec> mtu;
 
   /** Runs {@code dnsmasq} (a command or a path) for the instances of {@code records}; waits up to {@code timeout}. */
   public DnsmasqSupervisor(String dnsmasq, Duration timeout, RecordStore records) {
+    this(dnsmasq, timeout, records, s -> 0);
+  }
+
+  /**
+   * The same, handing each instance's VM the MTU {@code mtu} gives for its spec (0: none, the VM keeps its own).
+   */
+  public DnsmasqSupervisor(String dnsmasq, Duration timeout, RecordStore records, ToIntFunction<NetworkSpec> mtu) {
     this.dnsmasq = dnsmasq;
     this.timeout = timeout;
     this.records = records;
+    this.mtu = mtu;
   }
 
   /**
@@ -43,7 +53,7 @@ public final class DnsmasqSupervisor {
     Path dir = records.dir(spec.instanceId());
     ResolverHosts.write(spec, dir);
     Files.deleteIfExists(dir.resolve("dnsmasq.pid"));
-    return new ProcessBuilder(Programs.dnsmasq(dnsmasq, spec, dir))
+    return new ProcessBuilder(Programs.dnsmasq(dnsmasq, spec, dir, mtu.applyAsInt(spec)))
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("dnsmasq.out").toFile()))

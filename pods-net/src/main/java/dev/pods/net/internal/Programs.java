@@ -60,6 +60,15 @@ public final class Programs {
    * onto their bridges, in the instance's link group; creates the VPC bridge first when {@code createVpcBridge}.
    */
   public static String hostBatch(NetworkSpec s, Names n, boolean createVpcBridge) {
+    return hostBatch(s, n, createVpcBridge, 0);
+  }
+
+  /**
+   * {@link #hostBatch(NetworkSpec, Names, boolean)} with the VPC side's links (a new VPC bridge, the VPC veth and its
+   * inner end {@code vpc0}) at MTU {@code vpcMtu}; 0 leaves the kernel's default.
+   */
+  public static String hostBatch(NetworkSpec s, Names n, boolean createVpcBridge, int vpcMtu) {
+    String mtu = vpcMtu > 0 ? " mtu " + vpcMtu : "";
     long g = n.group();
     List<String> l = new ArrayList<>();
     NetworkUplink up = s.uplink();
@@ -71,12 +80,12 @@ public final class Programs {
     }
     if (s.vpc() != null && n.vpcBridge() != null) {
       if (createVpcBridge) {
-        l.add("link add " + n.vpcBridge() + " type bridge");
+        l.add("link add " + n.vpcBridge() + mtu + " type bridge");
         l.add("link set " + n.vpcBridge() + " addrgenmode none");
         l.add("link set " + n.vpcBridge() + " up");
       }
-      l.add("link add " + n.vpcVeth() + " group " + g + " type veth peer name " + Names.VPC_IF + " address "
-          + n.vpcMac() + " netns " + n.namespace());
+      l.add("link add " + n.vpcVeth() + " group " + g + mtu + " type veth peer name " + Names.VPC_IF + mtu
+          + " address " + n.vpcMac() + " netns " + n.namespace());
       l.add("link set " + n.vpcVeth() + " addrgenmode none master " + n.vpcBridge());
       l.add("link set " + n.vpcVeth() + " up");
     }
@@ -89,8 +98,16 @@ public final class Programs {
    * first and goes with it.
    */
   public static String groupDelete(Names n, @Nullable String vpcBridge) {
-    return (vpcBridge == null ? "" : "link set " + vpcBridge + " group " + n.group() + "\n")
-        + "link del group " + n.group() + "\n";
+    return groupDeleteWith(n, vpcBridge == null ? List.of() : List.of(vpcBridge));
+  }
+
+  /** The same, with the unused VPC links {@code vpcLinks} (its bridge, its VXLAN link) joining the group first. */
+  public static String groupDeleteWith(Names n, List<String> vpcLinks) {
+    StringBuilder b = new StringBuilder();
+    for (String link : vpcLinks) {
+      b.append("link set ").append(link).append(" group ").append(n.group()).append('\n');
+    }
+    return b.append("link del group ").append(n.group()).append('\n').toString();
   }
 
   /**
@@ -261,6 +278,11 @@ public final class Programs {
    * (TTL 0; re-read on SIGHUP) and forwards other queries to the spec's DNS servers.
    */
   public static List<String> dnsmasq(String executable, NetworkSpec s, Path dir) {
+    return dnsmasq(executable, s, dir, 0);
+  }
+
+  /** The same, handing the VM the interface MTU {@code mtu} (DHCP option 26) when it is above 0. */
+  public static List<String> dnsmasq(String executable, NetworkSpec s, Path dir, int mtu) {
     List<String> a = new ArrayList<>();
     String priv = Cidr.dotted(s.privateAddress());
     a.add(executable);
@@ -295,6 +317,9 @@ public final class Programs {
     if (!s.searchDomains().isEmpty()) {
       a.add("--dhcp-option=option:domain-name," + s.searchDomains().get(0));
       a.add("--dhcp-option=option:domain-search," + String.join(",", s.searchDomains()));
+    }
+    if (mtu > 0) {
+      a.add("--dhcp-option=option:mtu," + mtu);
     }
     a.add("--dhcp-leasefile=" + dir.resolve("leases"));
     a.add("--pid-file=" + dir.resolve("dnsmasq.pid"));

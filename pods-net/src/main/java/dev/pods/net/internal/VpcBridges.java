@@ -3,6 +3,7 @@ package dev.pods.net.internal;
 import dev.pods.internal.LockFile;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.VpcFabric;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,13 +31,86 @@ public final class VpcBridges {
   private final RecordStore records;
   private final LinkIndexes indexes;
   private final IpCommands ip;
+  private final @Nullable Vxlans fabric;
+  private final String linkPrefix;
 
   /** The VPC bridges of the state folder {@code stateDir}, whose records are {@code records}. */
   public VpcBridges(Path stateDir, RecordStore records, LinkIndexes indexes, IpCommands ip) {
+    this(stateDir, records, indexes, ip, null, "");
+  }
+
+  /**
+   * The same, with each VPC bridge joined to the fabric {@code fabric} by a VXLAN link (null: no fabric); link names
+   * start with {@code linkPrefix}.
+   */
+  public VpcBridges(Path stateDir, RecordStore records, LinkIndexes indexes, IpCommands ip, @Nullable Vxlans fabric,
+      String linkPrefix) {
     this.lock = stateDir.resolve("vpc.lock");
     this.records = records;
     this.indexes = indexes;
     this.ip = ip;
+    this.fabric = fabric;
+    this.linkPrefix = linkPrefix;
+  }
+
+  /** The MTU of the VPC side of {@code spec}'s network (the fabric's, for a VPC with a fabric), or 0: the default. */
+  public int mtu(NetworkSpec spec) {
+    return fabric != null && spec.vpc() != null ? fabric.mtu() : 0;
+  }
+
+  /**
+   * Checks, before anything is built, that {@code spec}'s VPC can join the fabric: its host namespace is the
+   * fabric's, and no other VPC of this state folder has its VXLAN identifier.
+   *
+   * @param op the operation, for the message ("create", "update")
+   * @throws dev.pods.NetworkException naming what is wrong
+   */
+  public void checkFabric(NetworkSpec spec, String op) {
+    NetworkVpc vpc = spec.vpc();
+    if (fabric == null || vpc == null) {
+      return;
+    }
+    if (!Objects.equals(fabric.hostNamespace(), spec.hostNamespace())) {
+      throw new dev.pods.NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: its VPC '"
+          + vpc.id() + "' is in host namespace " + spec.hostNamespace() + " and the fabric in "
+          + fabric.hostNamespace());
+    }
+    int vni = VpcFabric.vni(vpc.id());
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      NetworkVpc other = r.spec().vpc();
+      if (other != null && !other.id().equals(vpc.id()) && VpcFabric.vni(other.id()) == vni) {
+        throw new dev.pods.NetworkException(op + " network of instance '" + spec.instanceId() + "' failed: VPC '"
+            + vpc.id() + "' and VPC '" + other.id() + "' (instance '" + r.id() + "') have one VXLAN identifier, "
+            + vni + ": rename one");
+      }
+    }
+  }
+
+  /**
+   * Gives every VXLAN link of this state folder's VPCs the fabric's current peers; nothing without a fabric.
+   *
+   * @return the VXLAN links synchronised
+   */
+  public List<String> syncPeers() throws Exception {
+    Vxlans f = fabric;
+    if (f == null) {
+      return List.of();
+    }
+    return LockFile.with(lock, () -> Netns.call(f.hostNamespace() == null ? null : Netns.path(f.hostNamespace()),
+        () -> {
+          List<String> done = new ArrayList<>();
+          java.util.Set<Long> seen = new java.util.HashSet<>();
+          for (InstanceRecord r : records.readAllUnchecked()) {
+            if (r.spec().vpc() != null && r.vpcIndex() >= 0 && seen.add(r.vpcIndex())) {
+              String vx = Vxlans.name(linkPrefix, r.vpcIndex());
+              if (IpCommands.linkExists(vx)) {
+                f.sync(vx);
+                done.add(vx);
+              }
+            }
+          }
+          return done;
+        }));
   }
 
   /** The host namespace of {@code spec} (null: the JVM's own). */
@@ -71,8 +145,22 @@ public final class VpcBridges {
       return;
     }
     LockFile.with(lock, () -> Netns.call(host, () -> {
-      boolean exists = IpCommands.linkExists(Objects.requireNonNull(names.vpcBridge()));
-      return ip.batch(before + Programs.hostBatch(spec, names, !exists));
+      String vpcBridge = Objects.requireNonNull(names.vpcBridge());
+      boolean exists = IpCommands.linkExists(vpcBridge);
+      String batch = before + Programs.hostBatch(spec, names, !exists, mtu(spec));
+      String vx = null;
+      if (fabric != null) {
+        vx = Vxlans.name(linkPrefix, records.read(spec.instanceId()).vpcIndex());
+        if (!IpCommands.linkExists(vx)) {
+          // with its bridge, or after the bridge was made by a driver without a fabric
+          batch += fabric.createLines(vx, vpcBridge, VpcFabric.vni(Objects.requireNonNull(spec.vpc()).id()));
+        }
+      }
+      ip.batch(batch);
+      if (vx != null) {
+        fabric.sync(vx);
+      }
+      return null;
     }));
   }
 
@@ -97,9 +185,19 @@ public final class VpcBridges {
       List<String> others = otherMembers(vpc.id(), r.id());
       boolean last = others.isEmpty();
       String vpcBridge = Objects.requireNonNull(n.vpcBridge());
-      String bridge = last && Netns.call(hostNs(spec), () -> IpCommands.linkExists(vpcBridge)) ? vpcBridge : null;
-      LOG.debug("delete '{}': other members of VPC '{}': {}, removing bridge {}", r.id(), vpc.id(), others, bridge);
-      ip.forceBatch(hostNs(spec), Programs.groupDelete(n, bridge));
+      // the VPC's VXLAN link goes with its bridge (whether or not this driver has a fabric now)
+      String vx = Vxlans.name(linkPrefix, r.vpcIndex());
+      List<String> unused = !last ? List.of() : Netns.call(hostNs(spec), () -> {
+        List<String> l = new ArrayList<>();
+        for (String link : List.of(vpcBridge, vx)) {
+          if (IpCommands.linkExists(link)) {
+            l.add(link);
+          }
+        }
+        return l;
+      });
+      LOG.debug("delete '{}': other members of VPC '{}': {}, removing {}", r.id(), vpc.id(), others, unused);
+      ip.forceBatch(hostNs(spec), Programs.groupDeleteWith(n, unused));
       if (last) {
         indexes.release("v-" + vpc.id());
       }

@@ -1,0 +1,240 @@
+package dev.pods.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pods.NetworkException;
+import dev.pods.net.internal.Exec;
+import dev.pods.net.internal.Netns;
+import dev.pods.spi.Cidr;
+import dev.pods.spi.NetworkDriver;
+import dev.pods.spi.NetworkInstance;
+import dev.pods.spi.NetworkSpec;
+import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.VpcFabric;
+import dev.pods.spi.VpcFabricContract;
+import java.net.Inet4Address;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Two simulated hosts, each a host namespace of this run with its own Linux driver (state folder, prefix, link
+ * prefix), joined by a "datacenter" namespace holding a bridge, each host's underlay address on it
+ * ({@link TwoHosts}); their VPCs joined by the VXLAN fabric. Stand-in VMs (busybox udhcpc
+ * and httpd in namespaces on the instances' bridges) open the TCP connections. All traffic stays in this run's
+ * namespaces.
+ */
+@Tag("system")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LinuxVpcFabricIT extends VpcFabricContract {
+  static final String UNDERLAY_A = TwoHosts.UNDERLAY_A;
+  static final String UNDERLAY_B = TwoHosts.UNDERLAY_B;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private NetTestEnv env;
+  private String hostB;
+  private TwoHosts hosts;
+  private LinuxNetworkDriver a;
+  private LinuxNetworkDriver b;
+  /** Stand-in VMs by instance id: their names and leases; removed after each test. */
+  private final Map<String, String> standIns = new HashMap<>();
+  private final Map<String, NetTestEnv.Lease> leases = new HashMap<>();
+
+  @BeforeAll
+  void world() throws Exception {
+    NetTestEnv.assumeCapable();
+    env = new NetTestEnv();
+    hosts = new TwoHosts(env);
+    a = hosts.a;
+    b = hosts.b;
+    hostB = hosts.hostB;
+  }
+
+  @AfterAll
+  void endWorld() throws Exception {
+    try {
+      if (hosts != null) {
+        assertThat(a.reap(owner())).isEmpty();
+        assertThat(b.reap(owner())).isEmpty();
+        hosts.remove();
+      }
+    } finally {
+      if (env != null) {
+        env.destroy();
+      }
+    }
+  }
+
+  @AfterEach
+  void removeStandIns() throws Exception {
+    for (String name : standIns.values()) {
+      env.removeStandIn(name);
+    }
+    standIns.clear();
+    leases.clear();
+  }
+
+  @Override
+  protected NetworkDriver hostA() {
+    return a;
+  }
+
+  @Override
+  protected NetworkDriver hostB() {
+    return b;
+  }
+
+  @Override
+  protected int underlayMtu() {
+    return 1500;
+  }
+
+  private String hostNs(NetworkDriver host) {
+    return hosts.hostNs((LinuxNetworkDriver) host);
+  }
+
+  @Override
+  protected NetworkSpec.Builder spec(NetworkDriver host, String instanceId, int index) {
+    return NetworkSpec.builder().instanceId(instanceId).hostNamespace(hostNs(host))
+        .mac(String.format("52:54:00:fa:00:%02x", index)).subnet(Cidr.parse("10.96." + index + ".0/30"));
+  }
+
+  @Override
+  protected String owner() {
+    return "dev.pods/session=" + env.prefix;
+  }
+
+  private String standIn(NetworkDriver host, NetworkInstance n) throws Exception {
+    String name = standIns.get(n.instanceId());
+    if (name == null) {
+      name = "f" + standIns.size();
+      leases.put(n.instanceId(), env.standIn(name, n.spec().mac(), hostNs(host), n.vmBridge(), 80, 8080));
+      standIns.put(n.instanceId(), name);
+    }
+    return name;
+  }
+
+  @Override
+  protected boolean reaches(NetworkDriver fromHost, NetworkInstance from, NetworkDriver toHost, NetworkInstance to,
+      int port) throws Exception {
+    standIn(toHost, to);
+    String vm = standIn(fromHost, from);
+    return NetTestEnv.get(env.standInNs(vm), Cidr.dotted(to.spec().privateAddress()), port, Duration.ofMillis(1500))
+        .startsWith("hello from");
+  }
+
+  @Override
+  protected OptionalInt dhcpMtu(NetworkDriver host, NetworkInstance n) throws Exception {
+    standIn(host, n);
+    String mtu = leases.get(n.instanceId()).field("mtu");
+    return mtu.isEmpty() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(mtu));
+  }
+
+  private static JsonNode link(String ns, String name) throws Exception {
+    String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("ip", "-j", "-d", "link", "show", "dev", name),
+        null, Duration.ofSeconds(10)).stdout());
+    return JSON.readTree(json).get(0);
+  }
+
+  private static List<String> replicationTargets(String ns, String vx) throws Exception {
+    String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("bridge", "-j", "fdb", "show", "dev", vx),
+        null, Duration.ofSeconds(10)).stdout());
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode e : JSON.readTree(json)) {
+      if (e.path("mac").asText().equals("00:00:00:00:00:00")) {
+        out.add(e.path("dst").asText());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void eachVpcBridgeGetsAVxlanLinkThatComesAndGoesWithItAndFollowsThePeers() throws Exception {
+    NetworkSpec s = spec(a, "fl1", 1).owner(owner()).vpc(new NetworkVpc("links", VPC_RANGE)).build();
+    NetworkInstance n1 = a.create(s);
+    NetworkInstance n2 = a.create(spec(a, "fl2", 2).owner(owner()).vpc(new NetworkVpc("links", VPC_RANGE)).build());
+    try {
+      List<String> vxlans = NetTestEnv.links(env.hostNs, env.prefix + "X");
+      assertThat(vxlans).hasSize(1);
+      String vx = vxlans.get(0);
+      JsonNode l = link(env.hostNs, vx);
+      JsonNode info = l.path("linkinfo").path("info_data");
+      assertThat(l.path("linkinfo").path("info_kind").asText()).isEqualTo("vxlan");
+      assertThat(info.path("id").asInt()).isEqualTo(VpcFabric.vni("links"));
+      assertThat(info.path("port").asInt()).isEqualTo(4789);
+      assertThat(info.path("local").asText()).isEqualTo(UNDERLAY_A);
+      assertThat(info.path("learning").asBoolean()).isFalse();
+      assertThat(l.path("mtu").asInt()).isEqualTo(1450);
+      assertThat(l.path("master").asText()).startsWith(env.prefix + "V");
+      assertThat(link(env.hostNs, l.path("master").asText()).path("mtu").asInt()).isEqualTo(1450);
+      JsonNode vpc0 = JSON.readTree(Netns.call(Netns.path(n1.namespace()), () -> Exec.check(
+          List.of("ip", "-j", "link", "show", "dev", "vpc0"), null, Duration.ofSeconds(10)).stdout())).get(0);
+      assertThat(vpc0.path("mtu").asInt()).as("vpc0 in the instance's namespace").isEqualTo(1450);
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
+
+      Inet4Address c = Cidr.parseAddress("10.250.0.3");
+      a.fabric().orElseThrow().peers(Set.of(Cidr.parseAddress(UNDERLAY_B), c));
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactlyInAnyOrder(UNDERLAY_B, "10.250.0.3");
+      a.fabric().orElseThrow().peers(Set.of(c));
+      assertThat(replicationTargets(env.hostNs, vx)).containsExactly("10.250.0.3");
+      assertThat(a.probe("fl1")).as("the instances are untouched").isEmpty();
+      assertThat(a.find("fl1")).contains(n1);
+
+      // a new driver on the same state gives the existing links its own peers
+      try (LinuxNetworkDriver again = hosts.againA(Set.of(Cidr.parseAddress(UNDERLAY_B)))) {
+        assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
+        assertThat(again.find("fl2")).contains(n2);
+      }
+      a.delete("fl1");
+      assertThat(NetTestEnv.links(env.hostNs, vx)).as("the VPC still has a member").containsExactly(vx);
+    } finally {
+      a.delete("fl1");
+      a.delete("fl2");
+    }
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix + "X")).as("gone with the bridge").isEmpty();
+    assertThat(NetTestEnv.links(env.hostNs, env.prefix + "V")).isEmpty();
+  }
+
+  @Test
+  void badFabricSettingsAreRefusedNamingWhatIsWrong() throws Exception {
+    assertThatThrownBy(() -> LinuxNetworkDriver.builder().stateDir(env.dir.resolve("host-x")).prefix(env.prefix)
+        .fabric(hostB, Cidr.parseAddress(UNDERLAY_A), Set.of()).build()).isInstanceOf(NetworkException.class)
+        .hasMessageContaining(UNDERLAY_A).hasMessageContaining(hostB);
+    NetworkSpec elsewhere = spec(a, "fw1", 1).owner(owner()).hostNamespace(hostB)
+        .vpc(new NetworkVpc("links", VPC_RANGE)).build();
+    assertThatThrownBy(() -> a.create(elsewhere)).isInstanceOf(NetworkException.class)
+        .hasMessageContaining("host namespace " + hostB).hasMessageContaining(env.hostNs);
+    assertThat(a.find("fw1")).isEmpty();
+    assertThat(NetTestEnv.namespaces(env.prefix + "-fw1")).isEmpty();
+
+    // two VPC ids with one VXLAN identifier (the first three bytes of their SHA-256) on one host: the second is refused
+    assertThat(VpcFabric.vni("vpc-1390")).isEqualTo(VpcFabric.vni("vpc-8366"));
+    NetworkInstance fv1 = a.create(spec(a, "fv1", 1).owner(owner()).vpc(new NetworkVpc("vpc-1390", VPC_RANGE))
+        .build());
+    try {
+      assertThatThrownBy(() -> a.update(fv1.spec().toBuilder().hostNamespace(hostB).build()))
+          .isInstanceOf(NetworkException.class).hasMessageStartingWith("update network of instance 'fv1' failed")
+          .hasMessageContaining("host namespace " + hostB);
+      assertThat(a.find("fv1")).as("left as it was").contains(fv1);
+      NetworkSpec clash = spec(a, "fv2", 2).owner(owner()).vpc(new NetworkVpc("vpc-8366", VPC_RANGE)).build();
+      assertThatThrownBy(() -> a.create(clash)).isInstanceOf(NetworkException.class)
+          .hasMessageContaining("'vpc-8366'").hasMessageContaining("'vpc-1390'").hasMessageContaining("fv1");
+      assertThat(a.find("fv2")).isEmpty();
+      assertThat(NetTestEnv.namespaces(env.prefix + "-fv2")).isEmpty();
+    } finally {
+      a.delete("fv1");
+    }
+  }
+}
