@@ -161,8 +161,9 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     }
     this.indexes = new LinkIndexes(b.linkIndexDir, linkPrefix, stateDir);
     this.fabric = b.underlay == null ? null : new Vxlans(b.fabricNamespace, b.underlay,
-        Vxlans.underlayMtu(b.ip, b.fabricNamespace, b.underlay, b.timeout), b.peers, b.bridge, b.timeout);
-    this.vpcs = new VpcBridges(stateDir, records, indexes, ip, fabric, linkPrefix);
+        Vxlans.underlayLink(b.ip, b.fabricNamespace, b.underlay, b.timeout), b.peers, b.bridge, b.timeout);
+    this.vpcs = new VpcBridges(stateDir, records, indexes, ip, fabric, linkPrefix,
+        program -> Nft.run(program, netlink, nft, ip.timeout()));
     this.dnsmasq = new DnsmasqSupervisor(b.dnsmasq, b.timeout, records, vpcs::mtu);
     this.resolver = new ResolverHosts(dnsmasq, records);
     this.marks = new OwnerMarks(ip);

@@ -45,6 +45,7 @@ class LinuxVpcFabricIT extends VpcFabricContract {
 
   private NetTestEnv env;
   private String hostB;
+  private String dc;
   private TwoHosts hosts;
   private LinuxNetworkDriver a;
   private LinuxNetworkDriver b;
@@ -60,6 +61,7 @@ class LinuxVpcFabricIT extends VpcFabricContract {
     a = hosts.a;
     b = hosts.b;
     hostB = hosts.hostB;
+    dc = hosts.dc;
   }
 
   @AfterAll
@@ -184,6 +186,15 @@ class LinuxVpcFabricIT extends VpcFabricContract {
       assertThat(vpc0.path("mtu").asInt()).as("vpc0 in the instance's namespace").isEqualTo(1450);
       assertThat(replicationTargets(env.hostNs, vx)).containsExactly(UNDERLAY_B);
 
+      // the guard: a VXLAN datagram of this VPC from the underlay but not from a peer is dropped before decapsulation
+      String guard = env.prefix + "fabric";
+      assertThat(guardDrops(guard)).as("nothing dropped yet").isZero();
+      NetTestEnv.ipIn(dc, "addr add 10.250.0.9/24 dev dc0\n");
+      sendVxlan(dc, VpcFabric.vni("links"));
+      assertThat(guardDrops(guard)).as("a rogue host's datagram").isEqualTo(1);
+      sendVxlan(hostB, VpcFabric.vni("links"));
+      assertThat(guardDrops(guard)).as("a peer's datagram passes").isEqualTo(1);
+
       Inet4Address c = Cidr.parseAddress("10.250.0.3");
       a.fabric().orElseThrow().peers(Set.of(Cidr.parseAddress(UNDERLAY_B), c));
       assertThat(replicationTargets(env.hostNs, vx)).containsExactlyInAnyOrder(UNDERLAY_B, "10.250.0.3");
@@ -205,6 +216,38 @@ class LinuxVpcFabricIT extends VpcFabricContract {
     }
     assertThat(NetTestEnv.links(env.hostNs, env.prefix + "X")).as("gone with the bridge").isEmpty();
     assertThat(NetTestEnv.links(env.hostNs, env.prefix + "V")).isEmpty();
+    assertThat(Netns.call(Netns.path(env.hostNs), () -> Exec.check(List.of("nft", "list", "tables"), null,
+        Duration.ofSeconds(10)).stdout())).as("the guard goes with the last VXLAN link")
+        .doesNotContain(env.prefix + "fabric");
+  }
+
+  /** Sends, from namespace {@code ns}, one VXLAN datagram of {@code vni} to host A's underlay address. */
+  private static void sendVxlan(String ns, int vni) throws Exception {
+    byte[] d = new byte[8 + 14];
+    d[0] = 0x08; // the VNI is valid
+    d[4] = (byte) (vni >>> 16);
+    d[5] = (byte) (vni >>> 8);
+    d[6] = (byte) vni;
+    Netns.call(Netns.path(ns), () -> {
+      try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+        s.send(new java.net.DatagramPacket(d, d.length,
+            new java.net.InetSocketAddress(Cidr.parseAddress(UNDERLAY_A), VpcFabric.PORT)));
+      }
+      return null;
+    });
+  }
+
+  /** The packets the guard table {@code table} of host A dropped, all rules together (0 when it has none). */
+  private long guardDrops(String table) throws Exception {
+    String json = Netns.call(Netns.path(env.hostNs), () -> Exec.check(List.of("nft", "-j", "list", "table", "ip",
+        table), null, Duration.ofSeconds(10)).stdout());
+    long n = 0;
+    for (JsonNode item : JSON.readTree(json).path("nftables")) {
+      for (JsonNode e : item.path("rule").path("expr")) {
+        n += e.path("counter").path("packets").asLong();
+      }
+    }
+    return n;
   }
 
   @Test

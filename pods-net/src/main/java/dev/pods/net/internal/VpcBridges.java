@@ -33,18 +33,30 @@ public final class VpcBridges {
   private final IpCommands ip;
   private final @Nullable Vxlans fabric;
   private final String linkPrefix;
+  private final NftRunner nft;
+
+  /** Loads an nftables program in the calling thread's namespace. */
+  @FunctionalInterface
+  public interface NftRunner {
+    /** Loads {@code program} as one transaction. */
+    void run(String program) throws Exception;
+  }
 
   /** The VPC bridges of the state folder {@code stateDir}, whose records are {@code records}. */
   public VpcBridges(Path stateDir, RecordStore records, LinkIndexes indexes, IpCommands ip) {
-    this(stateDir, records, indexes, ip, null, "");
+    this(stateDir, records, indexes, ip, null, "", program -> {
+      throw new IllegalStateException("no fabric, no nftables program");
+    });
   }
 
   /**
    * The same, with each VPC bridge joined to the fabric {@code fabric} by a VXLAN link (null: no fabric); link names
-   * start with {@code linkPrefix}.
+   * start with {@code linkPrefix}; {@code nft} loads the fabric's guard ({@link Vxlans#guardProgram}), table
+   * {@code <linkPrefix>fabric} of the host namespace, kept to the VNIs of the VXLAN links this state folder has.
    */
   public VpcBridges(Path stateDir, RecordStore records, LinkIndexes indexes, IpCommands ip, @Nullable Vxlans fabric,
-      String linkPrefix) {
+      String linkPrefix, NftRunner nft) {
+    this.nft = nft;
     this.lock = stateDir.resolve("vpc.lock");
     this.records = records;
     this.indexes = indexes;
@@ -109,8 +121,29 @@ public final class VpcBridges {
               }
             }
           }
+          guard(f);
           return done;
         }));
+  }
+
+  /**
+   * Makes the fabric's guard in the calling thread's namespace (the host namespace) cover the VNIs of the VXLAN links
+   * of this state folder that exist now; with none left, removes it. Called holding the VPC lock.
+   */
+  private void guard(Vxlans f) throws Exception {
+    java.util.Set<Integer> vnis = new java.util.TreeSet<>();
+    for (InstanceRecord r : records.readAllUnchecked()) {
+      NetworkVpc vpc = r.spec().vpc();
+      if (vpc != null && r.vpcIndex() >= 0 && IpCommands.linkExists(Vxlans.name(linkPrefix, r.vpcIndex()))) {
+        vnis.add(VpcFabric.vni(vpc.id()));
+      }
+    }
+    nft.run(f.guardProgram(guardTable(), vnis));
+  }
+
+  /** The nftables table (family ip) of the fabric's guard in the host namespace. */
+  public String guardTable() {
+    return linkPrefix + "fabric";
   }
 
   /** The host namespace of {@code spec} (null: the JVM's own). */
@@ -159,6 +192,7 @@ public final class VpcBridges {
       ip.batch(batch);
       if (vx != null) {
         fabric.sync(vx);
+        guard(fabric);
       }
       return null;
     }));
@@ -198,6 +232,13 @@ public final class VpcBridges {
       });
       LOG.debug("delete '{}': other members of VPC '{}': {}, removing {}", r.id(), vpc.id(), others, unused);
       ip.forceBatch(hostNs(spec), Programs.groupDeleteWith(n, unused));
+      Vxlans f = fabric;
+      if (last && f != null && unused.contains(vx)) {
+        Netns.call(hostNs(spec), () -> {
+          guard(f);
+          return null;
+        });
+      }
       if (last) {
         indexes.release("v-" + vpc.id());
       }

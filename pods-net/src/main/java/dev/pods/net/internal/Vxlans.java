@@ -22,6 +22,12 @@ import org.jspecify.annotations.Nullable;
  * nothing more, not even what a learned entry would have sent it). Programs are built as text and run by {@code ip}
  * and {@code bridge} in the host namespace.
  *
+ * <p><b>Guard.</b> The kernel decapsulates a VXLAN datagram that reaches any address of the host namespace on port
+ * {@link VpcFabric#PORT}, whatever its source: a guest whose packets reach that namespace (through its public address
+ * or its VPC gateway) could otherwise put frames into any VPC whose identifier it guesses. {@link #guardProgram}
+ * builds an nftables table that drops, for each VNI of this fabric, datagrams that come in on another device than
+ * the underlay's or from an address that is not a peer's.
+ *
  * <p>Thread-safe: the peer set is replaced atomically; callers serialise link changes (under the VPC lock).
  */
 public final class Vxlans {
@@ -30,20 +36,25 @@ public final class Vxlans {
 
   private final @Nullable String hostNamespace;
   private final Inet4Address underlay;
+  private final String underlayDevice;
   private final int mtu;
   private final String bridge;
   private final Duration timeout;
   private volatile Set<Inet4Address> peers;
 
+  /** The device that holds the underlay address, and its MTU. */
+  public record UnderlayLink(String device, int mtu) {}
+
   /**
    * The fabric of host namespace {@code hostNamespace} (null: the JVM's) with underlay address {@code underlay}
-   * whose device has MTU {@code underlayMtu}; {@code bridge} is iproute2's {@code bridge} command.
+   * held by {@code link}; {@code bridge} is iproute2's {@code bridge} command.
    */
-  public Vxlans(@Nullable String hostNamespace, Inet4Address underlay, int underlayMtu, Set<Inet4Address> peers,
+  public Vxlans(@Nullable String hostNamespace, Inet4Address underlay, UnderlayLink link, Set<Inet4Address> peers,
       String bridge, Duration timeout) {
     this.hostNamespace = hostNamespace;
     this.underlay = underlay;
-    this.mtu = underlayMtu - VpcFabric.OVERHEAD;
+    this.underlayDevice = link.device();
+    this.mtu = link.mtu() - VpcFabric.OVERHEAD;
     this.bridge = bridge;
     this.timeout = timeout;
     this.peers = checked(peers);
@@ -129,11 +140,35 @@ public final class Vxlans {
   }
 
   /**
-   * The MTU of the device holding {@code address} in namespace {@code ns} (null: the JVM's).
+   * The nftables program that makes table {@code ip TABLE} of the calling namespace the guard of the VNIs
+   * {@code vnis} (replacing what the table held; with no VNI, removing it): a datagram to port
+   * {@link VpcFabric#PORT} carrying one of them is dropped, and counted, unless it came in on the underlay's device
+   * from a peer's address. Datagrams of other VNIs (another driver's fabric in the same namespace) are not judged.
+   */
+  public String guardProgram(String table, java.util.Collection<Integer> vnis) {
+    StringBuilder b = new StringBuilder("table ip ").append(table).append('\n')
+        .append("delete table ip ").append(table).append('\n');
+    if (vnis.isEmpty()) {
+      return b.toString();
+    }
+    b.append("table ip ").append(table).append(" {\n  chain input {\n")
+        .append("    type filter hook input priority -10; policy accept;\n");
+    List<String> from = peers.stream().map(Cidr::dotted).sorted().toList();
+    for (int vni : new java.util.TreeSet<>(vnis)) {
+      String match = "    udp dport " + VpcFabric.PORT + " @th,96,24 " + vni;
+      b.append(match).append(" iifname != \"").append(underlayDevice).append("\" counter drop\n");
+      b.append(match).append(from.isEmpty() ? "" : " ip saddr != { " + String.join(", ", from) + " }")
+          .append(" counter drop\n");
+    }
+    return b.append("  }\n}\n").toString();
+  }
+
+  /**
+   * The device holding {@code address} in namespace {@code ns} (null: the JVM's), and its MTU.
    *
    * @throws NetworkException when no device there holds it
    */
-  public static int underlayMtu(String ip, @Nullable String ns, Inet4Address address, Duration timeout) {
+  public static UnderlayLink underlayLink(String ip, @Nullable String ns, Inet4Address address, Duration timeout) {
     String want = Cidr.dotted(address);
     try {
       Path nsPath = ns == null ? null : Netns.path(ns);
@@ -142,7 +177,7 @@ public final class Vxlans {
       for (JsonNode link : JSON.readTree(json)) {
         for (JsonNode a : link.path("addr_info")) {
           if (want.equals(a.path("local").asText())) {
-            return link.path("mtu").asInt();
+            return new UnderlayLink(link.path("ifname").asText(), link.path("mtu").asInt());
           }
         }
       }

@@ -17,7 +17,7 @@ class VxlansTest {
       .mac("52:54:00:00:00:01").subnet(Cidr.parse("10.98.1.0/30")).vpc(new NetworkVpc("a", Cidr.parse("10.98.0.0/16")))
       .hostNamespace("h").build();
   private static final Names N = Names.of("pods", "pods", "web-0", 37, 2);
-  private final Vxlans fabric = new Vxlans("h", Cidr.parseAddress("10.250.0.1"), 1500,
+  private final Vxlans fabric = new Vxlans("h", Cidr.parseAddress("10.250.0.1"), new Vxlans.UnderlayLink("eth1", 1500),
       Set.of(Cidr.parseAddress("10.250.0.2")), "bridge", Duration.ofSeconds(5));
 
   @Test
@@ -49,6 +49,21 @@ class VxlansTest {
         "link set podsV2 group " + N.group() + "\nlink set podsX2 group " + N.group() + "\nlink del group "
             + N.group() + "\n");
     assertThat(Programs.groupDelete(N, "podsV2")).isEqualTo(Programs.groupDeleteWith(N, java.util.List.of("podsV2")));
+  }
+
+  @Test
+  void theGuardDropsTheFabricsVnisFromOtherDevicesAndNonPeersAndGoesWithTheLastVni() {
+    int a = VpcFabric.vni("a");
+    assertThat(fabric.guardProgram("podsfabric", Set.of(a))).isEqualTo(
+        "table ip podsfabric\ndelete table ip podsfabric\ntable ip podsfabric {\n  chain input {\n"
+            + "    type filter hook input priority -10; policy accept;\n"
+            + "    udp dport 4789 @th,96,24 " + a + " iifname != \"eth1\" counter drop\n"
+            + "    udp dport 4789 @th,96,24 " + a + " ip saddr != { 10.250.0.2 } counter drop\n  }\n}\n");
+    assertThat(fabric.guardProgram("podsfabric", Set.of())).isEqualTo(
+        "table ip podsfabric\ndelete table ip podsfabric\n");
+    fabric.peers(Set.of());
+    assertThat(fabric.guardProgram("podsfabric", Set.of(a))).as("no peer: nobody's datagrams")
+        .contains("    udp dport 4789 @th,96,24 " + a + " counter drop\n");
   }
 
   @Test
