@@ -9,6 +9,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodRuntime;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
+import dev.pods.testing.ForwardingNetworkDriver;
 import dev.pods.testing.InMemoryNetworkDriver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,15 +18,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import com.sun.net.httpserver.HttpServer;
-import dev.pods.spi.IpAddressPool;
-import dev.pods.spi.IpPoolSpec;
 import dev.pods.spi.NetworkDriver;
-import dev.pods.spi.NetworkInstance;
-import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
@@ -81,18 +75,17 @@ class FakeRuntimeFactory implements PodRuntimeFactory {
    * The in-memory driver, noting the address of every HTTP server bound "in a namespace" (the runtime binds each
    * metadata service that way, on an ephemeral loopback port here), so the stand-in agent can reach it.
    */
-  static final class ListenerRecorder implements NetworkDriver {
-    private final NetworkDriver d;
+  static final class ListenerRecorder extends ForwardingNetworkDriver {
     private final Map<String, InetSocketAddress> listeners;
 
     ListenerRecorder(NetworkDriver d, Map<String, InetSocketAddress> listeners) {
-      this.d = d;
+      super(d);
       this.listeners = listeners;
     }
 
     @Override
     public <T> T callInNamespace(String instanceId, NetworkTask<T> task) {
-      T result = d.callInNamespace(instanceId, task);
+      T result = super.callInNamespace(instanceId, task);
       if (result instanceof HttpServer h) {
         listeners.put(instanceId, h.getAddress());
       }
@@ -100,59 +93,9 @@ class FakeRuntimeFactory implements PodRuntimeFactory {
     }
 
     @Override
-    public NetworkInstance create(NetworkSpec spec) {
-      return d.create(spec);
-    }
-
-    @Override
-    public NetworkInstance update(NetworkSpec spec) {
-      return d.update(spec);
-    }
-
-    @Override
     public void delete(String instanceId) {
       listeners.remove(instanceId);
-      d.delete(instanceId);
-    }
-
-    @Override
-    public List<String> probe(String instanceId) {
-      return d.probe(instanceId);
-    }
-
-    @Override
-    public Optional<NetworkInstance> find(String instanceId) {
-      return d.find(instanceId);
-    }
-
-    @Override
-    public List<NetworkInstance> list(String owner) {
-      return d.list(owner);
-    }
-
-    @Override
-    public List<String> reap(String owner) {
-      return d.reap(owner);
-    }
-
-    @Override
-    public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
-      return d.bindInNamespace(instanceId, address);
-    }
-
-    @Override
-    public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout) {
-      return d.connectInNamespace(instanceId, address, timeout);
-    }
-
-    @Override
-    public IpAddressPool pool(IpPoolSpec spec) {
-      return d.pool(spec);
-    }
-
-    @Override
-    public void close() {
-      d.close();
+      super.delete(instanceId);
     }
   }
 

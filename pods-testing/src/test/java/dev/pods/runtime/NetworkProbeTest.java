@@ -9,29 +9,23 @@ import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.Unit;
 import dev.pods.imds.ImdsServer;
-import dev.pods.spi.IpAddressPool;
-import dev.pods.spi.IpPoolSpec;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
-import dev.pods.spi.NetworkTask;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
+import dev.pods.testing.ForwardingNetworkDriver;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.ManualClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,80 +108,25 @@ class NetworkProbeTest {
   }
 
   /** The in-memory driver, counting creates and probes. */
-  private static final class Counting implements NetworkDriver {
-    private final NetworkDriver d;
+  private static final class Counting extends ForwardingNetworkDriver {
     final AtomicInteger creates = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
 
     Counting(NetworkDriver d) {
-      this.d = d;
+      super(d);
     }
 
     @Override
     public NetworkInstance create(NetworkSpec spec) {
       creates.incrementAndGet();
-      return d.create(spec);
+      return super.create(spec);
     }
 
     @Override
     public List<String> probe(String instanceId) {
       probes.incrementAndGet();
-      return d.probe(instanceId);
-    }
-
-    @Override
-    public NetworkInstance update(NetworkSpec spec) {
-      return d.update(spec);
-    }
-
-    @Override
-    public void delete(String instanceId) {
-      d.delete(instanceId);
-    }
-
-    @Override
-    public Optional<NetworkInstance> find(String instanceId) {
-      return d.find(instanceId);
-    }
-
-    @Override
-    public List<NetworkInstance> list(String owner) {
-      return d.list(owner);
-    }
-
-    @Override
-    public List<String> reap(String owner) {
-      return d.reap(owner);
-    }
-
-    @Override
-    public <T> T callInNamespace(String instanceId, NetworkTask<T> task) {
-      return d.callInNamespace(instanceId, task);
-    }
-
-    @Override
-    public ServerSocket bindInNamespace(String instanceId, InetSocketAddress address) {
-      return d.bindInNamespace(instanceId, address);
-    }
-
-    @Override
-    public ServerSocket bindInHostNamespace(@Nullable String hostNamespace, InetSocketAddress address) {
-      return d.bindInHostNamespace(hostNamespace, address);
-    }
-
-    @Override
-    public Socket connectInNamespace(String instanceId, InetSocketAddress address, Duration timeout) {
-      return d.connectInNamespace(instanceId, address, timeout);
-    }
-
-    @Override
-    public IpAddressPool pool(IpPoolSpec spec) {
-      return d.pool(spec);
-    }
-
-    @Override
-    public void close() {
-      d.close();
+      return super.probe(instanceId);
     }
   }
+
 }
