@@ -93,7 +93,7 @@ final class Clients {
     } else if (rows.size() == 1) {
       err.println("pods: no pod is up (no live control socket in " + dir + ")");
     } else {
-      table(rows);
+      table(out, rows);
     }
     return 0;
   }
@@ -121,7 +121,8 @@ final class Clients {
     return b.toString();
   }
 
-  private void table(List<String[]> rows) {
+  /** Prints {@code rows} (the first the heading) as left-aligned columns two spaces apart. */
+  static void table(PrintStream out, List<String[]> rows) {
     int[] w = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {

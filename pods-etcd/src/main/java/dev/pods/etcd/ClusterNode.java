@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One node of a cluster coordinated through etcd: it registers under a lease (its name, address, CPUs, memory, free
- * memory and the instances it runs) and keeps the lease alive, runs what the leader assigns to it through its
+ * memory, the instances it runs and, when it has one, its VPC fabric's underlay address, which {@link FabricPeers}
+ * of the other nodes follow) and keeps the lease alive, runs what the leader assigns to it through its
  * {@link LocalInstances}, and campaigns to be the leader that places instances ({@link #leads()}).
  *
  * <p><b>Joining.</b> {@link #join} refuses a name that a live lease holds (another node of that name, or an earlier
@@ -190,7 +191,8 @@ public final class ClusterNode implements AutoCloseable {
       List<Cmp> guards = new ArrayList<>();
       guards.add(new Cmp(me, Cmp.Op.EQUAL, CmpTarget.version(0)));
       guards.addAll(assignmentGuards(s));
-      NodeRecord member = new NodeRecord(name(), spec.address(), spec.cpus(), spec.memoryMib(), 0, List.of());
+      NodeRecord member = new NodeRecord(name(), spec.address(), spec.cpus(), spec.memoryMib(), 0, List.of(),
+          underlayText());
       TxnResponse r = space.call("registering node '" + name() + "'", () -> space.kv().txn()
           .If(guards.toArray(Cmp[]::new))
           .Then(Op.put(me, ClusterKeys.json(record), PutOption.builder().withLeaseId(leaseId).build()),
@@ -218,7 +220,12 @@ public final class ClusterNode implements AutoCloseable {
 
   private NodeRecord record() {
     return new NodeRecord(name(), spec.address(), spec.cpus(), spec.memoryMib(), freeMemoryMib,
-        new ArrayList<>(running));
+        new ArrayList<>(running), underlayText());
+  }
+
+  private @Nullable String underlayText() {
+    java.net.Inet4Address u = spec.underlay();
+    return u == null ? null : u.getHostAddress();
   }
 
   // --------------------------------------------------------------------------------------------- working

@@ -170,7 +170,8 @@ public final class EtcdKeyspace {
     for (int attempt = 0; ; attempt++) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        String why = last == null ? "" : " (last: " + last.getMessage() + ")";
+        String why = last == null ? "" : " (last: " + (last instanceof TimeoutException
+            ? "no answer to the last attempt" : last.getMessage()) + ")";
         throw new PodsException(what + " in etcd got no answer within " + timeout.toMillis() + " ms" + why, last);
       }
       requests.incrementAndGet();

@@ -1,7 +1,9 @@
 package dev.pods.etcd;
 
+import java.net.Inet4Address;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node of the cluster as {@code Nodes.list()} shows it (what {@code pods nodes} prints): what it offers, its
@@ -17,10 +19,13 @@ import java.util.Objects;
  * @param assignedMemoryMib memory of the instances the leader has assigned to it
  * @param health {@link Health#READY} while its lease lives, {@link Health#LOST} after
  * @param leader whether it is the leader that places instances
+ * @param underlay the underlay address of its VPC fabric as it registered it ({@link NodeSpec#underlay()}), or null
+ *     without one (since 0.2)
  * @since 0.1
  */
 public record NodeStatus(String name, String address, int cpus, int memoryMib, int freeMemoryMib,
-    List<String> instances, int assignedCpus, int assignedMemoryMib, Health health, boolean leader) {
+    List<String> instances, int assignedCpus, int assignedMemoryMib, Health health, boolean leader,
+    @Nullable Inet4Address underlay) {
 
   /** Whether a node is alive. */
   public enum Health {
@@ -36,5 +41,12 @@ public record NodeStatus(String name, String address, int cpus, int memoryMib, i
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(health, "health");
     instances = List.copyOf(instances);
+  }
+
+  /** A node without a VPC fabric ({@link #underlay()} null). */
+  public NodeStatus(String name, String address, int cpus, int memoryMib, int freeMemoryMib, List<String> instances,
+      int assignedCpus, int assignedMemoryMib, Health health, boolean leader) {
+    this(name, address, cpus, memoryMib, freeMemoryMib, instances, assignedCpus, assignedMemoryMib, health, leader,
+        null);
   }
 }

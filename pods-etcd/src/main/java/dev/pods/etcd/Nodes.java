@@ -1,8 +1,10 @@
 package dev.pods.etcd;
 
 import dev.pods.etcd.internal.NodeRecord;
+import dev.pods.spi.Cidr;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.WatchOption;
+import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,11 +64,15 @@ public final class Nodes {
       boolean leads = m.name().equals(s.leader);
       out.add(live != null
           ? new NodeStatus(live.name(), live.address(), live.cpus(), live.memoryMib(), live.freeMemoryMib(),
-              live.instances(), cpus, memory, NodeStatus.Health.READY, leads)
+              live.instances(), cpus, memory, NodeStatus.Health.READY, leads, underlay(live))
           : new NodeStatus(m.name(), m.address(), m.cpus(), m.memoryMib(), 0, List.of(), cpus, memory,
-              NodeStatus.Health.LOST, false));
+              NodeStatus.Health.LOST, false, underlay(m)));
     }
     return out;
+  }
+
+  private static @Nullable Inet4Address underlay(NodeRecord r) {
+    return r.underlay() == null ? null : Cidr.parseAddress(r.underlay());
   }
 
   /** The live nodes of a snapshot, as placement takes them. */

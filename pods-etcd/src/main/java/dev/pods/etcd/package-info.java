@@ -25,6 +25,10 @@
  * }
  * }</pre>
  *
+ * <p>{@link dev.pods.etcd.FabricPeers} keeps a node's VPC fabric peers equal to the underlay addresses the other live
+ * nodes registered ({@link dev.pods.etcd.NodeSpec#withUnderlay}), so that instances of one VPC reach each other across
+ * the nodes.
+ *
  * <p>The caller builds and closes the jetcd {@code Client}; nothing here closes it.
  */
 @NullMarked
