@@ -19,18 +19,14 @@ import dev.pods.spec.PortRange;
 import dev.pods.spec.Protocol;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.NetworkProtocol;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,12 +60,8 @@ class FirewallRuntimeTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder().hypervisor(hv).networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances"))).images(name -> image)
-        .stateDir(tmp.resolve("state")).namePrefix("t-")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    runtime = FakeRuntimes.builder(tmp, hv, net, image)
         .executor(r -> {
           synchronized (tasks) {
             tasks.add(r);
@@ -195,7 +187,13 @@ class FirewallRuntimeTest {
   void aFailedInstanceLeavesTheRulesThatNameItsUnit() throws Exception {
     Deployment d = deploy(pod(web(2), db(tcp(5432, "+/unit/web"))), List.of(), List.of("web-1"));
     awaitState(d.instance("web", 1), InstanceState.FAILED);
-    runTasks(); // the sync the failure requested (or a later build's) has run
+    // the failure requests a sync after the state changed (on the thread that saw it fail): run what is queued
+    // until it has run
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (admits(d.instance("db", 0), d.instance("web", 1), 5432) && System.nanoTime() < end) {
+      runTasks();
+      Thread.sleep(5);
+    }
     assertThat(admits(d.instance("db", 0), d.instance("web", 1), 5432)).isFalse();
     assertThat(admits(d.instance("db", 0), d.instance("web", 0), 5432)).isTrue();
   }

@@ -9,7 +9,6 @@ import dev.pods.Instance;
 import dev.pods.InstanceState;
 import dev.pods.InstanceStatus;
 import dev.pods.Pod;
-import dev.pods.PodRuntime;
 import dev.pods.RestartPolicy;
 import dev.pods.Trigger;
 import dev.pods.Unit;
@@ -19,14 +18,12 @@ import dev.pods.imds.ImdsServer;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spec.HealthCheck;
 import dev.pods.spi.DomainState;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.ManualClock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -34,7 +31,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,20 +68,11 @@ class HealthCheckTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create(clock, dev.pods.spi.Acceleration.TCG);
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = (DefaultPodRuntime) PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    runtime = (DefaultPodRuntime) FakeRuntimes.builder(tmp, hv, net, image)
         .owner("test/checks")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(Runnable::run)
-        .clock(clock)
-        .build();
+        .clock(clock).build();
     d = runtime.deploy(Pod.builder().name("c")
         .unit(Unit.builder().name("web").image("tiny").count(2).memoryMib(192).readinessCheck(READY_TCP).build())
         .unit(Unit.builder().name("app").image("tiny").memoryMib(192).livenessCheck(LIVE_HTTP).build())

@@ -11,7 +11,6 @@ import dev.pods.InstanceStatus;
 import dev.pods.Phase;
 import dev.pods.Pod;
 import dev.pods.PodEvent;
-import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.RestartPolicy;
 import dev.pods.Script;
@@ -24,17 +23,13 @@ import dev.pods.imds.ImdsProtocol;
 import dev.pods.imds.ImdsServer;
 import dev.pods.imds.PeerInstance;
 import dev.pods.spi.DomainState;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.ManualClock;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,20 +85,11 @@ class HealthTest {
   }
 
   private DefaultPodRuntime start() throws IOException {
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    return (DefaultPodRuntime) PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    return (DefaultPodRuntime) FakeRuntimes.builder(tmp, hv, net, image)
         .owner("test/health")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(Runnable::run)
-        .clock(clock)
-        .build();
+        .clock(clock).build();
   }
 
   @AfterEach

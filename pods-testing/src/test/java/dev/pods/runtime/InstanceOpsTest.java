@@ -23,17 +23,14 @@ import dev.pods.imds.ImdsServer;
 import dev.pods.OutputStream;
 import dev.pods.spi.DomainState;
 import dev.pods.spi.HypervisorEvent;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,18 +67,9 @@ class InstanceOpsTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .executor(Runnable::run)
-        .build();
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    runtime = FakeRuntimes.builder(tmp, hv, net, image)
+        .executor(Runnable::run).build();
     d = runtime.deploy(Pod.builder().name("ops")
         .unit(Unit.builder().name("web").image("tiny").count(2).memoryMib(192)
             .script(Script.shell(Phase.REBOOT, "httpd\n")).build())

@@ -33,8 +33,6 @@ import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,22 +72,14 @@ class MigrationTest {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
     files = new DirectoryInstanceFiles(tmp.resolve("instances"));
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(net)
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    runtime = FakeRuntimes.builder(tmp, hv, net, image)
         .instanceFiles(files)
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(r -> {
           synchronized (tasks) {
             tasks.add(r);
           }
-        })
-        .build();
+        }).build();
   }
 
   @AfterEach

@@ -6,21 +6,16 @@ import dev.pods.BootImage;
 import dev.pods.Deployment;
 import dev.pods.Instance;
 import dev.pods.Pod;
-import dev.pods.PodRuntime;
 import dev.pods.Unit;
 import dev.pods.imds.ImdsServer;
 import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.ForwardingNetworkDriver;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.ManualClock;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,20 +42,11 @@ class NetworkProbeTest {
   @BeforeEach
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create(clock, dev.pods.spi.Acceleration.TCG);
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = (DefaultPodRuntime) PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(counting)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances")))
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    runtime = (DefaultPodRuntime) FakeRuntimes.builder(tmp, hv, counting, image)
         .owner("test/probe")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(Runnable::run)
-        .clock(clock)
-        .build();
+        .clock(clock).build();
     d = runtime.deploy(Pod.builder().name("p")
         .unit(Unit.builder().name("web").image("tiny").count(2).memoryMib(192).build())
         .build());

@@ -74,18 +74,10 @@ class PodRuntimeTest {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
     files = new DirectoryInstanceFiles(tmp.resolve("instances"));
-    image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    runtime = PodRuntime.builder()
-        .hypervisor(hv)
-        .networkDriver(net)
+    image = FakeRuntimes.bootImage(tmp);
+    runtime = FakeRuntimes.builder(tmp, hv, net, image)
         .instanceFiles(files)
-        .images(name -> image)
-        .stateDir(tmp.resolve("state"))
-        .namePrefix("t-")
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .executor(tasks::add)
-        .build();
+        .executor(tasks::add).build();
   }
 
   @AfterEach

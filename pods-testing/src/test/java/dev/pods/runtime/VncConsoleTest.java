@@ -11,15 +11,12 @@ import dev.pods.Unit;
 import dev.pods.VncConsole;
 import dev.pods.spec.InstanceOptions;
 import dev.pods.spi.Cidr;
-import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.VncClient;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,13 +41,9 @@ class VncConsoleTest {
   void setUp() throws IOException {
     hv = InMemoryHypervisor.create();
     net = new InMemoryNetworkDriver();
-    BootImage image = BootImage.kernel(Files.writeString(tmp.resolve("vmlinuz"), "k"),
-        Files.writeString(tmp.resolve("initrd"), "i"), "console=ttyS0");
-    rt = PodRuntime.builder().hypervisor(hv).networkDriver(net)
-        .instanceFiles(new DirectoryInstanceFiles(tmp.resolve("instances"))).images(name -> image)
-        .stateDir(tmp.resolve("state")).namePrefix("t-")
+    BootImage image = FakeRuntimes.bootImage(tmp);
+    rt = FakeRuntimes.builder(tmp, hv, net, image)
         .publicNetwork(new PodRuntime.PublicNetwork("up", Cidr.parse("10.99.0.0/24"), Cidr.parseAddress("10.99.0.1")))
-        .metadataAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(Runnable::run).build();
   }
 
