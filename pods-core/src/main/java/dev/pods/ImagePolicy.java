@@ -101,7 +101,7 @@ public final class ImagePolicy {
       return Optional.of("the image contains " + bad + ", which no image name, path or URL may");
     }
     if (image.startsWith("+/")) {
-      return image.startsWith("+/image/") ? catalogueRefusal(image.substring("+/image/".length()))
+      return image.startsWith("+/image/") ? catalogueRefusal(image)
           : Optional.of("only +/image/NAME[:tag] references are allowed (rule: catalogue images only)");
     }
     String lower = image.toLowerCase(Locale.ROOT);
@@ -118,20 +118,17 @@ public final class ImagePolicy {
     return catalogueRefusal(image);
   }
 
-  /** Why the catalogue name {@code nameAndTag} ({@code NAME[:tag][/...]}) is refused: not in a known catalogue. */
-  private Optional<String> catalogueRefusal(String nameAndTag) {
+  /** Why {@code image} (a bare name or {@code +/image/NAME[:tag]}) is refused: not in a known catalogue. */
+  private Optional<String> catalogueRefusal(String image) {
     if (catalogue == null) {
       return Optional.empty();
     }
-    String name = nameAndTag.strip();
-    int cut = name.indexOf('/');
-    name = cut >= 0 ? name.substring(0, cut) : name;
-    cut = name.indexOf(':');
-    name = (cut >= 0 ? name.substring(0, cut) : name).toLowerCase(Locale.ROOT);
+    String name = dev.pods.internal.Names.catalogueName(image);
     return catalogue.contains(name) ? Optional.empty()
         : Optional.of("'" + name + "' is not in this host's catalogue, which has " + String.join(", ", catalogue)
             + " (rule: catalogue names)");
   }
+
 
   /**
    * Why the disk image file {@code realPath} (absolute, symbolic links already resolved) is refused, or empty when

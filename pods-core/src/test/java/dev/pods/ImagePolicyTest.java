@@ -39,7 +39,9 @@ class ImagePolicyTest {
     ImagePolicy p = ImagePolicy.builder().catalogue(java.util.List.of("tiny", "debian12")).build();
     assertThat(p.catalogue()).contains(java.util.List.of("tiny", "debian12"));
     assertThat(p.refusal("tiny")).isEmpty();
-    assertThat(p.refusal("TINY:1.0")).isEmpty();
+    assertThat(p.refusal(" TINY ")).isEmpty();
+    // as the catalogue resolves it: a tag belongs to +/image/NAME:tag, a bare name's ':' is part of the name
+    assertThat(p.refusal("tiny:1.0")).get().asString().contains("'tiny:1.0' is not in this host's catalogue");
     assertThat(p.refusal("+/image/debian12:2")).isEmpty();
     assertThat(p.refusal("nonexistent")).get().asString()
         .isEqualTo("'nonexistent' is not in this host's catalogue, which has tiny, debian12 (rule: catalogue names)");

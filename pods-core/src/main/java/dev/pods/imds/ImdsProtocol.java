@@ -1,8 +1,6 @@
 package dev.pods.imds;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 
 /**
  * The metadata-service protocol, version 1: what the guest agent ({@code pods-agent.sh}) and the

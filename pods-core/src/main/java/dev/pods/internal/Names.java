@@ -28,4 +28,27 @@ public final class Names {
     }
     return name;
   }
+
+  /**
+   * The catalogue name an image stands for, as the guest catalogue resolves it: {@code +/image/Debian12:1} (and
+   * {@code +/image/debian12/...}) is {@code debian12}; a bare name is itself, stripped and in lower case (a
+   * {@code :tag} is part of a bare name, so {@code tiny:1} is no catalogue name).
+   */
+  public static String catalogueName(String image) {
+    String n = image.strip();
+    if (n.startsWith(IMAGE_REF)) {
+      n = n.substring(IMAGE_REF.length());
+      int slash = n.indexOf('/');
+      if (slash >= 0) {
+        n = n.substring(0, slash);
+      }
+      int colon = n.indexOf(':');
+      if (colon >= 0) {
+        n = n.substring(0, colon);
+      }
+    }
+    return n.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static final String IMAGE_REF = "+/image/";
 }

@@ -46,7 +46,6 @@ public final class GuestCatalog implements ImageResolver {
   /** The catalogue names that resolve to the full Debian 12 cloud-init guest. */
   public static final List<String> FULL = List.of("debian12", "debian", "full");
 
-  private static final String REF = "+/image/";
 
   /** Every catalogue name, tiny guest's first ({@link #TINY} then {@link #FULL}); for {@code ImagePolicy.Builder.catalogue}. */
   public static List<String> names() {
@@ -70,20 +69,9 @@ public final class GuestCatalog implements ImageResolver {
 
   /** The catalogue name an image reference stands for: {@code +/image/debian12:1} is {@code debian12}. */
   static String catalogueName(String image) {
-    String n = image.strip();
-    if (n.startsWith(REF)) {
-      n = n.substring(REF.length());
-      int slash = n.indexOf('/');
-      if (slash >= 0) {
-        n = n.substring(0, slash);
-      }
-      int colon = n.indexOf(':');
-      if (colon >= 0) {
-        n = n.substring(0, colon);
-      }
-    }
-    return n.toLowerCase(Locale.ROOT);
+    return dev.pods.internal.Names.catalogueName(image);
   }
+
 
   /**
    * Resolves {@code image} under the policy of the catalogue's {@link DiskImages#policy() disk images}: a name the
