@@ -6,15 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pods.Pod;
 import dev.pods.Unit;
-import dev.pods.etcd.Assignment;
 import dev.pods.etcd.ClusterNode;
 import dev.pods.etcd.ClusterPods;
 import dev.pods.etcd.EtcdCluster;
 import dev.pods.etcd.EtcdKeyspace;
-import dev.pods.etcd.LocalInstances;
 import dev.pods.etcd.NodeSpec;
 import dev.pods.etcd.NodeStatus;
 import dev.pods.etcd.Nodes;
+import dev.pods.etcd.RecordingInstances;
 import dev.pods.spi.Cidr;
 import io.etcd.jetcd.Client;
 import java.io.ByteArrayOutputStream;
@@ -24,8 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -41,26 +38,6 @@ class NodesCommandTest {
   private static EtcdCluster etcd;
   private static final List<AutoCloseable> OPEN = new ArrayList<>();
 
-  /** A host whose instances are names in a set. Thread-safe. */
-  static final class Names implements LocalInstances {
-    private final Set<String> running = new TreeSet<>();
-
-    @Override
-    public synchronized Set<String> running() {
-      return Set.copyOf(running);
-    }
-
-    @Override
-    public synchronized void start(Assignment assignment) {
-      running.add(assignment.instance());
-    }
-
-    @Override
-    public synchronized void stop(String instance) {
-      running.remove(instance);
-    }
-  }
-
   @BeforeAll
   @SuppressWarnings("try")
   static void cluster() throws Exception {
@@ -68,8 +45,8 @@ class NodesCommandTest {
     Client c1 = open(etcd.client());
     Client c2 = open(etcd.client());
     open(ClusterNode.join(EtcdKeyspace.of(c1, PREFIX), new NodeSpec("h1", "10.250.0.1", 4, 4096)
-        .withUnderlay(Cidr.parseAddress("10.250.1.1")), new Names(), Duration.ofSeconds(4)));
-    open(ClusterNode.join(EtcdKeyspace.of(c2, PREFIX), new NodeSpec("h2", "10.250.0.2", 2, 2048), new Names(),
+        .withUnderlay(Cidr.parseAddress("10.250.1.1")), new RecordingInstances(), Duration.ofSeconds(4)));
+    open(ClusterNode.join(EtcdKeyspace.of(c2, PREFIX), new NodeSpec("h2", "10.250.0.2", 2, 2048), new RecordingInstances(),
         Duration.ofSeconds(4)));
     Client observer = open(etcd.client());
     EtcdKeyspace view = EtcdKeyspace.of(observer, PREFIX);

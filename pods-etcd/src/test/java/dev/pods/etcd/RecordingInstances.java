@@ -13,27 +13,28 @@ import org.jspecify.annotations.Nullable;
 /**
  * {@link LocalInstances} for tests: a host whose instances are names in a set. Every start and stop is logged in
  * order ({@code start web-0}, {@code stop web-1}); starting what runs or stopping what does not fails, as the local
- * runtime would refuse a second domain of one instance. Thread-safe.
+ * runtime would refuse a second domain of one instance. Thread-safe. In pods-etcd's test-jar, for other modules'
+ * tests of nodes.
  */
-final class RecordingInstances implements LocalInstances {
+public final class RecordingInstances implements LocalInstances {
   private final Set<String> running = new TreeSet<>();
   private final List<String> log = new ArrayList<>();
   private final Map<String, Cidr> addresses = new HashMap<>();
   private @Nullable IpAddressPool pool;
 
   /** A host that runs {@code left} already (what an earlier run of its node left). */
-  RecordingInstances(String... left) {
+  public RecordingInstances(String... left) {
     running.addAll(List.of(left));
   }
 
   /** From now on, each start allocates the instance's private address from {@code p}, holder the instance id. */
-  synchronized RecordingInstances addressesFrom(IpAddressPool p) {
+  public synchronized RecordingInstances addressesFrom(IpAddressPool p) {
     pool = p;
     return this;
   }
 
   /** The address each instance got at its start here. */
-  synchronized Map<String, Cidr> addresses() {
+  public synchronized Map<String, Cidr> addresses() {
     return Map.copyOf(addresses);
   }
 
@@ -61,7 +62,8 @@ final class RecordingInstances implements LocalInstances {
     log.add("stop " + instance);
   }
 
-  synchronized List<String> log() {
+  /** Every start and stop so far, in order. */
+  public synchronized List<String> log() {
     return List.copyOf(log);
   }
 }

@@ -2,13 +2,12 @@ package dev.pods.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pods.etcd.Assignment;
 import dev.pods.etcd.ClusterNode;
 import dev.pods.etcd.EtcdCluster;
 import dev.pods.etcd.EtcdKeyspace;
 import dev.pods.etcd.FabricPeers;
-import dev.pods.etcd.LocalInstances;
 import dev.pods.etcd.NodeSpec;
+import dev.pods.etcd.RecordingInstances;
 import dev.pods.spi.Cidr;
 import dev.pods.spi.NetworkFirewall;
 import dev.pods.spi.NetworkInstance;
@@ -18,8 +17,6 @@ import io.etcd.jetcd.Client;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -32,26 +29,6 @@ import org.junit.jupiter.api.Test;
 class FabricPeersIT {
   private static final Duration LEASE = Duration.ofSeconds(3);
   private static final Duration WAIT = Duration.ofSeconds(40);
-
-  /** A host whose instances are names in a set (nothing is placed in this test). Thread-safe. */
-  static final class Names implements LocalInstances {
-    private final Set<String> running = new TreeSet<>();
-
-    @Override
-    public synchronized Set<String> running() {
-      return Set.copyOf(running);
-    }
-
-    @Override
-    public synchronized void start(Assignment assignment) {
-      running.add(assignment.instance());
-    }
-
-    @Override
-    public synchronized void stop(String instance) {
-      running.remove(instance);
-    }
-  }
 
   @Test
   void instancesOfOneVpcOnTwoLinuxHostsReachEachOtherOnceBothJoinedAndNotAfterOneIsLost() throws Exception {
@@ -79,13 +56,13 @@ class FabricPeersIT {
       Client cb = etcd.client();
       open.add(cb);
       open.add(ClusterNode.join(EtcdKeyspace.of(ca, prefix), new NodeSpec("ha", TwoHosts.UNDERLAY_A, 2, 2048)
-          .withUnderlay(Cidr.parseAddress(TwoHosts.UNDERLAY_A)), new Names(), LEASE));
+          .withUnderlay(Cidr.parseAddress(TwoHosts.UNDERLAY_A)), new RecordingInstances(), LEASE));
       open.add(FabricPeers.follow(EtcdKeyspace.of(ca, prefix), "ha", a.fabric().orElseThrow()));
       assertThat(NetTestEnv.get(env.standInNs("px"), yAddress, 80, Duration.ofMillis(1500)))
           .as("x -> y before host B joined").startsWith("ERR");
 
       ClusterNode hb = ClusterNode.join(EtcdKeyspace.of(cb, prefix), new NodeSpec("hb", TwoHosts.UNDERLAY_B, 2, 2048)
-          .withUnderlay(Cidr.parseAddress(TwoHosts.UNDERLAY_B)), new Names(), LEASE);
+          .withUnderlay(Cidr.parseAddress(TwoHosts.UNDERLAY_B)), new RecordingInstances(), LEASE);
       open.add(hb);
       FabricPeers pb = FabricPeers.follow(EtcdKeyspace.of(cb, prefix), "hb", b.fabric().orElseThrow());
       open.add(pb);
