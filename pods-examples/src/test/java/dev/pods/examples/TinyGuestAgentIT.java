@@ -248,8 +248,21 @@ class TinyGuestAgentIT {
         System.out.printf("e2e: agent killed -> back and reporting in %d ms%n",
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - tKill));
         assertThat(imds.lastStatus()).hasValue(dev.pods.imds.AgentStatus.RUNNING);
-        ExecResult newPid = imds.exec(ExecRequest.of("cat", "/run/pods-agent/lock/pid")).get(STEP.toSeconds(), TimeUnit.SECONDS);
-        assertThat(newPid.stdoutText().strip()).isNotEmpty().isNotEqualTo(oldPid);
+        // the new agent takes over the dead one's lock (and writes its pid there) while it already serves: read
+        // until the file names it
+        String[] newPid = {""};
+        String killedPid = oldPid;
+        var server = imds;
+        await(STEP, () -> {
+          try {
+            newPid[0] = server.exec(ExecRequest.of("cat", "/run/pods-agent/lock/pid")).get(STEP.toSeconds(),
+                TimeUnit.SECONDS).stdoutText().strip();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return !newPid[0].isEmpty() && !newPid[0].equals(killedPid);
+        });
+        assertThat(newPid[0]).isNotEmpty().isNotEqualTo(oldPid);
         assertThat(h.consoleOutput(domain)).contains("PODS-AGENT-EXIT");
         assertThat(imds.update(view(List.of("10.98.7.4")))).isTrue();
         AgentEvent.RunFinished afterKill = awaitRun(Trigger.CLUSTER_CHANGE, 2, STEP);
