@@ -106,9 +106,11 @@ class FullGuestIT {
     try {
       long t0 = System.nanoTime();
       Deployment d = rig.runtime.deploy(pod(disk));
-      d.events().subscribe(events::add);
       java.util.concurrent.CountDownLatch hello = new java.util.concurrent.CountDownLatch(1);
+      // one subscriber records and counts: two subscribers are fed independently, so the latch of one could
+      // open before the other has recorded the same line
       d.events().subscribe(e -> {
+        events.add(e);
         if (e instanceof PodEvent.JournalLine j && j.line().equals("hello from systemd")) {
           hello.countDown();
         }
