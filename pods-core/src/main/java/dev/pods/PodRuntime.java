@@ -222,6 +222,7 @@ public interface PodRuntime extends AutoCloseable {
     private ImagePolicy imagePolicy = ImagePolicy.catalogueOnly();
     private @Nullable Path stateDir;
     private @Nullable StateStore stateStore;
+    private dev.pods.spi.@Nullable PodMembership membership;
     private @Nullable SecretStore secrets;
     private @Nullable DiskStore disks;
     private final List<Path> hostFolders = new ArrayList<>();
@@ -457,6 +458,19 @@ public interface PodRuntime extends AutoCloseable {
     }
 
     /**
+     * Makes this runtime one host of several running the same pods: it runs only the instances of a pod that
+     * {@code m} says it hosts, follows {@code m}'s changes, and shows the pod's instances on other hosts to its
+     * own instances as peers (see {@link dev.pods.spi.PodMembership}). pods-etcd's cluster node sets it; a host
+     * application running pods on one host never does.
+     *
+     * @since 0.2
+     */
+    public Builder membership(dev.pods.spi.PodMembership m) {
+      this.membership = Objects.requireNonNull(m, "membership");
+      return this;
+    }
+
+    /**
      * Builds the runtime: discovers and makes what a {@link #localBuilder() local} builder was not given, creates the
      * state folder and takes it (one runtime per state folder at a time, across processes), then adopts the
      * deployments recorded there: blocks while it removes unwanted leftovers of its owner and restarts the metadata
@@ -518,7 +532,7 @@ public interface PodRuntime extends AutoCloseable {
         return Providers.runtime().start(new RuntimeSettings(hv, net, files, img, imagePolicy, state, privateRange,
             publicNetwork, List.copyOf(dnsServers), hostNamespace, own, namePrefix, metadataAddress, executor, clock,
             List.copyOf(owned), stateStore, nodeAddress, java.util.Map.copyOf(domains),
-            secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders)));
+            secrets != null ? secrets : new InMemorySecretStore(), dk, List.copyOf(hostFolders), membership));
       } catch (RuntimeException | Error e) {
         for (AutoCloseable c : owned) {
           try {

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What a runtime records about one deployment so that a new runtime (another JVM) can rebuild it: the pod's full
- * model ({@link PodJson}), the owner, whether it is being destroyed, and per instance its identity, addresses,
+ * model ({@link dev.pods.spi.PodDocuments}), the owner, whether it is being destroyed, and per instance its identity, addresses,
  * spec version, agent token and last known state. Written before anything of an instance is built (so every
  * resource a crash leaves behind is named by a record), once the addresses are allocated, when an instance enters
  * or leaves READY or FAILED (the states adoption cannot tell from the resources), and when a destroy starts.
@@ -111,7 +111,11 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
         r.put("initialized", true);
       }
     }
-    o.set("spec", PodJson.encode(pod));
+    try {
+      o.set("spec", JSON.readTree(dev.pods.spi.PodDocuments.encode(pod)));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode pod " + pod.name(), e);
+    }
     try {
       return JSON.writeValueAsBytes(o);
     } catch (IOException e) {
@@ -138,7 +142,12 @@ record DeploymentRecord(Pod pod, String owner, boolean destroying, List<Instance
       throw new IllegalArgumentException("unknown record format " + o.path("format") + " (this runtime reads "
           + FORMAT + ")");
     }
-    Pod pod = PodJson.decode(o.path("spec"));
+    Pod pod;
+    try {
+      pod = dev.pods.spi.PodDocuments.decode(JSON.writeValueAsBytes(o.path("spec")), "its spec");
+    } catch (IOException e) {
+      throw new IllegalArgumentException("its spec cannot be read: " + e.getMessage(), e);
+    }
     if (!pod.name().equals(o.path("pod").asText())) {
       throw new IllegalArgumentException("record of pod '" + o.path("pod").asText() + "' holds pod " + pod.name());
     }

@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * What {@link PodRuntime.Builder} collected, handed to the {@link PodRuntimeProvider} that starts the runtime; host
  * applications do not make one. {@code executor} is {@code null} when the runtime makes and owns its own;
  * {@code owned} are the parts a local builder made, closed by the runtime after its own threads; {@code domains} the
- * registered DNS domains by name. An immutable value (its lists and map are the builder's copies).
+ * registered DNS domains by name; {@code membership} is null for a runtime that runs every instance of its
+ * pods (one host). An immutable value (its lists and map are the builder's copies).
  *
  * @since 0.1
  */
@@ -42,4 +43,5 @@ public record RuntimeSettings(
     Map<String, PodRuntime.DnsDomain> domains,
     SecretStore secrets,
     @Nullable DiskStore disks,
-    List<Path> hostFolders) {}
+    List<Path> hostFolders,
+    @Nullable PodMembership membership) {}

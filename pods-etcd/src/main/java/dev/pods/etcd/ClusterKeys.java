@@ -15,6 +15,11 @@ final class ClusterKeys {
   static final String NODES = "cluster/nodes/";
   static final String MEMBERS = "cluster/members/";
   static final String DESIRED = "cluster/desired/";
+  static final String PODS = "cluster/pods/";
+  static final String STATUS = "cluster/status/";
+  static final String EVENTS = "cluster/events/";
+  static final String EXEC = "cluster/exec/";
+  static final String EXEC_RESULT = "cluster/exec-result/";
   static final String ASSIGN = "cluster/assign/";
   static final String LEADER = "cluster/leader";
 

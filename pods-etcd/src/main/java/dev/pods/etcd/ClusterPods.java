@@ -2,6 +2,7 @@ package dev.pods.etcd;
 
 import dev.pods.Pod;
 import dev.pods.PodsException;
+import dev.pods.spi.PodDocuments;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -19,7 +20,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * The pods a cluster should run, as the leader's placement reads them: {@link #put} records a pod's instances
+ * The pods a cluster should run, as the leader's placement and the nodes read them: {@link #put} records a pod
+ * (its document, {@link PodDocuments}, which the nodes run their instances from) and its instances
  * ({@link DesiredInstance#of}) as desired, {@link #remove} takes them away, {@link #assignments()} shows where the
  * leader placed them and why.
  *
@@ -67,6 +69,9 @@ public final class ClusterPods {
         guards.add(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(rev == null ? 0 : rev)));
         ops.add(Op.put(k, ClusterKeys.json(d), PutOption.DEFAULT));
       }
+      // the pod itself, which the nodes run their instances from: written with its instances, in one transaction
+      ops.add(Op.put(keys.key(ClusterKeys.PODS + pod.name()), ByteSequence.from(PodDocuments.encode(pod)),
+          PutOption.DEFAULT));
       gone.forEach((n, rev) -> {
         ByteSequence k = keys.key(dir + n);
         guards.add(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(rev)));
@@ -101,6 +106,7 @@ public final class ClusterPods {
       }
       List<Cmp> guards = new ArrayList<>();
       List<Op> ops = new ArrayList<>();
+      ops.add(Op.delete(keys.key(ClusterKeys.PODS + name), DeleteOption.DEFAULT));
       for (KeyValue kv : had.getKvs()) {
         guards.add(new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())));
         ops.add(Op.delete(kv.getKey(), DeleteOption.DEFAULT));

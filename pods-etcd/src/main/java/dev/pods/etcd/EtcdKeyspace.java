@@ -40,6 +40,13 @@ import java.util.regex.Pattern;
  *   <li>{@code cluster/leader/LEASE}: etcd's election keys, one per campaigning node under its lease; the oldest is
  *       the leader's, its value the node's name;</li>
  *   <li>{@code cluster/desired/POD/UNIT-INDEX}: the instances the cluster should run ({@link ClusterPods});</li>
+ *   <li>{@code cluster/pods/POD}: the pod they belong to, as a document ({@link dev.pods.spi.PodDocuments}), written
+ *       with them;</li>
+ *   <li>{@code cluster/status/POD/UNIT-INDEX}: what the node running an instance says about it now (state,
+ *       addresses, spec version), under that node's lease;</li>
+ *   <li>{@code cluster/events/POD/NODE-SEQ}: the pod's events as the nodes saw them, under ten-minute leases;</li>
+ *   <li>{@code cluster/exec/NODE/ID} and {@code cluster/exec-result/ID}: an exec asked of a node and its answer,
+ *       under a lease of the exec's timeout;</li>
  *   <li>{@code cluster/assign/POD/UNIT-INDEX}: where the leader put each instance and why (JSON: instance, node,
  *       state, why: the explanation is the assignment's event), written only by the leader, in transactions that
  *       compare its election key's create revision.</li>

@@ -1,4 +1,4 @@
-package dev.pods.runtime;
+package dev.pods.spi;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
