@@ -149,6 +149,14 @@ final class SimulatedHosts implements AutoCloseable {
     }
   }
 
+  /** Names of the running libvirt domains whose names start with {@code namePrefix}. */
+  static List<String> runningDomains(String namePrefix) {
+    try (LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
+      return hv.listAll().stream().filter(i -> i.state() == dev.pods.spi.DomainState.RUNNING).map(DomainInfo::name)
+          .filter(n -> n.startsWith(namePrefix)).sorted().toList();
+    }
+  }
+
   /** Powers off (virsh destroy) every domain of host {@code h} (names starting with its name prefix). */
   List<String> destroyDomains(Host h) {
     try (LibvirtHypervisor hv = LibvirtHypervisor.connect(LibvirtHypervisor.configuredUri())) {
