@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * Listeners hear of every pod whose answers changed.
  *
  * <p>Until {@link #settle} is called (while the local runtime is built and adopts what an earlier run left),
- * {@link #hosts} answers true for every instance, so nothing adopted is removed before the node has compared it with
- * its assignments.
+ * {@link #hosts} answers from the assignments read at {@link #start}: an adopted instance still assigned to this node
+ * is kept, one the leader moved away meanwhile is removed at once. (One assigned here but not recorded by the runtime
+ * may be created then: the node would start it right after joining anyway.)
  *
  * <p>Thread-safe; answers from memory. {@link #close()} stops the watch.
  */
@@ -42,6 +43,8 @@ final class HostMembership implements PodMembership, AutoCloseable {
   private final String node;
   private final Set<String> hosted = ConcurrentHashMap.newKeySet();
   private volatile boolean settled;
+  /** The instances assigned to this node when it started, which {@link #hosts} answers from until it settles. */
+  private volatile Set<String> assigned = Set.of();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   /** Remote peers by pod, as last read. */
   private volatile Map<String, List<RemotePeer>> peers = Map.of();
@@ -55,13 +58,27 @@ final class HostMembership implements PodMembership, AutoCloseable {
 
   /** Reads the statuses once (blocking, so the peers are known before the runtime starts) and follows them. */
   void start() {
+    Set<String> mine = new HashSet<>();
+    ClusterSnapshot.read(space, keys, "node '" + node + "' reading its assignments").assignments.values().forEach(a -> {
+      if (node.equals(a.node()) && a.state() == Assignment.State.PLACED) {
+        mine.add(a.instance());
+      }
+    });
+    assigned = Set.copyOf(mine);
     readStatuses();
     watch = PrefixWatch.follow(space, ClusterKeys.STATUS, "pods-host-peers-" + node, this::readStatuses);
   }
 
-  /** From now on {@link #hosts} answers from the hosted set; {@code adopted} are hosted ({@code POD/UNIT-INDEX}). */
+  /**
+   * From now on {@link #hosts} answers from the hosted set: of {@code adopted} ({@code POD/UNIT-INDEX}), those that
+   * were assigned here are hosted (the others are being removed).
+   */
   void settle(Set<String> adopted) {
-    hosted.addAll(adopted);
+    for (String id : adopted) {
+      if (assigned.contains(id)) {
+        hosted.add(id);
+      }
+    }
     settled = true;
   }
 
@@ -96,7 +113,8 @@ final class HostMembership implements PodMembership, AutoCloseable {
 
   @Override
   public boolean hosts(String pod, String instance) {
-    return !settled || hosted.contains(pod + "/" + instance);
+    String id = pod + "/" + instance;
+    return settled ? hosted.contains(id) : assigned.contains(id);
   }
 
   @Override
