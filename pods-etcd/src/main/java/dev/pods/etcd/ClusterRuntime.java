@@ -224,6 +224,39 @@ public final class ClusterRuntime implements PodRuntime {
   }
 
   /**
+   * The node that reports instance {@code instance} ({@code UNIT-INDEX}) of pod {@code pod} now: the one that runs
+   * it; empty when none does. Never blocks.
+   */
+  public Optional<String> node(String pod, String instance) {
+    Objects.requireNonNull(pod, "pod");
+    Objects.requireNonNull(instance, "instance");
+    StatusRecord s = view.status(pod + "/" + instance);
+    return s == null ? Optional.empty() : Optional.of(s.node());
+  }
+
+  /**
+   * The events of pod {@code pod} that the nodes wrote and etcd still keeps (each for ten minutes), oldest first
+   * (by {@link PodEvent#at()}, then by node and order): what happened before this runtime watched, for a log. One
+   * etcd request; blocks for it.
+   *
+   * @throws PodsException when etcd fails
+   */
+  public List<PodEvent> recentEvents(String pod) {
+    Objects.requireNonNull(pod, "pod");
+    checkOpen();
+    String dir = ClusterKeys.EVENTS + pod + "/";
+    List<PodEvent> out = new ArrayList<>();
+    for (io.etcd.jetcd.KeyValue kv : space.call("reading the events of pod '" + pod + "'",
+        () -> space.kv().get(keys.key(dir), io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build()))
+        .getKvs()) {
+      out.add(dev.pods.etcd.internal.EventRecord.read(kv.getValue().getBytes(), ClusterKeys.text(kv.getKey())));
+    }
+    // stable: events of one node at one instant keep their key order
+    out.sort(java.util.Comparator.comparing(PodEvent::at));
+    return out;
+  }
+
+  /**
    * Not available: persistent disks live on nodes.
    *
    * @throws UnsupportedOperationException always, naming the alternative

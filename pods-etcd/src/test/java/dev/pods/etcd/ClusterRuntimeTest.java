@@ -135,6 +135,10 @@ class ClusterRuntimeTest {
         .hasMessageContaining("port 80").hasMessageContaining("exec");
     assertThatThrownBy(() -> web0.endpoint(80)).isInstanceOf(UnsupportedOperationException.class)
         .hasMessageContaining("shop/web-0").hasMessageContaining("private address");
+    assertThat(runtime.recentEvents("shop")).filteredOn(PodEvent.StateChanged.class::isInstance)
+        .map(PodEvent.StateChanged.class::cast).filteredOn(e -> e.instance().equals("web-0"))
+        .extracting(PodEvent.StateChanged::to).containsExactly(InstanceState.CREATING, InstanceState.BOOTING,
+            InstanceState.INITIALIZING, InstanceState.READY);
     assertThatThrownBy(runtime::disks).isInstanceOf(UnsupportedOperationException.class)
         .hasMessageContaining("nodes");
   }

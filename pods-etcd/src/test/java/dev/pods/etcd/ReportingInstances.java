@@ -37,9 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * host's etcd connection dies) and an event record per state change plus one output line; a change of its unit in
  * the desired pod runs it again (BOOTING to READY with the new spec version); a stop writes DESTROYED and removes
  * the record; exec requests addressed to the node are answered ({@code echo ARGS} prints them, anything else exits
- * 127 with an error line). Addresses come from a counter. Thread-safe (one lock).
+ * 127 with an error line). Addresses come from a counter. Thread-safe (one lock). In pods-etcd's test-jar, for
+ * other modules' tests of cluster clients.
  */
-final class ReportingInstances implements LocalInstances, AutoCloseable {
+public final class ReportingInstances implements LocalInstances, AutoCloseable {
   private final EtcdKeyspace space;
   private final ClusterKeys keys;
   private final String node;
@@ -56,7 +57,8 @@ final class ReportingInstances implements LocalInstances, AutoCloseable {
   });
   private int addresses;
 
-  ReportingInstances(EtcdKeyspace space, String node, Duration leasePeriod) {
+  /** The host of node {@code node}, reporting under a lease of its own of {@code leasePeriod} on {@code space}. */
+  public ReportingInstances(EtcdKeyspace space, String node, Duration leasePeriod) {
     this.space = space;
     this.keys = new ClusterKeys(space);
     this.node = node;
@@ -161,7 +163,7 @@ final class ReportingInstances implements LocalInstances, AutoCloseable {
   }
 
   private void event(String pod, PodEvent e) {
-    String key = ClusterKeys.EVENTS + pod + "/" + node + "-" + String.format("%012d", seq.incrementAndGet());
+    String key = ClusterKeys.EVENTS + pod + "/" + node + "-" + String.format(java.util.Locale.ROOT, "%012d", seq.incrementAndGet());
     space.call("event", () -> space.kv().put(keys.key(key), ByteSequence.from(EventRecord.write(e)),
         PutOption.builder().withLeaseId(eventLease).build()));
   }
@@ -188,6 +190,7 @@ final class ReportingInstances implements LocalInstances, AutoCloseable {
         ByteSequence.from(ClusterJson.write(result)), PutOption.builder().withLeaseId(kv.getLease()).build()));
   }
 
+  /** Stops watching (the status records stay until the lease expires or the client closes). */
   @Override
   public void close() {
     specs.close();
