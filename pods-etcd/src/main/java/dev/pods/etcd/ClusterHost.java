@@ -109,9 +109,10 @@ public final class ClusterHost implements AutoCloseable {
       m.start();
       HostWriter w = new HostWriter(space, spec.name(), () -> joined[0] == null ? 0 : joined[0].leaseId());
       built.add(w);
-      HostInstances local = new HostInstances(space, spec.name(), m, w);
+      ClusterAddressPools pools = new ClusterAddressPools(network, space);
+      HostInstances local = new HostInstances(space, spec.name(), m, w, pools::privatePool);
       built.add(local);
-      PodRuntime rt = runtime.networkDriver(new ClusterAddressPools(network, space)).membership(m).build();
+      PodRuntime rt = runtime.networkDriver(pools).membership(m).build();
       built.add(rt);
       Set<String> adopted = local.runtime(rt);
       m.settle(adopted);

@@ -10,6 +10,7 @@ import dev.pods.PodEvents;
 import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.etcd.internal.AddressRecord;
 import dev.pods.etcd.internal.StatusRecord;
 import dev.pods.spi.PodDocuments;
 import io.etcd.jetcd.KeyValue;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * deployment of it yet, else marks the instance hosted (the runtime then creates it); stopping unmarks it (the runtime
  * removes it; the call returns once it is gone, or after {@link #STOP_TIMEOUT}) and destroys the local deployment
  * when the pod is no longer desired at all. It follows every local deployment: each state change writes the
- * instance's {@link StatusRecord} (or removes it once the instance is gone), every event is written as an event
- * record; and it applies a newer pod document (an apply or scale by a client) to the local deployment.
+ * instance's {@link StatusRecord} (or removes it once the instance is gone), the first one where its private address is
+ * held ({@link AddressRecord}, for the leader's release), every event is written as an event record; and it applies a newer pod document (an apply or scale by a client) to the local deployment.
  *
  * <p>Thread-safe. {@link #start} and {@link #stop} block (a deploy, a removal); they are called by the node's thread.
  * Pod documents are applied on a daemon thread {@code pods-host-apply-NODE}. {@link #close()} stops following.
@@ -53,9 +54,14 @@ final class HostInstances implements LocalInstances, AutoCloseable {
   private final HostWriter writer;
   private final Map<String, PodEvents.Subscription> followed = new HashMap<>();
   private final ExecutorService applier;
+  private final java.util.function.Supplier<@Nullable String> privatePool;
+  /** Instances ({@code POD/UNIT-INDEX}) whose address record this node wrote. */
+  private final Set<String> addressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile @Nullable PodRuntime runtime;
 
-  HostInstances(EtcdKeyspace space, String node, HostMembership membership, HostWriter writer) {
+  HostInstances(EtcdKeyspace space, String node, HostMembership membership, HostWriter writer,
+      java.util.function.Supplier<@Nullable String> privatePool) {
+    this.privatePool = privatePool;
     this.space = space;
     this.keys = new ClusterKeys(space);
     this.node = node;
@@ -217,8 +223,13 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     String pod = d.pod().name();
     Optional<Instance> i = find(d, name);
     if (i.isEmpty()) {
+      addressed.remove(pod + "/" + name);
       writer.status(pod, name, null);
       return;
+    }
+    String pool = privatePool.get();
+    if (pool != null && addressed.add(pod + "/" + name)) {
+      writer.address(pod, name, new AddressRecord(pool, i.get().id()));
     }
     InstanceStatus s = i.get().status();
     Unit unit = d.pod().units().stream().filter(u -> u.name().equals(i.get().unit())).findFirst().orElse(null);

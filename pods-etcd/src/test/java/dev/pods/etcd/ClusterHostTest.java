@@ -259,6 +259,28 @@ class ClusterHostTest {
         assertThat(after.get(n).node()).isNotEqualTo(leaving);
       }
     }
+    // the pod taken away: its instances and local deployments go, and the leader releases their private addresses
+    assertThat(held("shop-")).hasSize(4);
+    new ClusterPods(view).remove("shop");
+    await("shop gone everywhere", () -> statuses("shop").isEmpty() && held("shop-").isEmpty()
+        && get(ClusterKeys.ADDRESSES).isEmpty()
+        && hosts.values().stream().allMatch(h -> h.host.runtime().deployment("shop").isEmpty()));
+    for (Host h : hosts.values()) {
+      assertThat(h.domains()).isEmpty();
+    }
+  }
+
+  /** The holders in the cluster's address pools whose name starts with {@code start}. */
+  private List<String> held(String start) {
+    List<String> out = new ArrayList<>();
+    for (KeyValue kv : get("pools/")) {
+      String k = ClusterKeys.text(kv.getKey());
+      int at = k.indexOf("/holder/");
+      if (at >= 0 && k.substring(at + "/holder/".length()).startsWith(start)) {
+        out.add(k.substring(at + "/holder/".length()));
+      }
+    }
+    return out;
   }
 
   @Test
