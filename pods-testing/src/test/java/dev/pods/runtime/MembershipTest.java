@@ -222,6 +222,25 @@ class MembershipTest {
   }
 
   @Test
+  void aChangeLeavesAFailedInstanceToTheUsersPlans() throws Exception {
+    m.host("shop", "web-0");
+    Deployment d = runtime().deploy(pod(2));
+    FakeAgents a = new FakeAgents(d);
+    agents.add(a);
+    a.outcome = (name, boot) -> !name.equals("web-0");
+    tasks.runAll();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.awaitReady(WAIT))
+        .hasMessageContaining("instance web-0 of pod shop failed");
+    m.host("shop", "web-1");
+    tasks.runAll();
+    d.instance("web", 1).await(dev.pods.Wait.forPhase(dev.pods.Phase.INITIAL), WAIT);
+    assertThat(d.instance("web", 0).state()).isEqualTo(InstanceState.FAILED);
+    assertThat(a.boots("web-0")).as("not recreated by the change").isEqualTo(1);
+    assertThat(d.plan(d.pod()).steps()).filteredOn(s -> s.instance().equals("web-0"))
+        .extracting(MigrationPlan.Step::action).containsExactly(MigrationPlan.Action.RECREATE);
+  }
+
+  @Test
   void destroyKeepsThePrivateAddressesForTheCluster() {
     m.host("shop", "web-0");
     Deployment d = deploy(runtime(), pod(1));
