@@ -284,6 +284,30 @@ class ClusterHostTest {
   }
 
   @Test
+  void aNewerPodDocumentIsAppliedOnEveryHost() throws Exception {
+    fresh();
+    new ClusterPods(view).put(shop());
+    await("every instance READY on one host", () -> spreadAndReady(Set.of("h1", "h2", "h3")));
+    Map<String, StatusRecord> before = statuses("shop");
+    Pod bigger = shop().withUnit(shop().unit("web").orElseThrow().toBuilder().memoryMib(320).build());
+    String v2 = StatusRecord.specVersion(bigger.unit("web").orElseThrow());
+    String lb = StatusRecord.specVersion(bigger.unit("lb").orElseThrow());
+    assertThat(before.get("web-0").specVersion()).isNotEqualTo(v2);
+    new ClusterPods(view).put(bigger);
+    await("every web instance READY on the new spec", () -> {
+      Map<String, StatusRecord> s = statuses("shop");
+      return s.size() == 4 && s.values().stream().allMatch(r -> r.state().equals("READY"))
+          && s.entrySet().stream().allMatch(e -> e.getValue().specVersion().equals(e.getKey().startsWith("web")
+          ? v2 : lb));
+    });
+    for (Host h : hosts.values()) {
+      assertThat(h.host.runtime().deployment("shop").orElseThrow().pod()).isEqualTo(bigger);
+    }
+    Map<String, StatusRecord> after = statuses("shop");
+    before.forEach((n, s) -> assertThat(after.get(n).node()).as(n).isEqualTo(s.node()));
+  }
+
+  @Test
   void aFencedHostStopsItsInstancesAndRunsNoDuplicateWhenItReturns() throws Exception {
     fresh();
     new ClusterPods(view).put(shop());
