@@ -95,4 +95,30 @@ class HostWriterTest {
       assertThat(get(space, ClusterKeys.STATUS)).isEmpty();
     }
   }
+
+  @Test
+  void aFailedWriteIsTriedAgainUntilItLands() throws Exception {
+    EtcdKeyspace plain = EtcdKeyspace.of(client, "/pods-test/writer-retry");
+    // the first three requests fail as etcd refusing them would (no retry by the keyspace: a failure)
+    java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger(3);
+    EtcdKeyspace flaky = plain.withSender(new EtcdKeyspace.Sender() {
+      @Override
+      public <T> java.util.concurrent.CompletableFuture<T> send(String what, int attempt,
+          java.util.function.Supplier<java.util.concurrent.CompletableFuture<T>> request) {
+        if (failures.getAndDecrement() > 0) {
+          return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("refused: " + what));
+        }
+        return request.get();
+      }
+    });
+    try (HostWriter w = new HostWriter(flaky, "h1", () -> 0)) {
+      w.event("shop", new PodEvent.StateChanged("web-0", Instant.now(), InstanceState.BOOTING, InstanceState.READY,
+          null));
+      Waits.until(plain, "the event written", Duration.ofSeconds(30), w::idle);
+    }
+    assertThat(failures.get()).isNegative();
+    List<KeyValue> kvs = get(plain, ClusterKeys.EVENTS + "shop/");
+    assertThat(kvs).hasSize(1);
+    assertThat(EventRecord.read(kvs.get(0).getValue().getBytes(), "event")).isInstanceOf(PodEvent.StateChanged.class);
+  }
 }
