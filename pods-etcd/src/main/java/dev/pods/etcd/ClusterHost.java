@@ -172,9 +172,12 @@ public final class ClusterHost implements AutoCloseable {
     return membership;
   }
 
-  /** Whether the node was fenced (its lease expired): it stopped its instances and does nothing more. */
+  /**
+   * Whether the node was fenced (its lease expired) and has stopped its local instances: it does nothing more. (Turns
+   * true once the instances are stopped, a little after {@link ClusterNode#lost()}.)
+   */
   public boolean lost() {
-    return lost.get() || node.lost();
+    return lost.get();
   }
 
   /** Leaves the cluster and closes what this host built (see the class comment). Idempotent. */

@@ -57,6 +57,8 @@ final class HostInstances implements LocalInstances, AutoCloseable {
   private final java.util.function.Supplier<@Nullable String> privatePool;
   /** Instances ({@code POD/UNIT-INDEX}) whose address record this node wrote. */
   private final Set<String> addressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Local deployments destroyed (or being destroyed) here. */
+  private final Set<Deployment> destroyed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile @Nullable PodRuntime runtime;
 
   HostInstances(EtcdKeyspace space, String node, HostMembership membership, HostWriter writer,
@@ -108,10 +110,11 @@ final class HostInstances implements LocalInstances, AutoCloseable {
   public void start(Assignment assignment) {
     String id = assignment.instance();
     String pod = HostMembership.pod(id);
-    membership.host(id);
     if (rt().deployment(pod).isPresent()) {
-      return; // told through the membership: the runtime creates it
+      membership.host(id); // told through the membership: the runtime creates it
+      return;
     }
+    membership.hostForDeploy(id);
     Pod doc = document(pod);
     if (doc == null) {
       membership.unhost(id);
@@ -147,6 +150,9 @@ final class HostInstances implements LocalInstances, AutoCloseable {
 
   private void destroy(Deployment d) {
     String pod = d.pod().name();
+    if (!destroyed.add(d)) {
+      return; // destroyed already (the node's last stop, or an earlier read of the documents)
+    }
     LOG.info("node {}: pod {} is no longer desired; destroys its local deployment", node, pod);
     d.destroy();
     PodEvents.Subscription s;

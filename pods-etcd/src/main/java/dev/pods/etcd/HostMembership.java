@@ -89,6 +89,14 @@ final class HostMembership implements PodMembership, AutoCloseable {
     }
   }
 
+  /**
+   * Marks {@code id} hosted here without telling the listeners: its pod is about to be deployed, which creates it (a
+   * change told meanwhile could reach the new deployment while it is being built, and create it a second time).
+   */
+  void hostForDeploy(String id) {
+    hosted.add(id);
+  }
+
   /** Marks {@code id} not hosted here and tells the listeners. */
   void unhost(String id) {
     if (hosted.remove(id)) {

@@ -59,7 +59,9 @@ class HostWriterTest {
     List<PodEvent> events = new ArrayList<>();
     for (KeyValue kv : get(space, ClusterKeys.EVENTS + "shop/")) {
       assertThat(ClusterKeys.text(kv.getKey())).matches(".*/cluster/events/shop/h1-\\d{19}");
-      assertThat(kv.getLease()).isNotZero();
+      assertThat(client.getLeaseClient().timeToLive(kv.getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT)
+          .get(10, java.util.concurrent.TimeUnit.SECONDS).getGrantedTTL()).as("events kept ten minutes")
+          .isEqualTo(HostWriter.EVENT_LEASE.toSeconds()).isEqualTo(600);
       events.add(EventRecord.read(kv.getValue().getBytes(), ClusterKeys.text(kv.getKey())));
     }
     long lines = events.stream().filter(e -> e instanceof PodEvent.OutputLine).count();
