@@ -114,19 +114,22 @@ final class HostInstances implements LocalInstances, AutoCloseable {
       membership.host(id); // told through the membership: the runtime creates it
       return;
     }
-    membership.hostForDeploy(id);
-    Pod doc = document(pod);
-    if (doc == null) {
-      membership.unhost(id);
-      throw new PodsException("node '" + node + "' cannot start " + id + ": etcd holds no document of pod '" + pod
-          + "' (removed meanwhile)");
-    }
+    membership.deploying(pod);
     Deployment d;
     try {
+      membership.hostForDeploy(id);
+      Pod doc = document(pod);
+      if (doc == null) {
+        membership.unhost(id);
+        throw new PodsException("node '" + node + "' cannot start " + id + ": etcd holds no document of pod '" + pod
+            + "' (removed meanwhile)");
+      }
       d = rt().deploy(doc);
     } catch (RuntimeException e) {
       membership.unhost(id);
       throw e;
+    } finally {
+      membership.deployed(pod);
     }
     follow(d);
     LOG.info("node {}: deployed pod {} for {}", node, pod, id);
