@@ -45,8 +45,9 @@ import org.junit.jupiter.api.Timeout;
  * {@code pods node} as a process of its own on this host (libvirt, Linux networking in a host namespace of the test,
  * real tiny guests) and a real etcd member on loopback: it prints {@code node h1 joined PREFIX} once registered and
  * the cluster lists it; a second node of that name is refused (exit 1); a pod put in the cluster runs on it READY
- * (its status record) and an exec request through etcd is answered by the guest; SIGTERM makes it leave (its
- * instance stopped, its record gone at once) and exit 0.
+ * (its status record) and an exec request through etcd is answered by the guest; killed with SIGKILL, its guest
+ * runs on, and the node started again once its lease expired adopts it (the same domain, READY, answering); SIGTERM
+ * makes it leave (its instance stopped, its record gone at once) and exit 0.
  *
  * <p>Everything the run creates is named with its prefix {@code nd????}: the data folder
  * {@code /var/lib/pods/node-it/<prefix>}, the host namespace {@code <prefix>x-host}, the domains, namespaces and
@@ -80,8 +81,9 @@ class NodeCommandIT {
     try (EtcdCluster etcd = EtcdCluster.start(1); Client client = etcd.client()) {
       EtcdKeyspace view = EtcdKeyspace.of(client, keys);
       h1 = node(etcd, "h1", data);
-      Node n = h1;
-      await(view, "h1 joined", () -> n.lines().contains("node h1 joined " + keys) || !n.process().isAlive());
+      Node first = h1;
+      Node n = first;
+      await(view, "h1 joined", () -> first.lines().contains("node h1 joined " + keys) || !first.process().isAlive());
       assertThat(n.lines()).as(n.text()).contains("node h1 joined " + keys);
       assertThat(health(view, "h1")).contains(NodeStatus.Health.READY);
       // a second node of that name (another host: its own data folder) is refused while h1's lease lives
@@ -100,6 +102,24 @@ class NodeCommandIT {
       ExecRecord.Result r = exec(client, view, "h1", "web-0", "echo", "hello from web-0");
       assertThat(r.error()).isNull();
       assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("hello from web-0\n");
+      // kill -9: the guest keeps running; once its lease expired the node comes back and adopts it (no other node
+      // took it: the one node was the leader, so the assignment stayed)
+      String uuid = host("virsh", "-q", "-c", "qemu:///system", "domuuid", domain).strip();
+      n.process().toHandle().destroyForcibly();
+      assertThat(n.process().waitFor(1, TimeUnit.MINUTES)).isTrue();
+      await(view, "h1 lost", () -> health(view, "h1").equals(Optional.of(NodeStatus.Health.LOST)));
+      assertThat(running()).contains(domain);
+      h1 = node(etcd, "h1", data);
+      Node back = h1;
+      await(view, "h1 back", () -> back.lines().contains("node h1 joined " + keys) || !back.process().isAlive());
+      assertThat(back.lines()).as(back.text()).contains("node h1 joined " + keys);
+      await(view, "app/web-0 READY on h1 again", () -> status(client, "app/web-0")
+          .map(s -> s.state().equals("READY") && s.node().equals("h1")).orElse(false));
+      assertThat(host("virsh", "-q", "-c", "qemu:///system", "domuuid", domain).strip()).as("the same domain")
+          .isEqualTo(uuid);
+      assertThat(exec(client, view, "h1", "web-0", "echo", "adopted").stdout())
+          .isEqualTo("adopted\n".getBytes(StandardCharsets.UTF_8));
+      n = back;
       // SIGTERM: it leaves (its instance stopped, its lease revoked) and exits 0
       n.process().toHandle().destroy(); // SIGTERM, by pid (Process.destroy() would also close its output)
       assertThat(n.process().waitFor(2, TimeUnit.MINUTES)).isTrue();

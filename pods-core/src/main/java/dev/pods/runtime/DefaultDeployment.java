@@ -103,7 +103,11 @@ final class DefaultDeployment implements Deployment {
       new java.util.concurrent.atomic.AtomicBoolean();
   /** A {@link #followMembership} task is queued and has not started: later changes share it. */
   private final java.util.concurrent.atomic.AtomicBoolean followQueued = new java.util.concurrent.atomic.AtomicBoolean();
-  /** How many {@link #followMembership} tasks ran (each one re-plan); read by tests. */
+  /** A {@link #followMembership} task is re-planning (at most one at a time). */
+  private final java.util.concurrent.atomic.AtomicBoolean following = new java.util.concurrent.atomic.AtomicBoolean();
+  /** A change came that the running re-plan has not planned yet. */
+  private final java.util.concurrent.atomic.AtomicBoolean followAgain = new java.util.concurrent.atomic.AtomicBoolean();
+  /** How many re-plans {@link #followMembership} made; read by tests. */
   final java.util.concurrent.atomic.AtomicInteger follows = new java.util.concurrent.atomic.AtomicInteger();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
@@ -863,11 +867,13 @@ final class DefaultDeployment implements Deployment {
   }
 
   /**
-   * The membership says this pod may have changed: on the runtime's executor, applies to this deployment what it
-   * hosts now ({@link Migrator#follow}: instances newly hosted are created, those no longer hosted removed, under
-   * the change lock, so serialised with scale, apply and destroy) and refreshes every view that names peers
-   * ({@link #refreshViews}). Changes that come while a task is queued share it, so a burst costs a few re-plans.
-   * Never blocks.
+   * The membership says this pod may have changed: on the runtime's executor, hands every view that names peers its
+   * remote peers as they are now ({@link #refreshViews}, at once, even while an apply holds the change lock), then
+   * makes the deployment run what its runtime hosts now ({@link Migrator#follow}: instances newly hosted are
+   * created, those no longer hosted removed, under the change lock, so serialised with scale, apply and destroy).
+   * Changes that come while a task is queued share it, and one re-plan runs at a time (changes that come meanwhile
+   * make it plan once more), so a burst costs a few re-plans and holds at most one executor thread waiting for the
+   * change lock. Never blocks.
    */
   void followMembership() {
     if (destroyed || runtime.isClosed() || !followQueued.compareAndSet(false, true)) {
@@ -879,14 +885,25 @@ final class DefaultDeployment implements Deployment {
         if (destroyed || runtime.isClosed()) {
           return;
         }
-        follows.incrementAndGet();
-        try {
-          Migrator.follow(this);
-        } catch (RuntimeException e) {
-          LOG.warn("pod {}: cannot follow the membership's change (the next change tries again)", pod.name(), e);
+        refreshViews();
+        followAgain.set(true);
+        if (!following.compareAndSet(false, true)) {
+          return; // the running re-plan sees followAgain and plans once more
         }
-        if (!destroyed) {
-          refreshViews();
+        try {
+          while (followAgain.getAndSet(false) && !destroyed && !runtime.isClosed()) {
+            follows.incrementAndGet();
+            try {
+              Migrator.follow(this);
+            } catch (RuntimeException e) {
+              LOG.warn("pod {}: cannot follow the membership's change (the next change tries again)", pod.name(), e);
+            }
+          }
+        } finally {
+          following.set(false);
+        }
+        if (followAgain.get()) {
+          followMembership(); // set after the loop looked and before it let go: not lost
         }
       });
     } catch (RuntimeException e) {

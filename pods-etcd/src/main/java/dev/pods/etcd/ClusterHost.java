@@ -109,9 +109,10 @@ public final class ClusterHost implements AutoCloseable {
       m.start();
       HostWriter w = new HostWriter(space, spec.name(), () -> joined[0] == null ? 0 : joined[0].leaseId());
       built.add(w);
-      HostInstances local = new HostInstances(space, spec.name(), m, w);
+      ClusterAddressPools pools = new ClusterAddressPools(network, space);
+      HostInstances local = new HostInstances(space, spec.name(), m, w, pools::privatePool);
       built.add(local);
-      PodRuntime rt = runtime.networkDriver(new ClusterAddressPools(network, space)).membership(m).build();
+      PodRuntime rt = runtime.networkDriver(pools).membership(m).build();
       built.add(rt);
       Set<String> adopted = local.runtime(rt);
       m.settle(adopted);
@@ -171,9 +172,12 @@ public final class ClusterHost implements AutoCloseable {
     return membership;
   }
 
-  /** Whether the node was fenced (its lease expired): it stopped its instances and does nothing more. */
+  /**
+   * Whether the node was fenced (its lease expired) and has stopped its local instances: it does nothing more. (Turns
+   * true once the instances are stopped, a little after {@link ClusterNode#lost()}.)
+   */
   public boolean lost() {
-    return lost.get() || node.lost();
+    return lost.get();
   }
 
   /** Leaves the cluster and closes what this host built (see the class comment). Idempotent. */

@@ -10,6 +10,7 @@ import dev.pods.PodEvents;
 import dev.pods.PodRuntime;
 import dev.pods.PodsException;
 import dev.pods.Unit;
+import dev.pods.etcd.internal.AddressRecord;
 import dev.pods.etcd.internal.StatusRecord;
 import dev.pods.spi.PodDocuments;
 import io.etcd.jetcd.KeyValue;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * deployment of it yet, else marks the instance hosted (the runtime then creates it); stopping unmarks it (the runtime
  * removes it; the call returns once it is gone, or after {@link #STOP_TIMEOUT}) and destroys the local deployment
  * when the pod is no longer desired at all. It follows every local deployment: each state change writes the
- * instance's {@link StatusRecord} (or removes it once the instance is gone), every event is written as an event
- * record; and it applies a newer pod document (an apply or scale by a client) to the local deployment.
+ * instance's {@link StatusRecord} (or removes it once the instance is gone), the first one where its private address is
+ * held ({@link AddressRecord}, for the leader's release), every event is written as an event record; and it applies a newer pod document (an apply or scale by a client) to the local deployment.
  *
  * <p>Thread-safe. {@link #start} and {@link #stop} block (a deploy, a removal); they are called by the node's thread.
  * Pod documents are applied on a daemon thread {@code pods-host-apply-NODE}. {@link #close()} stops following.
@@ -53,9 +54,16 @@ final class HostInstances implements LocalInstances, AutoCloseable {
   private final HostWriter writer;
   private final Map<String, PodEvents.Subscription> followed = new HashMap<>();
   private final ExecutorService applier;
+  private final java.util.function.Supplier<@Nullable String> privatePool;
+  /** Instances ({@code POD/UNIT-INDEX}) whose address record this node wrote. */
+  private final Set<String> addressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Local deployments destroyed (or being destroyed) here. */
+  private final Set<Deployment> destroyed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile @Nullable PodRuntime runtime;
 
-  HostInstances(EtcdKeyspace space, String node, HostMembership membership, HostWriter writer) {
+  HostInstances(EtcdKeyspace space, String node, HostMembership membership, HostWriter writer,
+      java.util.function.Supplier<@Nullable String> privatePool) {
+    this.privatePool = privatePool;
     this.space = space;
     this.keys = new ClusterKeys(space);
     this.node = node;
@@ -102,22 +110,26 @@ final class HostInstances implements LocalInstances, AutoCloseable {
   public void start(Assignment assignment) {
     String id = assignment.instance();
     String pod = HostMembership.pod(id);
-    membership.host(id);
     if (rt().deployment(pod).isPresent()) {
-      return; // told through the membership: the runtime creates it
+      membership.host(id); // told through the membership: the runtime creates it
+      return;
     }
-    Pod doc = document(pod);
-    if (doc == null) {
-      membership.unhost(id);
-      throw new PodsException("node '" + node + "' cannot start " + id + ": etcd holds no document of pod '" + pod
-          + "' (removed meanwhile)");
-    }
+    membership.deploying(pod);
     Deployment d;
     try {
+      membership.hostForDeploy(id);
+      Pod doc = document(pod);
+      if (doc == null) {
+        membership.unhost(id);
+        throw new PodsException("node '" + node + "' cannot start " + id + ": etcd holds no document of pod '" + pod
+            + "' (removed meanwhile)");
+      }
       d = rt().deploy(doc);
     } catch (RuntimeException e) {
       membership.unhost(id);
       throw e;
+    } finally {
+      membership.deployed(pod);
     }
     follow(d);
     LOG.info("node {}: deployed pod {} for {}", node, pod, id);
@@ -141,6 +153,9 @@ final class HostInstances implements LocalInstances, AutoCloseable {
 
   private void destroy(Deployment d) {
     String pod = d.pod().name();
+    if (!destroyed.add(d)) {
+      return; // destroyed already (the node's last stop, or an earlier read of the documents)
+    }
     LOG.info("node {}: pod {} is no longer desired; destroys its local deployment", node, pod);
     d.destroy();
     PodEvents.Subscription s;
@@ -217,8 +232,13 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     String pod = d.pod().name();
     Optional<Instance> i = find(d, name);
     if (i.isEmpty()) {
+      addressed.remove(pod + "/" + name);
       writer.status(pod, name, null);
       return;
+    }
+    String pool = privatePool.get();
+    if (pool != null && addressed.add(pod + "/" + name)) {
+      writer.address(pod, name, new AddressRecord(pool, i.get().id()));
     }
     InstanceStatus s = i.get().status();
     Unit unit = d.pod().units().stream().filter(u -> u.name().equals(i.get().unit())).findFirst().orElse(null);
@@ -262,6 +282,9 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     try {
       LOG.info("node {}: applies the new document of pod {}", node, next.name());
       d.plan(next).apply();
+      for (Instance i : d.instances()) {
+        status(d, i.name()); // a live change moves no state, but the spec version each instance runs
+      }
     } catch (RuntimeException e) {
       LOG.warn("node {}: applying the new document of pod {} failed", node, next.name(), e);
     }

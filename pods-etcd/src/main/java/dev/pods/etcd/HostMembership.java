@@ -48,6 +48,9 @@ final class HostMembership implements PodMembership, AutoCloseable {
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   /** Remote peers by pod, as last read. */
   private volatile Map<String, List<RemotePeer>> peers = Map.of();
+  /** Pods being deployed, and those of them whose change is held back until the deploy returned. */
+  private final Set<String> deploying = new HashSet<>();
+  private final Set<String> heldBack = new HashSet<>();
   private @Nullable PrefixWatch watch;
 
   HostMembership(EtcdKeyspace space, String node) {
@@ -87,6 +90,14 @@ final class HostMembership implements PodMembership, AutoCloseable {
     if (hosted.add(id)) {
       changed(pod(id));
     }
+  }
+
+  /**
+   * Marks {@code id} hosted here without telling the listeners: its pod is about to be deployed, which creates it
+   * (see {@link #deploying}).
+   */
+  void hostForDeploy(String id) {
+    hosted.add(id);
   }
 
   /** Marks {@code id} not hosted here and tells the listeners. */
@@ -136,7 +147,35 @@ final class HostMembership implements PodMembership, AutoCloseable {
     return () -> listeners.remove(listener);
   }
 
+  /**
+   * Holds back the calls for {@code pod} while the runtime deploys it: a change told then reaches the deployment
+   * while deploy builds it, and its re-plan would create the instances deploy creates a second time.
+   */
+  void deploying(String pod) {
+    synchronized (deploying) {
+      deploying.add(pod);
+    }
+  }
+
+  /** The deploy of {@code pod} returned: a change held back meanwhile is told now. */
+  void deployed(String pod) {
+    boolean tell;
+    synchronized (deploying) {
+      deploying.remove(pod);
+      tell = heldBack.remove(pod);
+    }
+    if (tell) {
+      changed(pod);
+    }
+  }
+
   private void changed(String pod) {
+    synchronized (deploying) {
+      if (deploying.contains(pod)) {
+        heldBack.add(pod);
+        return;
+      }
+    }
     for (Consumer<String> l : listeners) {
       try {
         l.accept(pod);

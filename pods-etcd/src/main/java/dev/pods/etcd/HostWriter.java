@@ -2,6 +2,7 @@ package dev.pods.etcd;
 
 import dev.pods.PodEvent;
 import dev.pods.PodsException;
+import dev.pods.etcd.internal.AddressRecord;
 import dev.pods.etcd.internal.EventRecord;
 import dev.pods.etcd.internal.ExecRecord;
 import dev.pods.etcd.internal.StatusRecord;
@@ -26,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes what a node says about its instances to etcd, on a daemon thread {@code pods-host-writer-NODE}: the latest
- * {@link StatusRecord} of each instance (under the node's lease) or its removal, exec answers (under their request's
- * lease), and the local deployments' events as {@link EventRecord}s (in batches, under leases of ten minutes). Nothing
+ * {@link StatusRecord} of each instance (under the node's lease) or its removal, where its private address is held
+ * ({@link AddressRecord}, no lease), exec answers (under their request's lease), and the local deployments' events as {@link EventRecord}s (in batches, under leases of ten minutes). Nothing
  * is fire-and-forget: a write that fails is kept and tried again after {@link #RETRY} (a newer status of the same
  * instance replaces an older one still waiting). Output and journal lines beyond {@link #LINES_PER_SECOND} (after a
  * burst of {@link #LINE_BURST}) are dropped, and an {@link PodEvent.EventsDropped} says how many, per instance.
@@ -57,6 +58,8 @@ final class HostWriter implements AutoCloseable {
   /** Status key (relative) to its JSON, or null for a removal; in the order asked. */
   private final Map<String, byte @Nullable []> statuses = new LinkedHashMap<>();
   private final Map<String, ExecAnswer> answers = new LinkedHashMap<>();
+  /** Keys (relative) written without a lease: address records. */
+  private final Map<String, byte[]> lasting = new LinkedHashMap<>();
   /** The status last written of each key, which a removal compares (only the writer thread touches it). */
   private final Map<String, byte[]> written = new java.util.HashMap<>();
   private final Deque<Event> events = new ArrayDeque<>();
@@ -93,6 +96,14 @@ final class HostWriter implements AutoCloseable {
       statuses.remove(ClusterKeys.STATUS + pod + "/" + instance); // keeps the order of the latest
       statuses.put(ClusterKeys.STATUS + pod + "/" + instance, record == null ? null : ClusterKeys.json(record)
           .getBytes());
+      lock.notifyAll();
+    }
+  }
+
+  /** Queues {@code record} as where the private address of {@code pod}'s {@code instance} is held (no lease). */
+  void address(String pod, String instance, AddressRecord record) {
+    synchronized (lock) {
+      lasting.put(ClusterKeys.ADDRESSES + pod + "/" + instance, ClusterKeys.json(record).getBytes());
       lock.notifyAll();
     }
   }
@@ -140,7 +151,7 @@ final class HostWriter implements AutoCloseable {
   /** Whether nothing is waiting to be written (tests). */
   boolean idle() {
     synchronized (lock) {
-      return statuses.isEmpty() && answers.isEmpty() && events.isEmpty() && dropped.isEmpty();
+      return statuses.isEmpty() && answers.isEmpty() && lasting.isEmpty() && events.isEmpty() && dropped.isEmpty();
     }
   }
 
@@ -149,6 +160,7 @@ final class HostWriter implements AutoCloseable {
       List<Op> ops = new ArrayList<>();
       Map<String, byte @Nullable []> statusBatch = new LinkedHashMap<>();
       Map<String, ExecAnswer> answerBatch = new LinkedHashMap<>();
+      Map<String, byte[]> lastingBatch = new LinkedHashMap<>();
       List<Event> eventBatch = new ArrayList<>();
       long lease;
       synchronized (lock) {
@@ -173,13 +185,19 @@ final class HostWriter implements AutoCloseable {
           }
         }
         answerBatch.putAll(answers);
+        for (Map.Entry<String, byte[]> l : lasting.entrySet()) {
+          if (statusBatch.size() + lastingBatch.size() >= BATCH) {
+            break;
+          }
+          lastingBatch.put(l.getKey(), l.getValue());
+        }
         if (!dropped.isEmpty()) {
           Instant now = Instant.now();
           dropped.forEach((k, n) -> events.add(new Event(k.get(0), new PodEvent.EventsDropped(k.get(1), now, n))));
           dropped.clear();
         }
         for (Event e : events) {
-          if (statusBatch.size() + eventBatch.size() >= BATCH) {
+          if (statusBatch.size() + lastingBatch.size() + eventBatch.size() >= BATCH) {
             break;
           }
           eventBatch.add(e);
@@ -198,6 +216,7 @@ final class HostWriter implements AutoCloseable {
                 PutOption.builder().withLeaseId(lease).build()));
           }
         }
+        lastingBatch.forEach((k, v) -> ops.add(Op.put(space.key(k), ByteSequence.from(v), PutOption.DEFAULT)));
         if (!eventBatch.isEmpty()) {
           long events = eventLease();
           for (Event e : eventBatch) {
@@ -223,6 +242,7 @@ final class HostWriter implements AutoCloseable {
           for (int i = 0; i < eventBatch.size(); i++) {
             events.poll();
           }
+          lastingBatch.forEach((k, v) -> lasting.remove(k, v));
         }
         if (answersFailed) {
           pause();
@@ -283,7 +303,7 @@ final class HostWriter implements AutoCloseable {
 
   private boolean nothingToDo() {
     boolean statusReady = !statuses.isEmpty() && nodeLease.getAsLong() != 0;
-    return !statusReady && answers.isEmpty() && events.isEmpty() && dropped.isEmpty();
+    return !statusReady && answers.isEmpty() && lasting.isEmpty() && events.isEmpty() && dropped.isEmpty();
   }
 
   private long eventLease() {

@@ -259,6 +259,52 @@ class ClusterHostTest {
         assertThat(after.get(n).node()).isNotEqualTo(leaving);
       }
     }
+    // the pod taken away: its instances and local deployments go, and the leader releases their private addresses
+    assertThat(held("shop-")).hasSize(4);
+    new ClusterPods(view).remove("shop");
+    await("shop gone everywhere", () -> statuses("shop").isEmpty() && held("shop-").isEmpty()
+        && get(ClusterKeys.ADDRESSES).isEmpty()
+        && hosts.values().stream().allMatch(h -> h.host.runtime().deployment("shop").isEmpty()));
+    for (Host h : hosts.values()) {
+      assertThat(h.domains()).isEmpty();
+    }
+  }
+
+  /** The holders in the cluster's address pools whose name starts with {@code start}. */
+  private List<String> held(String start) {
+    List<String> out = new ArrayList<>();
+    for (KeyValue kv : get("pools/")) {
+      String k = ClusterKeys.text(kv.getKey());
+      int at = k.indexOf("/holder/");
+      if (at >= 0 && k.substring(at + "/holder/".length()).startsWith(start)) {
+        out.add(k.substring(at + "/holder/".length()));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aNewerPodDocumentIsAppliedOnEveryHost() throws Exception {
+    fresh();
+    new ClusterPods(view).put(shop());
+    await("every instance READY on one host", () -> spreadAndReady(Set.of("h1", "h2", "h3")));
+    Map<String, StatusRecord> before = statuses("shop");
+    Pod bigger = shop().withUnit(shop().unit("web").orElseThrow().toBuilder().memoryMib(320).build());
+    String v2 = StatusRecord.specVersion(bigger.unit("web").orElseThrow());
+    String lb = StatusRecord.specVersion(bigger.unit("lb").orElseThrow());
+    assertThat(before.get("web-0").specVersion()).isNotEqualTo(v2);
+    new ClusterPods(view).put(bigger);
+    await("every web instance READY on the new spec", () -> {
+      Map<String, StatusRecord> s = statuses("shop");
+      return s.size() == 4 && s.values().stream().allMatch(r -> r.state().equals("READY"))
+          && s.entrySet().stream().allMatch(e -> e.getValue().specVersion().equals(e.getKey().startsWith("web")
+          ? v2 : lb));
+    });
+    for (Host h : hosts.values()) {
+      assertThat(h.host.runtime().deployment("shop").orElseThrow().pod()).isEqualTo(bigger);
+    }
+    Map<String, StatusRecord> after = statuses("shop");
+    before.forEach((n, s) -> assertThat(after.get(n).node()).as(n).isEqualTo(s.node()));
   }
 
   @Test

@@ -180,6 +180,97 @@ class MembershipTest {
   }
 
   @Test
+  void whileAnApplyHoldsTheChangeLockViewsFollowAtOnceAndTheReplansWaitBounded() throws Exception {
+    m.host("shop", "web-0");
+    Deployment d = deploy(runtime(), pod(2));
+    d.awaitReady(WAIT);
+    DefaultDeployment dd = (DefaultDeployment) d;
+    int before = dd.follows.get();
+    var remoteDb = dev.pods.spi.Cidr.parseAddress("10.77.0.9");
+    java.util.concurrent.locks.ReentrantLock lock = dd.changeLock();
+    lock.lock(); // as a scale, an apply or a destroy holds it
+    Thread runner = new Thread(tasks::runAll, "test-runner");
+    try {
+      m.host("shop", "web-1");
+      m.putPeer("shop", new RemotePeer("db", 0, remoteDb, null, InstanceState.READY));
+      runner.start();
+      long end = System.nanoTime() + WAIT.toNanos();
+      while (!lock.hasQueuedThread(runner) && System.nanoTime() < end) {
+        Thread.sleep(1); // a lock's queue has no event to wait on
+      }
+      assertThat(lock.hasQueuedThread(runner)).as("the re-plan waits for the change lock").isTrue();
+      assertThat(dd.peers()).as("the remote peer counts at once")
+          .contains(new FirewallRules.Peer("db", remoteDb, null));
+      assertThat(names(d)).as("web-1 waits for the lock").containsExactly("web-0");
+      for (int k = 0; k < 100; k++) {
+        if (k % 2 == 0) {
+          m.unhost("shop", "web-1");
+        } else {
+          m.host("shop", "web-1");
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    runner.join(WAIT.toMillis());
+    assertThat(runner.isAlive()).isFalse();
+    tasks.runAll();
+    assertThat(dd.follows.get() - before).as("re-plans: the waiting one, then one for what came meanwhile")
+        .isEqualTo(2);
+    d.awaitReady(WAIT);
+    assertThat(names(d)).containsExactly("web-0", "web-1");
+  }
+
+  @Test
+  void aChangeLeavesAFailedInstanceToTheUsersPlans() throws Exception {
+    m.host("shop", "web-0");
+    Deployment d = runtime().deploy(pod(2));
+    FakeAgents a = new FakeAgents(d);
+    agents.add(a);
+    a.outcome = (name, boot) -> !name.equals("web-0");
+    tasks.runAll();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.awaitReady(WAIT))
+        .hasMessageContaining("instance web-0 of pod shop failed");
+    m.host("shop", "web-1");
+    tasks.runAll();
+    d.instance("web", 1).await(dev.pods.Wait.forPhase(dev.pods.Phase.INITIAL), WAIT);
+    assertThat(d.instance("web", 0).state()).isEqualTo(InstanceState.FAILED);
+    assertThat(a.boots("web-0")).as("not recreated by the change").isEqualTo(1);
+    assertThat(d.plan(d.pod()).steps()).filteredOn(s -> s.instance().equals("web-0"))
+        .extracting(MigrationPlan.Step::action).containsExactly(MigrationPlan.Action.RECREATE);
+  }
+
+  @Test
+  void destroyKeepsThePrivateAddressesForTheCluster() {
+    m.host("shop", "web-0");
+    Deployment d = deploy(runtime(), pod(1));
+    d.awaitReady(WAIT);
+    IpAddressPool pool = pool(d);
+    var address = pool.lookup(id("web", 0)).orElseThrow();
+    d.destroy();
+    assertThat(hv.list(OWNER)).isEmpty();
+    assertThat(pool.lookup(id("web", 0))).as("released by the cluster, not by a host").contains(address);
+  }
+
+  @Test
+  void anAppliedPlanRecreatesOnlyTheHostedInstances() {
+    m.host("shop", "web-0");
+    m.host("shop", "db-0");
+    Deployment d = deploy(runtime(), pod(2));
+    d.awaitReady(WAIT);
+    String web0 = d.instance("web", 0).domainName();
+    Pod bigger = pod(2).withUnit(pod(2).unit("web").orElseThrow().toBuilder().memoryMib(256).build());
+    MigrationPlan p = d.plan(bigger);
+    assertThat(p.steps()).extracting(MigrationPlan.Step::instance, MigrationPlan.Step::action).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("web-0", MigrationPlan.Action.RECREATE),
+        org.assertj.core.groups.Tuple.tuple("db-0", MigrationPlan.Action.KEEP));
+    p.apply();
+    assertThat(names(d)).containsExactly("web-0", "db-0");
+    assertThat(hv.find(web0).orElseThrow().spec().memoryMib()).isEqualTo(256);
+    assertThat(d.plan(bigger).isEmpty()).as("plan, apply, plan: nothing left").isTrue();
+  }
+
+  @Test
   void scaleAndPlansCreateOnlyHostedInstances() {
     m.host("shop", "web-0");
     m.host("shop", "web-2");
