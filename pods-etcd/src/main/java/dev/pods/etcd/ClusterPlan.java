@@ -85,9 +85,15 @@ final class ClusterPlan implements MigrationPlan {
       }
       deployment.runtime().desired().put(to);
       deployment.seen(to);
-      List<ClusterInstance> all = deployment.instances().stream().map(ClusterInstance.class::cast).toList();
       ClusterView view = deployment.runtime().view();
       long start = System.nanoTime();
+      // the instances of the new pod, not of what the watch shows yet
+      List<ClusterInstance> all = new ArrayList<>();
+      for (Unit u : to.units()) {
+        for (int i = 0; i < u.count(); i++) {
+          all.add(deployment.instanceNamed(u.name() + "-" + i));
+        }
+      }
       String missing = deployment.waitUntil(all, timeout, i -> {
         Unit u = to.unit(i.unit()).orElseThrow();
         StatusRecord s = view.status(i.id());

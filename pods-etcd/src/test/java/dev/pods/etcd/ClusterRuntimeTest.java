@@ -133,6 +133,12 @@ class ClusterRuntimeTest {
         .contains("web-0", "web-1");
     assertThatThrownBy(() -> d.await(Wait.forPort(80), WAIT)).isInstanceOf(UnsupportedOperationException.class)
         .hasMessageContaining("port 80").hasMessageContaining("exec");
+    assertThatThrownBy(() -> web0.await(Wait.forPhase(Phase.RELOAD), WAIT))
+        .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("phase reload");
+    assertThatThrownBy(web0::restart).isInstanceOf(UnsupportedOperationException.class)
+        .hasMessageContaining("exec 'reboot'");
+    assertThatThrownBy(web0::consoleOutput).isInstanceOf(UnsupportedOperationException.class)
+        .hasMessageContaining("recentOutput()");
     assertThatThrownBy(() -> web0.endpoint(80)).isInstanceOf(UnsupportedOperationException.class)
         .hasMessageContaining("shop/web-0").hasMessageContaining("private address");
     assertThat(runtime.recentEvents("shop")).filteredOn(PodEvent.StateChanged.class::isInstance)
@@ -157,11 +163,11 @@ class ClusterRuntimeTest {
     nodes.get(first).client().close(); // keep-alives stop: the node's lease expires, etcd deletes its reports
     assertThat(((ClusterDeployment) d).awaitTrue(() -> web0.state() != InstanceState.READY, WAIT)).isTrue();
     assertThat(events).filteredOn(PodEvent.StateChanged.class::isInstance).map(PodEvent.StateChanged.class::cast)
-        .first().satisfies(s -> {
+        .filteredOn(s -> s.to() == InstanceState.PENDING).first().satisfies(s -> {
           assertThat(s.instance()).isEqualTo("web-0");
           assertThat(s.from()).isEqualTo(InstanceState.READY);
-          assertThat(s.to()).isEqualTo(InstanceState.PENDING);
         });
+    assertThat(web0.status().reason()).contains(first);
 
     d.awaitReady(WAIT);
     String second = runtime.view().status("shop/web-0").node();
