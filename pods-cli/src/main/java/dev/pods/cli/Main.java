@@ -51,7 +51,7 @@ public final class Main implements Callable<Integer> {
       ValidateCommand.class, RenderCommand.class, DiffCommand.class,
       UpCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, WaitCommand.class, DownCommand.class,
       PlanCommand.class, ApplyCommand.class, ScaleCommand.class, RestartCommand.class,
-      DisksCommand.class, NodesCommand.class, CompletionCommand.class, HelpCommand.class);
+      DisksCommand.class, NodesCommand.class, NodeCommand.class, CompletionCommand.class, HelpCommand.class);
 
   /** Asks a yes/no question on the terminal; empty when there is no terminal to ask on. */
   interface Confirm {

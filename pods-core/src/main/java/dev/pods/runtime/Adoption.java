@@ -366,7 +366,9 @@ final class Adoption {
     if (net.isPresent()) {
       s.networkDriver().delete(id);
     }
-    priv.release(id);
+    if (rt.releasesPrivateAddresses()) {
+      priv.release(id); // with a membership, the hosts share the pool: the instance keeps it wherever it runs
+    }
     if (pub != null) {
       pub.release(id);
     }

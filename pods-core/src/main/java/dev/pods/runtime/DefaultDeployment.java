@@ -37,6 +37,7 @@ import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkUplink;
 import dev.pods.spi.NetworkVpc;
+import dev.pods.spi.PodMembership;
 import dev.pods.spi.RuntimeSettings;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,6 +101,14 @@ final class DefaultDeployment implements Deployment {
   private final ReentrantLock viewLock = new ReentrantLock();
   private final java.util.concurrent.atomic.AtomicBoolean networkSyncQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
+  /** A {@link #followMembership} task is queued and has not started: later changes share it. */
+  private final java.util.concurrent.atomic.AtomicBoolean followQueued = new java.util.concurrent.atomic.AtomicBoolean();
+  /** A {@link #followMembership} task is re-planning (at most one at a time). */
+  private final java.util.concurrent.atomic.AtomicBoolean following = new java.util.concurrent.atomic.AtomicBoolean();
+  /** A change came that the running re-plan has not planned yet. */
+  private final java.util.concurrent.atomic.AtomicBoolean followAgain = new java.util.concurrent.atomic.AtomicBoolean();
+  /** How many re-plans {@link #followMembership} made; read by tests. */
+  final java.util.concurrent.atomic.AtomicInteger follows = new java.util.concurrent.atomic.AtomicInteger();
 
   DefaultDeployment(DefaultPodRuntime runtime, RuntimeSettings s, Pod pod, IpAddressPool privatePool,
       @Nullable IpAddressPool publicPool) {
@@ -829,7 +838,78 @@ final class DefaultDeployment implements Deployment {
         out.add(new FirewallRules.Peer(i.unit(), i.privateAddress(), i.publicAddress().orElse(null)));
       }
     }
+    for (PodMembership.RemotePeer r : remotePeers()) {
+      out.add(new FirewallRules.Peer(r.unit(), r.privateAddress(), r.publicAddress()));
+    }
     return out;
+  }
+
+  /**
+   * The pod's instances that other hosts run and that count as peers now ({@link PeerStates#listed}), as the
+   * runtime's membership tells them; empty without a membership. Answers from memory.
+   */
+  List<PodMembership.RemotePeer> remotePeers() {
+    PodMembership m = s.membership();
+    if (m == null) {
+      return List.of();
+    }
+    List<PodMembership.RemotePeer> out = new ArrayList<>();
+    try {
+      for (PodMembership.RemotePeer r : m.remotePeers(pod.name())) {
+        if (PeerStates.listed(r.state())) {
+          out.add(r);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("pod {}: the membership cannot tell the remote peers", pod.name(), e);
+    }
+    return out;
+  }
+
+  /**
+   * The membership says this pod may have changed: on the runtime's executor, hands every view that names peers its
+   * remote peers as they are now ({@link #refreshViews}, at once, even while an apply holds the change lock), then
+   * makes the deployment run what its runtime hosts now ({@link Migrator#follow}: instances newly hosted are
+   * created, those no longer hosted removed, under the change lock, so serialised with scale, apply and destroy).
+   * Changes that come while a task is queued share it, and one re-plan runs at a time (changes that come meanwhile
+   * make it plan once more), so a burst costs a few re-plans and holds at most one executor thread waiting for the
+   * change lock. Never blocks.
+   */
+  void followMembership() {
+    if (destroyed || runtime.isClosed() || !followQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      runtime.executor().execute(() -> {
+        followQueued.set(false);
+        if (destroyed || runtime.isClosed()) {
+          return;
+        }
+        refreshViews();
+        followAgain.set(true);
+        if (!following.compareAndSet(false, true)) {
+          return; // the running re-plan sees followAgain and plans once more
+        }
+        try {
+          while (followAgain.getAndSet(false) && !destroyed && !runtime.isClosed()) {
+            follows.incrementAndGet();
+            try {
+              Migrator.follow(this);
+            } catch (RuntimeException e) {
+              LOG.warn("pod {}: cannot follow the membership's change (the next change tries again)", pod.name(), e);
+            }
+          }
+        } finally {
+          following.set(false);
+        }
+        if (followAgain.get()) {
+          followMembership(); // set after the loop looked and before it let go: not lost
+        }
+      });
+    } catch (RuntimeException e) {
+      followQueued.set(false);
+      LOG.warn("pod {}: cannot schedule following the membership's change", pod.name(), e);
+    }
   }
 
   /** The deployment's node-port listeners. */
@@ -849,6 +929,11 @@ final class DefaultDeployment implements Deployment {
       InstanceState st = i.state();
       if (PeerStates.listed(st) && !i.leaving) {
         live.add(new DnsRecords.Live(i.unit(), i.index(), i.privateAddress(), i.publicAddress().orElse(null)));
+      }
+    }
+    for (PodMembership.RemotePeer r : remotePeers()) {
+      if (live.stream().noneMatch(l -> l.unit().equals(r.unit()) && l.index() == r.index())) {
+        live.add(new DnsRecords.Live(r.unit(), r.index(), r.privateAddress(), r.publicAddress()));
       }
     }
     return DnsRecords.names(pod, live, s.domains());
@@ -922,6 +1007,19 @@ final class DefaultDeployment implements Deployment {
       }
       peers.add(new PeerInstance(i.name(), i.index(), List.of(i.privateAddress().getHostAddress()),
           i.publicAddress().map(a -> List.of(a.getHostAddress())).orElse(List.of()), PeerStates.healthy(st)));
+    }
+    List<PodMembership.RemotePeer> remote = remotePeers();
+    if (!remote.isEmpty()) {
+      for (PodMembership.RemotePeer r : remote) {
+        List<PeerInstance> peers = units.get(r.unit());
+        if (peers == null || peers.stream().anyMatch(p -> p.name().equals(r.name()))) {
+          continue; // not a unit of the pod as this runtime has it, or still running here until it is removed
+        }
+        peers.add(new PeerInstance(r.name(), r.index(), List.of(r.privateAddress().getHostAddress()),
+            r.publicAddress() == null ? List.of() : List.of(r.publicAddress().getHostAddress()),
+            PeerStates.healthy(r.state())));
+      }
+      units.values().forEach(l -> l.sort(java.util.Comparator.comparingInt(PeerInstance::index)));
     }
     units.forEach(b::unitInstances);
     for (dev.pods.spec.Reference r : spec.secrets()) {
@@ -1226,7 +1324,9 @@ final class DefaultDeployment implements Deployment {
       if (errors.isEmpty()) {
         // addresses last: a retry after a failure above still knows them
         for (DefaultInstance i : instances) {
-          step(errors, () -> privatePool.release(i.id()));
+          if (runtime.releasesPrivateAddresses()) {
+            step(errors, () -> privatePool.release(i.id()));
+          }
           if (publicPool != null) {
             step(errors, () -> publicPool.release(i.id()));
           }

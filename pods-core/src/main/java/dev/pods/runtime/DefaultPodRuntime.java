@@ -15,6 +15,7 @@ import dev.pods.spi.Hypervisor;
 import dev.pods.spi.HypervisorEvent;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
+import dev.pods.spi.PodMembership;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.nio.channels.FileChannel;
@@ -72,6 +73,8 @@ public final class DefaultPodRuntime implements PodRuntime {
   private final Map<String, DefaultDeployment> deployments = new LinkedHashMap<>();
   private volatile Hypervisor.@Nullable Subscription events;
   private volatile dev.pods.spi.SecretStore.@Nullable Registration secretEvents;
+  /** Closing it stops the membership's calls ({@link #onMembershipChanged}); null without a membership. */
+  private volatile @Nullable AutoCloseable membershipEvents;
   private volatile boolean closed;
   private final RuntimeDisks disks;
   /** Runs {@link #tick} every {@link #WATCH_PERIOD}; made by {@link #start}. */
@@ -133,6 +136,15 @@ public final class DefaultPodRuntime implements PodRuntime {
       Adoption.run(rt, s);
       rt.events = s.hypervisor().subscribe(rt::onHypervisorEvent);
       rt.secretEvents = s.secrets().onChange(rt::onSecretChanged);
+      PodMembership m = s.membership();
+      if (m != null) {
+        rt.membershipEvents = m.listen(rt::onMembershipChanged);
+        // what changed before the listener was registered (while no runtime ran, or during the adoption): the
+        // adopted deployments follow the membership as it is now (those no longer hosted here are removed)
+        for (Deployment d : rt.deployments()) {
+          ((DefaultDeployment) d).followMembership();
+        }
+      }
       java.util.concurrent.ScheduledExecutorService w = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pods-watch-" + THREADS.incrementAndGet());
         t.setDaemon(true);
@@ -212,6 +224,24 @@ public final class DefaultPodRuntime implements PodRuntime {
     return s.owner();
   }
 
+  /**
+   * Whether this runtime runs instance {@code index} of unit {@code unit} of pod {@code pod}: every one without a
+   * membership, else those its {@link PodMembership#hosts} says.
+   */
+  boolean hosts(String pod, String unit, int index) {
+    PodMembership m = s.membership();
+    return m == null || m.hosts(pod, unit + "-" + index);
+  }
+
+  /**
+   * Whether this runtime releases the private addresses of the instances it removes: not with a membership, whose
+   * hosts share the private pool and keep an instance's address when it moves (the cluster releases it once no host
+   * runs it).
+   */
+  boolean releasesPrivateAddresses() {
+    return s.membership() == null;
+  }
+
   /** The private address pool (one /30 per instance). */
   IpAddressPool privatePool() {
     return s.networkDriver().pool(IpPoolSpec.subnets(
@@ -266,6 +296,9 @@ public final class DefaultPodRuntime implements PodRuntime {
               + " wants a public address, but the runtime has no public network");
         }
         for (int i = 0; i < u.count(); i++) {
+          if (!hosts(pod.name(), u.name(), i)) {
+            continue; // another host runs it
+          }
           String id = instanceId(pod.name(), u.name(), i);
           String token = ImdsServer.newToken();
           tokens.put(id, token);
@@ -274,21 +307,22 @@ public final class DefaultPodRuntime implements PodRuntime {
         }
       }
       writeRecord(d, () -> new DeploymentRecord(pod, s.owner(), false, planned));
-      for (Unit u : pod.units()) {
-        for (int i = 0; i < u.count(); i++) {
-          String id = instanceId(pod.name(), u.name(), i);
-          allocated.add(id);
-          Cidr subnet = priv.allocate(id);
-          Inet4Address pa = u.publicAddress() ? Objects.requireNonNull(pub).allocate(id).network() : null;
-          d.add(new DefaultInstance(d, u, i, id, s.namePrefix() + id, subnet, pa, tokens.get(id)));
-        }
+      for (DeploymentRecord.InstanceRecord ir : planned) {
+        Unit u = pod.unit(ir.unit()).orElseThrow();
+        String id = ir.id();
+        allocated.add(id);
+        Cidr subnet = priv.allocate(id);
+        Inet4Address pa = u.publicAddress() ? Objects.requireNonNull(pub).allocate(id).network() : null;
+        d.add(new DefaultInstance(d, u, ir.index(), id, s.namePrefix() + id, subnet, pa, tokens.get(id)));
       }
       writeRecord(d, d::record);
       d.nodePorts().reconcile(pod);
     } catch (RuntimeException e) {
       d.nodePorts().close();
       for (String id : allocated) {
-        priv.release(id);
+        if (releasesPrivateAddresses()) {
+          priv.release(id);
+        }
         if (pub != null) {
           pub.release(id);
         }
@@ -515,6 +549,23 @@ public final class DefaultPodRuntime implements PodRuntime {
     }
   }
 
+  /**
+   * The membership says pod {@code pod} may have changed (on any thread; never blocks): its deployment, if this
+   * runtime has one, follows it on the executor ({@link DefaultDeployment#followMembership}).
+   */
+  private void onMembershipChanged(String pod) {
+    if (closed) {
+      return;
+    }
+    DefaultDeployment d;
+    synchronized (this) {
+      d = deployments.get(pod);
+    }
+    if (d != null) {
+      d.followMembership();
+    }
+  }
+
   @Override
   public void close() {
     List<DefaultDeployment> ds;
@@ -524,6 +575,14 @@ public final class DefaultPodRuntime implements PodRuntime {
       }
       closed = true;
       ds = List.copyOf(deployments.values());
+    }
+    AutoCloseable membershipSub = membershipEvents;
+    if (membershipSub != null) {
+      try {
+        membershipSub.close();
+      } catch (Exception e) {
+        LOG.warn("runtime close: cannot stop listening to the membership", e);
+      }
     }
     Hypervisor.Subscription sub = events;
     if (sub != null) {

@@ -75,6 +75,13 @@ final class Migrator {
       }
     }
     NodePorts.check(next, d.settings().nodeAddress(), d.runtime().nodePortClaims(d));
+    List<Step> steps = Planner.steps(next, running(instances), hosting(d));
+    // made while a migration ran (odd) or changed meanwhile: a plan that can never apply
+    long generation = d.generation() == before ? before : -1;
+    return new DefaultMigrationPlan(d, generation, from, next, steps);
+  }
+
+  private static List<Planner.Running> running(List<DefaultInstance> instances) {
     List<Planner.Running> running = new ArrayList<>();
     for (DefaultInstance i : instances) {
       InstanceState st = i.state();
@@ -82,9 +89,49 @@ final class Migrator {
         running.add(new Planner.Running(i.unit(), i.index(), i.unit, st == InstanceState.FAILED));
       }
     }
-    // made while a migration ran (odd) or changed meanwhile: a plan that can never apply
-    long generation = d.generation() == before ? before : -1;
-    return new DefaultMigrationPlan(d, generation, from, next, Planner.steps(next, running));
+    return running;
+  }
+
+  /** What the deployment's runtime hosts: every instance without a membership. */
+  private static Planner.Hosting hosting(DefaultDeployment d) {
+    if (d.settings().membership() == null) {
+      return Planner.Hosting.ALL;
+    }
+    String pod = d.pod().name();
+    return (unit, index) -> d.runtime().hosts(pod, unit, index);
+  }
+
+  /**
+   * Makes the deployment run what its runtime's membership hosts now, with its current pod: the hosting steps of a
+   * plan against that pod (instances newly hosted here created, those no longer hosted removed; failed instances and
+   * what an interrupted apply left are for the user's plans) applied under the change lock, like an apply. Blocks
+   * while a scale, apply or destroy runs, and on the parts; a removal that fails leaves the instance FAILED and
+   * throws (the next change removes it).
+   *
+   * @return whether anything was created or removed
+   */
+  static boolean follow(DefaultDeployment d) {
+    ReentrantLock lock = d.changeLock();
+    lock.lock();
+    try {
+      if (d.isDestroyed() || d.runtime().isClosed()) {
+        return false;
+      }
+      Pod pod = d.pod();
+      List<Step> moves = Planner.steps(pod, running(d.instanceList()), hosting(d)).stream()
+          .filter(s -> s.action() == Action.CREATE || s.action() == Action.REMOVE)
+          .toList();
+      if (moves.isEmpty()) {
+        return false;
+      }
+      LOG.info("pod {}: following its membership: {}", pod.name(), moves.stream()
+          .map(s -> s.instance() + " " + s.action().name().toLowerCase(java.util.Locale.ROOT) + " ("
+              + String.join(", ", s.reasons()) + ")").toList());
+      apply(new DefaultMigrationPlan(d, d.generation(), pod, pod, moves), MigrationPlan.DEFAULT_RECREATE_TIMEOUT);
+      return true;
+    } finally {
+      lock.unlock();
+    }
   }
 
   static void scale(DefaultDeployment d, String unit, int count) {
@@ -235,7 +282,9 @@ final class Migrator {
     } catch (RuntimeException e) {
       for (String id : allocated) {
         try {
-          priv.release(id);
+          if (d.runtime().releasesPrivateAddresses()) {
+            priv.release(id);
+          }
           if (pub != null) {
             pub.release(id);
           }
@@ -257,8 +306,11 @@ final class Migrator {
     List<Throwable> errs = new ArrayList<>();
     d.teardown(i, errs);
     if (errs.isEmpty()) {
-      // addresses last: a retry after a failure above still knows them
-      release(d.privatePool(), i, errs);
+      // addresses last: a retry after a failure above still knows them; with a membership the private one is kept
+      // (the hosts share the pool, and the instance keeps it wherever it runs next)
+      if (d.runtime().releasesPrivateAddresses()) {
+        release(d.privatePool(), i, errs);
+      }
       if (d.publicPool() != null) {
         release(Objects.requireNonNull(d.publicPool()), i, errs);
       }

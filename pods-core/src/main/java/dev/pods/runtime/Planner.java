@@ -42,14 +42,86 @@ final class Planner {
   }
 
   /**
+   * Which instances this runtime runs (its {@link dev.pods.spi.PodMembership}, or every one without a membership).
+   * Answers from memory; thread-safe.
+   */
+  @FunctionalInterface
+  interface Hosting {
+    /** Every instance: a runtime without a membership. */
+    Hosting ALL = (unit, index) -> true;
+
+    /** Whether instance {@code index} of unit {@code unit} runs here. */
+    boolean hosts(String unit, int index);
+  }
+
+  /**
    * The steps that turn {@code running} into the instances of {@code next}, ordered as
-   * {@link dev.pods.MigrationPlan#steps()}.
+   * {@link dev.pods.MigrationPlan#steps()}; a runtime running every instance ({@link Hosting#ALL}).
    */
   static List<Step> steps(Pod next, List<Running> running) {
+    return steps(next, running, Hosting.ALL);
+  }
+
+  /**
+   * The steps that turn {@code running} into the instances of {@code next} that {@code hosting} says run here,
+   * ordered as {@link dev.pods.MigrationPlan#steps()}: an instance of {@code next} is created only when hosted here,
+   * and one that runs here but is no longer hosted is removed ({@code hosted elsewhere}).
+   */
+  static List<Step> steps(Pod next, List<Running> running, Hosting hosting) {
+    if (hosting == Hosting.ALL) {
+      return allHere(next, running);
+    }
+    Map<String, TreeMap<Integer, Running>> byUnit = byUnit(running);
+    List<Step> out = new ArrayList<>();
+    for (Unit u : next.units()) {
+      TreeMap<Integer, Running> have = byUnit.getOrDefault(u.name(), new TreeMap<>());
+      // the count the instances here run with: they all run the unit as last applied
+      int before = have.isEmpty() ? -1 : have.lastEntry().getValue().spec().count();
+      String count = "count " + before + " -> " + u.count();
+      int top = Math.max(u.count(), have.isEmpty() ? 0 : have.lastKey() + 1);
+      for (int i = 0; i < top; i++) {
+        Running r = have.get(i);
+        String name = u.name() + "-" + i;
+        boolean here = i < u.count() && hosting.hosts(u.name(), i);
+        if (r == null) {
+          if (here) {
+            String why = before >= 0 && i >= before && before != u.count() ? count : "hosted here";
+            out.add(new Step(name, u.name(), i, Action.CREATE, List.of(why)));
+          }
+        } else if (i >= u.count()) {
+          out.add(new Step(name, u.name(), i, Action.REMOVE,
+              List.of(before != u.count() ? count : "beyond count " + u.count())));
+        } else if (!here) {
+          out.add(new Step(name, u.name(), i, Action.REMOVE, List.of("hosted elsewhere")));
+        } else {
+          out.add(change(name, u, i, r));
+        }
+      }
+    }
+    removedUnits(out, next, byUnit);
+    return peersNote(out, next, byUnit.keySet());
+  }
+
+  private static Map<String, TreeMap<Integer, Running>> byUnit(List<Running> running) {
     Map<String, TreeMap<Integer, Running>> byUnit = new LinkedHashMap<>();
     for (Running r : running) {
       byUnit.computeIfAbsent(r.unit(), k -> new TreeMap<>()).put(r.index(), r);
     }
+    return byUnit;
+  }
+
+  private static void removedUnits(List<Step> out, Pod next, Map<String, TreeMap<Integer, Running>> byUnit) {
+    for (Map.Entry<String, TreeMap<Integer, Running>> e : byUnit.entrySet()) {
+      if (next.unit(e.getKey()).isEmpty()) {
+        for (Running r : e.getValue().values()) {
+          out.add(new Step(r.unit() + "-" + r.index(), r.unit(), r.index(), Action.REMOVE, List.of("unit removed")));
+        }
+      }
+    }
+  }
+
+  private static List<Step> allHere(Pod next, List<Running> running) {
+    Map<String, TreeMap<Integer, Running>> byUnit = byUnit(running);
     List<Step> out = new ArrayList<>();
     for (Unit u : next.units()) {
       TreeMap<Integer, Running> have = byUnit.getOrDefault(u.name(), new TreeMap<>());
@@ -72,13 +144,7 @@ final class Planner {
         }
       }
     }
-    for (Map.Entry<String, TreeMap<Integer, Running>> e : byUnit.entrySet()) {
-      if (next.unit(e.getKey()).isEmpty()) {
-        for (Running r : e.getValue().values()) {
-          out.add(new Step(r.unit() + "-" + r.index(), r.unit(), r.index(), Action.REMOVE, List.of("unit removed")));
-        }
-      }
-    }
+    removedUnits(out, next, byUnit);
     return peersNote(out, next, byUnit.keySet());
   }
 

@@ -19,14 +19,19 @@ import org.jspecify.annotations.Nullable;
  *       instances of the pod that {@link #hosts} says it runs, and removes (as a scale-down does) those it no longer
  *       runs;</li>
  *   <li>when {@link #listen told} that a pod changed, applies the same to that pod's deployment at once (on its own
- *       executor: instances newly hosted are created, instances no longer hosted are removed) and refreshes every
- *       view that names peers: the metadata service's {@code +/unit/...} values (the instances run {@code reload}),
- *       firewall rules with unit sources, and DNS records;</li>
+ *       executor: instances newly hosted are created, instances no longer hosted are removed; serialised with
+ *       scale, apply and destroy, and a burst of changes shares a re-plan or two; failed instances are left to the
+ *       user's plans) and refreshes every view that names peers, without waiting for an apply under way: the
+ *       metadata service's {@code +/unit/...} values (the instances run {@code reload}), firewall rules with unit
+ *       sources, and DNS records;</li>
  *   <li>counts {@link #remotePeers} in those views exactly as its own instances in the same {@link InstanceState}
  *       (listed while it holds its addresses and is not stopped, unhealthy or failed; healthy when READY).</li>
  * </ul>
  * The runtime's own address pools still decide instance addresses: a cluster gives its nodes a shared private pool
- * (one address per instance name across the cluster, kept when the instance moves).
+ * (one address per instance name across the cluster, kept when the instance moves). With a membership the runtime
+ * never releases a private address, neither when it removes an instance nor on destroy: the cluster does, once no
+ * host runs the instance. A restarted runtime adopts its recorded instances as one without a membership does, then
+ * removes those no longer hosted here.
  *
  * <p>Thread-safe: called from any runtime thread; {@link #hosts} and {@link #remotePeers} answer from memory (no
  * I/O, no blocking). The runtime stops listening when it closes; the membership is not closed by the runtime.

@@ -21,6 +21,14 @@ import org.jspecify.annotations.Nullable;
  */
 public record StatusRecord(String node, String state, String reason, long sinceMillis, String privateAddress,
     @Nullable String publicAddress, String specVersion, String domain) {
+  /**
+   * The spec version an instance of {@code unit} runs: the same value the local runtime records for it (the first 16
+   * hex digits of the SHA-256 of the unit's text form), so a client compares it with the desired pod's unit.
+   */
+  public static String specVersion(dev.pods.Unit unit) {
+    return dev.pods.spi.PodDocuments.unitVersion(unit);
+  }
+
   /** Validates. */
   public StatusRecord {
     Objects.requireNonNull(node, "node");
