@@ -216,7 +216,11 @@ final class ClusterDeployment implements Deployment {
     }
   }
 
-  /** Blocks until {@code done} holds, woken by the cluster's changes; false when {@code timeout} passed first. */
+  /**
+   * Blocks until {@code done} holds, woken by the cluster's changes; false when {@code timeout} passed first.
+   *
+   * @throws IllegalStateException when the runtime is closed meanwhile
+   */
   boolean awaitTrue(java.util.function.BooleanSupplier done, Duration timeout) {
     long end = System.nanoTime() + timeout.toNanos();
     ClusterView view = runtime.view();
@@ -235,7 +239,7 @@ final class ClusterDeployment implements Deployment {
         Thread.currentThread().interrupt();
         throw new PodsException("waiting for pod " + name + " was interrupted", e);
       }
-      checkNotDestroyed();
+      runtime.checkOpen();
     }
   }
 

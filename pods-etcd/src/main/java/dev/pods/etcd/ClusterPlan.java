@@ -100,13 +100,16 @@ final class ClusterPlan implements MigrationPlan {
         return s != null && s.state().equals(InstanceState.READY.name())
             && s.specVersion().equals(PodDocuments.unitVersion(u));
       });
-      if (missing != null
-          || !deployment.awaitTrue(() -> removedGone(view), timeout.minusNanos(System.nanoTime() - start))) {
+      if (missing != null || !deployment.awaitTrue(() -> removedGone(view) || deployment.destroyed(),
+          timeout.minusNanos(System.nanoTime() - start))) {
         List<String> gone = new ArrayList<>();
         removed(view).forEach((n, s) -> gone.add(n + " still on " + s.node()));
         throw new PodsException("pod " + to.name() + " written to the cluster, but after " + timeout.toSeconds()
             + " s not every instance runs it: " + (missing == null ? "" : missing)
             + (gone.isEmpty() ? "" : (missing == null ? "" : "; ") + String.join(", ", gone)));
+      }
+      if (deployment.destroyed()) {
+        throw new IllegalStateException("pod " + to.name() + " was removed from the cluster while the plan applied");
       }
     });
   }
