@@ -7,6 +7,7 @@ import dev.pods.ExecRequest;
 import dev.pods.ExecResult;
 import dev.pods.ImagePolicy;
 import dev.pods.Instance;
+import dev.pods.InstanceState;
 import dev.pods.InstanceStatus;
 import dev.pods.MigrationPlan;
 import dev.pods.Pod;
@@ -159,7 +160,8 @@ final class ClusterCli {
 
   /**
    * {@code logs [-f] [--journal KEY] [POD [INSTANCE]]}: the pod's events the cluster still keeps (ten minutes), as
-   * {@code up} prints them; {@code -f} then follows new ones until the pod is removed.
+   * {@code up} prints them; {@code -f} then follows new ones until the pod is removed from the cluster and no node
+   * runs it (and a second passed without events).
    */
   int logs(boolean follow, @Nullable String journal, @Nullable String podName, @Nullable String instance)
       throws IOException, InterruptedException {
@@ -189,10 +191,15 @@ final class ClusterCli {
           }
           shown.add(e);
         }
-        while (follow && cluster.deployment(pod).isPresent()) {
-          PodEvent e = later.poll(1, TimeUnit.SECONDS); // woken by the next event; the pod's removal is checked
-          if (e != null && shown.add(e) && wanted(e, instance, journal)) {
-            p.event(e);
+        while (follow) {
+          PodEvent e = later.poll(1, TimeUnit.SECONDS); // woken by the next event
+          if (e != null) {
+            if (shown.add(e) && wanted(e, instance, journal)) {
+              p.event(e);
+            }
+          } else if (cluster.deployment(pod).isEmpty()
+              && d.instances().stream().allMatch(i -> i.state() == InstanceState.DESTROYED)) {
+            break; // a second without events, the pod removed and run nowhere: its last events were printed
           }
         }
       }

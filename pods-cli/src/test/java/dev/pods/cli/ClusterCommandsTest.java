@@ -124,8 +124,28 @@ class ClusterCommandsTest {
     assertThat(out().lines().toList()).contains("web-2  state pending -> creating", "web-2  | hello from web-2 on h1")
         .allMatch(l -> l.startsWith("web-2  "));
 
+    // logs -f: what etcd keeps, then what comes, until the pod is removed and run nowhere
+    java.util.concurrent.CountDownLatch following = new java.util.concurrent.CountDownLatch(1);
+    ByteArrayOutputStream followed = new ByteArrayOutputStream();
+    java.io.OutputStream tee = new java.io.OutputStream() {
+      @Override
+      public synchronized void write(int b) {
+        followed.write(b);
+        if (followed.toString(StandardCharsets.UTF_8).contains("hello from web-2")) {
+          following.countDown();
+        }
+      }
+    };
+    java.util.concurrent.CompletableFuture<Integer> logs = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+        new Main(new PrintStream(tee, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(),
+            true, StandardCharsets.UTF_8), false, q -> Optional.empty())
+            .run("logs", "-f", "--etcd", url, "--prefix", PREFIX, "shop"));
+    assertThat(following.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(run("down", "--etcd", url, "--prefix", PREFIX, "shop")).as(err()).isZero();
     assertThat(out()).isEqualTo("destroyed pod shop\n");
+    assertThat(logs.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+    assertThat(followed.toString(StandardCharsets.UTF_8)).contains("web-0  state ready -> destroyed",
+        "web-2  state ready -> destroyed");
     assertThat(run("ps", "--etcd", url, "--prefix", PREFIX, "shop")).isEqualTo(Clients.NOT_UP);
     assertThat(err()).isEqualTo("pods: no pod 'shop' in the cluster under " + PREFIX + "\n");
   }

@@ -41,12 +41,15 @@ final class ClusterDeployment implements Deployment {
   private final ReentrantLock changes = new ReentrantLock();
   private volatile Pod pod;
   private volatile boolean destroyed;
+  /** Whether the cluster's watch has shown the pod desired (after that, its absence means it was removed). */
+  private volatile boolean shown;
 
   ClusterDeployment(ClusterRuntime runtime, String name, Pod pod) {
     this.runtime = runtime;
     this.name = name;
     this.pod = pod;
     this.feed = new ClusterFeed(runtime.clock());
+    this.shown = runtime.view().pod(name) != null;
   }
 
   String name() {
@@ -57,12 +60,14 @@ final class ClusterDeployment implements Deployment {
     return runtime;
   }
 
+  /** Whether this runtime destroyed it, or the cluster no longer desires it (another client removed it). */
   boolean destroyed() {
-    return destroyed;
+    return destroyed || shown && runtime.view().pod(name) == null;
   }
 
   void seen(Pod now) {
     pod = now;
+    shown = true;
   }
 
   void publish(PodEvent e) {
@@ -87,7 +92,8 @@ final class ClusterDeployment implements Deployment {
     feed.close();
   }
 
-  private ClusterInstance instanceNamed(String instance) {
+  /** The handle of instance {@code UNIT-INDEX} (made on first use; one per name). */
+  ClusterInstance instanceNamed(String instance) {
     int dash = instance.lastIndexOf('-');
     return handles.computeIfAbsent(instance, n -> new ClusterInstance(this, instance.substring(0, dash),
         Integer.parseInt(instance.substring(dash + 1))));
@@ -156,8 +162,9 @@ final class ClusterDeployment implements Deployment {
   }
 
   private void checkNotDestroyed() {
-    if (destroyed) {
-      throw new IllegalStateException("pod " + name + " was destroyed");
+    if (destroyed()) {
+      throw new IllegalStateException("pod " + name + " was destroyed" + (destroyed ? ""
+          : ": it is no longer desired in the cluster under " + runtime.prefix()));
     }
     runtime.checkOpen();
   }
@@ -209,7 +216,11 @@ final class ClusterDeployment implements Deployment {
     }
   }
 
-  /** Blocks until {@code done} holds, woken by the cluster's changes; false when {@code timeout} passed first. */
+  /**
+   * Blocks until {@code done} holds, woken by the cluster's changes; false when {@code timeout} passed first.
+   *
+   * @throws IllegalStateException when the runtime is closed meanwhile
+   */
   boolean awaitTrue(java.util.function.BooleanSupplier done, Duration timeout) {
     long end = System.nanoTime() + timeout.toNanos();
     ClusterView view = runtime.view();
@@ -228,7 +239,7 @@ final class ClusterDeployment implements Deployment {
         Thread.currentThread().interrupt();
         throw new PodsException("waiting for pod " + name + " was interrupted", e);
       }
-      checkNotDestroyed();
+      runtime.checkOpen();
     }
   }
 

@@ -248,13 +248,18 @@ final class ClusterInstance implements Instance {
     }
   }
 
-  /** Whether the single condition {@code w} holds now. */
-  synchronized boolean holds(Wait w) {
+  /**
+   * Whether the single condition {@code w} holds now. Not synchronized as a whole: the cluster's watch takes the
+   * view's lock, then this handle's (to add output lines); a reader of the state must not take them the other way.
+   */
+  boolean holds(Wait w) {
     if (w instanceof Wait.ForPhase) {
       return state() == InstanceState.READY;
     }
     if (w instanceof Wait.ForOutput o) {
-      return allOutput.stream().filter(l -> o.pattern().matcher(l).find()).count() >= o.times();
+      synchronized (this) {
+        return allOutput.stream().filter(l -> o.pattern().matcher(l).find()).count() >= o.times();
+      }
     }
     throw new IllegalStateException("not a single condition: " + w.describe());
   }

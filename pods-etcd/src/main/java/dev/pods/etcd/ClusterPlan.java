@@ -85,22 +85,31 @@ final class ClusterPlan implements MigrationPlan {
       }
       deployment.runtime().desired().put(to);
       deployment.seen(to);
-      List<ClusterInstance> all = deployment.instances().stream().map(ClusterInstance.class::cast).toList();
       ClusterView view = deployment.runtime().view();
       long start = System.nanoTime();
+      // the instances of the new pod, not of what the watch shows yet
+      List<ClusterInstance> all = new ArrayList<>();
+      for (Unit u : to.units()) {
+        for (int i = 0; i < u.count(); i++) {
+          all.add(deployment.instanceNamed(u.name() + "-" + i));
+        }
+      }
       String missing = deployment.waitUntil(all, timeout, i -> {
         Unit u = to.unit(i.unit()).orElseThrow();
         StatusRecord s = view.status(i.id());
         return s != null && s.state().equals(InstanceState.READY.name())
             && s.specVersion().equals(PodDocuments.unitVersion(u));
       });
-      if (missing != null
-          || !deployment.awaitTrue(() -> removedGone(view), timeout.minusNanos(System.nanoTime() - start))) {
+      if (missing != null || !deployment.awaitTrue(() -> removedGone(view) || deployment.destroyed(),
+          timeout.minusNanos(System.nanoTime() - start))) {
         List<String> gone = new ArrayList<>();
         removed(view).forEach((n, s) -> gone.add(n + " still on " + s.node()));
         throw new PodsException("pod " + to.name() + " written to the cluster, but after " + timeout.toSeconds()
             + " s not every instance runs it: " + (missing == null ? "" : missing)
             + (gone.isEmpty() ? "" : (missing == null ? "" : "; ") + String.join(", ", gone)));
+      }
+      if (deployment.destroyed()) {
+        throw new IllegalStateException("pod " + to.name() + " was removed from the cluster while the plan applied");
       }
     });
   }

@@ -302,7 +302,8 @@ public final class ClusterRuntime implements PodRuntime {
   }
 
   private ClusterDeployment handle(String name, Pod pod) {
-    return deployments.computeIfAbsent(name, n -> new ClusterDeployment(this, n, pod));
+    // a handle of a pod removed meanwhile (by another client) gives way to a new one
+    return deployments.compute(name, (n, d) -> d == null || d.destroyed() ? new ClusterDeployment(this, n, pod) : d);
   }
 
   ClusterView view() {
