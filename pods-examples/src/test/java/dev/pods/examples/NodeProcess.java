@@ -48,7 +48,7 @@ final class NodeProcess implements AutoCloseable {
         "--data-dir", host.dataDir().toString(), "--prefix-names", host.namePrefix(),
         "--host-namespace", host.namespace(), "--underlay", host.underlay(),
         "--public-bridge", SimulatedHosts.UPLINK, "--public-range", host.publicRange(),
-        "--public-gateway", SimulatedHosts.UPLINK_GATEWAY,
+        "--public-gateway", host.publicGateway(),
         "--tiny"));
     return cmd;
   }

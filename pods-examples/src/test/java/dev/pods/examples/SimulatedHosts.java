@@ -20,8 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Several simulated hosts of one test run on this machine, the environment of the cluster's system tests: host
- * namespaces {@code <prefix>h1..<prefix>hN}, each with an uplink bridge {@value #UPLINK} (gateway
- * {@code 198.51.100.1/24}, a public range of its own) where its node's network driver makes the VPC bridges; a
+ * namespaces {@code <prefix>h1..<prefix>hN}, each with an uplink bridge {@value #UPLINK} (its own public network
+ * {@code 100.64.I.0/24}, gateway {@code 100.64.I.1} on the bridge) where its node's network driver makes the VPC
+ * bridges; a
  * "datacenter" namespace {@code <prefix>dc} whose bridge {@code dc0} holds one veth per host ({@code hI} there,
  * {@code eth1} in host I, carrying its underlay address {@code 10.250.0.I/24}); a three-member etcd cluster
  * ({@link EtcdCluster}, on loopback: the node processes run in the root namespace, and only their networks live in
@@ -39,14 +40,17 @@ import java.util.concurrent.ThreadLocalRandom;
 final class SimulatedHosts implements AutoCloseable {
   /** The uplink bridge in every host namespace. */
   static final String UPLINK = "up0";
-  /** The uplink's gateway address (on {@link #UPLINK} in every host namespace). */
-  static final String UPLINK_GATEWAY = "198.51.100.1";
 
   /** One simulated host: its name ({@code h1}), namespace, underlay address and data folder. */
   record Host(int index, String name, String namespace, String underlay, Path dataDir, String namePrefix) {
-    /** The public range this host hands out on its uplink: a /28 of its own in {@code 198.51.100.0/24}. */
+    /** The public network of this host's uplink, {@code 100.64.I.0/24}. */
     String publicRange() {
-      return "198.51.100." + (16 * index) + "/28";
+      return "100.64." + index + ".0/24";
+    }
+
+    /** The gateway of this host's public network (an address of its uplink bridge), {@code 100.64.I.1}. */
+    String publicGateway() {
+      return "100.64." + index + ".1";
     }
 
     /** The underlay's device in this host's namespace. */
@@ -104,7 +108,7 @@ final class SimulatedHosts implements AutoCloseable {
         check(run("ip", "-n", ns, "addr", "add", h.underlay() + "/24", "dev", h.underlayDevice()));
         check(run("ip", "-n", ns, "link", "set", h.underlayDevice(), "up"));
         check(run("ip", "-n", ns, "link", "add", UPLINK, "type", "bridge"));
-        check(run("ip", "-n", ns, "addr", "add", UPLINK_GATEWAY + "/24", "dev", UPLINK));
+        check(run("ip", "-n", ns, "addr", "add", h.publicGateway() + "/24", "dev", UPLINK));
         check(run("ip", "-n", ns, "link", "set", UPLINK, "up"));
       }
       etcd = EtcdCluster.start(3);

@@ -35,7 +35,7 @@ class SimulatedHostsIT {
           .containsExactly(hosts.prefix + "h1", hosts.prefix + "h2", hosts.prefix + "h3");
       for (SimulatedHosts.Host h : hosts.hosts) {
         assertThat(run("ip", "-n", h.namespace(), "-br", "addr", "show", SimulatedHosts.UPLINK).out())
-            .contains(SimulatedHosts.UPLINK_GATEWAY + "/24");
+            .contains(h.publicGateway() + "/24");
         for (SimulatedHosts.Host to : hosts.hosts) {
           assertThat(ping(h, to.underlay())).as("%s -> %s", h.name(), to.underlay()).isTrue();
         }
