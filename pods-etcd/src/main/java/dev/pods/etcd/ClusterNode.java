@@ -108,6 +108,13 @@ public final class ClusterNode implements AutoCloseable {
       throw new IllegalArgumentException("node lease must be whole seconds, at least " + MIN_LEASE.toSeconds()
           + " s, not " + lease);
     }
+    // What was moved away while the node was gone is given up before its lease is granted: stopping instances can
+    // take longer than a short lease, which nothing keeps alive until the node registered.
+    ClusterSnapshot before = ClusterSnapshot.read(space, new ClusterKeys(space),
+        "node '" + spec.name() + "' reading its assignments");
+    if (!before.live.containsKey(spec.name())) {
+      giveUpMovedAway(spec.name(), local, before);
+    }
     long id = space.call("granting the lease of node '" + spec.name() + "'",
         () -> space.client().getLeaseClient().grant(lease.toSeconds())).getID();
     ClusterNode n = new ClusterNode(space, spec, local, lease, id);
@@ -199,14 +206,7 @@ public final class ClusterNode implements AutoCloseable {
             + ": a live lease holds that name (another node called '" + name() + "', or an earlier run of this one"
             + " whose lease of up to " + lease.toSeconds() + " s has not expired yet)");
       }
-      for (String id : new TreeSet<>(local.running())) {
-        Assignment a = s.assignments.get(id);
-        if (a == null || !name().equals(a.node())) {
-          LOG.info("node {}: gives up {} before starting anything: {}", name(), id,
-              a == null ? "no longer desired" : "assigned to " + a.node() + " now (" + a.why() + ")");
-          local.stop(id);
-        }
-      }
+      giveUpMovedAway(name(), local, s);
       running.clear();
       running.addAll(local.running());
       NodeRecord record = record();
@@ -228,6 +228,18 @@ public final class ClusterNode implements AutoCloseable {
       }
     }
     throw new PodsException("node '" + name() + "' cannot join: the assignments kept changing while it registered");
+  }
+
+  /** Stops what {@code local} runs that {@code s} assigns to no node or to another one. */
+  private static void giveUpMovedAway(String name, LocalInstances local, ClusterSnapshot s) {
+    for (String id : new TreeSet<>(local.running())) {
+      Assignment a = s.assignments.get(id);
+      if (a == null || !name.equals(a.node())) {
+        LOG.info("node {}: gives up {} before starting anything: {}", name, id,
+            a == null ? "no longer desired" : "assigned to " + a.node() + " now (" + a.why() + ")");
+        local.stop(id);
+      }
+    }
   }
 
   /** Compares that the assignments of what the node runs are still those of {@code s}. */

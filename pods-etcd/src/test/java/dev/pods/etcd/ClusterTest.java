@@ -330,6 +330,51 @@ class ClusterTest {
     }
   }
 
+  @Test
+  void aNodeThatTakesLongerThanItsLeaseToGiveUpWhatMovedAwayStillJoins() throws Exception {
+    fresh();
+    Joined h1 = join("h1", 4, 4096, new RecordingInstances());
+    Joined h2 = join("h2", 4, 4096, new RecordingInstances());
+    ClusterPods pods = new ClusterPods(view);
+    pods.put(shop(2));
+    await("2 instances running", Duration.ofSeconds(30), () -> runningEverywhere(List.of(h1, h2)).size() == 2);
+    Set<String> ran = h2.host().running();
+    assertThat(ran).hasSize(1);
+    h2.client().close();
+    await("h2's instance on h1", LEASE.multipliedBy(4), () -> h1.host().running().size() == 2);
+
+    // h2 comes back with its instance still running (a killed JVM leaves its domains); stopping it takes longer
+    // than the lease, which nothing keeps alive before the node registered
+    RecordingInstances back = new RecordingInstances(ran.toArray(String[]::new));
+    LocalInstances slow = new LocalInstances() {
+      @Override
+      public Set<String> running() {
+        return back.running();
+      }
+
+      @Override
+      public void start(Assignment assignment) {
+        back.start(assignment);
+      }
+
+      @Override
+      public void stop(String instance) {
+        try {
+          Thread.sleep(LEASE.plusSeconds(1).toMillis()); // a slow stop (a guest's shutdown), not a wait for anything
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        back.stop(instance);
+      }
+    };
+    ClusterNode again = ClusterNode.join(EtcdKeyspace.of(client(), prefix), new NodeSpec("h2", "10.250.0.2", 4, 4096),
+        slow, LEASE);
+    open.add(again);
+    assertThat(back.log()).containsExactly("stop " + ran.iterator().next());
+    assertThat(nodes().get("h2").health()).isEqualTo(NodeStatus.Health.READY);
+    assertThat(again.lost()).isFalse();
+  }
+
   private static RecordingInstances hostOf(List<Joined> hs, String name) {
     return hs.stream().filter(h -> h.node().name().equals(name)).findFirst().orElseThrow().host();
   }
