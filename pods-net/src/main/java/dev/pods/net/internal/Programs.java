@@ -149,8 +149,9 @@ public final class Programs {
    * The sysctl settings that need the links: proxy ARP on the VPC interface, so VPC peers find this instance's VM
    * address on the VPC segment and route it here (the routed VPC needs no per-peer routes); and a quick check of a
    * peer's address that stopped answering: a peer that moved to another host (same address, a new namespace whose
-   * {@code vpc0} has another MAC) is asked for by broadcast after one second and one unanswered unicast probe,
-   * instead of the kernel's five seconds and three probes, after which it would only be asked again on a later use.
+   * {@code vpc0} has another MAC) is asked for again 2.5-7.5 s after it last answered (the kernel's default: 15-45
+   * s), by broadcast after one second and one unanswered unicast probe (the kernel's: five seconds and three unicast
+   * probes, after which it is only asked for again on a later use).
    */
   public static List<String[]> sysctlsAfterLinks(NetworkSpec s) {
     if (s.vpc() == null) {
@@ -159,6 +160,7 @@ public final class Programs {
     String neigh = "net/ipv4/neigh/" + Names.VPC_IF + "/";
     return List.of(new String[] {"net/ipv4/conf/" + Names.VPC_IF + "/proxy_arp", "1"},
         new String[] {neigh + "proxy_delay", "0"},
+        new String[] {neigh + "base_reachable_time_ms", "5000"},
         new String[] {neigh + "delay_first_probe_time", "1"},
         new String[] {neigh + "ucast_solicit", "1"},
         new String[] {neigh + "mcast_resolicit", "3"});

@@ -145,7 +145,7 @@ class ProgramsTest {
     assertThat(Programs.sysctlsAfterLinks(BARE)).isEmpty();
     assertThat(Programs.sysctlsAfterLinks(FULL)).extracting(kv -> kv[0] + "=" + kv[1])
         .containsExactly("net/ipv4/conf/vpc0/proxy_arp=1", "net/ipv4/neigh/vpc0/proxy_delay=0",
-            "net/ipv4/neigh/vpc0/delay_first_probe_time=1", "net/ipv4/neigh/vpc0/ucast_solicit=1",
+            "net/ipv4/neigh/vpc0/base_reachable_time_ms=5000", "net/ipv4/neigh/vpc0/delay_first_probe_time=1", "net/ipv4/neigh/vpc0/ucast_solicit=1",
             "net/ipv4/neigh/vpc0/mcast_resolicit=3");
     assertThat(Programs.sysctlsBeforeLinks()).extracting(kv -> kv[0] + "=" + kv[1])
         .contains("net/ipv4/ip_forward=1", "net/ipv6/conf/default/disable_ipv6=1");
