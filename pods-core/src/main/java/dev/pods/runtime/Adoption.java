@@ -148,6 +148,14 @@ final class Adoption {
       }
       DefaultInstance i = new DefaultInstance(d, unit, ir.index(), ir.id(), ir.domain(), subnet, pa, ir.token());
       d.add(i);
+      if (!rt.hosts(r.pod().name(), ir.unit(), ir.index())) {
+        // another host of the cluster runs it now (moved while no runtime ran here): nothing of it is started or
+        // rebuilt here, never two copies; following the membership removes what is left of it
+        i.restoreStopped("another host runs it now", false, ir.initialized());
+        i.claimed.set(true);
+        LOG.info("pod {} instance {}: adopted, not started: another host runs it now", r.pod().name(), i.name());
+        continue;
+      }
       if (ir.state() == InstanceState.FAILED || ir.state() == InstanceState.DESTROYED) {
         i.restore(ir.state(), new PodsException("instance " + i.name() + " failed before the runtime restarted: "
             + ir.failure()));

@@ -321,4 +321,37 @@ class MembershipTest {
     assertThat(hv.find(web1)).isEmpty();
     assertThat(pool(adopted).lookup(id("web", 1))).isPresent();
   }
+
+  @Test
+  void aRestartedRuntimeStartsNothingOfAnInstanceAnotherHostRunsNow() {
+    m.host("shop", "web-0");
+    m.host("shop", "web-1");
+    PodRuntime first = runtime();
+    Deployment d = deploy(first, pod(2));
+    d.awaitReady(WAIT);
+    String web0 = d.instance("web", 0).domainName();
+    String web1 = d.instance("web", 1).domainName();
+    first.close();
+    hv.destroy(web0); // the host went down with its guests (a node loss)
+    hv.destroy(web1);
+
+    m.unhost("shop", "web-1"); // moved to another host meanwhile
+    List<dev.pods.spi.HypervisorEvent> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var sub = hv.subscribe(e -> {
+      if (e.type() == dev.pods.spi.HypervisorEvent.Type.STARTED) {
+        started.add(e);
+      }
+    });
+    try {
+      PodRuntime second = runtime();
+      Deployment adopted = second.deployment("shop").orElseThrow();
+      assertThat(adopted.instance("web", 1).state()).isEqualTo(InstanceState.STOPPED);
+      tasks.runAll();
+      assertThat(names(adopted)).containsExactly("web-0");
+      assertThat(started).extracting(dev.pods.spi.HypervisorEvent::domain).as("domains started").containsExactly(web0);
+      assertThat(hv.find(web1)).isEmpty();
+    } finally {
+      sub.close();
+    }
+  }
 }
