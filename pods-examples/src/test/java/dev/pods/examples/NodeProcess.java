@@ -40,7 +40,8 @@ final class NodeProcess implements AutoCloseable {
   /** The command line of a node of {@code host} under etcd prefix {@code prefix}, with a lease of {@code lease}. */
   static List<String> command(SimulatedHosts hosts, SimulatedHosts.Host host, String prefix, Duration lease) {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", System.getProperty("java.class.path"),
         "dev.pods.cli.Main", "node",
         "--etcd", hosts.etcdUrls(), "--prefix", prefix,
         "--name", host.name(), "--address", host.underlay(),

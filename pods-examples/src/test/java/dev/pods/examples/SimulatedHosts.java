@@ -183,6 +183,8 @@ final class SimulatedHosts implements AutoCloseable {
   public void close() {
     List<Throwable> errors = new ArrayList<>();
     step(errors, etcd::close);
+    // what a lost node that never came back left running (its dnsmasq processes), by pid: the run folder is ours
+    step(errors, () -> endProcessesMentioning(dir.toString()));
     step(errors, () -> removeDomains(prefix));
     step(errors, () -> removeNetworks(prefix));
     if (errors.isEmpty()) {
@@ -223,13 +225,22 @@ final class SimulatedHosts implements AutoCloseable {
     for (HostTools.DeadRun dead : HostTools.deadRuns(runRoot, letters + "????")) {
       String p = dead.prefix();
       System.out.println("cluster hosts: reaping leftovers of crashed run " + p);
-      for (String x : processesMentioning(dead.dir().toString())) {
-        long pid = Long.parseLong(x.substring(0, x.indexOf(':')));
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-      }
+      endProcessesMentioning(dead.dir().toString());
       removeDomains(p);
       removeNetworks(p);
       deleteTree(dead.dir());
+    }
+  }
+
+  /** Ends (SIGKILL, by pid) every process whose command line mentions {@code text}, and waits for each. */
+  private static void endProcessesMentioning(String text) throws Exception {
+    for (String x : processesMentioning(text)) {
+      long pid = Long.parseLong(x.substring(0, x.indexOf(':')));
+      java.util.Optional<ProcessHandle> h = ProcessHandle.of(pid);
+      if (h.isPresent()) {
+        h.get().destroyForcibly();
+        h.get().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
     }
   }
 
