@@ -168,7 +168,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     this.resolver = new ResolverHosts(dnsmasq, records);
     this.marks = new OwnerMarks(ip);
     this.reaper = new Reaper(prefix, records, marks);
-    this.probe = new IntegrityProbe(records, dnsmasq, vmNs());
+    this.probe = new IntegrityProbe(records, dnsmasq, vmNs(), vpcs);
     adoptIndexes();
     if (fabric != null) {
       // the VXLAN links of VPCs built before (by an earlier driver on this state) get this driver's peers
@@ -232,6 +232,11 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       if (r != null) {
         checkOwner(r, spec, "create");
         if (r.ready() && Netns.exists(r.names().namespace()) && healthy(r)) {
+          List<String> mended = vpcs.mendFabric(r);
+          if (!mended.isEmpty()) {
+            LOG.warn("network of instance '{}': the fabric side of its VPC '{}' was broken ({}); repaired", id,
+                Objects.requireNonNull(r.spec().vpc()).id(), String.join("; ", mended));
+          }
           if (!r.spec().equals(spec)) {
             return doUpdate(r, spec);
           }

@@ -17,18 +17,25 @@ import org.jspecify.annotations.Nullable;
  * instance's lock, the record, the namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's
  * namespace under {@code /proc}, then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's
  * namespace) its links and the addresses and link routes of {@code gw0} and {@code up0}, and the VM namespace's
- * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it).
+ * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it). For an
+ * instance of a VPC on a driver with a fabric, also the fabric side of its VPC ({@link VpcBridges#fabricDefects}:
+ * three or four netlink requests, on one more short-lived thread when the fabric's host namespace is a named one).
  *
- * <p>Thread-safe; blocks only on file reads (and that thread).
+ * <p>Thread-safe; blocks only on file and netlink reads (and those threads).
  */
 public final class IntegrityProbe {
   private final RecordStore records;
   private final DnsmasqSupervisor dnsmasq;
   private final @Nullable Path vmNs;
+  private final VpcBridges vpcs;
 
-  /** Probes the networks of {@code records}, whose VM sides are in {@code vmNs} (null: the JVM's namespace). */
-  public IntegrityProbe(RecordStore records, DnsmasqSupervisor dnsmasq, @Nullable Path vmNs) {
+  /**
+   * Probes the networks of {@code records}, whose VM sides are in {@code vmNs} (null: the JVM's namespace) and whose
+   * VPCs' fabric side {@code vpcs} reads.
+   */
+  public IntegrityProbe(RecordStore records, DnsmasqSupervisor dnsmasq, @Nullable Path vmNs, VpcBridges vpcs) {
     this.records = records;
+    this.vpcs = vpcs;
     this.dnsmasq = dnsmasq;
     this.vmNs = vmNs;
   }
@@ -63,6 +70,11 @@ public final class IntegrityProbe {
       }
     } catch (Exception e) {
       out.add("its links cannot be read: " + e.getMessage());
+    }
+    try {
+      out.addAll(vpcs.fabricDefects(r));
+    } catch (Exception e) {
+      out.add("the fabric of its VPC cannot be read: " + e.getMessage());
     }
     return out;
   }
