@@ -232,11 +232,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       if (r != null) {
         checkOwner(r, spec, "create");
         if (r.ready() && Netns.exists(r.names().namespace()) && healthy(r)) {
-          List<String> mended = vpcs.mendFabric(r);
-          if (!mended.isEmpty()) {
-            LOG.warn("network of instance '{}': the fabric side of its VPC '{}' was broken ({}); repaired", id,
-                Objects.requireNonNull(r.spec().vpc()).id(), String.join("; ", mended));
-          }
+          mendFabric(r);
           if (!r.spec().equals(spec)) {
             return doUpdate(r, spec);
           }
@@ -255,8 +251,20 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         }
         teardown(id, null);
       }
-      return build(spec);
+      NetworkInstance built = build(spec);
+      // a new member's build makes a missing VXLAN link, not a detached or downed one
+      mendFabric(Objects.requireNonNull(records.read(id)));
+      return built;
     });
+  }
+
+  /** Mends the fabric side of {@code r}'s VPC where it is broken ({@link VpcBridges#mendFabric}), and logs it. */
+  private void mendFabric(InstanceRecord r) throws Exception {
+    List<String> mended = vpcs.mendFabric(r);
+    if (!mended.isEmpty()) {
+      LOG.warn("network of instance '{}': the fabric side of its VPC '{}' was broken ({}); repaired", r.id(),
+          Objects.requireNonNull(r.spec().vpc()).id(), String.join("; ", mended));
+    }
   }
 
   @Override

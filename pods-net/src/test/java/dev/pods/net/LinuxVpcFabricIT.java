@@ -145,6 +145,19 @@ class LinuxVpcFabricIT extends VpcFabricContract {
     return mtu.isEmpty() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(mtu));
   }
 
+  @Override
+  protected void breakFabricBehindItsBack(NetworkDriver host, NetworkInstance member) throws Exception {
+    String ns = hostNs(host);
+    int vni = VpcFabric.vni(member.spec().vpc().id());
+    for (String vx : NetTestEnv.links(ns, (host == a ? env.prefix : NetTestEnv.secondLinkPrefix(env.prefix)) + "X")) {
+      if (link(ns, vx).path("linkinfo").path("info_data").path("id").asInt() == vni) {
+        run(ns, "ip", "link", "del", vx);
+        return;
+      }
+    }
+    throw new AssertionError("no VXLAN link of VPC " + member.spec().vpc().id() + " in " + ns);
+  }
+
   private static JsonNode link(String ns, String name) throws Exception {
     String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("ip", "-j", "-d", "link", "show", "dev", name),
         null, Duration.ofSeconds(10)).stdout());

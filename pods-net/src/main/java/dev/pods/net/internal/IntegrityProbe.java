@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -19,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * namespace) its links and the addresses and link routes of {@code gw0} and {@code up0}, and the VM namespace's
  * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it). For an
  * instance of a VPC on a driver with a fabric, also the fabric side of its VPC ({@link VpcBridges#fabricDefects}:
- * three or four netlink requests, on one more short-lived thread when the fabric's host namespace is a named one).
+ * three or four netlink requests, on the VM namespace's thread when the fabric's host namespace is the VM namespace,
+ * else on one more short-lived thread when it is a named one).
  *
  * <p>Thread-safe; blocks only on file and netlink reads (and those threads).
  */
@@ -55,7 +57,19 @@ public final class IntegrityProbe {
     }
     List<String> out = new ArrayList<>();
     try {
-      Set<String> vmSide = Netns.call(vmNs, () -> ProcNet.links(ProcNet.ofThisThread()));
+      // the fabric side is read on the same thread when its host namespace is the VM namespace (as usual)
+      boolean together = r.spec().vpc() != null && vpcs.hasFabric() && Objects.equals(vmNs, vpcs.fabricNamespace());
+      List<String> fabricSide = new ArrayList<>();
+      Set<String> vmSide = Netns.call(vmNs, () -> {
+        if (together) {
+          fabricSide.addAll(fabricDefects(() -> vpcs.fabricDefectsHere(r)));
+        }
+        return ProcNet.links(ProcNet.ofThisThread());
+      });
+      out.addAll(fabricSide);
+      if (!together) {
+        out.addAll(fabricDefects(() -> vpcs.fabricDefects(r)));
+      }
       for (String link : List.of(r.names().bridge(), r.names().tap(), r.names().vmVeth())) {
         if (!vmSide.contains(link)) {
           out.add("link " + link + " is gone");
@@ -71,12 +85,15 @@ public final class IntegrityProbe {
     } catch (Exception e) {
       out.add("its links cannot be read: " + e.getMessage());
     }
-    try {
-      out.addAll(vpcs.fabricDefects(r));
-    } catch (Exception e) {
-      out.add("the fabric of its VPC cannot be read: " + e.getMessage());
-    }
     return out;
+  }
+
+  private static List<String> fabricDefects(java.util.concurrent.Callable<List<String>> read) {
+    try {
+      return read.call();
+    } catch (Exception e) {
+      return List.of("the fabric side of its VPC cannot be read: " + e.getMessage());
+    }
   }
 
   /** What is missing inside the instance's namespace, read through {@code net}, a {@code /proc} view of it. */

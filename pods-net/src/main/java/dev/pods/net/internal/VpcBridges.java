@@ -150,12 +150,33 @@ public final class VpcBridges {
    */
   public List<String> fabricDefects(InstanceRecord r) throws Exception {
     Vxlans f = fabric;
+    if (f == null || r.spec().vpc() == null) {
+      return List.of();
+    }
+    return Netns.call(fabricNs(f), () -> fabricDefectsHere(r));
+  }
+
+  /**
+   * {@link #fabricDefects}, read in the calling thread's namespace, which must be the fabric's host namespace
+   * ({@link #fabricNamespace}).
+   */
+  public List<String> fabricDefectsHere(InstanceRecord r) throws IOException {
+    Vxlans f = fabric;
     if (f == null || r.spec().vpc() == null || r.vpcIndex() < 0 || r.names().vpcBridge() == null) {
       return List.of();
     }
-    String vx = Vxlans.name(linkPrefix, r.vpcIndex());
-    String vpcBridge = Objects.requireNonNull(r.names().vpcBridge());
-    return Netns.call(fabricNs(f), () -> defects(f, vx, vpcBridge).words());
+    return defects(f, Vxlans.name(linkPrefix, r.vpcIndex()), Objects.requireNonNull(r.names().vpcBridge())).words();
+  }
+
+  /** Whether this driver has a fabric. */
+  public boolean hasFabric() {
+    return fabric != null;
+  }
+
+  /** The path of the fabric's host namespace (null: the JVM's, or no fabric). */
+  public @Nullable Path fabricNamespace() {
+    Vxlans f = fabric;
+    return f == null ? null : fabricNs(f);
   }
 
   /**
