@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,20 +57,16 @@ public final class IntegrityProbe {
       return List.of("namespace " + ns + " is gone");
     }
     List<String> out = new ArrayList<>();
+    // the fabric side is read on the same thread when its host namespace is the VM namespace (as usual)
+    boolean together = r.spec().vpc() != null && vpcs.hasFabric() && Objects.equals(vmNs, vpcs.fabricNamespace());
+    List<String> fabricSide = new ArrayList<>();
     try {
-      // the fabric side is read on the same thread when its host namespace is the VM namespace (as usual)
-      boolean together = r.spec().vpc() != null && vpcs.hasFabric() && Objects.equals(vmNs, vpcs.fabricNamespace());
-      List<String> fabricSide = new ArrayList<>();
       Set<String> vmSide = Netns.call(vmNs, () -> {
         if (together) {
           fabricSide.addAll(fabricDefects(() -> vpcs.fabricDefectsHere(r)));
         }
         return ProcNet.links(ProcNet.ofThisThread());
       });
-      out.addAll(fabricSide);
-      if (!together) {
-        out.addAll(fabricDefects(() -> vpcs.fabricDefects(r)));
-      }
       for (String link : List.of(r.names().bridge(), r.names().tap(), r.names().vmVeth())) {
         if (!vmSide.contains(link)) {
           out.add("link " + link + " is gone");
@@ -85,10 +82,11 @@ public final class IntegrityProbe {
     } catch (Exception e) {
       out.add("its links cannot be read: " + e.getMessage());
     }
+    out.addAll(together ? fabricSide : fabricDefects(() -> vpcs.fabricDefects(r)));
     return out;
   }
 
-  private static List<String> fabricDefects(java.util.concurrent.Callable<List<String>> read) {
+  private static List<String> fabricDefects(Callable<List<String>> read) {
     try {
       return read.call();
     } catch (Exception e) {

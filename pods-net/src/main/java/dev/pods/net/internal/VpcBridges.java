@@ -1,6 +1,7 @@
 package dev.pods.net.internal;
 
 import dev.pods.internal.LockFile;
+import dev.pods.spi.Cidr;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkVpc;
 import dev.pods.spi.VpcFabric;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -240,8 +243,8 @@ public final class VpcBridges {
   /** Reads the fabric side of one VPC in the calling thread's namespace (the fabric's host namespace). */
   private Defects defects(Vxlans f, String vx, String vpcBridge) throws IOException {
     List<String> out = new ArrayList<>();
-    java.util.Optional<NetlinkReads.Link> br = NetlinkReads.link(vpcBridge);
-    java.util.Optional<NetlinkReads.Link> x = NetlinkReads.link(vx);
+    Optional<NetlinkReads.Link> br = NetlinkReads.link(vpcBridge);
+    Optional<NetlinkReads.Link> x = NetlinkReads.link(vx);
     boolean offBridge = false;
     boolean down = false;
     if (br.isEmpty()) {
@@ -259,8 +262,8 @@ public final class VpcBridges {
         down = true;
         out.add("VXLAN link " + vx + " is down");
       }
-      java.util.Set<String> have = NetlinkReads.replicationTargets(l.index());
-      for (String p : f.peers().stream().map(dev.pods.spi.Cidr::dotted).sorted().toList()) {
+      Set<String> have = NetlinkReads.replicationTargets(l.index());
+      for (String p : f.peers().stream().map(Cidr::dotted).sorted().toList()) {
         if (!have.contains(p)) {
           out.add("VXLAN link " + vx + " has no forwarding entry to peer " + p);
         }
