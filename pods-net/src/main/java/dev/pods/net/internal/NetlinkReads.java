@@ -3,7 +3,9 @@ package dev.pods.net.internal;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -32,6 +34,7 @@ public final class NetlinkReads {
   private static final int NETLINK_NETFILTER = 12;
   private static final int SOL_SOCKET = 1;
   private static final int SO_RCVTIMEO = 20;
+  private static final int RECEIVE_BUFFER = 32768;
 
   private static final short NLMSG_ERROR = 2;
   private static final short NLMSG_DONE = 3;
@@ -67,7 +70,7 @@ public final class NetlinkReads {
 
     NativeLong send(int fd, byte[] buf, NativeLong len, int flags) throws LastErrorException;
 
-    NativeLong recv(int fd, byte[] buf, NativeLong len, int flags) throws LastErrorException;
+    NativeLong recv(int fd, Pointer buf, NativeLong len, int flags) throws LastErrorException;
 
     int setsockopt(int fd, int level, int name, byte[] value, int len) throws LastErrorException;
   }
@@ -266,12 +269,18 @@ public final class NetlinkReads {
       c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, tv.length);
       c.send(fd, request, new NativeLong(request.length), 0);
       java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-      byte[] buf = new byte[65536];
-      while (true) {
-        int n = (int) c.recv(fd, buf, new NativeLong(buf.length), 0).longValue();
-        all.write(buf, 0, n);
-        if (!dump || endsDump(buf, n)) {
-          return all.toByteArray();
+      // the kernel sizes a dump's datagrams to the largest read seen, at most 32 KiB; only what came is copied
+      try (Memory buf = new Memory(RECEIVE_BUFFER)) {
+        while (true) {
+          int n = (int) c.recv(fd, buf, new NativeLong(RECEIVE_BUFFER), 0).longValue();
+          if (n >= RECEIVE_BUFFER) {
+            throw new IOException("netlink answer longer than " + RECEIVE_BUFFER + " bytes: truncated");
+          }
+          byte[] got = buf.getByteArray(0, n);
+          all.write(got, 0, n);
+          if (!dump || endsDump(got, n)) {
+            return all.toByteArray();
+          }
         }
       }
     } catch (LastErrorException e) {
