@@ -40,7 +40,8 @@ import picocli.CommandLine.ScopeType;
 public final class Main implements Callable<Integer> {
   /** The exit statuses of every command, as printed at the end of {@code pods help}. */
   static final String EXIT_STATUS = "exit status: 0 ok; 1 invalid template, a pod that failed or did not become ready,"
-      + " a failed teardown or apply (diff --exit-code: the units differ), etcd not answering (nodes); 2 wrong usage; 3 no such pod or no up"
+      + " a failed teardown or apply (diff --exit-code: the units differ), etcd not answering (nodes, node), a node that"
+      + " cannot join or was lost (node); 2 wrong usage; 3 no such pod or no up"
       + " process for it. exec: the command's status, 124 when it timed out, 125 when pods could not run it.";
 
   /** Exit status of a wrong command line. */
@@ -51,7 +52,7 @@ public final class Main implements Callable<Integer> {
       ValidateCommand.class, RenderCommand.class, DiffCommand.class,
       UpCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, WaitCommand.class, DownCommand.class,
       PlanCommand.class, ApplyCommand.class, ScaleCommand.class, RestartCommand.class,
-      DisksCommand.class, NodesCommand.class, CompletionCommand.class, HelpCommand.class);
+      DisksCommand.class, NodesCommand.class, NodeCommand.class, CompletionCommand.class, HelpCommand.class);
 
   /** Asks a yes/no question on the terminal; empty when there is no terminal to ask on. */
   interface Confirm {

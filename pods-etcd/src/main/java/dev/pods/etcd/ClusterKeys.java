@@ -21,6 +21,7 @@ final class ClusterKeys {
   static final String EXEC = "cluster/exec/";
   static final String EXEC_RESULT = "cluster/exec-result/";
   static final String ASSIGN = "cluster/assign/";
+  static final String ADDRESSES = "cluster/addresses/";
   static final String LEADER = "cluster/leader";
 
   private final EtcdKeyspace space;

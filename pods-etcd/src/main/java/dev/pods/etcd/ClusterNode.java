@@ -81,6 +81,7 @@ public final class ClusterNode implements AutoCloseable {
   private final List<Watch.Watcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private @Nullable Thread worker;
   private @Nullable PlacementLeader leader;
+  private volatile @Nullable Runnable whenLost;
 
   private ClusterNode(EtcdKeyspace space, NodeSpec spec, LocalInstances local, Duration lease, long leaseId) {
     this.space = space;
@@ -134,6 +135,27 @@ public final class ClusterNode implements AutoCloseable {
   /** Whether the node lost its lease and fenced itself (stopped its instances); it does nothing more. */
   public boolean lost() {
     return lost.get();
+  }
+
+  /** The id of the node's lease (records that must go when the node is lost are put under it). */
+  long leaseId() {
+    return leaseId;
+  }
+
+  /** The node's lease period. */
+  Duration lease() {
+    return lease;
+  }
+
+  /**
+   * Runs {@code r} once the node is fenced (after it stopped its instances), on the node's thread; at once when it is
+   * fenced already.
+   */
+  void whenLost(Runnable r) {
+    whenLost = r;
+    if (lost.get()) {
+      r.run();
+    }
   }
 
   /**
@@ -394,6 +416,10 @@ public final class ClusterNode implements AutoCloseable {
       running.remove(id);
     }
     stopThreads();
+    Runnable r = whenLost;
+    if (r != null) {
+      r.run();
+    }
   }
 
   private void stopThreads() {

@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The whole cluster's state read in one etcd transaction (so at one revision): live nodes, members, desired
- * instances, assignments (each with its key's mod revision, for guarded writes) and the leader's name. Immutable.
+ * instances, assignments (each with its key's mod revision, for guarded writes), the leader's name and which
+ * instances hold an address in the shared pool. Immutable.
  */
 final class ClusterSnapshot {
   final long revision;
@@ -22,6 +23,8 @@ final class ClusterSnapshot {
   final Map<String, Assignment> assignments = new TreeMap<>();
   final Map<String, Long> assignmentRevisions = new TreeMap<>();
   final @Nullable String leader;
+  /** The instances whose private address has an address record (held in the shared pool). */
+  final java.util.Set<String> addressed = new java.util.TreeSet<>();
 
   private ClusterSnapshot(ClusterKeys keys, TxnResponse r) {
     revision = r.getHeader().getRevision();
@@ -45,6 +48,9 @@ final class ClusterSnapshot {
     }
     var leaders = r.getGetResponses().get(4).getKvs();
     leader = leaders.isEmpty() ? null : ClusterKeys.text(leaders.get(0).getValue());
+    for (KeyValue kv : r.getGetResponses().get(5).getKvs()) {
+      addressed.add(keys.nameIn(ClusterKeys.ADDRESSES, kv));
+    }
   }
 
   /** Reads the cluster: one etcd request. */
@@ -54,7 +60,8 @@ final class ClusterSnapshot {
         keys.readDir(ClusterKeys.ASSIGN),
         // etcd's election: the oldest key under the election's name is the leader's; its value is the proposal.
         Op.get(keys.key(ClusterKeys.LEADER + "/"), GetOption.builder().isPrefix(true).withLimit(1)
-            .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build())};
+            .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build()),
+        Op.get(keys.key(ClusterKeys.ADDRESSES), GetOption.builder().isPrefix(true).withKeysOnly(true).build())};
     TxnResponse r = space.call(why, () -> space.kv().txn().Then(reads).commit());
     return new ClusterSnapshot(keys, r);
   }

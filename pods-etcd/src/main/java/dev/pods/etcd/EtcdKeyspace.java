@@ -47,6 +47,9 @@ import java.util.regex.Pattern;
  *   <li>{@code cluster/events/POD/NODE-SEQ}: the pod's events as the nodes saw them, under ten-minute leases;</li>
  *   <li>{@code cluster/exec/NODE/ID} and {@code cluster/exec-result/ID}: an exec asked of a node and its answer,
  *       under a lease of the exec's timeout;</li>
+ *   <li>{@code cluster/addresses/POD/UNIT-INDEX}: the pool and holder of an instance's private address in the shared
+ *       pool (JSON), written by the first node that runs it; the leader releases the address and removes the key once
+ *       the instance is no longer desired and no live node lists it;</li>
  *   <li>{@code cluster/assign/POD/UNIT-INDEX}: where the leader put each instance and why (JSON: instance, node,
  *       state, why: the explanation is the assignment's event), written only by the leader, in transactions that
  *       compare its election key's create revision.</li>

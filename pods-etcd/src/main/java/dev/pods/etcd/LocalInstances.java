@@ -4,8 +4,8 @@ import java.util.Set;
 
 /**
  * What a node runs on its host, as its {@link ClusterNode} drives it: the node starts the instances the leader
- * assigns to it and stops those it must give up. In this slice nothing in pods implements it with the local runtime
- * yet: the host application (or a test) does.
+ * assigns to it and stops those it must give up. {@link ClusterHost} implements it on a local runtime; a host
+ * application with other means of running instances (or a test) may implement it itself.
  *
  * <p>Called from one thread of the node at a time ({@code pods-node-NAME}); calls may block (a start may take as
  * long as it needs) but hold up the node's other work meanwhile.

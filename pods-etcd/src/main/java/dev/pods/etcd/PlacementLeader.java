@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * leads, the placement loop: at every change of nodes, desired instances or assignments it reads the cluster at one
  * revision, runs {@link Placement}, and writes what changed. Every write is a transaction that compares the leader
  * key's create revision with its own, so a deposed leader's write (however late it reaches etcd) fails; moving an
- * instance off a node also compares that the node's record is gone. Runs on daemon thread {@code pods-leader-NAME}.
+ * instance off a node also compares that the node's record is gone. An instance no longer desired loses its assignment
+ * once no live node lists it, and then its private address ({@link AddressReleases}). Runs on daemon thread
+ * {@code pods-leader-NAME}.
  */
 final class PlacementLeader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PlacementLeader.class);
@@ -192,6 +194,15 @@ final class PlacementLeader implements AutoCloseable {
       for (Change c : batch) {
         LOG.info("leader {}: {}", name, c.after == null ? c.instance + " removed (no longer desired)"
             : c.after.why());
+      }
+    }
+    // An instance neither desired nor assigned (its assignment went once no live node listed it, in this round or an
+    // earlier one whose release failed) gives its private address back to the shared pool.
+    java.util.Set<String> unassigned = new java.util.HashSet<>();
+    changes.stream().filter(c -> c.after == null).forEach(c -> unassigned.add(c.instance));
+    for (String id : s.addressed) {
+      if (!s.desired.containsKey(id) && (!s.assignments.containsKey(id) || unassigned.contains(id))) {
+        AddressReleases.release(space, keys, id);
       }
     }
     return true;

@@ -25,6 +25,9 @@
  * }
  * }</pre>
  *
+ * <p>{@link dev.pods.etcd.ClusterHost} runs a node's share of the cluster on a local runtime (what {@code pods node}
+ * runs): the leader's assignments become the runtime's instances, their states, events and exec answers go to etcd.
+ *
  * <p>{@link dev.pods.etcd.FabricPeers} keeps a node's VPC fabric peers equal to the underlay addresses the other live
  * nodes registered ({@link dev.pods.etcd.NodeSpec#withUnderlay}), so that instances of one VPC reach each other across
  * the nodes.

@@ -3,7 +3,7 @@ package dev.pods.etcd;
 import dev.pods.spi.IpAddressPool;
 import dev.pods.spi.IpPoolSpec;
 import dev.pods.spi.NetworkDriver;
-import dev.pods.testing.ForwardingNetworkDriver;
+import dev.pods.spi.ForwardingNetworkDriver;
 
 /**
  * A network driver (the in-memory one, in tests) whose address pools are {@link EtcdIpAddressPool}s on one keyspace:

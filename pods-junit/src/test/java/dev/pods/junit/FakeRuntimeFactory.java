@@ -9,7 +9,7 @@ import dev.pods.PodEvent;
 import dev.pods.PodRuntime;
 import dev.pods.testing.DirectoryInstanceFiles;
 import dev.pods.testing.InMemoryHypervisor;
-import dev.pods.testing.ForwardingNetworkDriver;
+import dev.pods.spi.ForwardingNetworkDriver;
 import dev.pods.testing.InMemoryNetworkDriver;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -12,7 +12,7 @@ import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.testing.InMemoryHypervisor;
-import dev.pods.testing.ForwardingNetworkDriver;
+import dev.pods.spi.ForwardingNetworkDriver;
 import dev.pods.testing.InMemoryNetworkDriver;
 import dev.pods.testing.ManualClock;
 import java.io.IOException;

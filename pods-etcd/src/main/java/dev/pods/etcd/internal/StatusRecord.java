@@ -21,6 +21,20 @@ import org.jspecify.annotations.Nullable;
  */
 public record StatusRecord(String node, String state, String reason, long sinceMillis, String privateAddress,
     @Nullable String publicAddress, String specVersion, String domain) {
+  /**
+   * The spec version an instance of {@code unit} runs: the same value the local runtime records for it (the first 16
+   * hex digits of the SHA-256 of the unit's text form), so a client compares it with the desired pod's unit.
+   */
+  public static String specVersion(dev.pods.Unit unit) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(unit.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(h).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Validates. */
   public StatusRecord {
     Objects.requireNonNull(node, "node");

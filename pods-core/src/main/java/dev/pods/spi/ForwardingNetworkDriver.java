@@ -1,12 +1,5 @@
-package dev.pods.testing;
+package dev.pods.spi;
 
-import dev.pods.spi.IpAddressPool;
-import dev.pods.spi.IpPoolSpec;
-import dev.pods.spi.NetworkDriver;
-import dev.pods.spi.NetworkInstance;
-import dev.pods.spi.NetworkSpec;
-import dev.pods.spi.NetworkTask;
-import dev.pods.spi.VpcFabric;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -17,10 +10,11 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link NetworkDriver} that passes every call to another one, for tests that watch or change a few calls (count
- * them, record what they return, hand out other address pools) and leave the rest as they are: a subclass overrides
- * only those. Every method of the SPI is forwarded, the ones with defaults too ({@link #probe}, {@link #fabric},
- * {@link #bindInHostNamespace}), so a wrapper never hides what the driver underneath can do.
+ * A {@link NetworkDriver} that passes every call to another one, for a wrapper that watches or changes a few calls
+ * (a cluster node that hands out its cluster's address pools, a test that counts calls) and leaves the rest as they
+ * are: a subclass overrides only those. Every method of the SPI is forwarded, the ones with defaults too
+ * ({@link #probe}, {@link #fabric}, {@link #bindInHostNamespace}), so a wrapper never hides what the driver underneath
+ * can do.
  *
  * <p>As thread-safe as the driver it wraps plus what a subclass adds. {@link #close()} closes the wrapped driver.
  *
