@@ -73,6 +73,24 @@ public sealed interface PodEvent {
    */
   record JournalDropped(String instance, Instant at, String key, long count) implements PodEvent {}
 
+  /**
+   * Where a cluster's leader put the instance, and why (a runtime over a cluster, such as pods-etcd's
+   * {@code ClusterRuntime}, publishes one at every change of the instance's assignment; a runtime on one host never
+   * does).
+   *
+   * @param node the node that runs it, or the node it waits for; {@code null} when no node has room for it
+   * @param why the leader's explanation, e.g. {@code web-2 on h3: least loaded of h1, h3; h2 already runs web-0}
+   * @since 0.2
+   */
+  record Placed(String instance, Instant at, @Nullable String node, String why) implements PodEvent {
+    /** Validates. */
+    public Placed {
+      Objects.requireNonNull(instance, "instance");
+      Objects.requireNonNull(at, "at");
+      Objects.requireNonNull(why, "why");
+    }
+  }
+
   /** A subscriber was too slow: this many events were not delivered to it. */
   record EventsDropped(String instance, Instant at, long count) implements PodEvent {}
 }

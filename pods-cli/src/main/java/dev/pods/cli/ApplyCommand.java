@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,6 +19,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "apply", description = "print the plan as `pods plan` does, ask, apply it (live changes in the"
     + " running guests, recreations one instance at a time) and print the events until the pod is ready again")
 final class ApplyCommand extends PodsCommand {
+  @Mixin ClusterOptions cluster;
+
   @Option(names = {"-y", "--yes"}, description = "apply without asking (required without a terminal)")
   boolean yes;
 
@@ -28,7 +31,10 @@ final class ApplyCommand extends PodsCommand {
   List<Path> files = new ArrayList<>();
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException, Up.UsageException {
+    if (cluster.given("apply")) {
+      return new ClusterCli(out(), err(), cluster.target("apply")).apply(pod, files, new ImageOptions().policy("apply"), yes, main().confirm());
+    }
     Clients c = clients();
     Clients.Planned p = c.plan(pod, files);
     ObjectNode plan = p.reply();

@@ -147,6 +147,9 @@ final class EventPrinter implements AutoCloseable {
       line(i, journalPrefix(j.key()) + j.count() + " lines dropped by the guest (the host was too slow)", "31");
     } else if (e instanceof PodEvent.EventsDropped d) {
       line(i, d.count() + " events dropped (the terminal is too slow)", "31");
+    } else if (e instanceof PodEvent.Placed p) {
+      line(i, "placement: " + p.why(),
+          p.node() == null ? "33" : null);
     }
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -13,6 +14,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "exec", description = "run CMD in the instance (no shell); its output and exit status are ours")
 final class ExecCommand extends PodsCommand {
+  @Mixin ClusterOptions cluster;
+
   @Option(names = "--timeout", paramLabel = "S", description = "stop CMD after S seconds (exit status 124)")
   long timeout;
 
@@ -27,9 +30,12 @@ final class ExecCommand extends PodsCommand {
   List<String> argv = new ArrayList<>();
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException, Up.UsageException {
     if (spec.commandLine().getParseResult().hasMatchedOption("--timeout") && (timeout < 1 || timeout > 9_999_999)) {
       throw usage("--timeout takes a positive number of seconds");
+    }
+    if (cluster.given("exec")) {
+      return new ClusterCli(out(), err(), cluster.target("exec")).exec(pod, instance, timeout, argv);
     }
     return clients().exec(pod, instance, timeout, argv);
   }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -14,6 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "plan", description = "print what applying the templates to the running pod would do: the diff,"
     + " then per instance live or recreate (each FILE replaces the unit of its name, or adds one)")
 final class PlanCommand extends PodsCommand {
+  @Mixin ClusterOptions cluster;
+
   @Parameters(index = "0", paramLabel = "POD", description = "the pod (its pods up process runs the plan)")
   String pod;
 
@@ -21,7 +24,10 @@ final class PlanCommand extends PodsCommand {
   List<Path> files = new ArrayList<>();
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException, Up.UsageException {
+    if (cluster.given("plan")) {
+      return new ClusterCli(out(), err(), cluster.target("plan")).plan(pod, files, new ImageOptions().policy("plan"));
+    }
     return clients().plan(pod, files).status();
   }
 }

@@ -3,12 +3,15 @@ package dev.pods.cli;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code pods ps [--json] [POD]}: the pods up on this host, their instances, states and addresses. */
 @Command(name = "ps", description = "pods up on this host: instances, states, addresses")
 final class PsCommand extends PodsCommand {
+  @Mixin ClusterOptions cluster;
+
   @Option(names = "--json", description = "print the up processes' answers as JSON")
   boolean json;
 
@@ -16,7 +19,10 @@ final class PsCommand extends PodsCommand {
   @Nullable String pod;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException, Up.UsageException {
+    if (cluster.given("ps")) {
+      return new ClusterCli(out(), err(), cluster.target("ps")).ps(json, pod);
+    }
     return clients().ps(json, pod);
   }
 }

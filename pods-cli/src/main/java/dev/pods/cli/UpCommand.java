@@ -46,8 +46,14 @@ final class UpCommand extends PodsCommand {
   boolean tiny;
 
   @Option(names = "--prefix", paramLabel = "P", description = "names of domains, namespaces and links start with P"
-      + " (default pods)")
-  String prefix = "pods";
+      + " (default pods); with --etcd: the cluster's key prefix in etcd (default " + ClusterOptions.DEFAULT_PREFIX
+      + ")")
+  @Nullable String prefix;
+
+  @Option(names = "--etcd", split = ",", paramLabel = "URL", description = "deploy to the cluster in etcd at these"
+      + " client URLs (comma-separated or repeated) instead of this host: print the events until the pod is ready"
+      + " (-d: return once it is deployed); the nodes' options decide networks and guests")
+  List<String> etcd = new ArrayList<>();
 
   @Option(names = "--host-namespace", paramLabel = "NS", description = "the named network namespace of the VPC and"
       + " uplink bridges")
@@ -95,6 +101,9 @@ final class UpCommand extends PodsCommand {
 
   @Override
   public Integer call() throws Up.UsageException, java.io.IOException, InterruptedException {
+    if (!etcd.isEmpty()) {
+      return cluster();
+    }
     Checked c = check();
     if (c == null) {
       return 1;
@@ -105,6 +114,40 @@ final class UpCommand extends PodsCommand {
       return Detached.start(out(), err(), dataDir(), c.pod().name(), args, c.readyTimeout());
     }
     return new Up(out(), err(), main().tty(), dataDir()).up(c.pod(), c.options(), c.readyTimeout());
+  }
+
+  /**
+   * {@code up --etcd ...}: deploys the templates' pod to the cluster. The options of this host's networks and
+   * guests are refused: the nodes' own settings decide them.
+   */
+  private int cluster() throws Up.UsageException, java.io.IOException, InterruptedException {
+    ClusterOptions.Target target = ClusterOptions.target("up", etcd,
+        prefix == null ? ClusterOptions.DEFAULT_PREFIX : prefix);
+    List<String> local = new ArrayList<>();
+    if (tiny) {
+      local.add("--tiny");
+    }
+    for (String[] o : new String[][] {{"--host-namespace", hostNamespace}, {"--uplink", uplink},
+        {"--public-range", publicRange}, {"--public-gateway", publicGateway}, {"--node-address", nodeAddress}}) {
+      if (o[1] != null) {
+        local.add(o[0]);
+      }
+    }
+    if (!domains.isEmpty() || !dnsServers.isEmpty() || !secrets.isEmpty() || !hostFolders.isEmpty()) {
+      local.add("--domain/--dns-server/--secret/--host-folder");
+    }
+    if (!local.isEmpty()) {
+      throw new Up.UsageException("up: " + String.join(", ", local) + " set up this host, not a cluster: with --etcd"
+          + " each node's own settings (pods node) decide them");
+    }
+    ImagePolicy policy = images.policy("up");
+    Duration timeout = readyTimeout == null ? Up.DEFAULT_READY_TIMEOUT
+        : Duration.ofSeconds(seconds(readyTimeout, "--ready-timeout"));
+    Pod pod = readPod(files, name, policy, err());
+    if (pod == null) {
+      return 1;
+    }
+    return new ClusterCli(out(), err(), target).up(pod, detach, timeout, policy);
   }
 
   /** What {@code up} runs, checked. */
@@ -118,6 +161,7 @@ final class UpCommand extends PodsCommand {
    */
   @Nullable Checked check() throws Up.UsageException {
     ImagePolicy imagePolicy = images.policy("up");
+    String prefix = this.prefix == null ? "pods" : this.prefix;
     if (!PREFIX.matcher(prefix).matches()) {
       throw new Up.UsageException("up: --prefix must be 1..12 lower-case letters or digits, starting with a letter");
     }

@@ -98,4 +98,15 @@ class EventPrinterTest {
         "2026-01-01T00:00:00Z db-0 journal[postgres] database system is ready",
         "2026-01-01T00:00:00Z db-0 journal[postgres] 7 lines dropped by the guest (the host was too slow)");
   }
+
+  @Test
+  void placementsOfAClusterArePrintedWithTheLeadersExplanation() throws Exception {
+    try (EventPrinter p = new EventPrinter(out, false, null, () -> T)) {
+      p.event(new PodEvent.Placed("web-2", T, "h3", "web-2 on h3: least loaded of h1, h3; h2 already runs web-0"));
+      p.event(new PodEvent.Placed("web-3", T, null, "web-3: no node has room"));
+    }
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join("\n",
+        "web-2  placement: web-2 on h3: least loaded of h1, h3; h2 already runs web-0",
+        "web-3  placement: web-3: no node has room", ""));
+  }
 }

@@ -1100,7 +1100,7 @@ final class DefaultDeployment implements Deployment {
   }
 
   static String specVersion(Unit unit) {
-    return DefaultPodRuntime.sha256(unit.toString()).substring(0, 16);
+    return dev.pods.spi.PodDocuments.unitVersion(unit);
   }
 
   // ------------------------------------------------------------------------------------------ API

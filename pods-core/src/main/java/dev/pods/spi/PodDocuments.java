@@ -57,4 +57,21 @@ public final class PodDocuments {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * The version of {@code unit}'s spec that an instance runs: the first 16 hex digits of the SHA-256 of the unit's
+   * full model, the same value the local runtime records for each instance (and a cluster node reports), so that a
+   * client of a cluster can tell whether an instance runs the desired unit.
+   *
+   * @since 0.2
+   */
+  public static String unitVersion(dev.pods.Unit unit) {
+    Objects.requireNonNull(unit, "unit");
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(unit.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -128,14 +128,27 @@ public final class EtcdKeyspace {
   public static EtcdKeyspace of(Client client, String prefix, Duration timeout) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(prefix, "prefix");
-    if (!PREFIX.matcher(prefix).matches()) {
-      throw new IllegalArgumentException("etcd prefix '" + prefix + "' is not of the form /name[/name...] (letters,"
-          + " digits, '.', '_', '-')");
-    }
+    requirePrefix(prefix);
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("etcd request timeout must be positive, not " + timeout);
     }
     return new EtcdKeyspace(client, prefix, timeout, DIRECT);
+  }
+
+  /**
+   * Checks a key prefix as {@link #of(Client, String)} does, without a client (for command lines).
+   *
+   * @return {@code prefix}
+   * @throws IllegalArgumentException naming the prefix when it is not of the form {@code /name[/name...]}
+   * @since 0.2
+   */
+  public static String requirePrefix(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new IllegalArgumentException("etcd prefix '" + prefix + "' is not of the form /name[/name...] (letters,"
+          + " digits, '.', '_', '-')");
+    }
+    return prefix;
   }
 
   /** The prefix, without a trailing slash. */

@@ -282,8 +282,9 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     try {
       LOG.info("node {}: applies the new document of pod {}", node, next.name());
       d.plan(next).apply();
+      // a live change moves no instance to another state: its status still names the old spec version
       for (Instance i : d.instances()) {
-        status(d, i.name()); // a live change moves no state, but the spec version each instance runs
+        status(d, i.name());
       }
     } catch (RuntimeException e) {
       LOG.warn("node {}: applying the new document of pod {} failed", node, next.name(), e);

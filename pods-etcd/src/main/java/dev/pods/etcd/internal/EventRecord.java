@@ -75,6 +75,10 @@ public final class EventRecord {
     } else if (e instanceof PodEvent.EventsDropped d) {
       o.put("type", "eventsDropped");
       o.put("count", d.count());
+    } else if (e instanceof PodEvent.Placed p) {
+      o.put("type", "placed");
+      o.put("node", p.node());
+      o.put("why", p.why());
     }
     try {
       return JSON.writeValueAsBytes(o);
@@ -114,6 +118,8 @@ public final class EventRecord {
         case "journal" -> new PodEvent.JournalLine(instance, at, text(o, "key"), text(o, "line"));
         case "journalDropped" -> new PodEvent.JournalDropped(instance, at, text(o, "key"), number(o, "count"));
         case "eventsDropped" -> new PodEvent.EventsDropped(instance, at, number(o, "count"));
+        case "placed" -> new PodEvent.Placed(instance, at, o.path("node").isTextual() ? o.get("node").asText() : null,
+            text(o, "why"));
         default -> throw new IllegalArgumentException("unknown type '" + o.path("type").asText() + "'");
       };
     } catch (IOException | IllegalArgumentException e) {

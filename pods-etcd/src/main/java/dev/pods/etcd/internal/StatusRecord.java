@@ -26,13 +26,7 @@ public record StatusRecord(String node, String state, String reason, long sinceM
    * hex digits of the SHA-256 of the unit's text form), so a client compares it with the desired pod's unit.
    */
   public static String specVersion(dev.pods.Unit unit) {
-    try {
-      byte[] h = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(unit.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(h).substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return dev.pods.spi.PodDocuments.unitVersion(unit);
   }
 
   /** Validates. */

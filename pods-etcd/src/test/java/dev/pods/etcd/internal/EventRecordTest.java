@@ -29,7 +29,9 @@ class EventRecordTest {
         new PodEvent.OutputLine("web-0", AT, "r-1", 1, OutputStream.STDERR, "ünïcode \u001b[31m red"),
         new PodEvent.JournalLine("web-0", AT, "app", "hello"),
         new PodEvent.JournalDropped("web-0", AT, "app", 12),
-        new PodEvent.EventsDropped("web-0", AT, 3));
+        new PodEvent.EventsDropped("web-0", AT, 3),
+        new PodEvent.Placed("web-2", AT, "h3", "web-2 on h3: least loaded of h1, h3; h2 already runs web-0"),
+        new PodEvent.Placed("web-3", AT, null, "web-3: no node has room"));
     for (PodEvent e : all) {
       assertThat(EventRecord.read(EventRecord.write(e), "k")).isEqualTo(e);
     }
