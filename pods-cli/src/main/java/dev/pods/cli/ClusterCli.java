@@ -132,7 +132,7 @@ final class ClusterCli {
           ObjectNode o = instances.addObject().put("name", i.name()).put("state", s.state().name())
               .put("node", cluster.node(d.pod().name(), i.name()).orElse(null))
               .put("private", cluster.node(d.pod().name(), i.name()).isPresent()
-                  ? i.privateAddress().getHostAddress() : null)
+                  && s.state() != dev.pods.InstanceState.FAILED ? i.privateAddress().getHostAddress() : null)
               .put("public", i.publicAddress().map(a -> a.getHostAddress()).orElse(null))
               .put("domain", i.domainName().isEmpty() ? null : i.domainName())
               .put("reason", s.reason()).put("since", s.since().toString());

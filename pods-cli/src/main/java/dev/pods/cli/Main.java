@@ -40,9 +40,10 @@ import picocli.CommandLine.ScopeType;
 public final class Main implements Callable<Integer> {
   /** The exit statuses of every command, as printed at the end of {@code pods help}. */
   static final String EXIT_STATUS = "exit status: 0 ok; 1 invalid template, a pod that failed or did not become ready,"
-      + " a failed teardown or apply (diff --exit-code: the units differ), etcd not answering (nodes, node, --etcd), a"
-      + " node that cannot join or was lost (node); 2 wrong usage; 3 no such pod (or no up process for it; with --etcd:"
-      + " not in the cluster). exec: the command's status, 124 when it timed out, 125 when pods could not run it.";
+      + " a failed teardown or apply (diff --exit-code: the units differ), etcd not answering (nodes, node, --etcd),"
+      + " a node that cannot join or was lost (node); 2 wrong usage; 3 no such pod (or no up process for it; with"
+      + " --etcd: not in the cluster). exec: the command's status, 124 when it timed out, 125 when pods could not run"
+      + " it.";
 
   /** Exit status of a wrong command line. */
   static final int USAGE = 2;

@@ -73,7 +73,7 @@ final class DefaultDeployment implements Deployment {
   private final @Nullable IpAddressPool publicPool;
   /** Immutable; replaced (never mutated) by deploy and by migrations, so readers iterate a consistent list. */
   private volatile List<DefaultInstance> instances = List.of();
-  private final EventFeed feed;
+  private final dev.pods.spi.PodEventFeed feed;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   /** Serializes destroy, scale and apply. */
@@ -117,7 +117,7 @@ final class DefaultDeployment implements Deployment {
     this.pod = pod;
     this.privatePool = privatePool;
     this.publicPool = publicPool;
-    this.feed = new EventFeed(s.clock());
+    this.feed = new dev.pods.spi.PodEventFeed(s.clock());
     this.firewalls = new FirewallSync(this, s.networkDriver());
     this.netLock = firewalls.lock();
     this.nodePorts = new NodePorts(this, s);

@@ -274,6 +274,18 @@ public final class DefaultPodRuntime implements PodRuntime {
     IpAddressPool priv = privatePool();
     IpAddressPool pub = publicPool();
     DefaultDeployment d = new DefaultDeployment(this, s, pod, priv, pub);
+    // Held until its instances are scheduled: a membership change that finds the deployment meanwhile waits for the
+    // lock, then plans against the instances built here (instead of creating the same ones a second time).
+    java.util.concurrent.locks.ReentrantLock building = d.changeLock();
+    building.lock();
+    try {
+      return deploy(pod, d, priv, pub);
+    } finally {
+      building.unlock();
+    }
+  }
+
+  private Deployment deploy(Pod pod, DefaultDeployment d, IpAddressPool priv, @Nullable IpAddressPool pub) {
     synchronized (this) {
       if (closed) {
         throw new IllegalStateException("the runtime is closed");
@@ -444,6 +456,11 @@ public final class DefaultPodRuntime implements PodRuntime {
   }
 
   /** A deployment was destroyed (or never made it): drop it and its record. */
+  /** Whether {@code d} is this runtime's deployment of its pod (not one whose deploy failed, or destroyed). */
+  synchronized boolean registered(DefaultDeployment d) {
+    return deployments.get(d.pod().name()) == d;
+  }
+
   void forget(DefaultDeployment d) {
     stateLock.lock();
     try {

@@ -114,8 +114,8 @@ final class Migrator {
     ReentrantLock lock = d.changeLock();
     lock.lock();
     try {
-      if (d.isDestroyed() || d.runtime().isClosed()) {
-        return false;
+      if (d.isDestroyed() || d.runtime().isClosed() || !d.runtime().registered(d)) {
+        return false; // destroyed, or its deploy failed and it was forgotten
       }
       Pod pod = d.pod();
       List<Step> moves = Planner.steps(pod, running(d.instanceList()), hosting(d)).stream()

@@ -57,6 +57,11 @@ public interface NetworkDriver extends AutoCloseable {
    * every instance. Changes nothing. A broken network is mended by {@link #create} with its spec (the runtime's
    * periodic check asks this first and repairs only what it says is broken).
    *
+   * <p>For an instance of a VPC on a driver with a {@link #fabric()}, the network includes what joins that VPC to
+   * the peers (for the Linux driver: the VPC's VXLAN link, a port of the VPC's bridge and up, with one forwarding
+   * entry per current peer and none other, and the fabric's guard), which the VPC's members on this driver share: a
+   * break there is reported for each of them, and {@link #create} of any one mends it for all.
+   *
    * <p>The default cannot look inside and answers that it cannot tell (one entry), so a caller falls back to
    * {@link #create}, which checks and repairs; drivers override it.
    *

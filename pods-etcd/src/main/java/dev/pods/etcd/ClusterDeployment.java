@@ -36,7 +36,7 @@ final class ClusterDeployment implements Deployment {
 
   private final ClusterRuntime runtime;
   private final String name;
-  private final ClusterFeed feed;
+  private final dev.pods.spi.PodEventFeed feed;
   private final Map<String, ClusterInstance> handles = new ConcurrentHashMap<>();
   private final ReentrantLock changes = new ReentrantLock();
   private volatile Pod pod;
@@ -48,7 +48,7 @@ final class ClusterDeployment implements Deployment {
     this.runtime = runtime;
     this.name = name;
     this.pod = pod;
-    this.feed = new ClusterFeed(runtime.clock());
+    this.feed = new dev.pods.spi.PodEventFeed(runtime.clock());
     this.shown = runtime.view().pod(name) != null;
   }
 

@@ -140,7 +140,11 @@ final class ClusterInstance implements Instance {
       throw new IllegalStateException("instance " + id() + " has no private address it runs with: no node reports"
           + " it now (" + deployment.runtime().pendingReason(id()) + ")");
     }
-    return Cidr.parseAddress(s.privateAddress());
+    String a = s.privateAddress();
+    if (a == null) {
+      throw new IllegalStateException("instance " + id() + " has no private address it runs with: " + s.reason());
+    }
+    return Cidr.parseAddress(a);
   }
 
   @Override

@@ -34,6 +34,25 @@ final class ClusterKeys {
     return space.key(relative);
   }
 
+  /**
+   * Whether any event of {@code r} changed a key that placement and the node list read: not only what the nodes
+   * report or serve (statuses, events, exec requests and answers) or the pod documents (written with their desired
+   * instances). The leader's and {@link Nodes#watch}'s watches wake on those only: a stream of events from the
+   * guests costs them no request.
+   */
+  boolean touchesPlacement(io.etcd.jetcd.watch.WatchResponse r) {
+    String base = space.prefix() + "/";
+    for (io.etcd.jetcd.watch.WatchEvent e : r.getEvents()) {
+      String k = text(e.getKeyValue().getKey());
+      String rel = k.startsWith(base) ? k.substring(base.length()) : k;
+      if (!(rel.startsWith(STATUS) || rel.startsWith(EVENTS) || rel.startsWith(EXEC) || rel.startsWith(EXEC_RESULT)
+          || rel.startsWith(PODS))) {
+        return true;
+      }
+    }
+    return r.getEvents().isEmpty(); // a response without events (a progress notice, a restart) reads again
+  }
+
   ByteSequence all() {
     return space.key("cluster/");
   }

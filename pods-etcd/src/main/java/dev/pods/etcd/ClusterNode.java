@@ -71,6 +71,8 @@ public final class ClusterNode implements AutoCloseable {
   private final Duration lease;
   private final long leaseId;
   private final Set<String> running = new TreeSet<>();
+  /** Assigned here, its start failed (tried again at each reconcile); only the node's thread touches it. */
+  private final Set<String> failedStarts = new TreeSet<>();
   private final Semaphore wake = new Semaphore(0);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean lost = new AtomicBoolean();
@@ -379,11 +381,29 @@ public final class ClusterNode implements AutoCloseable {
         running.remove(id);
       }
     }
+    for (String id : new ArrayList<>(failedStarts)) {
+      if (!mine.contains(id)) {
+        failedStarts.remove(id); // what a failed start left here (a report of it) goes too
+        try {
+          local.stop(id);
+        } catch (RuntimeException e) {
+          LOG.warn("node {}: cannot clear the failed start of {}", name(), id, e);
+        }
+      }
+    }
     for (String id : mine) {
       Assignment a = s.assignments.get(id);
       if (!running.contains(id) && a.state() == Assignment.State.PLACED) {
         LOG.info("node {}: starts {}", name(), a.why());
-        local.start(a);
+        try {
+          local.start(a);
+        } catch (RuntimeException e) {
+          // one instance that cannot start here holds up no other; the next reconcile tries it again
+          LOG.warn("node {}: cannot start {} now", name(), id, e);
+          failedStarts.add(id);
+          continue;
+        }
+        failedStarts.remove(id);
         running.add(id);
       }
     }

@@ -127,6 +127,7 @@ final class HostInstances implements LocalInstances, AutoCloseable {
       d = rt().deploy(doc);
     } catch (RuntimeException e) {
       membership.unhost(id);
+      failed(pod, id.substring(pod.length() + 1), e);
       throw e;
     } finally {
       membership.deployed(pod);
@@ -142,6 +143,7 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     Optional<Deployment> d = rt().deployment(pod);
     membership.unhost(instance);
     if (d.isEmpty()) {
+      writer.status(pod, name, null); // a FAILED report of a deploy that could not be made here, if any
       return;
     }
     awaitGone(d.get(), name);
@@ -149,6 +151,21 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     if (membership.hosted(pod).isEmpty() && document(pod) == null) {
       destroy(d.get());
     }
+  }
+
+  /**
+   * Reports that this node could not build instance {@code name} of {@code pod} (its local deploy refused the pod:
+   * a setting this node lacks, an image its policy refuses): FAILED with the reason, so that clients and waits say
+   * so instead of waiting for a report; the node tries again at its next reconcile.
+   */
+  private void failed(String pod, String name, RuntimeException e) {
+    String reason = "node '" + node + "' cannot run it: " + dev.pods.internal.SafeText.oneLine(
+        String.valueOf(e.getMessage()));
+    java.time.Instant now = java.time.Instant.now();
+    writer.status(pod, name, new StatusRecord(node, InstanceState.FAILED.name(), reason, now.toEpochMilli(), null,
+        null, "", ""));
+    writer.event(pod, new dev.pods.PodEvent.StateChanged(name, now, InstanceState.PENDING, InstanceState.FAILED,
+        reason));
   }
 
   private void destroy(Deployment d) {
@@ -282,8 +299,9 @@ final class HostInstances implements LocalInstances, AutoCloseable {
     try {
       LOG.info("node {}: applies the new document of pod {}", node, next.name());
       d.plan(next).apply();
+      // a live change moves no instance to another state: its status still names the old spec version
       for (Instance i : d.instances()) {
-        status(d, i.name()); // a live change moves no state, but the spec version each instance runs
+        status(d, i.name());
       }
     } catch (RuntimeException e) {
       LOG.warn("node {}: applying the new document of pod {} failed", node, next.name(), e);

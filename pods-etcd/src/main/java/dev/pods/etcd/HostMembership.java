@@ -197,8 +197,8 @@ final class HostMembership implements PodMembership, AutoCloseable {
         continue;
       }
       StatusRecord s = keys.value(kv, StatusRecord.class);
-      if (s.node().equals(node)) {
-        continue;
+      if (s.node().equals(node) || s.privateAddress() == null) {
+        continue; // its own, or one its node could not build (no address it runs with)
       }
       try {
         RemotePeer p = new RemotePeer(rel.substring(slash + 1, dash), Integer.parseInt(rel.substring(dash + 1)),

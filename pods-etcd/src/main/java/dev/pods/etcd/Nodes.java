@@ -116,7 +116,11 @@ public final class Nodes {
       }
     };
     Watch.Watcher w = space.client().getWatchClient().watch(keys.all(),
-        WatchOption.builder().isPrefix(true).build(), Watch.listener(r -> signal.run(),
+        WatchOption.builder().isPrefix(true).build(), Watch.listener(r -> {
+          if (keys.touchesPlacement(r)) {
+            signal.run();
+          }
+        },
             e -> LOG.warn("nodes under {}: watch failed", space.prefix(), e)));
     signal.run();
     return () -> {

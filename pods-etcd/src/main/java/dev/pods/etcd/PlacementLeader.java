@@ -128,7 +128,11 @@ final class PlacementLeader implements AutoCloseable {
 
   private void lead(LeaderKey key) {
     Watch.Watcher w = space.client().getWatchClient().watch(keys.all(), WatchOption.builder().isPrefix(true).build(),
-        Watch.listener(r -> dirty.release(), e -> {
+        Watch.listener(r -> {
+          if (keys.touchesPlacement(r)) {
+            dirty.release();
+          }
+        }, e -> {
           LOG.warn("node {}: the leader's watch failed", name, e);
           dirty.release();
         }));
@@ -136,7 +140,7 @@ final class PlacementLeader implements AutoCloseable {
       dirty.release();
       while (!closed.get()) {
         try {
-          // The watch wakes the leader at every change (a failed round wakes it too); without one, it reads again
+          // The watch wakes the leader at every change placement reads (a failed round wakes it too); without one, it reads again
           // now and then all the same.
           dirty.tryAcquire(ClusterNode.SAFETY_READ.toMillis(), TimeUnit.MILLISECONDS);
           dirty.drainPermits();

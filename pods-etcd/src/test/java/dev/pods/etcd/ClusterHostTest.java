@@ -284,6 +284,30 @@ class ClusterHostTest {
   }
 
   @Test
+  void aPodNoNodeCanBuildIsReportedFailedWithTheReasonAndHoldsUpNoOther() throws Exception {
+    fresh();
+    // node ports need a node address, which these hosts' runtimes lack: every local deploy refuses the pod
+    Pod ports = Pod.builder().name("ports").unit(Unit.builder().name("web").image("tiny").memoryMib(256)
+        .nodePort(new dev.pods.spec.NodePort(dev.pods.spec.Protocol.TCP, 8080, 80)).build()).build();
+    new ClusterPods(view).put(ports);
+    await("ports/web-0 reported FAILED", () -> {
+      StatusRecord r = statuses("ports").get("web-0");
+      return r != null && r.state().equals("FAILED");
+    });
+    StatusRecord failed = statuses("ports").get("web-0");
+    assertThat(failed.reason()).startsWith("node '" + failed.node() + "' cannot run it: ").contains("node port");
+    assertThat(failed.privateAddress()).isNull();
+    assertThat(events("ports")).filteredOn(PodEvent.StateChanged.class::isInstance)
+        .anySatisfy(e -> assertThat(((PodEvent.StateChanged) e).to()).isEqualTo(InstanceState.FAILED));
+    // the same node still builds what it can
+    new ClusterPods(view).put(shop());
+    await("every instance of shop READY on one host", () -> spreadAndReady(Set.of("h1", "h2", "h3")));
+    // once the pod is removed, its FAILED report goes
+    new ClusterPods(view).remove("ports");
+    await("the FAILED report removed", () -> statuses("ports").isEmpty());
+  }
+
+  @Test
   void aNewerPodDocumentIsAppliedOnEveryHost() throws Exception {
     fresh();
     new ClusterPods(view).put(shop());

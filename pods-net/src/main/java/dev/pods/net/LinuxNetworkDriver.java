@@ -83,7 +83,7 @@ import org.slf4j.LoggerFactory;
  * asynchronous), namespace, VPC bridge when unused, state.
  *
  * <p>With {@link Builder#fabric} each VPC bridge also gets a VXLAN link to the same VPC on the peer hosts
- * ({@link #fabric()}); without it, VPCs stay on this host.
+ * ({@link #fabric()}), which {@link #probe} checks and {@link #create} mends; without it, VPCs stay on this host.
  *
  * <p>This class orchestrates; the parts live in {@code dev.pods.net.internal}: instance records
  * ({@code RecordStore}), host-wide link indexes ({@code LinkIndexes}), the host side and the VPC bridges' reference
@@ -168,7 +168,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
     this.resolver = new ResolverHosts(dnsmasq, records);
     this.marks = new OwnerMarks(ip);
     this.reaper = new Reaper(prefix, records, marks);
-    this.probe = new IntegrityProbe(records, dnsmasq, vmNs());
+    this.probe = new IntegrityProbe(records, dnsmasq, vmNs(), vpcs);
     adoptIndexes();
     if (fabric != null) {
       // the VXLAN links of VPCs built before (by an earlier driver on this state) get this driver's peers
@@ -232,6 +232,7 @@ public final class LinuxNetworkDriver implements NetworkDriver {
       if (r != null) {
         checkOwner(r, spec, "create");
         if (r.ready() && Netns.exists(r.names().namespace()) && healthy(r)) {
+          mendFabric(r);
           if (!r.spec().equals(spec)) {
             return doUpdate(r, spec);
           }
@@ -250,8 +251,20 @@ public final class LinuxNetworkDriver implements NetworkDriver {
         }
         teardown(id, null);
       }
-      return build(spec);
+      NetworkInstance built = build(spec);
+      // a new member's build makes a missing VXLAN link, not a detached or downed one
+      mendFabric(Objects.requireNonNull(records.read(id)));
+      return built;
     });
+  }
+
+  /** Mends the fabric side of {@code r}'s VPC where it is broken ({@link VpcBridges#mendFabric}), and logs it. */
+  private void mendFabric(InstanceRecord r) throws Exception {
+    List<String> mended = vpcs.mendFabric(r);
+    if (!mended.isEmpty()) {
+      LOG.warn("network of instance '{}': the fabric side of its VPC '{}' was broken ({}); repaired", r.id(),
+          Objects.requireNonNull(r.spec().vpc()).id(), String.join("; ", mended));
+    }
   }
 
   @Override
@@ -555,7 +568,14 @@ public final class LinuxNetworkDriver implements NetworkDriver {
    * namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's namespace under {@code /proc},
    * then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's namespace) its links and the addresses
    * and link routes of {@code gw0} and {@code up0}, and the VM namespace's links ({@code /proc/thread-self/net}; for a
-   * named VM namespace, on one short-lived thread inside it).
+   * named VM namespace, on one short-lived thread inside it). With a {@linkplain Builder#fabric fabric}, for an
+   * instance of a VPC, also the fabric side of its VPC, over netlink sockets opened in the fabric's host namespace
+   * (on the same thread when that is the VM namespace, else on one more for a named one), with no process: that the
+   * VPC's bridge and VXLAN link exist, the link is a port of the bridge and up, its all-zeros forwarding entries go to
+   * exactly the current peers, and the fabric's guard table exists. {@link #create} with the instance's spec mends
+   * what it finds broken there, under the lock of the VPC bridges (the bridge made again with this state folder's
+   * members on it, the VXLAN link made again or put back on its bridge and up, its entries set to the peers, the guard
+   * loaded again), and logs what it mended at WARN.
    */
   @Override
   public List<String> probe(String instanceId) {

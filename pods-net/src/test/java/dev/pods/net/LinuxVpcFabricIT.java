@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -144,6 +145,19 @@ class LinuxVpcFabricIT extends VpcFabricContract {
     return mtu.isEmpty() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(mtu));
   }
 
+  @Override
+  protected void breakFabricBehindItsBack(NetworkDriver host, NetworkInstance member) throws Exception {
+    String ns = hostNs(host);
+    int vni = VpcFabric.vni(member.spec().vpc().id());
+    for (String vx : NetTestEnv.links(ns, (host == a ? env.prefix : NetTestEnv.secondLinkPrefix(env.prefix)) + "X")) {
+      if (link(ns, vx).path("linkinfo").path("info_data").path("id").asInt() == vni) {
+        run(ns, "ip", "link", "del", vx);
+        return;
+      }
+    }
+    throw new AssertionError("no VXLAN link of VPC " + member.spec().vpc().id() + " in " + ns);
+  }
+
   private static JsonNode link(String ns, String name) throws Exception {
     String json = Netns.call(Netns.path(ns), () -> Exec.check(List.of("ip", "-j", "-d", "link", "show", "dev", name),
         null, Duration.ofSeconds(10)).stdout());
@@ -219,6 +233,108 @@ class LinuxVpcFabricIT extends VpcFabricContract {
     assertThat(Netns.call(Netns.path(env.hostNs), () -> Exec.check(List.of("nft", "list", "tables"), null,
         Duration.ofSeconds(10)).stdout())).as("the guard goes with the last VXLAN link")
         .doesNotContain(env.prefix + "fabric");
+  }
+
+  /**
+   * The runtime's periodic check of one instance: its driver's probe, and when that finds damage the idempotent create
+   * with the spec of the network found (what {@code DefaultDeployment.checkNetwork} does).
+   *
+   * @return what the probe found
+   */
+  private static List<String> reconcile(NetworkDriver host, String instanceId) {
+    List<String> defects = host.probe(instanceId);
+    if (!defects.isEmpty()) {
+      host.create(host.find(instanceId).orElseThrow().spec());
+    }
+    return defects;
+  }
+
+  /** Runs {@code command} in namespace {@code ns}, failing when it fails. */
+  private static void run(String ns, String... command) throws Exception {
+    Netns.call(Netns.path(ns), () -> Exec.check(List.of(command), null, Duration.ofSeconds(10)));
+  }
+
+  /** Whether the VM of {@code from} reaches {@code to}, asked again for up to 15 s while it does not. */
+  private boolean reachesSoon(NetworkDriver fromHost, NetworkInstance from, NetworkDriver toHost, NetworkInstance to)
+      throws Exception {
+    long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (true) {
+      if (reaches(fromHost, from, toHost, to, 80)) {
+        return true;
+      }
+      if (System.nanoTime() > end) {
+        return false;
+      }
+    }
+  }
+
+  private boolean guardThere() throws Exception {
+    return Netns.call(Netns.path(env.hostNs), () -> Exec.check(List.of("nft", "list", "tables"), null,
+        Duration.ofSeconds(10)).stdout()).contains("table ip " + env.prefix + "fabric\n");
+  }
+
+  @Test
+  void aFabricBrokenBehindTheDriversBackProbesBrokenAndTheReconcilePathMendsIt() throws Exception {
+    NetworkInstance x = a.create(spec(a, "fr1", 1).owner(owner()).vpc(new NetworkVpc("mend", VPC_RANGE)).build());
+    NetworkInstance z = a.create(spec(a, "fr2", 2).owner(owner()).vpc(new NetworkVpc("mend", VPC_RANGE)).build());
+    NetworkInstance y = b.create(spec(b, "fr3", 3).owner(owner()).vpc(new NetworkVpc("mend", VPC_RANGE)).build());
+    try {
+      assertThat(reaches(a, x, b, y, 80)).as("x -> y across hosts, before").isTrue();
+      String vx = NetTestEnv.links(env.hostNs, env.prefix + "X").get(0);
+      String vpcBridge = link(env.hostNs, vx).path("master").asText();
+      String ns = env.hostNs;
+      String guard = env.prefix + "fabric";
+      // each: what is done by hand on host A, what the probe names, whether it cuts host A's side of the VPC
+      record Breakage(String what, Callable<?> act, String defect, boolean cuts) {}
+      List<Breakage> breakages = List.of(
+          new Breakage("VXLAN link deleted", () -> { run(ns, "ip", "link", "del", vx); return null; },
+              "VXLAN link " + vx + " is gone", true),
+          new Breakage("forwarding entries flushed", () -> {
+            run(ns, "bridge", "fdb", "del", "00:00:00:00:00:00", "dev", vx, "dst", UNDERLAY_B);
+            return null;
+          }, "VXLAN link " + vx + " has no forwarding entry to peer " + UNDERLAY_B, true),
+          new Breakage("port detached", () -> { run(ns, "ip", "link", "set", vx, "nomaster"); return null; },
+              "VXLAN link " + vx + " is not a port of VPC bridge " + vpcBridge, true),
+          new Breakage("link down", () -> { run(ns, "ip", "link", "set", vx, "down"); return null; },
+              "VXLAN link " + vx + " is down", true),
+          new Breakage("guard deleted", () -> { run(ns, "nft", "delete", "table", "ip", guard); return null; },
+              "the fabric's guard (nftables table ip " + guard + ") is gone", false),
+          new Breakage("VPC bridge deleted", () -> { run(ns, "ip", "link", "del", vpcBridge); return null; },
+              "VPC bridge " + vpcBridge + " is gone", true));
+      for (Breakage k : breakages) {
+        assertThat(a.probe(x.instanceId())).as("before: " + k.what()).isEmpty();
+        k.act().call();
+        if (k.cuts()) {
+          assertThat(reaches(a, x, b, y, 80)).as("x -> y cut: " + k.what()).isFalse();
+        }
+        assertThat(a.probe(z.instanceId())).as("the other member on host A: " + k.what()).contains(k.defect());
+        assertThat(b.probe(y.instanceId())).as("host B is whole: " + k.what()).isEmpty();
+        assertThat(reconcile(a, x.instanceId())).as("probed: " + k.what()).contains(k.defect());
+        assertThat(a.probe(x.instanceId())).as("mended: " + k.what()).isEmpty();
+        assertThat(a.probe(z.instanceId())).as("mended for the other member: " + k.what()).isEmpty();
+        assertThat(a.find(x.instanceId())).as("the instance's network kept: " + k.what()).contains(x);
+        assertThat(reachesSoon(a, x, b, y)).as("x -> y again: " + k.what()).isTrue();
+        assertThat(reachesSoon(b, y, a, z)).as("y -> z again: " + k.what()).isTrue();
+        assertThat(guardThere()).as("the guard: " + k.what()).isTrue();
+        assertThat(replicationTargets(ns, vx)).as("one entry per peer: " + k.what()).containsExactly(UNDERLAY_B);
+        assertThat(link(ns, vx).path("master").asText()).as("on its bridge: " + k.what()).isEqualTo(vpcBridge);
+      }
+      // the guard mended is the guard: a rogue host's datagram is dropped, a peer's passes
+      long before = guardDrops(guard);
+      NetTestEnv.ipIn(dc, "addr add 10.250.0.8/24 dev dc0\n");
+      sendVxlan(dc, VpcFabric.vni("mend"));
+      assertThat(guardDrops(guard)).isEqualTo(before + 1);
+
+      // a peer gone from the fabric leaves an entry the probe names, and the same path removes it
+      run(ns, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", vx, "dst", "10.250.0.7");
+      assertThat(reconcile(a, x.instanceId())).containsExactly("VXLAN link " + vx
+          + " has a forwarding entry to 10.250.0.7, which is not a peer");
+      assertThat(replicationTargets(ns, vx)).containsExactly(UNDERLAY_B);
+    } finally {
+      a.delete("fr1");
+      a.delete("fr2");
+      b.delete("fr3");
+    }
   }
 
   /** Sends, from namespace {@code ns}, one VXLAN datagram of {@code vni} to host A's underlay address. */

@@ -10,6 +10,7 @@ import dev.pods.spi.NetworkDriver;
 import dev.pods.spi.NetworkInstance;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkTask;
+import dev.pods.spi.NetworkVpc;
 import dev.pods.spi.VpcFabric;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -65,6 +66,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   private final Map<Operation, Integer> failures = new EnumMap<>(Operation.class);
   /** Parts broken behind the driver's back, by instance. */
   private final Map<String, java.util.Set<Part>> broken = new HashMap<>();
+  /** The VPCs whose fabric side was broken behind the driver's back ({@link Part#FABRIC}), by id. */
+  private final java.util.Set<String> brokenFabric = new java.util.HashSet<>();
   private boolean closed;
 
   private int devices;
@@ -82,7 +85,15 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
      * The DHCP server (and resolver), killed: {@link #create} with the network's spec starts it again, and so does an
      * {@link #update} that reaches it (a change of anything but the firewall and the kept-back ports).
      */
-    DHCP_SERVER
+    DHCP_SERVER,
+    /**
+     * The fabric side of the instance's VPC on this driver (on Linux its VXLAN link, or that link's forwarding
+     * entries, bridge port or the fabric's guard), shared by the VPC's members here: each of them probes broken, and
+     * their VPC no longer reaches the peers' instances ({@link #vpcReaches}) while it still does on this driver;
+     * {@link #create} with the spec of any member mends it for all. Only for an instance of a VPC on a driver with a
+     * fabric.
+     */
+    FABRIC
   }
 
   private final @Nullable Underlay underlay;
@@ -241,7 +252,8 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     }
     if (to != this) {
       if (underlay == null || underlay != to.underlay || !myPeers.contains(to.underlayAddress)
-          || !theirPeers.contains(underlayAddress) || underlay.host(to.underlayAddress) != to) {
+          || !theirPeers.contains(underlayAddress) || underlay.host(to.underlayAddress) != to
+          || fabricBroken(from.spec().vpc().id()) || to.fabricBroken(target.spec().vpc().id())) {
         return false;
       }
     }
@@ -264,12 +276,21 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     if (!networks.containsKey(instanceId)) {
       throw new NetworkException("break " + part + " of instance '" + instanceId + "' failed: no such network");
     }
+    if (part == Part.FABRIC) {
+      NetworkVpc vpc = networks.get(instanceId).spec().vpc();
+      if (vpc == null || underlay == null) {
+        throw new IllegalArgumentException("break FABRIC of instance '" + instanceId + "': "
+            + (vpc == null ? "it is in no VPC" : "this driver has no fabric"));
+      }
+      brokenFabric.add(vpc.id());
+      return;
+    }
     broken.computeIfAbsent(instanceId, k -> java.util.EnumSet.noneOf(Part.class)).add(part);
   }
 
   /**
-   * What is broken, as the Linux driver words it: an absent network, a deleted namespace, a dead DHCP server. Reads
-   * only this driver's memory.
+   * What is broken, as the Linux driver words it: an absent network, a deleted namespace, a dead DHCP server, the
+   * fabric side of its VPC. Reads only this driver's memory.
    */
   @Override
   public synchronized List<String> probe(String instanceId) {
@@ -283,7 +304,19 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     if (parts.contains(Part.NAMESPACE)) {
       return List.of("namespace " + n.namespace() + " is gone");
     }
-    return parts.contains(Part.DHCP_SERVER) ? List.of("its DHCP server is not running") : List.of();
+    List<String> out = new java.util.ArrayList<>();
+    if (parts.contains(Part.DHCP_SERVER)) {
+      out.add("its DHCP server is not running");
+    }
+    NetworkVpc vpc = n.spec().vpc();
+    if (vpc != null && brokenFabric.contains(vpc.id())) {
+      out.add("the VXLAN link of VPC '" + vpc.id() + "' is gone");
+    }
+    return out;
+  }
+
+  private synchronized boolean fabricBroken(String vpcId) {
+    return brokenFabric.contains(vpcId);
   }
 
   private boolean namespaceGone(String instanceId) {
@@ -318,6 +351,11 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
     String id = spec.instanceId();
     if (have != null) {
       checkOwner(have, spec, "create");
+    }
+    if (spec.vpc() != null) {
+      brokenFabric.remove(spec.vpc().id()); // mended for every member, as the Linux driver's create does
+    }
+    if (have != null) {
       java.util.Set<Part> parts = broken.remove(id);
       if (parts != null && parts.contains(Part.NAMESPACE)) {
         // built again under the same names (the hypervisor's configuration names the tap); the old sockets went
@@ -363,8 +401,12 @@ public final class InMemoryNetworkDriver implements NetworkDriver {
   public synchronized void delete(String instanceId) {
     checkOpen();
     maybeFail(Operation.DELETE, instanceId);
-    networks.remove(instanceId);
+    NetworkInstance gone = networks.remove(instanceId);
     broken.remove(instanceId);
+    NetworkVpc vpc = gone == null ? null : gone.spec().vpc();
+    if (vpc != null && networks.values().stream().noneMatch(n -> vpc.equals(n.spec().vpc()))) {
+      brokenFabric.remove(vpc.id()); // its last member here: the VPC's links go with it, as on Linux
+    }
     closeSockets(sockets.remove(instanceId));
   }
 

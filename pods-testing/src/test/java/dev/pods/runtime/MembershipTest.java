@@ -109,6 +109,58 @@ class MembershipTest {
   }
 
   @Test
+  void aChangeThatArrivesWhileTheDeployIsBuildingCreatesNothingTwice() throws Exception {
+    m.host("shop", "web-0");
+    m.host("shop", "db-0");
+    java.util.concurrent.CountDownLatch inDeploy = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+    // the deploy asks hosts() after it registered the deployment and before it built an instance: it stops there
+    // while the membership changes and the runtime's executor follows the change
+    dev.pods.spi.PodMembership slow = new dev.pods.spi.PodMembership() {
+      @Override
+      public boolean hosts(String pod, String instance) {
+        if (first.compareAndSet(true, false)) {
+          inDeploy.countDown();
+          try {
+            proceed.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return m.hosts(pod, instance);
+      }
+
+      @Override
+      public List<dev.pods.spi.PodMembership.RemotePeer> remotePeers(String pod) {
+        return m.remotePeers(pod);
+      }
+
+      @Override
+      public AutoCloseable listen(java.util.function.Consumer<String> listener) {
+        return m.listen(listener);
+      }
+    };
+    PodRuntime r = FakeRuntimes.builder(tmp, hv, net, image).owner(OWNER).executor(tasks).membership(slow).build();
+    runtimes.add(r);
+    java.util.concurrent.CompletableFuture<Deployment> deploying =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> r.deploy(pod(2)));
+    assertThat(inDeploy.await(10, TimeUnit.SECONDS)).isTrue();
+    m.host("shop", "web-1"); // the listener queues a re-plan of the deployment being built
+    Thread follower = new Thread(tasks::runAll, "test-follower");
+    follower.start();
+    follower.join(300); // it waits for the deploy's change lock (before the fix it created instances here)
+    proceed.countDown();
+    Deployment d = deploying.get(10, TimeUnit.SECONDS);
+    follower.join(10_000);
+    agents.add(new FakeAgents(d));
+    tasks.runAll();
+    d.awaitReady(WAIT);
+    assertThat(names(d)).containsExactlyInAnyOrder("web-0", "web-1", "db-0");
+    assertThat(hv.list(OWNER)).as("one domain per instance").hasSize(3);
+  }
+
+  @Test
   void theListenerIsRegisteredAtStartAndClosedWithTheRuntime() {
     PodRuntime r = runtime();
     assertThat(m.listeners()).isEqualTo(1);

@@ -93,6 +93,57 @@ class NetworkProbeTest {
     assertThat(counting.creates.get()).as("intact again: probed only").isEqualTo(creates + 2);
   }
 
+  @Test
+  void aVpcCutFromTheFabricIsRepairedByOneCreateAndReachesThePeerAgain() throws IOException {
+    InMemoryNetworkDriver.Underlay underlay = new InMemoryNetworkDriver.Underlay();
+    java.net.Inet4Address ua = dev.pods.spi.Cidr.parseAddress("10.250.0.1");
+    java.net.Inet4Address ub = dev.pods.spi.Cidr.parseAddress("10.250.0.2");
+    InMemoryNetworkDriver fa = new InMemoryNetworkDriver(underlay, ua);
+    InMemoryNetworkDriver fb = new InMemoryNetworkDriver(underlay, ub);
+    fa.fabric().orElseThrow().peers(java.util.Set.of(ub));
+    fb.fabric().orElseThrow().peers(java.util.Set.of(ua));
+    Counting countingA = new Counting(fa);
+    Path dir = java.nio.file.Files.createDirectories(tmp.resolve("fabric"));
+    try (DefaultPodRuntime ra = (DefaultPodRuntime) FakeRuntimes.builder(dir, hv, countingA,
+        FakeRuntimes.bootImage(dir)).owner("test/probe-fabric").executor(Runnable::run).clock(clock).build()) {
+      Deployment q = ra.deploy(Pod.builder().name("q")
+          .unit(Unit.builder().name("web").image("tiny").count(2).memoryMib(192).build())
+          .build());
+      try {
+        Instance web0 = q.instance("web", 0);
+        Instance web1 = q.instance("web", 1);
+        NetworkSpec mine = fa.find(web0.id()).orElseThrow().spec();
+        // an instance of the same VPC on the peer "host"
+        NetworkInstance remote = fb.create(NetworkSpec.builder().instanceId("remote").owner("peer")
+            .mac("52:54:00:fb:00:01").subnet(dev.pods.spi.Cidr.parse("10.98.250.0/30")).vpc(mine.vpc()).build());
+        assertThat(fa.vpcReaches(web0.id(), fb, remote.instanceId(), dev.pods.spi.NetworkProtocol.TCP, 80))
+            .as("before").isTrue();
+        ImdsServer imds = ((DefaultInstance) web0).imds();
+        int creates = countingA.creates.get();
+
+        fa.breakBehindItsBack(web0.id(), InMemoryNetworkDriver.Part.FABRIC);
+        assertThat(fa.probe(web1.id())).as("shared by the VPC's members").isNotEmpty();
+        assertThat(fa.vpcReaches(web1.id(), fb, remote.instanceId(), dev.pods.spi.NetworkProtocol.TCP, 80))
+            .as("cut").isFalse();
+        clock.advance(Duration.ofSeconds(5));
+        ra.tick(true);
+        assertThat(countingA.creates.get()).as("one create mends it for both members").isEqualTo(creates + 1);
+        assertThat(fa.probe(web0.id())).isEmpty();
+        assertThat(fa.probe(web1.id())).isEmpty();
+        assertThat(fa.vpcReaches(web1.id(), fb, remote.instanceId(), dev.pods.spi.NetworkProtocol.TCP, 80))
+            .as("across hosts again").isTrue();
+        assertThat(((DefaultInstance) web0).imds()).as("no namespace lost: its metadata service stays")
+            .isSameAs(imds);
+        fb.delete(remote.instanceId());
+      } finally {
+        q.destroy();
+      }
+    } finally {
+      fa.close();
+      fb.close();
+    }
+  }
+
   /** The in-memory driver, counting creates and probes. */
   private static final class Counting extends ForwardingNetworkDriver {
     final AtomicInteger creates = new AtomicInteger();

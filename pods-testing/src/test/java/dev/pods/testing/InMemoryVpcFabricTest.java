@@ -56,6 +56,32 @@ class InMemoryVpcFabricTest extends VpcFabricContract {
     return ((InMemoryNetworkDriver) host).dhcpMtu(n.instanceId());
   }
 
+  @Override
+  protected void breakFabricBehindItsBack(NetworkDriver host, NetworkInstance member) {
+    ((InMemoryNetworkDriver) host).breakBehindItsBack(member.instanceId(), InMemoryNetworkDriver.Part.FABRIC);
+  }
+
+  @Test
+  void theFabricOfAVpcBreaksOnlyOnADriverWithAFabricAndGoesWithItsLastMember() {
+    InMemoryNetworkDriver plain = new InMemoryNetworkDriver();
+    NetworkInstance p = plain.create(spec(plain, "k1", 1).owner(owner())
+        .vpc(new dev.pods.spi.NetworkVpc("shop", VPC_RANGE)).build());
+    assertThatThrownBy(() -> plain.breakBehindItsBack(p.instanceId(), InMemoryNetworkDriver.Part.FABRIC))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no fabric");
+    NetworkInstance alone = a.create(spec(a, "k2", 2).owner(owner()).build());
+    assertThatThrownBy(() -> a.breakBehindItsBack(alone.instanceId(), InMemoryNetworkDriver.Part.FABRIC))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no VPC");
+    NetworkInstance m = a.create(spec(a, "k3", 3).owner(owner()).vpc(new dev.pods.spi.NetworkVpc("shop", VPC_RANGE))
+        .build());
+    a.breakBehindItsBack(m.instanceId(), InMemoryNetworkDriver.Part.FABRIC);
+    assertThat(a.probe(m.instanceId())).containsExactly("the VXLAN link of VPC 'shop' is gone");
+    a.delete(m.instanceId());
+    NetworkInstance again = a.create(m.spec());
+    assertThat(a.probe(again.instanceId())).as("a VPC built again after its last member left").isEmpty();
+    a.delete(again.instanceId());
+    a.delete(alone.instanceId());
+  }
+
   @Test
   void aDriverWithoutFabricHasNoneAndKeepsItsVpcsToItself() {
     InMemoryNetworkDriver plain = new InMemoryNetworkDriver();

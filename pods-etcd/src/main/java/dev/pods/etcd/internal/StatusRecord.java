@@ -13,13 +13,14 @@ import org.jspecify.annotations.Nullable;
  * @param state its {@link dev.pods.InstanceState} name
  * @param reason why it is in that state (as {@link dev.pods.InstanceStatus#reason()})
  * @param sinceMillis when it entered that state, epoch milliseconds
- * @param privateAddress its dotted private address
+ * @param privateAddress its dotted private address, or null when the node could not build it ({@code FAILED}, the
+ *     reason saying why)
  * @param publicAddress its dotted public address on that node, or null
  * @param specVersion the version of its unit's spec it runs (a hash of the unit; the desired pod's unit gives the
  *     same hash when the instance runs it)
  * @param domain the name of its domain on that node (for messages)
  */
-public record StatusRecord(String node, String state, String reason, long sinceMillis, String privateAddress,
+public record StatusRecord(String node, String state, String reason, long sinceMillis, @Nullable String privateAddress,
     @Nullable String publicAddress, String specVersion, String domain) {
   /**
    * The spec version an instance of {@code unit} runs: the same value the local runtime records for it (the first 16
@@ -34,7 +35,6 @@ public record StatusRecord(String node, String state, String reason, long sinceM
     Objects.requireNonNull(node, "node");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(reason, "reason");
-    Objects.requireNonNull(privateAddress, "privateAddress");
     Objects.requireNonNull(specVersion, "specVersion");
     Objects.requireNonNull(domain, "domain");
   }

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,18 +19,26 @@ import org.jspecify.annotations.Nullable;
  * instance's lock, the record, the namespace's file under {@code /run/netns}, dnsmasq's pid file and that process's
  * namespace under {@code /proc}, then through {@code /proc/<dnsmasq>/net} (dnsmasq lives in the instance's
  * namespace) its links and the addresses and link routes of {@code gw0} and {@code up0}, and the VM namespace's
- * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it).
+ * links ({@code /proc/thread-self/net}; for a named VM namespace, on one short-lived thread inside it). For an
+ * instance of a VPC on a driver with a fabric, also the fabric side of its VPC ({@link VpcBridges#fabricDefects}:
+ * three or four netlink requests, on the VM namespace's thread when the fabric's host namespace is the VM namespace,
+ * else on one more short-lived thread when it is a named one).
  *
- * <p>Thread-safe; blocks only on file reads (and that thread).
+ * <p>Thread-safe; blocks only on file and netlink reads (and those threads).
  */
 public final class IntegrityProbe {
   private final RecordStore records;
   private final DnsmasqSupervisor dnsmasq;
   private final @Nullable Path vmNs;
+  private final VpcBridges vpcs;
 
-  /** Probes the networks of {@code records}, whose VM sides are in {@code vmNs} (null: the JVM's namespace). */
-  public IntegrityProbe(RecordStore records, DnsmasqSupervisor dnsmasq, @Nullable Path vmNs) {
+  /**
+   * Probes the networks of {@code records}, whose VM sides are in {@code vmNs} (null: the JVM's namespace) and whose
+   * VPCs' fabric side {@code vpcs} reads.
+   */
+  public IntegrityProbe(RecordStore records, DnsmasqSupervisor dnsmasq, @Nullable Path vmNs, VpcBridges vpcs) {
     this.records = records;
+    this.vpcs = vpcs;
     this.dnsmasq = dnsmasq;
     this.vmNs = vmNs;
   }
@@ -47,8 +57,16 @@ public final class IntegrityProbe {
       return List.of("namespace " + ns + " is gone");
     }
     List<String> out = new ArrayList<>();
+    // the fabric side is read on the same thread when its host namespace is the VM namespace (as usual)
+    boolean together = r.spec().vpc() != null && vpcs.hasFabric() && Objects.equals(vmNs, vpcs.fabricNamespace());
+    List<String> fabricSide = new ArrayList<>();
     try {
-      Set<String> vmSide = Netns.call(vmNs, () -> ProcNet.links(ProcNet.ofThisThread()));
+      Set<String> vmSide = Netns.call(vmNs, () -> {
+        if (together) {
+          fabricSide.addAll(fabricDefects(() -> vpcs.fabricDefectsHere(r)));
+        }
+        return ProcNet.links(ProcNet.ofThisThread());
+      });
       for (String link : List.of(r.names().bridge(), r.names().tap(), r.names().vmVeth())) {
         if (!vmSide.contains(link)) {
           out.add("link " + link + " is gone");
@@ -64,7 +82,16 @@ public final class IntegrityProbe {
     } catch (Exception e) {
       out.add("its links cannot be read: " + e.getMessage());
     }
+    out.addAll(together ? fabricSide : fabricDefects(() -> vpcs.fabricDefects(r)));
     return out;
+  }
+
+  private static List<String> fabricDefects(Callable<List<String>> read) {
+    try {
+      return read.call();
+    } catch (Exception e) {
+      return List.of("the fabric side of its VPC cannot be read: " + e.getMessage());
+    }
   }
 
   /** What is missing inside the instance's namespace, read through {@code net}, a {@code /proc} view of it. */

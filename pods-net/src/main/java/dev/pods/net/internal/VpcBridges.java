@@ -1,6 +1,7 @@
 package dev.pods.net.internal;
 
 import dev.pods.internal.LockFile;
+import dev.pods.spi.Cidr;
 import dev.pods.spi.NetworkSpec;
 import dev.pods.spi.NetworkVpc;
 import dev.pods.spi.VpcFabric;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,6 +142,145 @@ public final class VpcBridges {
       }
     }
     nft.run(f.guardProgram(guardTable(), vnis));
+  }
+
+  /**
+   * What is missing or broken of the fabric side of {@code r}'s VPC, in words; empty when whole, or when this driver
+   * has no fabric or {@code r} no VPC: its VPC's VXLAN link exists, is a port of the VPC's bridge and up, its
+   * all-zeros forwarding entries go to exactly the fabric's current peers, and the guard table exists. Reads over
+   * netlink ({@link NetlinkReads}: three or four requests, no process, no lock), on one short-lived thread in the
+   * fabric's host namespace when that is a named one.
+   */
+  public List<String> fabricDefects(InstanceRecord r) throws Exception {
+    Vxlans f = fabric;
+    if (f == null || r.spec().vpc() == null) {
+      return List.of();
+    }
+    return Netns.call(fabricNs(f), () -> fabricDefectsHere(r));
+  }
+
+  /**
+   * {@link #fabricDefects}, read in the calling thread's namespace, which must be the fabric's host namespace
+   * ({@link #fabricNamespace}).
+   */
+  public List<String> fabricDefectsHere(InstanceRecord r) throws IOException {
+    Vxlans f = fabric;
+    if (f == null || r.spec().vpc() == null || r.vpcIndex() < 0 || r.names().vpcBridge() == null) {
+      return List.of();
+    }
+    return defects(f, Vxlans.name(linkPrefix, r.vpcIndex()), Objects.requireNonNull(r.names().vpcBridge())).words();
+  }
+
+  /** Whether this driver has a fabric. */
+  public boolean hasFabric() {
+    return fabric != null;
+  }
+
+  /** The path of the fabric's host namespace (null: the JVM's, or no fabric). */
+  public @Nullable Path fabricNamespace() {
+    Vxlans f = fabric;
+    return f == null ? null : fabricNs(f);
+  }
+
+  /**
+   * Mends the fabric side of {@code r}'s VPC where {@link #fabricDefects} finds it broken, under the VPC lock: a
+   * VPC bridge that is gone is made again with this state folder's members of the VPC on it; a VXLAN link that is gone
+   * is made again on it; a VXLAN link off its bridge or down is put back and up; its forwarding entries are set to
+   * the current peers; the guard is loaded again. Nothing is done (and no process started) when it is whole.
+   *
+   * @return what was found broken and mended, in words; empty when the fabric side was whole
+   */
+  public List<String> mendFabric(InstanceRecord r) throws Exception {
+    Vxlans f = fabric;
+    NetworkVpc vpc = r.spec().vpc();
+    if (f == null || vpc == null || r.vpcIndex() < 0 || r.names().vpcBridge() == null) {
+      return List.of();
+    }
+    String vx = Vxlans.name(linkPrefix, r.vpcIndex());
+    String vpcBridge = Objects.requireNonNull(r.names().vpcBridge());
+    return LockFile.with(lock, () -> Netns.call(fabricNs(f), () -> {
+      Defects d = defects(f, vx, vpcBridge);
+      if (d.words().isEmpty()) {
+        return List.<String>of();
+      }
+      StringBuilder batch = new StringBuilder();
+      if (d.bridgeGone()) {
+        int mtu = f.mtu();
+        batch.append("link add ").append(vpcBridge).append(" mtu ").append(mtu).append(" type bridge\n")
+            .append("link set ").append(vpcBridge).append(" addrgenmode none\n")
+            .append("link set ").append(vpcBridge).append(" up\n");
+        for (InstanceRecord m : records.readAllUnchecked()) {
+          NetworkVpc other = m.spec().vpc();
+          if (other != null && other.id().equals(vpc.id())
+              && IpCommands.linkExists(m.names().vpcVeth())) {
+            batch.append("link set ").append(m.names().vpcVeth()).append(" master ").append(vpcBridge).append('\n');
+          }
+        }
+      }
+      if (d.vxlanGone()) {
+        batch.append(f.createLines(vx, vpcBridge, VpcFabric.vni(vpc.id())));
+      } else {
+        if (d.offBridge() || d.bridgeGone()) {
+          batch.append("link set ").append(vx).append(" master ").append(vpcBridge).append('\n');
+        }
+        if (d.down()) {
+          batch.append("link set ").append(vx).append(" up\n");
+        }
+      }
+      if (batch.length() > 0) {
+        ip.batch(batch.toString());
+      }
+      f.sync(vx);
+      guard(f);
+      return d.words();
+    }));
+  }
+
+  /** What {@link #defects} found: the words, and which repairs they call for. */
+  private record Defects(List<String> words, boolean bridgeGone, boolean vxlanGone, boolean offBridge,
+      boolean down) {}
+
+  /** Reads the fabric side of one VPC in the calling thread's namespace (the fabric's host namespace). */
+  private Defects defects(Vxlans f, String vx, String vpcBridge) throws IOException {
+    List<String> out = new ArrayList<>();
+    Optional<NetlinkReads.Link> br = NetlinkReads.link(vpcBridge);
+    Optional<NetlinkReads.Link> x = NetlinkReads.link(vx);
+    boolean offBridge = false;
+    boolean down = false;
+    if (br.isEmpty()) {
+      out.add("VPC bridge " + vpcBridge + " is gone");
+    }
+    if (x.isEmpty()) {
+      out.add("VXLAN link " + vx + " is gone");
+    } else {
+      NetlinkReads.Link l = x.get();
+      if (br.isPresent() && l.master() != br.get().index()) {
+        offBridge = true;
+        out.add("VXLAN link " + vx + " is not a port of VPC bridge " + vpcBridge);
+      }
+      if (!l.up()) {
+        down = true;
+        out.add("VXLAN link " + vx + " is down");
+      }
+      Set<String> have = NetlinkReads.replicationTargets(l.index());
+      for (String p : f.peers().stream().map(Cidr::dotted).sorted().toList()) {
+        if (!have.contains(p)) {
+          out.add("VXLAN link " + vx + " has no forwarding entry to peer " + p);
+        }
+        have.remove(p);
+      }
+      for (String extra : have) {
+        out.add("VXLAN link " + vx + " has a forwarding entry to " + extra + ", which is not a peer");
+      }
+    }
+    if (!NetlinkReads.tableExists(NetlinkReads.NFPROTO_IPV4, guardTable())) {
+      out.add("the fabric's guard (nftables table ip " + guardTable() + ") is gone");
+    }
+    return new Defects(out, br.isEmpty(), x.isEmpty(), offBridge, down);
+  }
+
+  private static @Nullable Path fabricNs(Vxlans f) {
+    return f.hostNamespace() == null ? null : Netns.path(f.hostNamespace());
   }
 
   /** The nftables table (family ip) of the fabric's guard in the host namespace. */

@@ -1,4 +1,4 @@
-package dev.pods.runtime;
+package dev.pods.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class EventFeedTest {
+class PodEventFeedTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-  private final EventFeed feed = new EventFeed(Clock.fixed(T0, ZoneOffset.UTC));
+  private final PodEventFeed feed = new PodEventFeed(Clock.fixed(T0, ZoneOffset.UTC));
 
   @AfterEach
   void close() {

@@ -1,4 +1,4 @@
-package dev.pods.runtime;
+package dev.pods.spi;
 
 import dev.pods.PodEvent;
 import dev.pods.PodEvents;
@@ -20,13 +20,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The events of one deployment, on the JDK's {@link SubmissionPublisher}: every subscriber has its own bounded
+ * The events of one deployment as {@link PodEvents} promises them, for runtimes (the local one, pods-etcd's cluster
+ * client), on the JDK's {@link SubmissionPublisher}: every subscriber has its own bounded
  * buffer ({@link PodEvents#QUEUE_CAPACITY}), publishing never waits for a subscriber (what does not fit is dropped
  * and counted per subscriber, then told in a {@link PodEvent.EventsDropped}), and a slow subscriber holds one
  * delivery thread only, so it delays nobody else.
+ *
+ * <p>Thread-safe: {@link #publish} and {@link #close} from any thread, never blocking; subscribers are called on
+ * shared daemon threads {@code pods-events-N}. The runtime that made the feed closes it.
+ *
+ * @since 0.2
  */
-final class EventFeed implements PodEvents {
-  private static final Logger LOG = LoggerFactory.getLogger(EventFeed.class);
+public final class PodEventFeed implements PodEvents {
+  private static final Logger LOG = LoggerFactory.getLogger(PodEventFeed.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   /**
@@ -44,7 +50,8 @@ final class EventFeed implements PodEvents {
   private final SubmissionPublisher<PodEvent> publisher = new SubmissionPublisher<>(DELIVERY, QUEUE_CAPACITY);
   private final Set<Sub> subs = ConcurrentHashMap.newKeySet();
 
-  EventFeed(Clock clock) {
+  /** An open feed; {@code clock} dates the {@link PodEvent.EventsDropped} it tells. */
+  public PodEventFeed(Clock clock) {
     this.clock = clock;
   }
 
@@ -61,7 +68,7 @@ final class EventFeed implements PodEvents {
   }
 
   /** Offers the event to every subscriber; never blocks: a subscriber whose buffer is full loses it (counted). */
-  void publish(PodEvent e) {
+  public void publish(PodEvent e) {
     if (publisher.isClosed()) {
       return;
     }
@@ -76,7 +83,7 @@ final class EventFeed implements PodEvents {
   }
 
   /** Ends every subscription: nothing more is delivered, not even what is buffered. Idempotent. */
-  void close() {
+  public void close() {
     subs.forEach(Sub::close);
     publisher.close();
   }
