@@ -55,8 +55,10 @@ import org.junit.jupiter.api.Timeout;
  * <p>The cases share the pod and run in order: it spreads over the nodes; the lb reaches the webs on other nodes
  * (VXLAN); a node is lost (its JVM killed with SIGKILL, its domains destroyed, its datacenter link cut) and its
  * instances are READY elsewhere with the same private addresses, in the lb's view; the node returns and nothing is
- * duplicated; one etcd member is lost and nothing changes; the leader's node is lost and placement goes on within a
- * lease period; the host application restarts and adopts the pod, then destroys it. Figures are printed
+ * duplicated (one domain and one instance network per instance across the hosts, no moved-away instance started by
+ * the returning node, no instance listed by two live nodes in any node list seen); one etcd member is lost and
+ * nothing changes; the leader's node is lost and placement goes on within a lease period; the host application
+ * restarts and adopts the pod, then destroys it. Figures are printed
  * ({@code cluster-it:} lines): node loss to READY elsewhere against the lease and the fresh boots of this run.
  *
  * <p>Every name starts with the per-run prefix {@code ci????}; what runs of dead JVMs left is reaped first, and
