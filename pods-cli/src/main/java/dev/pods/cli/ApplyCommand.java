@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "apply", description = "print the plan as `pods plan` does, ask, apply it (live changes in the"
     + " running guests, recreations one instance at a time) and print the events until the pod is ready again")
 final class ApplyCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Option(names = {"-y", "--yes"}, description = "apply without asking (required without a terminal)")
   boolean yes;

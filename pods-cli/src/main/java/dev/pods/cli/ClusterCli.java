@@ -46,9 +46,9 @@ import org.jspecify.annotations.Nullable;
 final class ClusterCli {
   private final PrintStream out;
   private final PrintStream err;
-  private final ClusterOptions.Target target;
+  private final EtcdOptions.Target target;
 
-  ClusterCli(PrintStream out, PrintStream err, ClusterOptions.Target target) {
+  ClusterCli(PrintStream out, PrintStream err, EtcdOptions.Target target) {
     this.out = out;
     this.err = err;
     this.target = target;

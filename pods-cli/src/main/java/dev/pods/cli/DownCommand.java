@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 /** {@code pods down POD}: destroys the pod; its up process exits. Blocks for the teardown. */
 @Command(name = "down", description = "destroy the pod; its up process exits")
 final class DownCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Parameters(paramLabel = "POD", description = "the pod")
   String pod;

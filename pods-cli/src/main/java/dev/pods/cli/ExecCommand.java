@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "exec", description = "run CMD in the instance (no shell); its output and exit status are ours")
 final class ExecCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Option(names = "--timeout", paramLabel = "S", description = "stop CMD after S seconds (exit status 124)")
   long timeout;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code pods logs [-f] [--journal KEY] [POD [INSTANCE]]}: the log of a pod's latest up, optionally followed. */
 @Command(name = "logs", description = "phase output, phase and state changes of the pod's latest up")
 final class LogsCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Option(names = {"-f", "--follow"}, description = "follow the log until the up process ends")
   boolean follow;

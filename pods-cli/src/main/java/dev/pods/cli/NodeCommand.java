@@ -9,15 +9,10 @@ import dev.pods.etcd.EtcdKeyspace;
 import dev.pods.etcd.FabricPeers;
 import dev.pods.etcd.NodeSpec;
 import dev.pods.net.LinuxNetworkDriver;
-import dev.pods.spi.Cidr;
 import io.etcd.jetcd.Client;
 import java.net.Inet4Address;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
@@ -27,25 +22,23 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code pods node --etcd URL[,URL...] --name N ...}: runs this host as a node of a cluster coordinated through etcd
- * ({@link ClusterHost}) on the local runtime (libvirt, Linux networking, the hypervisor's image catalogue, all under
- * the data folder), with the VPC fabric when {@code --underlay} is given (its peers follow the cluster's nodes,
- * {@link FabricPeers}). Prints {@code node N joined PREFIX} once registered, then runs until SIGTERM or SIGINT, when
- * it leaves (stops its instances, revokes its lease) and exits 0. Exit status 1 when it cannot join (etcd does not
- * answer, a live node holds the name, the runtime cannot start) or is fenced (its lease expired), 2 for wrong usage.
+ * {@code pods node --etcd URL[,URL...] [--etcd-prefix P] --name N [--prefix P] ...}: runs this host as a node of a
+ * cluster coordinated through etcd ({@link ClusterHost}) on the local runtime (libvirt, Linux networking, the
+ * hypervisor's image catalogue, all under the data folder), with the VPC fabric when {@code --underlay} is given (its
+ * peers follow the cluster's nodes, {@link FabricPeers}). {@code --etcd-prefix} is the cluster's key prefix
+ * ({@link EtcdOptions}), {@code --prefix} the name prefix of the domains, namespaces and links the node creates;
+ * {@code --uplink}, {@code --public-range}, {@code --public-gateway} and {@code --node-address} are those of
+ * {@code pods up} ({@link PublicNetworkOptions}). Prints {@code node N joined ETCD-PREFIX} once registered, then runs
+ * until SIGTERM or SIGINT, when it leaves (stops its instances, revokes its lease) and exits 0. Exit status 1 when it
+ * cannot join (etcd does not answer, a live node holds the name, the runtime cannot start) or is fenced (its lease
+ * expired), 2 for wrong usage.
  */
 @Command(name = "node", description = "run this host as a node of a cluster in etcd until SIGTERM/SIGINT (then leave:"
     + " stop its instances, revoke its lease)")
 final class NodeCommand extends PodsCommand {
   private static final Pattern NET_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
 
-  @Option(names = "--etcd", required = true, split = ",", paramLabel = "URL",
-      description = "etcd client URLs, e.g. http://10.250.0.1:2379 (comma-separated or repeated)")
-  List<String> etcd = new ArrayList<>();
-
-  @Option(names = "--prefix", paramLabel = "P", defaultValue = "/pods",
-      description = "the cluster's key prefix in etcd (default: ${DEFAULT-VALUE})")
-  String prefix = "/pods";
+  @Mixin EtcdOptions.Required cluster;
 
   @Option(names = "--name", required = true, paramLabel = "N", description = "the node's name, unique in the cluster")
   String name = "";
@@ -64,8 +57,8 @@ final class NodeCommand extends PodsCommand {
       + " its last keep-alive (default: 10)")
   int leaseSeconds = 10;
 
-  @Option(names = "--prefix-names", paramLabel = "P", description = "names of domains, namespaces and links start"
-      + " with P (1..12 lower-case letters or digits; default pods)")
+  @Option(names = "--prefix", paramLabel = "P", description = "names of domains, namespaces and links start with P"
+      + " (1..12 lower-case letters or digits; default pods)")
   String names = "pods";
 
   @Option(names = "--host-namespace", paramLabel = "NS", description = "the named network namespace of the VPC and"
@@ -76,21 +69,7 @@ final class NodeCommand extends PodsCommand {
       + " from IP (an address of the host namespace)")
   @Nullable String underlay;
 
-  @Option(names = "--node-address", paramLabel = "IP", description = "units' node ports listen on IP (an address of"
-      + " the host namespace)")
-  @Nullable String nodeAddress;
-
-  @Option(names = "--public-bridge", paramLabel = "BR", description = "public addresses for units with"
-      + " publicAddress on bridge BR (with --public-range)")
-  @Nullable String publicBridge;
-
-  @Option(names = "--public-range", paramLabel = "CIDR", description = "this node's public addresses (with"
-      + " --public-bridge)")
-  @Nullable String publicRange;
-
-  @Option(names = "--public-gateway", paramLabel = "IP", description = "the public gateway (default: the range's"
-      + " first address)")
-  @Nullable String publicGateway;
+  @Mixin PublicNetworkOptions network;
 
   @Option(names = "--tiny", description = "boot every unit from the tiny busybox guest")
   boolean tiny;
@@ -102,14 +81,12 @@ final class NodeCommand extends PodsCommand {
 
   @Override
   public Integer call() throws Up.UsageException {
-    for (String url : etcd) {
-      requireUrl(url);
-    }
+    EtcdOptions.Target target = cluster.target("node");
     NodeSpec spec;
-    Inet4Address under = underlay == null ? null : ipv4(underlay, "--underlay");
-    Inet4Address node = nodeAddress == null ? null : ipv4(nodeAddress, "--node-address");
+    Inet4Address under = underlay == null ? null : PublicNetworkOptions.ipv4("node", "--underlay", underlay);
+    Inet4Address node = network.nodeAddress("node");
     if (!NET_PREFIX.matcher(names).matches()) {
-      throw usage("--prefix-names must be 1..12 lower-case letters or digits, starting with a letter, not '" + names
+      throw usage("--prefix must be 1..12 lower-case letters or digits, starting with a letter, not '" + names
           + "'");
     }
     if (leaseSeconds < 2) {
@@ -125,16 +102,11 @@ final class NodeCommand extends PodsCommand {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
-    PodRuntime.PublicNetwork publicNetwork = publicNetwork();
+    PodRuntime.PublicNetwork publicNetwork = network.publicNetwork("node");
     ImagePolicy policy = images.policy("node");
     Path data = dataDir();
-    try (Client client = Client.builder().endpoints(etcd.toArray(String[]::new)).build()) {
-      EtcdKeyspace space;
-      try {
-        space = EtcdKeyspace.of(client, prefix);
-      } catch (IllegalArgumentException e) {
-        throw usage("--prefix: " + e.getMessage());
-      }
+    try (Client client = target.client()) {
+      EtcdKeyspace space = EtcdKeyspace.of(client, target.prefix());
       Thread hook = new Thread(() -> {
         stop.countDown();
         left.awaitUninterruptibly();
@@ -183,7 +155,7 @@ final class NodeCommand extends PodsCommand {
          FabricPeers peers = spec.underlay() == null ? null
              : FabricPeers.follow(space, spec.name(), net.fabric().orElseThrow());
          ClusterHost host = ClusterHost.join(space, spec, Duration.ofSeconds(leaseSeconds), net, rb)) {
-      out().println("node " + spec.name() + " joined " + prefix);
+      out().println("node " + spec.name() + " joined " + space.prefix());
       out().flush();
       while (!stop.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
         if (host.lost()) {
@@ -199,49 +171,9 @@ final class NodeCommand extends PodsCommand {
       Thread.currentThread().interrupt();
     }
     exitStatus = 0;
-    out().println("node " + spec.name() + " left " + prefix);
+    out().println("node " + spec.name() + " left " + space.prefix());
     out().flush();
     return 0;
-  }
-
-  private PodRuntime.@Nullable PublicNetwork publicNetwork() {
-    if (publicBridge == null && publicRange == null && publicGateway == null) {
-      return null;
-    }
-    if (publicBridge == null || publicRange == null) {
-      throw usage("a public network needs --public-bridge BR and --public-range CIDR");
-    }
-    try {
-      Cidr cidr = Cidr.parse(publicRange);
-      Inet4Address gw = publicGateway != null ? ipv4(publicGateway, "--public-gateway") : cidr.address(1);
-      return new PodRuntime.PublicNetwork(publicBridge, cidr, gw);
-    } catch (IllegalArgumentException e) {
-      throw usage("bad public network: " + e.getMessage());
-    }
-  }
-
-  private Inet4Address ipv4(String text, String option) {
-    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      throw usage(option + " takes an IPv4 address, not '" + text + "'");
-    }
-    try {
-      return Cidr.parseAddress(text);
-    } catch (IllegalArgumentException e) {
-      throw usage(option + " takes an IPv4 address, not '" + text + "'");
-    }
-  }
-
-  private void requireUrl(String url) {
-    URI u = null;
-    try {
-      u = new URI(url);
-    } catch (URISyntaxException e) {
-      // named below
-    }
-    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
-        || u.getPort() < 1) {
-      throw usage("--etcd: '" + url + "' is not http(s)://HOST:PORT");
-    }
   }
 
   /** A one-shot gate. */

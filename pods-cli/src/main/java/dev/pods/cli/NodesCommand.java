@@ -2,13 +2,10 @@ package dev.pods.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.pods.PodsException;
-import dev.pods.etcd.EtcdKeyspace;
 import dev.pods.etcd.NodeStatus;
 import dev.pods.etcd.Nodes;
 import io.etcd.jetcd.Client;
 import java.net.Inet4Address;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code pods nodes --etcd URL[,URL...] [--prefix P] [--timeout S] [--json]}: the nodes of a cluster coordinated
+ * {@code pods nodes --etcd URL[,URL...] [--etcd-prefix P] [--timeout S] [--json]}: the nodes of a cluster coordinated
  * through etcd ({@link Nodes#list()}), with their address, CPUs, memory, free memory, instances, health and which one
  * leads. Exit status 0, or 1 when etcd gives no answer within the timeout or fails the request (the message names
  * the endpoints and etcd's answer).
@@ -28,13 +26,7 @@ import picocli.CommandLine.Option;
 @Command(name = "nodes", description = "the nodes of a cluster in etcd: address, capacity, load, instances, health,"
     + " leader")
 final class NodesCommand extends PodsCommand {
-  @Option(names = "--etcd", required = true, split = ",", paramLabel = "URL",
-      description = "etcd client URLs, e.g. http://10.250.0.1:2379 (comma-separated or repeated)")
-  List<String> etcd = new ArrayList<>();
-
-  @Option(names = "--prefix", paramLabel = "P", defaultValue = "/pods",
-      description = "the cluster's key prefix in etcd (default: ${DEFAULT-VALUE})")
-  String prefix = "/pods";
+  @Mixin EtcdOptions.Required cluster;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "give up when etcd does not answer within this many seconds (default: ${DEFAULT-VALUE})")
@@ -44,24 +36,16 @@ final class NodesCommand extends PodsCommand {
   boolean json;
 
   @Override
-  public Integer call() throws JsonProcessingException {
-    for (String url : etcd) {
-      requireUrl(url);
-    }
+  public Integer call() throws JsonProcessingException, Up.UsageException {
+    EtcdOptions.Target target = cluster.target("nodes");
     if (timeoutSeconds < 1) {
       throw usage("--timeout must be at least 1 second, not " + timeoutSeconds);
     }
     List<NodeStatus> nodes;
-    try (Client client = Client.builder().endpoints(etcd.toArray(String[]::new)).build()) {
-      EtcdKeyspace space;
-      try {
-        space = EtcdKeyspace.of(client, prefix, Duration.ofSeconds(timeoutSeconds));
-      } catch (IllegalArgumentException e) {
-        throw usage("--prefix: " + e.getMessage());
-      }
-      nodes = new ArrayList<>(new Nodes(space).list());
+    try (Client client = target.client()) {
+      nodes = new ArrayList<>(new Nodes(target.keyspace(client, Duration.ofSeconds(timeoutSeconds))).list());
     } catch (PodsException e) {
-      err().println("pods: nodes: etcd at " + String.join(",", etcd) + ": "
+      err().println("pods: nodes: etcd at " + String.join(",", target.urls()) + ": "
           + dev.pods.internal.SafeText.oneLine(String.valueOf(e.getMessage())));
       return 1;
     }
@@ -87,7 +71,7 @@ final class NodesCommand extends PodsCommand {
       return 0;
     }
     if (nodes.isEmpty()) {
-      out().println("no nodes under " + prefix);
+      out().println("no nodes under " + target.prefix());
       return 0;
     }
     List<String[]> rows = new ArrayList<>();
@@ -104,18 +88,5 @@ final class NodesCommand extends PodsCommand {
 
   private static @Nullable String dotted(@Nullable Inet4Address a) {
     return a == null ? null : a.getHostAddress();
-  }
-
-  private void requireUrl(String url) {
-    URI u = null;
-    try {
-      u = new URI(url);
-    } catch (URISyntaxException e) {
-      // named below
-    }
-    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
-        || u.getPort() < 1) {
-      throw usage("--etcd: '" + url + "' is not http(s)://HOST:PORT");
-    }
   }
 }

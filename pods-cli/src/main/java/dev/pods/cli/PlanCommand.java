@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "plan", description = "print what applying the templates to the running pod would do: the diff,"
     + " then per instance live or recreate (each FILE replaces the unit of its name, or adds one)")
 final class PlanCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Parameters(index = "0", paramLabel = "POD", description = "the pod (its pods up process runs the plan)")
   String pod;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code pods ps [--json] [POD]}: the pods up on this host, their instances, states and addresses. */
 @Command(name = "ps", description = "pods up on this host: instances, states, addresses")
 final class PsCommand extends PodsCommand {
-  @Mixin ClusterOptions cluster;
+  @Mixin EtcdOptions.Optional cluster;
 
   @Option(names = "--json", description = "print the up processes' answers as JSON")
   boolean json;

@@ -5,12 +5,9 @@ import dev.pods.Pod;
 import dev.pods.PodRuntime;
 import dev.pods.PodSpecException;
 import dev.pods.Unit;
-import dev.pods.spi.Cidr;
 import dev.pods.template.ParseResult;
 import dev.pods.template.Templates;
 import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +26,9 @@ import picocli.CommandLine.Parameters;
  * with {@link Up} (which blocks until the pod is destroyed). One object per parse.
  */
 @Command(name = "up", description = "deploy the templates as one pod (default name: the templates' folder), print"
-    + " its events, wait until it is ready and stay attached; Ctrl-C, SIGTERM or `pods down POD` destroy it.")
+    + " its events, wait until it is ready and stay attached; Ctrl-C, SIGTERM or `pods down POD` destroy it. With"
+    + " --etcd: deploy it to that cluster instead, print the events until it is ready (-d: return once it is"
+    + " deployed); the nodes' own settings decide networks and guests.")
 final class UpCommand extends PodsCommand {
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,11}");
@@ -46,33 +45,16 @@ final class UpCommand extends PodsCommand {
   boolean tiny;
 
   @Option(names = "--prefix", paramLabel = "P", description = "names of domains, namespaces and links start with P"
-      + " (default pods); with --etcd: the cluster's key prefix in etcd (default " + ClusterOptions.DEFAULT_PREFIX
-      + ")")
+      + " (1..12 lower-case letters or digits; default pods)")
   @Nullable String prefix;
 
-  @Option(names = "--etcd", split = ",", paramLabel = "URL", description = "deploy to the cluster in etcd at these"
-      + " client URLs (comma-separated or repeated) instead of this host: print the events until the pod is ready"
-      + " (-d: return once it is deployed); the nodes' options decide networks and guests")
-  List<String> etcd = new ArrayList<>();
+  @Mixin EtcdOptions.Optional cluster;
 
   @Option(names = "--host-namespace", paramLabel = "NS", description = "the named network namespace of the VPC and"
       + " uplink bridges")
   @Nullable String hostNamespace;
 
-  @Option(names = "--uplink", paramLabel = "BRIDGE", description = "public addresses for units with publicAddress"
-      + " on BRIDGE (with --public-range)")
-  @Nullable String uplink;
-
-  @Option(names = "--public-range", paramLabel = "CIDR", description = "the public addresses (with --uplink)")
-  @Nullable String publicRange;
-
-  @Option(names = "--public-gateway", paramLabel = "IP", description = "the public gateway (default: the range's"
-      + " first address)")
-  @Nullable String publicGateway;
-
-  @Option(names = "--node-address", paramLabel = "IP", description = "units' node ports listen on IP (an address of"
-      + " the host namespace)")
-  @Nullable String nodeAddress;
+  @Mixin PublicNetworkOptions network;
 
   @Option(names = "--ready-timeout", paramLabel = "S", description = "give up (and tear down) when not ready after S"
       + " seconds (default 600)")
@@ -101,7 +83,7 @@ final class UpCommand extends PodsCommand {
 
   @Override
   public Integer call() throws Up.UsageException, java.io.IOException, InterruptedException {
-    if (!etcd.isEmpty()) {
+    if (cluster.given("up")) {
       return cluster();
     }
     Checked c = check();
@@ -121,18 +103,18 @@ final class UpCommand extends PodsCommand {
    * guests are refused: the nodes' own settings decide them.
    */
   private int cluster() throws Up.UsageException, java.io.IOException, InterruptedException {
-    ClusterOptions.Target target = ClusterOptions.target("up", etcd,
-        prefix == null ? ClusterOptions.DEFAULT_PREFIX : prefix);
+    EtcdOptions.Target target = cluster.target("up");
     List<String> local = new ArrayList<>();
+    if (prefix != null) {
+      local.add("--prefix");
+    }
     if (tiny) {
       local.add("--tiny");
     }
-    for (String[] o : new String[][] {{"--host-namespace", hostNamespace}, {"--uplink", uplink},
-        {"--public-range", publicRange}, {"--public-gateway", publicGateway}, {"--node-address", nodeAddress}}) {
-      if (o[1] != null) {
-        local.add(o[0]);
-      }
+    if (hostNamespace != null) {
+      local.add("--host-namespace");
     }
+    local.addAll(network.given());
     if (!domains.isEmpty() || !dnsServers.isEmpty() || !secrets.isEmpty() || !hostFolders.isEmpty()) {
       local.add("--domain/--dns-server/--secret/--host-folder");
     }
@@ -173,19 +155,10 @@ final class UpCommand extends PodsCommand {
     }
     List<Inet4Address> resolvers = new ArrayList<>();
     for (String v : dnsServers) {
-      try {
-        resolvers.add(ipv4(v));
-      } catch (IllegalArgumentException e) {
-        throw new Up.UsageException("up: --dns-server takes an IPv4 address, not '" + v + "'");
-      }
+      resolvers.add(PublicNetworkOptions.ipv4("up", "--dns-server", v));
     }
-    PodRuntime.PublicNetwork publicNetwork = publicNetwork(uplink, publicRange, publicGateway);
-    Inet4Address node;
-    try {
-      node = nodeAddress == null ? null : ipv4(nodeAddress);
-    } catch (IllegalArgumentException e) {
-      throw new Up.UsageException("up: --node-address: " + e.getMessage());
-    }
+    PodRuntime.PublicNetwork publicNetwork = network.publicNetwork("up");
+    Inet4Address node = network.nodeAddress("up");
     dev.pods.spi.SecretStore store = SecretFiles.read(secrets);
     List<Path> folders = hostFolders.stream().map(p -> p.toAbsolutePath().normalize()).toList();
 
@@ -267,33 +240,5 @@ final class UpCommand extends PodsCommand {
       // reported below
     }
     throw new Up.UsageException("up: " + option + " takes a positive number of seconds, not '" + v + "'");
-  }
-
-  private static PodRuntime.@Nullable PublicNetwork publicNetwork(
-      @Nullable String uplink, @Nullable String range, @Nullable String gateway) throws Up.UsageException {
-    if (uplink == null && range == null && gateway == null) {
-      return null;
-    }
-    if (uplink == null || range == null) {
-      throw new Up.UsageException("up: a public network needs --uplink BRIDGE and --public-range CIDR");
-    }
-    try {
-      Cidr cidr = Cidr.parse(range);
-      Inet4Address gw = gateway != null ? ipv4(gateway) : cidr.address(1);
-      return new PodRuntime.PublicNetwork(uplink, cidr, gw);
-    } catch (IllegalArgumentException e) {
-      throw new Up.UsageException("up: bad public network: " + e.getMessage());
-    }
-  }
-
-  private static Inet4Address ipv4(String text) {
-    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text);
-    }
-    try {
-      return (Inet4Address) InetAddress.getByName(text);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IPv4 address: " + text, e);
-    }
   }
 }

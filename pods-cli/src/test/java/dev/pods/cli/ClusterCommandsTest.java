@@ -87,40 +87,40 @@ class ClusterCommandsTest {
   @Test
   void upPsExecPlanApplyLogsAndDownActOnTheCluster() throws Exception {
     Path web = template("web", 2, 256);
-    assertThat(run("up", "--etcd", url, "--prefix", PREFIX, "--ready-timeout", "30", web.toString()))
+    assertThat(run("up", "--etcd", url, "--etcd-prefix", PREFIX, "--ready-timeout", "30", web.toString()))
         .as(err()).isZero();
     assertThat(out()).contains("web-0  placement: web-0 on h1: the only node with room")
         .contains("web-1  placement: web-1 on h1").contains("web-1  state pending -> creating").contains("pods   pod shop is ready in the cluster under "
             + PREFIX);
 
-    assertThat(run("ps", "--etcd", url, "--prefix", PREFIX)).as(err()).isZero();
+    assertThat(run("ps", "--etcd", url, "--etcd-prefix", PREFIX)).as(err()).isZero();
     assertThat(out().lines().toList()).hasSize(3);
     assertThat(out().lines().findFirst().orElseThrow()).matches("POD +INSTANCE +STATE +NODE +PRIVATE +PUBLIC +DOMAIN");
     assertThat(out()).containsPattern("shop +web-0 +ready +h1 +10\\.97\\.0\\.\\d+ +- +test-shop-web-0\n");
-    assertThat(run("ps", "--etcd", url, "--prefix", PREFIX, "--json", "shop")).isZero();
+    assertThat(run("ps", "--etcd", url, "--etcd-prefix", PREFIX, "--json", "shop")).isZero();
     JsonNode ps = new ObjectMapper().readTree(out());
     assertThat(ps.get(0).path("pod").asText()).isEqualTo("shop");
     assertThat(ps.get(0).path("instances").get(1).path("node").asText()).isEqualTo("h1");
     assertThat(ps.get(0).path("instances").get(1).path("state").asText()).isEqualTo("READY");
 
-    assertThat(run("exec", "--etcd", url, "--prefix", PREFIX, "shop", "web-1", "--", "echo", "over", "etcd"))
+    assertThat(run("exec", "--etcd", url, "--etcd-prefix", PREFIX, "shop", "web-1", "--", "echo", "over", "etcd"))
         .as(err()).isZero();
     assertThat(out()).isEqualTo("over etcd\n");
-    assertThat(run("exec", "--etcd", url, "--prefix", PREFIX, "shop", "web-1", "--", "nope")).isEqualTo(127);
+    assertThat(run("exec", "--etcd", url, "--etcd-prefix", PREFIX, "shop", "web-1", "--", "nope")).isEqualTo(127);
     assertThat(err()).isEqualTo("nope: not found\n");
 
     Path bigger = template("web", 3, 256);
-    assertThat(run("plan", "--etcd", url, "--prefix", PREFIX, "shop", bigger.toString())).as(err()).isZero();
+    assertThat(run("plan", "--etcd", url, "--etcd-prefix", PREFIX, "shop", bigger.toString())).as(err()).isZero();
     assertThat(out()).isEqualTo(String.join("\n", "pod shop:", "  unit web: 1 change (live)",
         "    ~ count: 2 -> 3  [live]", "instances:", "  web-0  live      (count 2 -> 3)",
         "  web-1  live      (count 2 -> 3)", "  web-2  create    (count 2 -> 3)", ""));
-    assertThat(run("apply", "--etcd", url, "--prefix", PREFIX, "shop", bigger.toString())).isEqualTo(Main.USAGE);
+    assertThat(run("apply", "--etcd", url, "--etcd-prefix", PREFIX, "shop", bigger.toString())).isEqualTo(Main.USAGE);
     assertThat(err()).contains("add --yes");
-    assertThat(run("apply", "--etcd", url, "--prefix", PREFIX, "--yes", "shop", bigger.toString())).as(err())
+    assertThat(run("apply", "--etcd", url, "--etcd-prefix", PREFIX, "--yes", "shop", bigger.toString())).as(err())
         .isZero();
     assertThat(out()).contains("web-2  placement: web-2 on h1").endsWith("applied; pod shop is ready\n");
 
-    assertThat(run("logs", "--etcd", url, "--prefix", PREFIX, "shop", "web-2")).isZero();
+    assertThat(run("logs", "--etcd", url, "--etcd-prefix", PREFIX, "shop", "web-2")).isZero();
     assertThat(out().lines().toList()).contains("web-2  state pending -> creating", "web-2  | hello from web-2 on h1")
         .allMatch(l -> l.startsWith("web-2  "));
 
@@ -139,14 +139,14 @@ class ClusterCommandsTest {
     java.util.concurrent.CompletableFuture<Integer> logs = java.util.concurrent.CompletableFuture.supplyAsync(() ->
         new Main(new PrintStream(tee, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(),
             true, StandardCharsets.UTF_8), false, q -> Optional.empty())
-            .run("logs", "-f", "--etcd", url, "--prefix", PREFIX, "shop"));
+            .run("logs", "-f", "--etcd", url, "--etcd-prefix", PREFIX, "shop"));
     assertThat(following.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(run("down", "--etcd", url, "--prefix", PREFIX, "shop")).as(err()).isZero();
+    assertThat(run("down", "--etcd", url, "--etcd-prefix", PREFIX, "shop")).as(err()).isZero();
     assertThat(out()).isEqualTo("destroyed pod shop\n");
     assertThat(logs.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
     assertThat(followed.toString(StandardCharsets.UTF_8)).contains("web-0  state ready -> destroyed",
         "web-2  state ready -> destroyed");
-    assertThat(run("ps", "--etcd", url, "--prefix", PREFIX, "shop")).isEqualTo(Clients.NOT_UP);
+    assertThat(run("ps", "--etcd", url, "--etcd-prefix", PREFIX, "shop")).isEqualTo(Clients.NOT_UP);
     assertThat(err()).isEqualTo("pods: no pod 'shop' in the cluster under " + PREFIX + "\n");
   }
 
@@ -154,13 +154,40 @@ class ClusterCommandsTest {
   void wrongClusterOptionsAreUsageErrorsNamingTheOption() throws Exception {
     assertThat(run("ps", "--etcd", "localhost:2379")).isEqualTo(Main.USAGE);
     assertThat(err()).contains("ps: --etcd: 'localhost:2379' is not http(s)://HOST:PORT");
-    assertThat(run("down", "--etcd", url, "--prefix", "pods/", "shop")).isEqualTo(Main.USAGE);
-    assertThat(err()).contains("down: --prefix: etcd prefix 'pods/' is not of the form /name[/name...]");
-    assertThat(run("logs", "--prefix", "/pods", "shop")).isEqualTo(Main.USAGE);
-    assertThat(err()).contains("logs: --prefix is the key prefix of a cluster: it needs --etcd");
+    assertThat(run("down", "--etcd", url, "--etcd-prefix", "pods/", "shop")).isEqualTo(Main.USAGE);
+    assertThat(err()).contains("down: --etcd-prefix: etcd prefix 'pods/' is not of the form /name[/name...]");
+    assertThat(run("logs", "--etcd-prefix", "/pods", "shop")).isEqualTo(Main.USAGE);
+    assertThat(err()).contains("logs: --etcd-prefix is the key prefix of a cluster: it needs --etcd");
     Path web = template("web", 1, 256);
     assertThat(run("up", "--etcd", url, "--tiny", "--host-namespace", "ns1", web.toString())).isEqualTo(Main.USAGE);
     assertThat(err()).contains("up: --tiny, --host-namespace set up this host, not a cluster");
+  }
+
+  @Test
+  void prefixIsAlwaysTheNamePrefixAndTheOldKeyPrefixSpellingIsAnUnknownOption() throws Exception {
+    Path web = template("web", 1, 256);
+    // up --prefix names this host's domains, namespaces and links, with or without --etcd: with it, it is refused
+    // like every other option that sets up this host, and nothing is deployed
+    assertThat(run("up", "--prefix", "lab", "--etcd", url, "--etcd-prefix", PREFIX, web.toString()))
+        .isEqualTo(Main.USAGE);
+    assertThat(err()).startsWith("pods: up: --prefix set up this host, not a cluster: with --etcd each node's own"
+        + " settings (pods node) decide them\n");
+    assertThat(run("up", "--prefix", PREFIX, "--etcd", url, web.toString())).isEqualTo(Main.USAGE);
+    assertThat(err()).startsWith("pods: up: --prefix set up this host, not a cluster");
+    assertThat(run("ps", "--etcd", url, "--etcd-prefix", PREFIX, "shop")).isEqualTo(Clients.NOT_UP);
+    // without --etcd it is the name prefix, so a key prefix is no name
+    assertThat(run("up", "--prefix", PREFIX, web.toString())).isEqualTo(Main.USAGE);
+    assertThat(err()).startsWith("pods: up: --prefix must be 1..12 lower-case letters or digits");
+    // the commands that only act on a cluster have no --prefix: the key prefix is --etcd-prefix
+    for (String[] args : List.of(new String[] {"ps"}, new String[] {"logs", "shop"}, new String[] {"down", "shop"},
+        new String[] {"exec", "shop", "web-0", "--", "true"}, new String[] {"plan", "shop", web.toString()},
+        new String[] {"apply", "shop", web.toString()})) {
+      List<String> argv = new ArrayList<>(List.of(args[0], "--etcd", url, "--prefix", PREFIX));
+      argv.addAll(List.of(args).subList(1, args.length));
+      assertThat(run(argv.toArray(String[]::new))).as(argv.toString()).isEqualTo(Main.USAGE);
+      assertThat(err()).as(argv.toString()).startsWith("pods: " + args[0] + ": Unknown option")
+          .contains(": '--prefix'");
+    }
   }
 
   @Test

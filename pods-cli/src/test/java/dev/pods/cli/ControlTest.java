@@ -184,7 +184,7 @@ class ControlTest {
     err.reset();
     assertThat(main().run("--data-dir", state.toString(), "up", "--node-address", "10.77.0", "--name", "shop",
         web.toString())).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("up: --node-address: not an IPv4 address: 10.77.0");
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("up: --node-address takes an IPv4 address, not '10.77.0'");
     err.reset();
     assertThat(main().run("--data-dir", state.toString(), "up", "--name", "Shop!", web.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("Shop!");

@@ -144,7 +144,7 @@ class NodeCommandIT {
   private Node node(EtcdCluster etcd, String name, Path dataDir) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--data-dir", dataDir.toString(), "node",
-        "--etcd", String.join(",", etcd.endpoints()), "--prefix", keys, "--name", name, "--prefix-names", prefix,
+        "--etcd", String.join(",", etcd.endpoints()), "--etcd-prefix", keys, "--name", name, "--prefix", prefix,
         "--host-namespace", ns, "--tiny", "--lease", "4", "--cpus", "2", "--memory", "1024"));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(run.toFile()).redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));

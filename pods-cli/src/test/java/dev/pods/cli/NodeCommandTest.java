@@ -39,13 +39,26 @@ class NodeCommandTest {
         "10.0.0");
     usage("--node-address takes an IPv4 address, not 'x'", "node", "--etcd", etcd, "--name", "h1",
         "--node-address", "x");
-    usage("--prefix-names must be 1..12 lower-case letters or digits", "node", "--etcd", etcd, "--name", "h1",
-        "--prefix-names", "Bad");
+    usage("--prefix must be 1..12 lower-case letters or digits", "node", "--etcd", etcd, "--name", "h1",
+        "--prefix", "Bad");
     usage("--lease must be at least 2 seconds, not 1", "node", "--etcd", etcd, "--name", "h1", "--lease", "1");
     usage("offers at least 1 CPU and 1 MiB", "node", "--etcd", etcd, "--name", "h1", "--cpus", "0");
-    usage("a public network needs --public-bridge BR and --public-range CIDR", "node", "--etcd", etcd, "--name",
+    usage("a public network needs --uplink BRIDGE and --public-range CIDR", "node", "--etcd", etcd, "--name",
         "h1", "--public-range", "198.51.100.0/24");
-    usage("--prefix: etcd prefix 'pods' is not of the form /name", "node", "--etcd", etcd, "--name", "h1",
-        "--prefix", "pods");
+    usage("--etcd-prefix: etcd prefix 'pods' is not of the form /name", "node", "--etcd", etcd, "--name", "h1",
+        "--etcd-prefix", "pods");
+    usage("--public-gateway takes an IPv4 address, not '198.51.100'", "node", "--etcd", etcd, "--name", "h1",
+        "--uplink", "br0", "--public-range", "198.51.100.0/24", "--public-gateway", "198.51.100");
+  }
+
+  @Test
+  void prefixIsTheNamePrefixAndTheOldSpellingsAreUnknownOptions() {
+    String etcd = "http://127.0.0.1:2379";
+    // --prefix names what this host creates: an etcd key prefix is not a name prefix
+    usage("node: --prefix must be 1..12 lower-case letters or digits, starting with a letter, not '/pods'", "node",
+        "--etcd", etcd, "--name", "h1", "--prefix", "/pods");
+    usage("node: Unknown options: '--prefix-names', 'p1'", "node", "--etcd", etcd, "--name", "h1", "--prefix-names", "p1");
+    usage("node: Unknown options: '--public-bridge', 'br0'", "node", "--etcd", etcd, "--name", "h1", "--public-bridge",
+        "br0", "--public-range", "198.51.100.0/24");
   }
 }

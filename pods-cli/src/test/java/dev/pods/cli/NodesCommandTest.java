@@ -99,7 +99,7 @@ class NodesCommandTest {
     NodeStatus runner = truth.stream().filter(n -> !n.instances().isEmpty()).findFirst().orElseThrow();
     NodeStatus leader = truth.stream().filter(NodeStatus::leader).findFirst().orElseThrow();
 
-    assertThat(main.run("nodes", "--etcd", urls(), "--prefix", PREFIX)).as(err()).isZero();
+    assertThat(main.run("nodes", "--etcd", urls(), "--etcd-prefix", PREFIX)).as(err()).isZero();
     List<String[]> rows = out().lines().map(l -> l.split(" {2,}")).toList();
     assertThat(rows).hasSize(3);
     assertThat(rows.get(0)).containsExactly("NODE", "ADDRESS", "CPUS", "MEMORY", "FREE", "HEALTH", "LEADER",
@@ -116,7 +116,7 @@ class NodesCommandTest {
 
   @Test
   void jsonGivesEveryField() throws Exception {
-    assertThat(main.run("nodes", "--json", "--etcd", etcd.endpoints()[0], "--prefix=" + PREFIX)).as(err()).isZero();
+    assertThat(main.run("nodes", "--json", "--etcd", etcd.endpoints()[0], "--etcd-prefix=" + PREFIX)).as(err()).isZero();
     JsonNode all = new ObjectMapper().readTree(out());
     assertThat(all.size()).isEqualTo(2);
     JsonNode h1 = all.get(0);
@@ -138,7 +138,7 @@ class NodesCommandTest {
 
   @Test
   void anEmptyPrefixHasNoNodes() {
-    assertThat(main.run("nodes", "--etcd", urls(), "--prefix", PREFIX + "-none")).as(err()).isZero();
+    assertThat(main.run("nodes", "--etcd", urls(), "--etcd-prefix", PREFIX + "-none")).as(err()).isZero();
     assertThat(out()).isEqualTo("no nodes under " + PREFIX + "-none\n");
   }
 
@@ -163,8 +163,11 @@ class NodesCommandTest {
     assertThat(main.run("nodes", "--etcd", "127.0.0.1:2379")).isEqualTo(2);
     assertThat(err()).contains("pods: nodes: --etcd: '127.0.0.1:2379' is not http(s)://HOST:PORT");
     err.reset();
-    assertThat(main.run("nodes", "--etcd", urls(), "--prefix", "pods")).isEqualTo(2);
-    assertThat(err()).contains("pods: nodes: --prefix: etcd prefix 'pods' is not of the form");
+    assertThat(main.run("nodes", "--etcd", urls(), "--etcd-prefix", "pods")).isEqualTo(2);
+    assertThat(err()).contains("pods: nodes: --etcd-prefix: etcd prefix 'pods' is not of the form");
+    err.reset();
+    assertThat(main.run("nodes", "--etcd", urls(), "--prefix", PREFIX)).isEqualTo(2);
+    assertThat(err()).contains("pods: nodes: Unknown options: '--prefix', '" + PREFIX + "'");
     err.reset();
     assertThat(main.run("nodes")).isEqualTo(2);
     assertThat(err()).contains("Missing required option: '--etcd=URL'");
