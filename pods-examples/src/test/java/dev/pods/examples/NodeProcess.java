@@ -43,12 +43,12 @@ final class NodeProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m",
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", System.getProperty("java.class.path"),
         "dev.pods.cli.Main", "node",
-        "--etcd", hosts.etcdUrls(), "--prefix", prefix,
+        "--etcd", hosts.etcdUrls(), "--etcd-prefix", prefix,
         "--name", host.name(), "--address", host.underlay(),
         "--cpus", "2", "--memory", "1024", "--lease", Long.toString(lease.toSeconds()),
-        "--data-dir", host.dataDir().toString(), "--prefix-names", host.namePrefix(),
+        "--data-dir", host.dataDir().toString(), "--prefix", host.namePrefix(),
         "--host-namespace", host.namespace(), "--underlay", host.underlay(),
-        "--public-bridge", SimulatedHosts.UPLINK, "--public-range", host.publicRange(),
+        "--uplink", SimulatedHosts.UPLINK, "--public-range", host.publicRange(),
         "--public-gateway", host.publicGateway(),
         "--tiny"));
     return cmd;
