@@ -253,6 +253,11 @@ final class HostInstances implements LocalInstances, AutoCloseable {
       writer.status(pod, name, null);
       return;
     }
+    if (!membership.hosts(pod, name)) {
+      // not (or no longer) this node's to run: being given up, or adopted after a restart while another node runs
+      // it now; the status key is the instance's, and that node writes it
+      return;
+    }
     String pool = privatePool.get();
     if (pool != null && addressed.add(pod + "/" + name)) {
       writer.address(pod, name, new AddressRecord(pool, i.get().id()));
