@@ -104,6 +104,11 @@ final class NodeCommand extends PodsCommand {
     }
     PodRuntime.PublicNetwork publicNetwork = network.publicNetwork("node");
     ImagePolicy policy = images.policy("node");
+    if (under == null) {
+      // the views of this node's instances list their peers on other nodes, whose addresses they cannot reach
+      err().println("pods: node: warning: no --underlay: the VPCs of this node's instances stay on this host, so they"
+          + " cannot reach their peers on other nodes (which their views still list)");
+    }
     Path data = dataDir();
     try (Client client = target.client()) {
       EtcdKeyspace space = EtcdKeyspace.of(client, target.prefix());

@@ -85,6 +85,8 @@ class NodeCommandIT {
       Node n = first;
       await(view, "h1 joined", () -> first.lines().contains("node h1 joined " + keys) || !first.process().isAlive());
       assertThat(n.lines()).as(n.text()).contains("node h1 joined " + keys);
+      assertThat(n.lines()).as("a node without --underlay says what it means").anyMatch(l -> l.startsWith(
+          "pods: node: warning: no --underlay: the VPCs of this node's instances stay on this host"));
       assertThat(health(view, "h1")).contains(NodeStatus.Health.READY);
       // a second node of that name (another host: its own data folder) is refused while h1's lease lives
       Node twin = node(etcd, "h1", Files.createDirectories(run.resolve("twin")));
