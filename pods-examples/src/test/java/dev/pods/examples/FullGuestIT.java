@@ -107,10 +107,14 @@ class FullGuestIT {
       long t0 = System.nanoTime();
       Deployment d = rig.runtime.deploy(pod(disk));
       java.util.concurrent.CountDownLatch hello = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch readySeen = new java.util.concurrent.CountDownLatch(1);
       // one subscriber records and counts: two subscribers are fed independently, so the latch of one could
       // open before the other has recorded the same line
       d.events().subscribe(e -> {
         events.add(e);
+        if (e instanceof PodEvent.StateChanged c && c.to() == InstanceState.READY) {
+          readySeen.countDown();
+        }
         if (e instanceof PodEvent.JournalLine j && j.line().equals("hello from systemd")) {
           hello.countDown();
         }
@@ -121,6 +125,8 @@ class FullGuestIT {
         d.awaitReady(READY);
         System.out.printf("full-guest-it: deploy -> ready %d ms (1 full guest, %s)%n",
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), rig.hv.autoAcceleration());
+        // the feed delivers on its own threads: the events up to READY may reach the subscriber after awaitReady
+        assertThat(readySeen.await(30, TimeUnit.SECONDS)).as("the READY event delivered").isTrue();
         assertThat(app.state()).isEqualTo(InstanceState.READY);
 
         assertThat(events).filteredOn(PodEvent.PhaseFinished.class::isInstance)
