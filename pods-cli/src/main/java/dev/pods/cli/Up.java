@@ -422,9 +422,20 @@ final class Up {
       return Control.error("the pod is not ready for a change yet (" + phase + ")");
     }
     LineStream lines = new LineStream(l -> progress.accept(Control.JSON.createObjectNode().put("line", l)));
+    // the state each instance's last printed event left it in: the feed delivers on its own threads, so the events
+    // that led to READY may still be on their way when the waits below return
+    java.util.Map<String, dev.pods.InstanceState> printed = new java.util.concurrent.ConcurrentHashMap<>();
     try (EventPrinter p = new EventPrinter(new PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8),
             false, null, Instant::now);
-        var sub = d.events().subscribe(p::event)) {
+        var sub = d.events().subscribe(e -> {
+          p.event(e);
+          if (e instanceof dev.pods.PodEvent.StateChanged c) {
+            synchronized (printed) {
+              printed.put(c.instance(), c.to());
+              printed.notifyAll();
+            }
+          }
+        })) {
       phase = "changing";
       long t0 = System.nanoTime();
       action.accept(d);
@@ -432,6 +443,7 @@ final class Up {
       // and every instance ran its reload blocks for the state it is served now (a live change's new scripts)
       Duration left = readyTimeout.minusNanos(System.nanoTime() - t0);
       d.await(dev.pods.Wait.forPhase(dev.pods.Phase.RELOAD), left.isNegative() ? Duration.ofMillis(1) : left);
+      awaitPrinted(d, printed);
       say(what + ": the pod is ready again");
       return Control.ok();
     } catch (IOException e) {
@@ -439,6 +451,33 @@ final class Up {
     } finally {
       if (!tornDown) {
         phase = "ready";
+      }
+    }
+  }
+
+  /**
+   * Waits (at most 5 s) until the state changes printed for each instance reach the state it is in now, so that the
+   * caller's output ends with them rather than before them.
+   */
+  private static void awaitPrinted(Deployment d, java.util.Map<String, dev.pods.InstanceState> printed) {
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    synchronized (printed) {
+      while (true) {
+        boolean behind = false;
+        for (Instance i : d.instances()) {
+          dev.pods.InstanceState seen = printed.get(i.name());
+          behind |= seen != null && seen != i.state();
+        }
+        long left = end - System.nanoTime();
+        if (!behind || left <= 0) {
+          return;
+        }
+        try {
+          printed.wait(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
     }
   }
